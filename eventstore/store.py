@@ -1,0 +1,355 @@
+"""Append, read and tail the log.
+
+Appends happen inside `EventStore.transaction()`, which takes the one global
+append lock (PostgreSQL: a transaction-level advisory lock; SQLite: the single
+writer's BEGIN IMMEDIATE) and reads the log head. Everything appended in that
+transaction gets the next contiguous positions and extends the hash chain; the
+head row is advanced in the same transaction. Because the lock is held until
+commit, transactions become visible in position order: a reader that has seen
+position N never later finds a new event below N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
+
+import orjson
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.errors import Conflict
+from domain.events import NewEvent, RecordedEvent
+from eventstore.codec import canonical, chain_hash, iso
+from eventstore.engine import Engines
+from eventstore.tables import events, idempotency_keys, log_head, streams
+from eventstore.upcasting import Upcasters
+
+# Any fixed 64-bit number unique to this application's advisory locks.
+APPEND_LOCK_KEY = 0x510607
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything the store writes is UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+_COLUMNS = (
+    events.c.position,
+    events.c.event_id,
+    events.c.stream_id,
+    events.c.stream_version,
+    events.c.type,
+    events.c.schema_version,
+    events.c.data,
+    events.c.metadata,
+    events.c.recorded_at,
+    events.c.hash,
+)
+
+
+class EventStore:
+    def __init__(
+        self, engines: Engines, upcasters: Upcasters | None = None, clock: Clock = utc_now
+    ) -> None:
+        self.engines = engines
+        self.upcasters = upcasters or Upcasters()
+        self.clock = clock
+        self._appended = asyncio.Event()
+
+    # ---- writing -------------------------------------------------------
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["AppendTransaction"]:
+        async with self.engines.write.begin() as conn:
+            if self.engines.dialect == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+            head = (
+                await conn.execute(
+                    select(log_head.c.position, log_head.c.hash, log_head.c.recorded_at).where(
+                        log_head.c.id == 1
+                    )
+                )
+            ).one()
+            now = self.clock()
+            if head.recorded_at is not None:
+                now = max(now, aware(head.recorded_at))
+            tx = AppendTransaction(self, conn, head.position, head.hash, now)
+            yield tx
+            await tx.flush()
+        if tx.appended:
+            self._wake()
+
+    def _wake(self) -> None:
+        self._appended.set()
+        self._appended = asyncio.Event()
+
+    async def wait_for_append(self, timeout: float) -> None:
+        """Sleep until this process appends something or `timeout` passes."""
+        try:
+            await asyncio.wait_for(self._appended.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    # ---- reading -------------------------------------------------------
+
+    def decode(self, row: Any) -> RecordedEvent:
+        data = orjson.loads(row.data)
+        version = row.schema_version
+        if self.upcasters:
+            version, data = self.upcasters.upcast(row.type, version, data)
+        return RecordedEvent(
+            position=row.position,
+            event_id=row.event_id,
+            stream_id=row.stream_id,
+            stream_version=row.stream_version,
+            type=row.type,
+            schema_version=version,
+            data=data,
+            metadata=orjson.loads(row.metadata),
+            recorded_at=aware(row.recorded_at),
+            hash=row.hash,
+        )
+
+    async def head(self, conn: AsyncConnection | None = None) -> tuple[int, str]:
+        query = select(log_head.c.position, log_head.c.hash).where(log_head.c.id == 1)
+        if conn is not None:
+            row = (await conn.execute(query)).one()
+        else:
+            async with self.engines.read.connect() as c:
+                row = (await c.execute(query)).one()
+        return row.position, row.hash
+
+    async def read_all(
+        self, after: int = 0, limit: int = 1000, conn: AsyncConnection | None = None
+    ) -> list[RecordedEvent]:
+        query = (
+            select(*_COLUMNS)
+            .where(events.c.position > after)
+            .order_by(events.c.position)
+            .limit(limit)
+        )
+        if conn is not None:
+            rows = (await conn.execute(query)).all()
+        else:
+            async with self.engines.read.connect() as c:
+                rows = (await c.execute(query)).all()
+        return [self.decode(r) for r in rows]
+
+    async def iter_all(
+        self, after: int = 0, until: int | None = None, batch: int = 5000,
+        conn: AsyncConnection | None = None,
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        """Every event after `after` (up to `until`), in position order, in batches."""
+        while True:
+            chunk = await self.read_all(after, batch, conn)
+            if until is not None:
+                chunk = [e for e in chunk if e.position <= until]
+            if not chunk:
+                return
+            yield chunk
+            after = chunk[-1].position
+            if len(chunk) < batch:
+                return
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        after_version: int = 0,
+        until_position: int | None = None,
+        conn: AsyncConnection | None = None,
+    ) -> list[RecordedEvent]:
+        query = (
+            select(*_COLUMNS)
+            .where(events.c.stream_id == stream_id, events.c.stream_version > after_version)
+            .order_by(events.c.stream_version)
+        )
+        if until_position is not None:
+            query = query.where(events.c.position <= until_position)
+        if conn is not None:
+            rows = (await conn.execute(query)).all()
+        else:
+            async with self.engines.read.connect() as c:
+                rows = (await c.execute(query)).all()
+        return [self.decode(r) for r in rows]
+
+    async def tail(self, after: int = 0, poll: float = 0.5) -> AsyncIterator[RecordedEvent]:
+        """Follow the log forever from `after`, waking early on local appends."""
+        while True:
+            chunk = await self.read_all(after, 1000)
+            for event in chunk:
+                yield event
+                after = event.position
+            if not chunk:
+                await self.wait_for_append(poll)
+
+
+class AppendTransaction:
+    """One all-or-nothing append under the global lock.
+
+    Commands in a group commit share it: each checks its own expected version
+    against what the log plus the earlier commands of the batch say.
+    """
+
+    def __init__(
+        self, store: EventStore, conn: AsyncConnection, position: int, head_hash: str, now: datetime
+    ) -> None:
+        self.store = store
+        self.conn = conn
+        self.now = now
+        self._position = position
+        self._hash = head_hash
+        self._versions: dict[str, int] = {}
+        self._touched: dict[str, int] = {}
+        self._rows: list[dict[str, Any]] = []
+        self._idempotency_rows: list[dict[str, Any]] = []
+        self.appended: list[RecordedEvent] = []
+
+    @property
+    def position(self) -> int:
+        """The newest position, counting what this transaction has appended."""
+        return self._position
+
+    async def load_versions(self, stream_ids: Iterable[str]) -> None:
+        wanted = [s for s in set(stream_ids) if s not in self._versions]
+        if not wanted:
+            return
+        rows = await self.conn.execute(
+            select(streams.c.stream_id, streams.c.version).where(streams.c.stream_id.in_(wanted))
+        )
+        found = dict(rows.all())
+        for stream_id in wanted:
+            self._versions[stream_id] = found.get(stream_id, 0)
+
+    def version(self, stream_id: str) -> int:
+        """Current version of a stream whose version was loaded (0: no such stream)."""
+        return self._versions[stream_id]
+
+    async def read_stream(self, stream_id: str, after_version: int = 0) -> list[RecordedEvent]:
+        """Events of a stream, including those appended earlier in this transaction."""
+        flushed = await self.store.read_stream(stream_id, after_version, conn=self.conn)
+        pending = [
+            e for e in self.appended if e.stream_id == stream_id and e.stream_version > after_version
+        ]
+        seen = {e.position for e in flushed}
+        return flushed + [e for e in pending if e.position not in seen]
+
+    def append(
+        self,
+        stream_id: str,
+        new_events: Sequence[NewEvent],
+        metadata: Mapping[str, Any],
+        expected_version: int | None = None,
+    ) -> list[RecordedEvent]:
+        current = self._versions[stream_id]
+        if expected_version is not None and expected_version != current:
+            raise Conflict(
+                f"{stream_id} is at version {current}, not the expected {expected_version}",
+                stream_id=stream_id,
+                expected_version=expected_version,
+                actual_version=current,
+            )
+        meta_json = canonical(dict(metadata))
+        recorded_at = iso(self.now)
+        out: list[RecordedEvent] = []
+        for new in new_events:
+            current += 1
+            self._position += 1
+            event_id = str(uuid.uuid4())
+            data_json = canonical(dict(new.data))
+            self._hash = chain_hash(
+                self._hash, self._position, event_id, stream_id, current,
+                new.type, new.schema_version, recorded_at, data_json, meta_json,
+            )
+            self._rows.append(
+                {
+                    "position": self._position,
+                    "event_id": event_id,
+                    "stream_id": stream_id,
+                    "stream_version": current,
+                    "type": new.type,
+                    "schema_version": new.schema_version,
+                    "data": data_json,
+                    "metadata": meta_json,
+                    "recorded_at": self.now,
+                    "hash": self._hash,
+                }
+            )
+            out.append(
+                RecordedEvent(
+                    position=self._position,
+                    event_id=event_id,
+                    stream_id=stream_id,
+                    stream_version=current,
+                    type=new.type,
+                    schema_version=new.schema_version,
+                    data=orjson.loads(data_json),  # the value as a reader will see it
+                    metadata=dict(metadata),
+                    recorded_at=self.now,
+                    hash=self._hash,
+                )
+            )
+        self._versions[stream_id] = current
+        self._touched[stream_id] = current
+        self.appended.extend(out)
+        return out
+
+    async def find_idempotent(self, keys: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
+        """Stored (request_hash, stream_id, result) for keys already used."""
+        wanted = list(set(keys))
+        found: dict[str, tuple[str, str, bytes]] = {}
+        if wanted:
+            rows = await self.conn.execute(
+                select(
+                    idempotency_keys.c.key,
+                    idempotency_keys.c.request_hash,
+                    idempotency_keys.c.stream_id,
+                    idempotency_keys.c.result,
+                ).where(idempotency_keys.c.key.in_(wanted))
+            )
+            for r in rows:
+                found[r.key] = (r.request_hash, r.stream_id, r.result.encode())
+        return found
+
+    def remember(self, key: str, request_hash: str, stream_id: str, result: bytes) -> None:
+        self._idempotency_rows.append(
+            {
+                "key": key,
+                "request_hash": request_hash,
+                "stream_id": stream_id,
+                "result": result.decode(),
+                "recorded_at": self.now,
+            }
+        )
+
+    async def flush(self) -> None:
+        """Write what was appended; called once, at the end of the transaction."""
+        if self._rows:
+            await self.conn.execute(events.insert(), self._rows)
+            dialect = postgresql if self.store.engines.dialect == "postgresql" else sqlite
+            upsert = dialect.insert(streams)
+            upsert = upsert.on_conflict_do_update(
+                index_elements=[streams.c.stream_id], set_={"version": upsert.excluded.version}
+            )
+            await self.conn.execute(
+                upsert, [{"stream_id": s, "version": v} for s, v in self._touched.items()]
+            )
+            await self.conn.execute(
+                update(log_head)
+                .where(log_head.c.id == 1)
+                .values(position=self._position, hash=self._hash, recorded_at=self.now)
+            )
+            self._rows = []
+            self._touched = {}
+        if self._idempotency_rows:
+            await self.conn.execute(idempotency_keys.insert(), self._idempotency_rows)
+            self._idempotency_rows = []

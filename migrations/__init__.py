@@ -1,0 +1,1 @@
+"""Alembic migrations: the event log, read models, checkpoints and tokens."""

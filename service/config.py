@@ -1,0 +1,45 @@
+"""Settings, read once from the environment at the composition root."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./slogov.db"
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    # GraphQL hardening: what a single request may cost before it is refused.
+    introspection: bool = True
+    graphiql: bool = True
+    max_query_depth: int = 12
+    max_query_tokens: int = 4000
+    max_aliases: int = 30
+    parser_cache_size: int = 256
+    validation_cache_size: int = 256
+    max_page_size: int = 100
+    # Group commit: how many queued commands one transaction may take.
+    max_batch: int = 256
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        values: dict[str, object] = {
+            "database_url": os.environ.get("SLOGOV_DATABASE_URL", DEFAULT_DATABASE_URL),
+            "introspection": _flag("SLOGOV_INTROSPECTION", True),
+            "graphiql": _flag("SLOGOV_GRAPHIQL", True),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
