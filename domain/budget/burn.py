@@ -1,0 +1,146 @@
+"""Burn rates and multiwindow, multi-burn-rate alerts (SRE workbook, ch. 5).
+
+burn rate over w ending at `at` = (bad_w / total_w) / (1 - target), over the intervals
+that start in [at - w, at) and have ended by `at`, excluded intervals left out. None when
+total_w = 0 (no traffic, no rate). The burn rate is event-based for both budgeting
+methods: it is how fast the error *ratio* spends the budget (1.0 spends it exactly over
+the window), which is what the workbook's alert thresholds are calibrated for.
+
+A tier fires when the rate over BOTH its long and short windows is >= its threshold: the
+long window proves the burn is significant, the short one that it is still going on (an
+incident that has stopped clears the alert quickly). Comparisons are exact
+(1.44% against 99.9% is exactly 14.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any, Iterable, Mapping, Sequence
+
+from .errors import BudgetInputError
+from .exact import fl, q
+from .instants import canonical_label, parse_duration
+
+STANDARD_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+PAGE = "page"
+TICKET = "ticket"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertTier:
+    severity: str
+    long_window: str
+    short_window: str
+    threshold: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.severity, str) or not self.severity:
+            raise BudgetInputError("tiers.severity", "a severity such as 'page' or 'ticket' is required")
+        long_l = canonical_label(self.long_window, "tiers.long_window")
+        short_l = canonical_label(self.short_window, "tiers.short_window")
+        if parse_duration(short_l) > parse_duration(long_l):
+            raise BudgetInputError("tiers.short_window", "the short window must not be longer than the long one")
+        th = self.threshold
+        if isinstance(th, bool) or not isinstance(th, (int, float)) or not th > 0 or th != th or th == float("inf"):
+            raise BudgetInputError("tiers.threshold", f"a positive burn rate, got {th!r}")
+        object.__setattr__(self, "long_window", long_l)
+        object.__setattr__(self, "short_window", short_l)
+        object.__setattr__(self, "threshold", float(th))
+
+    @property
+    def key(self) -> tuple[str, str, str, float]:
+        return (self.severity, self.long_window, self.short_window, self.threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "long_window": self.long_window, "short_window": self.short_window, "threshold": self.threshold}
+
+
+DEFAULT_TIERS: tuple[AlertTier, ...] = (
+    AlertTier(PAGE, "1h", "5m", 14.4),
+    AlertTier(PAGE, "6h", "30m", 6.0),
+    AlertTier(TICKET, "3d", "6h", 1.0),
+)
+
+
+def parse_tiers(tiers: Iterable[Mapping[str, Any] | AlertTier] | None) -> tuple[AlertTier, ...]:
+    """A list of `{"severity", "long_window", "short_window", "threshold"}` (or AlertTier); None -> defaults."""
+    if tiers is None:
+        return DEFAULT_TIERS
+    out = []
+    for i, t in enumerate(tiers):
+        if isinstance(t, AlertTier):
+            out.append(t)
+            continue
+        if not isinstance(t, Mapping):
+            raise BudgetInputError(f"tiers[{i}]", "expected an object")
+        try:
+            out.append(AlertTier(t["severity"], t["long_window"], t["short_window"], t["threshold"]))
+        except KeyError as e:
+            raise BudgetInputError(f"tiers[{i}].{e.args[0]}", "required") from None
+    if len({t.key for t in out}) != len(out):
+        raise BudgetInputError("tiers", "duplicate tier")
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    severity: str
+    long_window: str
+    short_window: str
+    long_rate: float
+    short_rate: float
+    threshold: float
+
+    @property
+    def key(self) -> tuple[str, str, str, float]:
+        return (self.severity, self.long_window, self.short_window, self.threshold)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity, "long_window": self.long_window, "short_window": self.short_window,
+            "long_rate": self.long_rate, "short_rate": self.short_rate, "threshold": self.threshold,
+        }
+
+
+def burn_rate_exact(bad: int, total: int, allowed_error_rate: Fraction) -> Fraction | None:
+    """(bad/total) / (1 - target), exactly; None when total is 0."""
+    if total <= 0:
+        return None
+    return Fraction(bad, total) / allowed_error_rate
+
+
+def burn_rate_of(bad: int, total: int, target: float) -> float | None:
+    """The plain formula, for callers holding counts: (bad/total)/(1-target)."""
+    return fl(burn_rate_exact(bad, total, 1 - q(target)))
+
+
+def windows_needed(tiers: Sequence[AlertTier]) -> tuple[str, ...]:
+    labels = list(STANDARD_WINDOWS)
+    for t in tiers:
+        for label in (t.long_window, t.short_window):
+            if label not in labels:
+                labels.append(label)
+    return tuple(labels)
+
+
+def evaluate_tiers(rates: Mapping[str, Fraction | None], tiers: Sequence[AlertTier]) -> tuple[Alert, ...]:
+    """The tiers whose long and short rates both reach the threshold, in tier order."""
+    out = []
+    for t in tiers:
+        lr, sr = rates[t.long_window], rates[t.short_window]
+        th = q(t.threshold)
+        if lr is not None and sr is not None and lr >= th and sr >= th:
+            out.append(Alert(t.severity, t.long_window, t.short_window, float(lr), float(sr), t.threshold))
+    return tuple(out)
+
+
+def burn_rate(ledger: Any, at: datetime, window: str | timedelta) -> float | None:
+    """Burn rate of a ledger's objective over `window` ending at `at`."""
+    return ledger.burn_rate(at, window)
+
+
+def active_alerts(ledger: Any, at: datetime, tiers: Iterable[Mapping[str, Any] | AlertTier] | None = None) -> list[Alert]:
+    """Alerts firing at `at` under `tiers` (default: 14.4 1h/5m page, 6 6h/30m page, 1 3d/6h ticket)."""
+    return list(ledger.status(at, tiers=parse_tiers(tiers)).alerts)

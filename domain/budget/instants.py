@@ -1,0 +1,69 @@
+"""Instants and durations.
+
+Inside the ledger a time is an int: microseconds since the Unix epoch, UTC. That keeps
+sums, bisection and slice indices exact. Only timezone-aware datetimes are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from .errors import BudgetInputError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+US = timedelta(microseconds=1)
+US_PER_SECOND = 1_000_000
+US_PER_MINUTE = 60 * US_PER_SECOND
+US_PER_HOUR = 60 * US_PER_MINUTE
+US_PER_DAY = 24 * US_PER_HOUR
+
+
+def require_aware(value: object, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise BudgetInputError(field, f"expected a timezone-aware datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise BudgetInputError(field, "naive datetime: a time zone is required")
+    return value.astimezone(timezone.utc)
+
+
+def to_us(value: datetime, field: str = "at") -> int:
+    return (require_aware(value, field) - EPOCH) // US
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def duration_us(value: timedelta, field: str) -> int:
+    if not isinstance(value, timedelta):
+        raise BudgetInputError(field, "expected a timedelta")
+    return value // US
+
+
+_UNITS = {"s": US_PER_SECOND, "m": US_PER_MINUTE, "h": US_PER_HOUR, "d": US_PER_DAY}
+_LABEL = re.compile(r"^([1-9][0-9]*)([smhd])$")
+
+
+def parse_duration(label: str | timedelta, field: str = "window") -> timedelta:
+    """'5m', '30m', '1h', '6h', '1d', '3d' (units s, m, h, d) or a timedelta -> timedelta."""
+    if isinstance(label, timedelta):
+        if label <= timedelta(0):
+            raise BudgetInputError(field, "duration must be positive")
+        return label
+    if not isinstance(label, str) or not (m := _LABEL.match(label.strip())):
+        raise BudgetInputError(field, f"expected a duration like '5m', '1h' or '3d', got {label!r}")
+    return timedelta(microseconds=int(m.group(1)) * _UNITS[m.group(2)])
+
+
+def format_duration(value: timedelta) -> str:
+    """The canonical label: the largest unit that divides the duration ('60m' -> '1h')."""
+    us = value // US
+    for unit in ("d", "h", "m", "s"):
+        if us % _UNITS[unit] == 0:
+            return f"{us // _UNITS[unit]}{unit}"
+    raise BudgetInputError("window", "durations must be whole seconds")
+
+
+def canonical_label(label: str | timedelta, field: str = "window") -> str:
+    return format_duration(parse_duration(label, field))

@@ -1,0 +1,614 @@
+"""The error-budget ledger of one objective, and the decisions the service takes before appending.
+
+State: the recorded observation intervals (never overlapping, so ordered by start and by
+end alike), the active and restored exclusions, and -- for timeslices -- the per-slice
+accumulated counts. Reads are answered from prefix sums over sorted arrays:
+
+  * a window sum is two bisections and two subtractions: O(log n), whatever the history;
+  * appending data in time order (the normal case) is O(1) amortised;
+  * an out-of-order insert, a correction, an exclusion or a restore marks the prefix sums
+    stale from the first index it touched; they are rebuilt from there on the next read
+    (O(n - i) once), after which reads are O(log n) again.
+
+Window membership: an interval counts in a window [ws, we) read as of `at` when
+ws <= interval.start < we and interval.end <= at (it has been observed by `at`). So a
+status "as of" a past moment ignores data that ended after it, and a read of the live
+ledger at the latest event time sees everything. (Timeslices: see timeslices.py; slices
+are judged once ended, and the single interval straddling `at`, if any, is left out of
+the slices it feeds.)
+
+Exclusions: an interval whose start lies in any active excluded range counts as neither
+good nor bad -- in the budget and in the burn rates -- until the exclusion is restored.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any, Iterable, Mapping, Sequence
+
+from .burn import AlertTier, burn_rate_exact, evaluate_tiers, parse_tiers, windows_needed
+from .chart import ChartPoint
+from .config import TIMESLICES, BudgetConfig, Budgeting
+from .errors import BudgetInputError, IntervalConflict
+from .exact import fl, q
+from .instants import US, from_us, parse_duration, to_us
+from .observations import Exclusion, Interval, check_not_future
+from .status import Status, occurrence_budget, timeslice_budget
+from .timeslices import end_of_judged, first_slice_in, slices_in_window, split, verdict
+from .windows import ROLLING, Window, window_bounds
+
+DEFAULT_STALE_AFTER = timedelta(minutes=15)
+SNAPSHOT_VERSION = 1
+
+NEW = "new"
+DUPLICATE = "duplicate"
+CORRECTION = "correction"
+RESTORED = "restored"
+
+
+def _stale_after(value: timedelta | None) -> timedelta:
+    if value is None:
+        return DEFAULT_STALE_AFTER
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise BudgetInputError("stale_after", "a positive duration is required")
+    return value
+
+
+class Ledger:
+    """Budget state of one objective with incremental updates and O(log n) reads.
+
+    Mutating methods (`record`, `correct`, `exclude`, `restore`) validate first and change
+    nothing when they raise. Use `copy()` to keep a "before" state.
+    """
+
+    def __init__(
+        self,
+        target: float,
+        window: Mapping[str, Any] | Window,
+        budgeting: Mapping[str, Any] | Budgeting | None = None,
+        *,
+        tiers: Iterable[Mapping[str, Any] | AlertTier] | None = None,
+        stale_after: timedelta | None = None,
+    ) -> None:
+        self.config = BudgetConfig.parse(target, window, budgeting)
+        self.tiers: tuple[AlertTier, ...] = parse_tiers(tiers)
+        self.stale_after: timedelta = _stale_after(stale_after)
+        self._err: Fraction = self.config.error_rate_allowed
+        b = self.config.budgeting
+        self._timeslices = b.method == TIMESLICES
+        self._L: int = b.slice_us if self._timeslices else 0
+        self._thr: Fraction = q(b.slice_threshold) if self._timeslices else Fraction(0)
+        self._dur_cache: dict[str, int] = {}
+        # intervals, ordered by start (and so by end)
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._good: list[int] = []
+        self._total: list[int] = []
+        self._cover: list[int] = []  # number of active exclusions covering the interval's start
+        self._pg: list[int] = [0]  # prefix sums of effective (non-excluded) good/total
+        self._pt: list[int] = [0]
+        self._pvalid = 0  # _pg/_pt are right for indices 0.._pvalid
+        # timeslices: every slice ever touched, ordered by index
+        self._skeys: list[int] = []
+        self._sgood: list[int | Fraction] = []
+        self._stotal: list[int | Fraction] = []
+        self._sdata: list[int] = []
+        self._sbad: list[int] = []
+        self._pdata: list[int] = [0]
+        self._pbad: list[int] = [0]
+        self._svalid = 0
+        # exclusions
+        self._active: dict[str, Exclusion] = {}
+        self._restored: dict[str, Exclusion] = {}
+
+    # ------------------------------------------------------------------ reading the data
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def intervals(self) -> list[Interval]:
+        return [Interval._from_us(*r) for r in zip(self._starts, self._ends, self._good, self._total)]
+
+    def get(self, start: datetime, end: datetime) -> Interval | None:
+        s, e = to_us(start, "start"), to_us(end, "end")
+        i = bisect_left(self._starts, s)
+        if i < len(self._starts) and self._starts[i] == s and self._ends[i] == e:
+            return Interval._from_us(s, e, self._good[i], self._total[i])
+        return None
+
+    def is_excluded(self, interval: Interval) -> bool:
+        return any(x.covers(interval.start) for x in self._active.values())
+
+    @property
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        """Active exclusions, in the order they were applied."""
+        return tuple(self._active.values())
+
+    @property
+    def restored_exclusions(self) -> tuple[Exclusion, ...]:
+        return tuple(self._restored.values())
+
+    @property
+    def last_observation_end(self) -> datetime | None:
+        return from_us(self._ends[-1]) if self._ends else None
+
+    # ------------------------------------------------------------------ decisions
+
+    def _locate(self, s: int, e: int) -> tuple[str, int]:
+        """("same", i) identical bounds at i; ("overlap", i) clashes with i; ("free", i) insert at i."""
+        starts, ends = self._starts, self._ends
+        n = len(starts)
+        i = bisect_left(starts, s)
+        if i < n and starts[i] == s:
+            return ("same", i) if ends[i] == e else ("overlap", i)
+        if i > 0 and ends[i - 1] > s:
+            return "overlap", i - 1
+        if i < n and starts[i] < e:
+            return "overlap", i
+        return "free", i
+
+    def _overlap_error(self, i: int, interval: Interval) -> IntervalConflict:
+        other = f"[{from_us(self._starts[i]).isoformat()}, {from_us(self._ends[i]).isoformat()})"
+        return IntervalConflict(
+            "start",
+            f"[{interval.start.isoformat()}, {interval.end.isoformat()}) overlaps the recorded interval {other}",
+            "overlap",
+        )
+
+    def classify(self, interval: Interval, *, at: datetime | None = None) -> str:
+        """"new" or "duplicate" (identical, a no-op); raises on a conflicting count or an overlap."""
+        if not isinstance(interval, Interval):
+            raise BudgetInputError("interval", "expected an Interval")
+        if at is not None:
+            check_not_future(interval, at)
+        where, i = self._locate(to_us(interval.start), to_us(interval.end))
+        if where == "free":
+            return NEW
+        if where == "overlap":
+            raise self._overlap_error(i, interval)
+        if self._good[i] == interval.good and self._total[i] == interval.total:
+            return DUPLICATE
+        raise IntervalConflict(
+            "total",
+            f"[{interval.start.isoformat()}, {interval.end.isoformat()}) is already recorded as "
+            f"{self._good[i]}/{self._total[i]} good; sending {interval.good}/{interval.total} needs an explicit correction",
+            "conflict",
+        )
+
+    def classify_correction(self, interval: Interval, *, at: datetime | None = None) -> str:
+        """"correction" (replaces the counts) or "duplicate" (same counts, a no-op); raises when
+        no interval with exactly these bounds is recorded, or the bounds overlap another one."""
+        if not isinstance(interval, Interval):
+            raise BudgetInputError("interval", "expected an Interval")
+        if at is not None:
+            check_not_future(interval, at)
+        where, i = self._locate(to_us(interval.start), to_us(interval.end))
+        if where == "overlap":
+            raise self._overlap_error(i, interval)
+        if where == "free":
+            raise IntervalConflict(
+                "start",
+                f"no interval [{interval.start.isoformat()}, {interval.end.isoformat()}) is recorded: nothing to correct",
+                "missing",
+            )
+        if self._good[i] == interval.good and self._total[i] == interval.total:
+            return DUPLICATE
+        return CORRECTION
+
+    def classify_batch(self, intervals: Sequence[Interval], *, at: datetime | None = None) -> list[str]:
+        """Decisions for a batch recorded in one event: each "new" or "duplicate", checked against
+        the ledger and against the batch's other intervals (a repeat inside a batch is a duplicate;
+        a clash inside a batch is refused like a clash with the ledger)."""
+        decisions = [self.classify(iv, at=at) for iv in intervals]
+        fresh = sorted((iv.start, iv.end, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
+        for (s0, e0, n0), (s1, e1, n1) in zip(fresh, fresh[1:]):
+            a, b = intervals[n0], intervals[n1]
+            if (s0, e0) == (s1, e1):
+                if (a.good, a.total) != (b.good, b.total):
+                    raise IntervalConflict("total", f"the batch sends [{s0.isoformat()}, {e0.isoformat()}) twice with different counts", "conflict")
+                decisions[n1] = DUPLICATE
+            elif s1 < e0:
+                raise IntervalConflict("start", f"the batch's intervals starting {s0.isoformat()} and {s1.isoformat()} overlap", "overlap")
+        return decisions
+
+    def classify_exclusion(self, exclusion: Exclusion) -> str:
+        """"new" or "duplicate" (same id, same range); an id reused otherwise is refused."""
+        if not isinstance(exclusion, Exclusion):
+            raise BudgetInputError("exclusion", "expected an Exclusion")
+        current = self._active.get(exclusion.id)
+        if current is not None:
+            if (current.start, current.end) == (exclusion.start, exclusion.end):
+                return DUPLICATE
+            raise IntervalConflict("exclusion_id", f"exclusion {exclusion.id!r} is active with a different range", "exclusion")
+        if exclusion.id in self._restored:
+            raise IntervalConflict("exclusion_id", f"exclusion {exclusion.id!r} was restored; exclude again under a new id", "exclusion")
+        return NEW
+
+    def classify_restore(self, exclusion_id: str) -> str:
+        """"restored" or "duplicate" (already restored); an unknown id is refused."""
+        if exclusion_id in self._active:
+            return RESTORED
+        if exclusion_id in self._restored:
+            return DUPLICATE
+        raise BudgetInputError("exclusion_id", f"no exclusion {exclusion_id!r}")
+
+    # ------------------------------------------------------------------ updates
+
+    def record(self, interval: Interval) -> str:
+        """Record one interval: "new" or "duplicate" (no-op); raises like `classify`."""
+        decision = self.classify(interval)
+        if decision == NEW:
+            s, e = to_us(interval.start), to_us(interval.end)
+            self._insert(bisect_left(self._starts, s), s, e, interval.good, interval.total)
+        return decision
+
+    def record_batch(self, intervals: Sequence[Interval]) -> list[str]:
+        decisions = self.classify_batch(intervals)
+        for iv, d in zip(intervals, decisions):
+            if d == NEW:
+                self.record(iv)
+        return decisions
+
+    def correct(self, interval: Interval) -> str:
+        """Replace the counts of an already-recorded interval: "correction" or "duplicate"."""
+        decision = self.classify_correction(interval)
+        if decision == CORRECTION:
+            s = to_us(interval.start)
+            i = bisect_left(self._starts, s)
+            if self._timeslices and self._cover[i] == 0:
+                self._slices_add(s, self._ends[i], self._good[i], self._total[i], -1)
+                self._slices_add(s, self._ends[i], interval.good, interval.total, +1)
+            self._good[i] = interval.good
+            self._total[i] = interval.total
+            self._pvalid = min(self._pvalid, i)
+        return decision
+
+    def exclude(self, exclusion: Exclusion) -> str:
+        """Apply an exclusion: "new" or "duplicate"."""
+        decision = self.classify_exclusion(exclusion)
+        if decision == NEW:
+            self._active[exclusion.id] = exclusion
+            self._cover_range(to_us(exclusion.start), to_us(exclusion.end), +1)
+        return decision
+
+    def restore(self, exclusion_id: str) -> str:
+        """Restore (un-exclude) by id: "restored" or "duplicate"."""
+        decision = self.classify_restore(exclusion_id)
+        if decision == RESTORED:
+            x = self._active.pop(exclusion_id)
+            self._restored[exclusion_id] = x
+            self._cover_range(to_us(x.start), to_us(x.end), -1)
+        return decision
+
+    def _insert(self, i: int, s: int, e: int, g: int, t: int) -> None:
+        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end))
+        self._starts.insert(i, s)
+        self._ends.insert(i, e)
+        self._good.insert(i, g)
+        self._total.insert(i, t)
+        self._cover.insert(i, cover)
+        self._pvalid = min(self._pvalid, i)
+        if self._timeslices and cover == 0:
+            self._slices_add(s, e, g, t, +1)
+
+    def _cover_range(self, s: int, e: int, delta: int) -> None:
+        lo = bisect_left(self._starts, s)
+        hi = bisect_left(self._starts, e)
+        cover = self._cover
+        for i in range(lo, hi):
+            before = cover[i]
+            cover[i] = before + delta
+            if (before == 0) != (cover[i] == 0):  # the interval changed sides
+                self._pvalid = min(self._pvalid, i)
+                if self._timeslices:
+                    self._slices_add(self._starts[i], self._ends[i], self._good[i], self._total[i], -delta)
+
+    def _slices_add(self, s: int, e: int, g: int, t: int, sign: int) -> None:
+        keys = self._skeys
+        for k, cg, ct in split(s, e, g, t, self._L):
+            j = bisect_left(keys, k)
+            if j == len(keys) or keys[j] != k:
+                keys.insert(j, k)
+                self._sgood.insert(j, 0)
+                self._stotal.insert(j, 0)
+                self._sdata.insert(j, 0)
+                self._sbad.insert(j, 0)
+                self._svalid = min(self._svalid, j)
+            if sign > 0:
+                self._sgood[j] += cg
+                self._stotal[j] += ct
+            else:
+                self._sgood[j] -= cg
+                self._stotal[j] -= ct
+            d, b = verdict(self._sgood[j], self._stotal[j], self._thr)
+            if d != self._sdata[j] or b != self._sbad[j]:
+                self._sdata[j] = d
+                self._sbad[j] = b
+                self._svalid = min(self._svalid, j)
+
+    # ------------------------------------------------------------------ sums
+
+    def _prefix(self) -> tuple[list[int], list[int]]:
+        n = len(self._starts)
+        v = self._pvalid
+        pg, pt = self._pg, self._pt
+        if v < n or len(pg) != n + 1:
+            del pg[v + 1:]
+            del pt[v + 1:]
+            g, t = pg[v], pt[v]
+            good, total, cover = self._good, self._total, self._cover
+            for i in range(v, n):
+                if cover[i] == 0:
+                    g += good[i]
+                    t += total[i]
+                pg.append(g)
+                pt.append(t)
+            self._pvalid = n
+        return pg, pt
+
+    def _slice_prefix(self) -> tuple[list[int], list[int]]:
+        m = len(self._skeys)
+        v = self._svalid
+        pd, pb = self._pdata, self._pbad
+        if v < m or len(pd) != m + 1:
+            del pd[v + 1:]
+            del pb[v + 1:]
+            d, b = pd[v], pb[v]
+            sdata, sbad = self._sdata, self._sbad
+            for j in range(v, m):
+                d += sdata[j]
+                b += sbad[j]
+                pd.append(d)
+                pb.append(b)
+            self._svalid = m
+        return pd, pb
+
+    def _events(self, ws: int, we: int, at: int) -> tuple[int, int]:
+        """(good, total) over intervals with ws <= start < we and end <= at, exclusions applied."""
+        lo = bisect_left(self._starts, ws)
+        hi = min(bisect_right(self._ends, at), bisect_left(self._starts, we))
+        if hi <= lo:
+            return 0, 0
+        pg, pt = self._prefix()
+        return pg[hi] - pg[lo], pt[hi] - pt[lo]
+
+    def _slices(self, ws: int, we: int, at: int) -> tuple[int, int]:
+        """(slices with data, bad slices) among slices starting in [ws, we) and ended by `at`,
+        from data that had ended by `at`."""
+        L = self._L
+        klo = first_slice_in(ws, L)
+        khi = min(end_of_judged(at, L), first_slice_in(we, L))
+        if khi <= klo:
+            return 0, 0
+        keys = self._skeys
+        jlo = bisect_left(keys, klo)
+        jhi = bisect_left(keys, khi)
+        pd, pb = self._slice_prefix()
+        data = pd[jhi] - pd[jlo]
+        bad = pb[jhi] - pb[jlo]
+        # The one interval (if any) with start < at < end has not been observed by `at`:
+        # take its share back out of the judged slices it feeds.
+        x = bisect_right(self._ends, at)
+        if x < len(self._starts) and self._starts[x] < at and self._cover[x] == 0:
+            for k, cg, ct in split(self._starts[x], self._ends[x], self._good[x], self._total[x], L):
+                if k < klo:
+                    continue
+                if k >= khi:
+                    break
+                j = bisect_left(keys, k)
+                d1, b1 = verdict(self._sgood[j] - cg, self._stotal[j] - ct, self._thr)
+                data += d1 - self._sdata[j]
+                bad += b1 - self._sbad[j]
+        return data, bad
+
+    def _dur(self, label: str) -> int:
+        us = self._dur_cache.get(label)
+        if us is None:
+            us = self._dur_cache[label] = parse_duration(label) // US
+        return us
+
+    def _burn(self, at: int, window_us: int) -> Fraction | None:
+        g, t = self._events(at - window_us, at + 1, at)
+        return burn_rate_exact(t - g, t, self._err)
+
+    # ------------------------------------------------------------------ reads
+
+    def burn_rate(self, at: datetime, window: str | timedelta) -> float | None:
+        """(bad_w/total_w)/(1 - target) over [at - window, at); None without traffic."""
+        w = parse_duration(window) // US
+        return fl(self._burn(to_us(at), w))
+
+    def status(
+        self,
+        at: datetime,
+        *,
+        tiers: Iterable[Mapping[str, Any] | AlertTier] | None = None,
+        stale_after: timedelta | None = None,
+    ) -> Status:
+        """The budget as of `at` over the objective's window (see module and status.py docs)."""
+        at_us = to_us(at)
+        at_utc = from_us(at_us)
+        tiers_ = self.tiers if tiers is None else parse_tiers(tiers)
+        stale_after_ = self.stale_after if stale_after is None else _stale_after(stale_after)
+        ws_dt, we_dt = window_bounds(self.config.window, at_utc)
+        ws, we = to_us(ws_dt), to_us(we_dt)
+        good, total = self._events(ws, we, at_us)
+        bad = total - good
+        good_slices = bad_slices = None
+        slice_sli = siw_f = None
+        if self._timeslices:
+            data, bad_slices = self._slices(ws, we, at_us)
+            good_slices = data - bad_slices
+            slice_sli = good_slices / data if data else None
+            siw = slices_in_window(we - ws, self._L)
+            siw_f = float(siw)
+            allowed, consumed, remaining = timeslice_budget(bad_slices, siw, self._err)
+            spent = bad_slices
+        else:
+            allowed, consumed, remaining = occurrence_budget(bad, total, self._err)
+            spent = bad
+        rates = {label: self._burn(at_us, self._dur(label)) for label in windows_needed(tiers_)}
+        alerts = evaluate_tiers(rates, tiers_)
+        j = bisect_right(self._ends, at_us) - 1
+        last = self._ends[j] if j >= 0 else None
+        stale = last is not None and last < at_us - stale_after_ // US
+        return Status(
+            at=at_utc,
+            window_start=ws_dt,
+            window_end=we_dt,
+            method=self.config.budgeting.method,
+            target=self.config.target,
+            good=good,
+            total=total,
+            bad=bad,
+            sli=good / total if total else None,
+            good_slices=good_slices,
+            bad_slices=bad_slices,
+            slice_sli=slice_sli,
+            slices_in_window=siw_f,
+            allowed_bad=float(allowed),
+            spent=spent,
+            consumed=float(consumed),
+            remaining=float(remaining),
+            exhausted=remaining <= 0,
+            burn_rates={label: fl(r) for label, r in rates.items()},
+            alerts=alerts,
+            last_observation_end=from_us(last) if last is not None else None,
+            stale_after=stale_after_,
+            stale=stale,
+        )
+
+    def chart(self, *, since: datetime | None = None, until: datetime | None = None) -> list[ChartPoint]:
+        """One point per interval ending in [since, until] (see chart.py)."""
+        ends = self._ends
+        lo = 0 if since is None else bisect_left(ends, to_us(since, "since"))
+        hi = len(ends) if until is None else bisect_right(ends, to_us(until, "until"))
+        window = self.config.window
+        rolling_us = window.days * 86_400_000_000 if window.kind == ROLLING else 0
+        cal_cache: dict[int, tuple[int, int]] = {}
+        points = []
+        L = self._L
+        for i in range(lo, hi):
+            s, p = self._starts[i], ends[i]
+            g_i, t_i = self._good[i], self._total[i]
+            excluded = self._cover[i] > 0
+            if rolling_us:
+                ws, we = p - rolling_us, p
+            else:
+                # calendar windows: the period holding the interval's start
+                ws = we = 0
+                for (cs, ce) in cal_cache.values():
+                    if cs <= s < ce:
+                        ws, we = cs, ce
+                        break
+                else:
+                    a, b = window_bounds(window, from_us(s))
+                    ws, we = to_us(a), to_us(b)
+                    cal_cache[ws] = (ws, we)
+            if self._timeslices:
+                _, bad_slices = self._slices(ws, we, p)
+                siw = slices_in_window(we - ws, L)
+                allowed, _, remaining = timeslice_budget(bad_slices, siw, self._err)
+                # slices first judged at this point: ended in (previous end, p], in the window
+                klo = max(end_of_judged(ends[i - 1], L) if i > 0 else first_slice_in(ws, L), first_slice_in(ws, L))
+                khi = min(end_of_judged(p, L), first_slice_in(we, L))
+                new_bad = 0
+                if khi > klo:
+                    _, pb = self._slice_prefix()
+                    new_bad = pb[bisect_left(self._skeys, khi)] - pb[bisect_left(self._skeys, klo)]
+                debit = new_bad / allowed
+            else:
+                good, total = self._events(ws, we, p)
+                allowed, _, remaining = occurrence_budget(total - good, total, self._err)
+                debit = (t_i - g_i) / allowed if (not excluded and t_i > g_i) else Fraction(0)
+            points.append(
+                ChartPoint(
+                    at=from_us(p), start=from_us(s), end=from_us(p), good=g_i, total=t_i, bad=t_i - g_i,
+                    excluded=excluded, debit=float(debit), remaining=float(remaining), exhausted=remaining <= 0,
+                )
+            )
+        return points
+
+    # ------------------------------------------------------------------ snapshots
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe snapshot. Interval times are integer microseconds since the Unix epoch (UTC)."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "config": self.config.to_dict(),
+            "tiers": [t.to_dict() for t in self.tiers],
+            "stale_after_us": self.stale_after // US,
+            "intervals": [[s, e, g, t] for s, e, g, t in zip(self._starts, self._ends, self._good, self._total)],
+            "exclusions": [x.to_dict() for x in self._active.values()],
+            "restored_exclusions": [x.to_dict() for x in self._restored.values()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Ledger":
+        if not isinstance(data, Mapping) or data.get("version") != SNAPSHOT_VERSION:
+            raise BudgetInputError("snapshot", f"expected a ledger snapshot, version {SNAPSHOT_VERSION}")
+        c = data["config"]
+        ledger = cls(
+            c["target"], c["window"], c["budgeting"],
+            tiers=data.get("tiers"), stale_after=timedelta(microseconds=data["stale_after_us"]),
+        )
+        for x in data.get("exclusions", []):
+            ledger._active[x["id"]] = Exclusion.from_dict(x)
+        for x in data.get("restored_exclusions", []):
+            ledger._restored[x["id"]] = Exclusion.from_dict(x)
+        spans = [(to_us(x.start), to_us(x.end)) for x in ledger._active.values()]
+        prev_end = None
+        for s, e, g, t in data["intervals"]:
+            for v in (s, e, g, t):
+                if isinstance(v, bool) or not isinstance(v, int):
+                    raise BudgetInputError("snapshot", "interval fields must be integers")
+            if not (0 <= g <= t) or not s < e or (prev_end is not None and s < prev_end):
+                raise BudgetInputError("snapshot", "intervals must be valid, ordered and non-overlapping")
+            prev_end = e
+            cover = sum(1 for xs, xe in spans if xs <= s < xe)
+            ledger._starts.append(s)
+            ledger._ends.append(e)
+            ledger._good.append(g)
+            ledger._total.append(t)
+            ledger._cover.append(cover)
+            if ledger._timeslices and cover == 0:
+                ledger._slices_add(s, e, g, t, +1)
+        return ledger
+
+    def copy(self) -> "Ledger":
+        """An independent ledger with the same state (e.g. to compare before/after a change)."""
+        other = object.__new__(Ledger)
+        for name, value in self.__dict__.items():
+            setattr(other, name, list(value) if isinstance(value, list) else (dict(value) if isinstance(value, dict) else value))
+        return other
+
+
+# ---------------------------------------------------------------------- function forms
+
+
+def classify(ledger: Ledger, interval: Interval, *, at: datetime | None = None) -> str:
+    """"new" | "duplicate"; raises BudgetInputError (future, with `at`) or IntervalConflict."""
+    return ledger.classify(interval, at=at)
+
+
+def classify_correction(ledger: Ledger, interval: Interval, *, at: datetime | None = None) -> str:
+    """"correction" | "duplicate"; raises IntervalConflict ("missing" or "overlap")."""
+    return ledger.classify_correction(interval, at=at)
+
+
+def classify_batch(ledger: Ledger, intervals: Sequence[Interval], *, at: datetime | None = None) -> list[str]:
+    return ledger.classify_batch(intervals, at=at)
+
+
+def classify_exclusion(ledger: Ledger, exclusion: Exclusion) -> str:
+    return ledger.classify_exclusion(exclusion)
+
+
+def classify_restore(ledger: Ledger, exclusion_id: str) -> str:
+    return ledger.classify_restore(exclusion_id)
+
+
+def budget_status(ledger: Ledger, at: datetime, **kwargs: Any) -> Status:
+    return ledger.status(at, **kwargs)

@@ -1,0 +1,146 @@
+"""Observation intervals and exclusions, with their validation.
+
+An interval is (start, end, good, total): `good` of `total` events in [start, end) were
+good. Counts are whole numbers (an integral float such as 5.0 is accepted as 5),
+0 <= good <= total; start < end; both timezone-aware (kept in UTC); at most
+`MAX_INTERVAL_LENGTH` (1 day) long, so an interval always fits inside a rolling window
+ending at its end. The no-future rule (end <= at) needs the time of the command, so it
+is checked by `check_not_future` / `classify(..., at=)`.
+
+An exclusion is a named time range [start, end) whose observations count as neither
+good nor bad (planned maintenance, another team's outage, a load test).
+
+Exclusion rule: an interval is excluded when its START lies in an active excluded
+range (start <= interval.start < end), whatever its end. This is the same instant that
+decides which window an interval belongs to (windows.py), so an interval is always wholly
+in or wholly out, of both a window and an exclusion, and never split.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from .errors import BudgetInputError
+from .instants import from_us, require_aware, to_us
+
+MAX_INTERVAL_LENGTH = timedelta(days=1)
+
+
+def _count(value: Any, field: str) -> int:
+    if isinstance(value, bool):
+        raise BudgetInputError(field, "expected a count, got a boolean")
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        n = int(value)
+    else:
+        raise BudgetInputError(field, f"expected a whole number of events, got {value!r}")
+    if n < 0:
+        raise BudgetInputError(field, f"must not be negative, got {value!r}")
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    start: datetime
+    end: datetime
+    good: int
+    total: int
+
+    def __post_init__(self) -> None:
+        start = require_aware(self.start, "start")
+        end = require_aware(self.end, "end")
+        good = _count(self.good, "good")
+        total = _count(self.total, "total")
+        if not start < end:
+            raise BudgetInputError("end", "an interval must end after it starts")
+        if end - start > MAX_INTERVAL_LENGTH:
+            raise BudgetInputError("end", f"an interval may span at most {MAX_INTERVAL_LENGTH}; send finer intervals")
+        if good > total:
+            raise BudgetInputError("good", f"good ({good}) exceeds total ({total})")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+        object.__setattr__(self, "good", good)
+        object.__setattr__(self, "total", total)
+
+    @property
+    def bad(self) -> int:
+        return self.total - self.good
+
+    @property
+    def key(self) -> tuple[datetime, datetime]:
+        return (self.start, self.end)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "good": self.good, "total": self.total}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> "Interval":
+        """From `{"start", "end", "good", "total"}`; times as aware datetimes or ISO 8601 with a zone."""
+        if not isinstance(data, Mapping):
+            raise BudgetInputError("interval", "expected an object")
+        for key in ("start", "end", "good", "total"):
+            if key not in data:
+                raise BudgetInputError(key, "required")
+        return Interval(_time(data["start"], "start"), _time(data["end"], "end"), data["good"], data["total"])
+
+    @staticmethod
+    def _from_us(start: int, end: int, good: int, total: int) -> "Interval":
+        return Interval(from_us(start), from_us(end), good, total)
+
+
+def _time(value: Any, field: str) -> datetime:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise BudgetInputError(field, f"not an ISO 8601 time: {value!r}") from None
+    return require_aware(value, field)
+
+
+def check_not_future(interval: Interval, at: datetime) -> None:
+    """Refuse data for time that has not happened yet: end must be <= at."""
+    if interval.end > require_aware(at, "at"):
+        raise BudgetInputError("end", f"interval ends at {interval.end.isoformat()}, after {at.isoformat()}: no future data")
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    id: str
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise BudgetInputError("exclusion_id", "a non-empty id is required")
+        start = require_aware(self.start, "start")
+        end = require_aware(self.end, "end")
+        if not start < end:
+            raise BudgetInputError("end", "an excluded range must end after it starts")
+        if not isinstance(self.reason, str):
+            raise BudgetInputError("reason", "expected text")
+        object.__setattr__(self, "start", start)
+        object.__setattr__(self, "end", end)
+
+    def covers(self, instant: datetime) -> bool:
+        return self.start <= instant < self.end
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "start": self.start.isoformat(), "end": self.end.isoformat(), "reason": self.reason}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> "Exclusion":
+        if not isinstance(data, Mapping):
+            raise BudgetInputError("exclusion", "expected an object")
+        for key in ("id", "start", "end"):
+            if key not in data:
+                raise BudgetInputError("exclusion_id" if key == "id" else key, "required")
+        return Exclusion(data["id"], _time(data["start"], "start"), _time(data["end"], "end"), data.get("reason", "") or "")
+
+    @property
+    def _span_us(self) -> tuple[int, int]:
+        return to_us(self.start), to_us(self.end)

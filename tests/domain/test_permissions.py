@@ -1,0 +1,145 @@
+"""Who may issue which command: the whole matrix, and the party rule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from domain import journey, objective, permissions
+from domain.errors import Forbidden, InvalidInput
+from domain.permissions import authorize
+
+T = datetime(2025, 1, 1, tzinfo=timezone.utc)
+SLI = objective.SLI("availability")
+WINDOW = objective.Window("rolling", 28)
+BUDGET = objective.Budgeting("occurrences")
+
+# One instance of every command that is not a party's position.
+SAMPLES = {
+    journey.ProposeJourney: journey.ProposeJourney("j", "n", "d", ("s",), "a", "b", "c", "o", 1),
+    journey.PrioritizeJourney: journey.PrioritizeJourney("j", 1, 1, "r"),
+    journey.DocumentJourneyScope: journey.DocumentJourneyScope("j", ("a",), (), "a", "b", "c", ("p",)),
+    journey.MapDependency: journey.MapDependency("j", "s", "service", True),
+    journey.RemoveDependency: journey.RemoveDependency("j", "s", "r"),
+    journey.RecordInstrumentationGap: journey.RecordInstrumentationGap("j", "g", "d"),
+    journey.CloseInstrumentationGap: journey.CloseInstrumentationGap("j", "g", "r"),
+    journey.RetireJourney: journey.RetireJourney("j", "r"),
+    objective.DraftObjective: objective.DraftObjective("o", "j", "n", SLI, WINDOW, BUDGET),
+    objective.RecordBaseline: objective.RecordBaseline("o", T, T, 1, 1),
+    objective.ProposeTarget: objective.ProposeTarget("o", "p", 0.99, "r"),
+    objective.ReviseProposal: objective.ReviseProposal("o", "p", 0.99, "r"),
+    objective.WithdrawProposal: objective.WithdrawProposal("o", "p", "r"),
+    objective.DeferNegotiation: objective.DeferNegotiation("o", "p", "r"),
+    objective.FormalizeAgreement: objective.FormalizeAgreement("o", "pol", 1, "a", "b", ("x",), "c"),
+    objective.RetireObjective: objective.RetireObjective("o", "r"),
+}
+
+# The expected matrix, written out independently of permissions.PERMISSIONS.
+P, S, E, L, AUD, CI, ADM = "product", "sre", "engineering", "leadership", "auditor", "ci", "admin"
+EXPECTED = {
+    journey.ProposeJourney: {P, L, S, ADM},
+    journey.PrioritizeJourney: {P, L, ADM},
+    journey.DocumentJourneyScope: {P, S, E, ADM},
+    journey.MapDependency: {S, E, ADM},
+    journey.RemoveDependency: {S, E, ADM},
+    journey.RecordInstrumentationGap: {S, E, ADM},
+    journey.CloseInstrumentationGap: {S, E, ADM},
+    journey.RetireJourney: {P, L, ADM},
+    objective.DraftObjective: {S, ADM},
+    objective.RecordBaseline: {S, ADM},
+    objective.ProposeTarget: {P, S, E, L, ADM},
+    objective.ReviseProposal: {P, S, E, L, ADM},
+    objective.WithdrawProposal: {P, S, E, L, ADM},
+    objective.DeferNegotiation: {P, S, E, L, ADM},
+    objective.FormalizeAgreement: {S, P, L, ADM},
+    objective.RetireObjective: {P, S, L, ADM},
+}
+
+MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
+
+
+def test_every_command_has_a_rule():
+    every = set(journey.COMMANDS) | set(objective.COMMANDS)
+    assert set(permissions.PERMISSIONS) == every
+    assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
+
+
+@pytest.mark.parametrize("cls, role", MATRIX, ids=[f"{c.__name__}-{r}" for c, r in MATRIX])
+def test_matrix(cls, role):
+    command = SAMPLES[cls]
+    if role in EXPECTED[cls]:
+        assert authorize(command, frozenset({role})) == role
+    else:
+        with pytest.raises(Forbidden) as caught:
+            authorize(command, frozenset({role}))
+        # The message names the roles that would do.
+        for needed in EXPECTED[cls]:
+            assert needed in caught.value.message
+        assert set(caught.value.details["needed_roles"]) == EXPECTED[cls]
+
+
+@pytest.mark.parametrize("role", ["auditor", "ci"])
+def test_auditor_and_ci_can_change_nothing(role):
+    for command in SAMPLES.values():
+        with pytest.raises(Forbidden):
+            authorize(command, frozenset({role}))
+    for party in permissions.PARTIES:
+        with pytest.raises(Forbidden):
+            authorize(objective.EndorseProposal("o", "p", party), frozenset({role}))
+    with pytest.raises(Forbidden):
+        authorize(objective.ObjectToProposal("o", "p", "sre", "other", "r"), frozenset({"auditor", "ci"}))
+
+
+def test_no_roles_is_forbidden_and_says_so():
+    with pytest.raises(Forbidden) as caught:
+        authorize(SAMPLES[journey.ProposeJourney], frozenset())
+    assert "no roles" in caught.value.message
+
+
+def test_the_most_specific_role_is_recorded_when_several_are_held():
+    assert authorize(SAMPLES[journey.ProposeJourney], frozenset({"admin", "sre"})) == "sre"
+    assert authorize(SAMPLES[journey.ProposeJourney], frozenset({"sre", "product"})) == "product"
+    assert authorize(SAMPLES[objective.DraftObjective], frozenset({"admin", "auditor"})) == "admin"
+
+
+@pytest.mark.parametrize("party", ["product", "sre", "engineering", "leadership"])
+def test_a_party_endorses_and_objects_as_itself(party):
+    assert authorize(objective.EndorseProposal("o", "p", party), frozenset({party})) == party
+    assert authorize(objective.ObjectToProposal("o", "p", party, "other", "r"), frozenset({party})) == party
+    # Holding several roles, the role recorded is the party spoken for.
+    assert authorize(objective.EndorseProposal("o", "p", party), frozenset(permissions.ROLES)) == party
+
+
+def test_sre_cannot_endorse_as_product():
+    with pytest.raises(Forbidden) as caught:
+        authorize(objective.EndorseProposal("o", "p", "product"), frozenset({"sre"}))
+    assert "product" in caught.value.message
+    assert caught.value.details["needed_roles"] == ["product"]
+    with pytest.raises(Forbidden):
+        authorize(objective.ObjectToProposal("o", "p", "product", "too_loose", "r"), frozenset({"sre"}))
+
+
+@pytest.mark.parametrize("party", ["product", "sre", "engineering", "leadership"])
+def test_admin_cannot_endorse_or_object_on_a_partys_behalf(party):
+    with pytest.raises(Forbidden):
+        authorize(objective.EndorseProposal("o", "p", party), frozenset({"admin"}))
+    with pytest.raises(Forbidden):
+        authorize(objective.ObjectToProposal("o", "p", party, "other", "r"), frozenset({"admin"}))
+
+
+def test_an_unknown_party_is_invalid_input():
+    with pytest.raises(InvalidInput) as caught:
+        authorize(objective.EndorseProposal("o", "p", "admin"), frozenset({"admin"}))
+    assert caught.value.details["field"] == "party"
+
+
+def test_unknown_commands_are_denied():
+    with pytest.raises(Forbidden):
+        authorize(object(), frozenset({"admin"}))
+
+
+def test_allowed_roles():
+    assert permissions.allowed_roles(objective.DraftObjective) == ("sre", "admin")
+    assert permissions.allowed_roles(objective.EndorseProposal) == permissions.PARTIES
+    assert permissions.allowed_roles(object) == ()
