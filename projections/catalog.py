@@ -1,0 +1,10 @@
+"""Every projection the application runs inline, in the order they apply."""
+
+from __future__ import annotations
+
+from projections import journeys, objectives
+from projections.runner import Projection
+
+
+def inline_projections() -> list[Projection]:
+    return [journeys.projection(), objectives.projection()]

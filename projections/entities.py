@@ -1,0 +1,96 @@
+"""A projection whose rows are the folded state of each stream of one category.
+
+The fold is the domain's own `evolve`, so the read model cannot drift from what
+deciders see. Each row keeps the state as canonical JSON beside the columns
+queries filter on; a stream's row is read, evolved and upserted inline, and a
+rebuild folds everything in memory and bulk-inserts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Sequence
+
+import orjson
+from sqlalchemy import Table, delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.events import RecordedEvent
+from eventstore.codec import canonical
+
+# (state, created_position) -> {table: [rows]}: the main row first, then side tables.
+RowMapper = Callable[[Any, int], dict[Table, list[dict[str, Any]]]]
+
+
+@dataclass
+class EntityProjection:
+    name: str
+    category: str
+    main: Table
+    evolve: Callable[[Any, RecordedEvent], Any]
+    to_dict: Callable[[Any], dict]
+    from_dict: Callable[[dict], Any]
+    rows: RowMapper
+    side_tables: tuple[Table, ...] = field(default_factory=tuple)
+    # Side tables are keyed by this column naming the entity (e.g. journey_id).
+    side_key: str = "id"
+
+    @property
+    def tables(self) -> tuple[Table, ...]:
+        return (self.main, *self.side_tables)
+
+    def handles(self, event: RecordedEvent) -> bool:
+        return event.stream_id.startswith(self.category + "-")
+
+    def entity_id(self, stream_id: str) -> str:
+        return stream_id[len(self.category) + 1 :]
+
+    def doc(self, state: Any) -> str:
+        return canonical(self.to_dict(state))
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        by_entity: dict[str, list[RecordedEvent]] = {}
+        for event in events:
+            by_entity.setdefault(self.entity_id(event.stream_id), []).append(event)
+        ids = list(by_entity)
+        existing = {
+            r.id: (self.from_dict(orjson.loads(r.doc)), r.created_position)
+            for r in await conn.execute(
+                select(self.main.c.id, self.main.c.doc, self.main.c.created_position).where(
+                    self.main.c.id.in_(ids)
+                )
+            )
+        }
+        out: dict[Table, list[dict[str, Any]]] = {t: [] for t in self.tables}
+        for entity_id, stream_events in by_entity.items():
+            state, created = existing.get(entity_id, (None, stream_events[0].position))
+            for event in stream_events:
+                state = self.evolve(state, event)
+            for table, rows in self.rows(state, created).items():
+                out[table].extend(rows)
+        await conn.execute(delete(self.main).where(self.main.c.id.in_(ids)))
+        for table in self.side_tables:
+            await conn.execute(delete(table).where(table.c[self.side_key].in_(ids)))
+        await self._insert(conn, out)
+
+    async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
+        states: dict[str, tuple[Any, int]] = {}
+        evolve, offset = self.evolve, len(self.category) + 1
+        async for batch in batches:
+            for event in batch:
+                entity_id = event.stream_id[offset:]
+                state, created = states.get(entity_id, (None, event.position))
+                states[entity_id] = (evolve(state, event), created)
+        out: dict[Table, list[dict[str, Any]]] = {t: [] for t in self.tables}
+        for state, created in states.values():
+            for table, rows in self.rows(state, created).items():
+                out[table].extend(rows)
+        await self._insert(conn, out)
+
+    async def _insert(self, conn: AsyncConnection, out: dict[Table, list[dict[str, Any]]]) -> None:
+        for table in self.tables:
+            rows = out.get(table)
+            if rows:
+                for start in range(0, len(rows), 5000):
+                    await conn.execute(table.insert(), rows[start : start + 5000])
+

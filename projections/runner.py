@@ -1,0 +1,119 @@
+"""Running projections: inline in the appending transaction, catch-up from a
+checkpoint, and rebuild from the whole log.
+
+Each projection records the last position it has folded in `checkpoints`.
+Inline projections advance it in the same transaction as the events, so their
+checkpoint always equals the log head. Rebuild takes the append lock, so no
+event can land between the wipe and the refold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Protocol, Sequence
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.events import RecordedEvent
+from eventstore.store import APPEND_LOCK_KEY, EventStore
+from eventstore.tables import checkpoints
+
+
+class Projection(Protocol):
+    name: str
+    tables: tuple[Any, ...]
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        """Fold these events (already filtered to ones it handles) into its rows."""
+
+    async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
+        """Fold the whole log into empty tables (may hold everything in memory)."""
+
+    def handles(self, event: RecordedEvent) -> bool: ...
+
+
+async def _set_checkpoint(conn: AsyncConnection, name: str, position: int) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(checkpoints).values(projection=name, position=position)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[checkpoints.c.projection], set_={"position": stmt.excluded.position}
+    )
+    await conn.execute(stmt)
+
+
+async def checkpoint_of(conn: AsyncConnection, name: str) -> int:
+    row = (
+        await conn.execute(select(checkpoints.c.position).where(checkpoints.c.projection == name))
+    ).first()
+    return row.position if row else 0
+
+
+class ProjectionSet:
+    def __init__(self, store: EventStore, inline: Sequence[Projection]) -> None:
+        self.store = store
+        self.inline = list(inline)
+
+    def names(self) -> list[str]:
+        return [p.name for p in self.inline]
+
+    async def apply_inline(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        if not events:
+            return
+        for projection in self.inline:
+            relevant = [e for e in events if projection.handles(e)]
+            if relevant:
+                await projection.apply(conn, relevant)
+            await _set_checkpoint(conn, projection.name, events[-1].position)
+
+    async def rebuild(self, names: Sequence[str] | None = None) -> dict[str, int]:
+        """Drop and refold read models; returns events folded per projection."""
+        chosen = [p for p in self.inline if names is None or p.name in names]
+        unknown = set(names or ()) - {p.name for p in chosen}
+        if unknown:
+            raise ValueError(f"unknown projections: {', '.join(sorted(unknown))}")
+        counts: dict[str, int] = {}
+        async with self.store.engines.write.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+            head, _ = await self.store.head(conn)
+            for projection in chosen:
+                for table in reversed(projection.tables):
+                    await conn.execute(delete(table))
+                counter = _Counter()
+                await projection.rebuild(
+                    conn, counter.count(self._relevant(projection, conn, head))
+                )
+                await _set_checkpoint(conn, projection.name, head)
+                counts[projection.name] = counter.n
+        return counts
+
+    async def _relevant(
+        self, projection: Projection, conn: AsyncConnection, head: int
+    ) -> AsyncIterator[list[RecordedEvent]]:
+        async for chunk in self.store.iter_all(0, until=head, conn=conn):
+            relevant = [e for e in chunk if projection.handles(e)]
+            if relevant:
+                yield relevant
+
+    async def catch_up(self, conn: AsyncConnection, projection: Projection) -> int:
+        """Fold what a projection has not seen yet; returns how many events it folded."""
+        after = await checkpoint_of(conn, projection.name)
+        folded = 0
+        async for chunk in self.store.iter_all(after, conn=conn):
+            relevant = [e for e in chunk if projection.handles(e)]
+            if relevant:
+                await projection.apply(conn, relevant)
+            folded += len(relevant)
+            await _set_checkpoint(conn, projection.name, chunk[-1].position)
+        return folded
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.n = 0
+
+    async def count(self, batches: AsyncIterator[list[RecordedEvent]]) -> AsyncIterator[list[RecordedEvent]]:
+        async for batch in batches:
+            self.n += len(batch)
+            yield batch

@@ -1,0 +1,56 @@
+"""Read-model tables. Every row here can be dropped and refolded from the log.
+
+Each entity row keeps its full folded state as canonical JSON (`doc`) beside
+the columns queries filter and sort on, so an inline update is one read and one
+upsert, and a rebuild can compare rows byte for byte.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+journeys = Table(
+    "rm_journeys",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("name", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_rm_journeys_tier_status", "tier", "status"),
+)
+
+journey_dependencies = Table(
+    "rm_journey_dependencies",
+    metadata,
+    Column("journey_id", String(100), primary_key=True),
+    Column("service", String(200), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("critical", Boolean, nullable=False),
+    Index("ix_rm_journey_dependencies_service", "service"),
+)
+
+objectives = Table(
+    "rm_objectives",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("journey_id", String(100), nullable=False, index=True),
+    Column("name", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("sli_kind", String(20), nullable=False),
+    Column("informational", Boolean, nullable=False),
+    Column("agreed_target", Float, nullable=True),
+    Column("product_owner", String(200), nullable=True),
+    Column("sre_owner", String(200), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_rm_objectives_status", "status"),
+)
+
+ALL_TABLES = (journeys, journey_dependencies, objectives)

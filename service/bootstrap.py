@@ -1,0 +1,64 @@
+"""The composition root: the one place that wires settings, engines, the store,
+projections, reactors, the command bus and the token verifier together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.auth import TokenVerifier
+from eventstore.engine import Engines, create_engines
+from eventstore.store import EventStore
+from eventstore.upcasting import Upcasters
+from projections.catalog import inline_projections
+from projections.runner import ProjectionSet
+from service.bus import CommandBus
+from service.config import Settings
+from service.migrate import migrate
+from service.upcasters import register_upcasters
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engines: Engines
+    store: EventStore
+    projections: ProjectionSet
+    bus: CommandBus
+    verifier: TokenVerifier
+    auto_migrate: bool = True
+    _started: bool = field(default=False, repr=False)
+
+    @property
+    def read_engine(self):
+        return self.engines.read
+
+    async def startup(self) -> None:
+        if self._started:
+            return
+        if self.auto_migrate:
+            await migrate(self.engines.write)
+        self._started = True
+
+    async def shutdown(self) -> None:
+        await self.bus.stop()
+        await self.engines.dispose()
+        self._started = False
+
+
+def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_batch=None) -> Container:
+    settings = settings or Settings.from_env()
+    engines = create_engines(settings.database_url)
+    upcasters = Upcasters()
+    register_upcasters(upcasters)
+    store = EventStore(engines, upcasters)
+    projections = ProjectionSet(store, inline_projections())
+    bus = CommandBus(store, projections, reactors=(), max_batch=settings.max_batch, on_batch=on_batch)
+    return Container(
+        settings=settings,
+        engines=engines,
+        store=store,
+        projections=projections,
+        bus=bus,
+        verifier=TokenVerifier(engines.read),
+        auto_migrate=auto_migrate,
+    )

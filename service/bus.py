@@ -1,0 +1,279 @@
+"""The command bus: decide, check and append commands with group commit.
+
+Commands are queued in the process; one writer task takes every command
+waiting, opens one transaction under the global append lock, and handles them
+in order. Each command is still checked on its own (role, expected version,
+idempotency key, its decider's rules) against the log plus the commands
+before it in the batch; a refused command appends nothing and does not affect
+the others. Reactors run in the same transaction, so derived events commit
+(or not) with their causes. Inline projections update in it too, which gives
+read-your-writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Iterable, Protocol, Sequence
+
+import orjson
+
+from domain.errors import Conflict, DomainError
+from domain.events import Context, NewEvent, RecordedEvent
+from domain.permissions import authorize
+from eventstore.store import AppendTransaction, EventStore
+from service.aggregates import aggregate_for, fold
+from service.envelope import CommandResult, Envelope, EventRef, request_hash
+
+log = logging.getLogger(__name__)
+
+SYSTEM_ACTOR = "slogov"
+SYSTEM_ROLE = "system"
+MAX_REACTION_DEPTH = 8
+
+
+class InlineProjections(Protocol):
+    async def apply_inline(self, conn: Any, events: Sequence[RecordedEvent]) -> None: ...
+
+
+class StateView:
+    """Folded stream states as seen inside one transaction (log + batch so far)."""
+
+    def __init__(self, tx: AppendTransaction, cache: "StateCache") -> None:
+        self.tx = tx
+        self._cache = cache
+        self.changed: dict[str, tuple[int, Any]] = {}
+
+    async def state(self, stream_id: str) -> Any:
+        await self.tx.load_versions([stream_id])
+        version = self.tx.version(stream_id)
+        if stream_id in self.changed:
+            return self.changed[stream_id][1]
+        if version == 0:
+            return None
+        cached = self._cache.get(stream_id)
+        base_version, state = cached if cached and cached[0] <= version else (0, None)
+        if base_version < version:
+            events = await self.tx.read_stream(stream_id, base_version)
+            state = fold(aggregate_for(stream_id).evolve, state, events)
+        self.changed[stream_id] = (version, state)
+        return state
+
+    def evolve(self, stream_id: str, state: Any, events: Iterable[RecordedEvent]) -> Any:
+        state = fold(aggregate_for(stream_id).evolve, state, events)
+        self.changed[stream_id] = (self.tx.version(stream_id), state)
+        return state
+
+
+class StateCache:
+    """Recently folded states by stream, valid for the version they were folded at."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._items: OrderedDict[str, tuple[int, Any]] = OrderedDict()
+        self._size = size
+
+    def get(self, stream_id: str) -> tuple[int, Any] | None:
+        item = self._items.get(stream_id)
+        if item is not None:
+            self._items.move_to_end(stream_id)
+        return item
+
+    def put_all(self, items: dict[str, tuple[int, Any]]) -> None:
+        for stream_id, item in items.items():
+            self._items[stream_id] = item
+            self._items.move_to_end(stream_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+# A reactor sees each newly recorded event and may derive more, per stream.
+Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[tuple[str, list[NewEvent]]]]]
+BatchObserver = Callable[[int], None]
+
+
+class CommandBus:
+    def __init__(
+        self,
+        store: EventStore,
+        projections: InlineProjections | None = None,
+        reactors: Sequence[Reactor] = (),
+        max_batch: int = 256,
+        on_batch: BatchObserver | None = None,
+    ) -> None:
+        self.store = store
+        self.projections = projections
+        self.reactors = list(reactors)
+        self.max_batch = max_batch
+        self.cache = StateCache()
+        self._on_batch = on_batch
+        self._queue: asyncio.Queue[tuple[Envelope, asyncio.Future]] = asyncio.Queue()
+        self._worker: asyncio.Task | None = None
+
+    # ---- lifecycle -----------------------------------------------------
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.get_running_loop().create_task(self._run(), name="command-bus")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            self._worker = None
+
+    # ---- entry point ---------------------------------------------------
+
+    async def execute(self, envelope: Envelope) -> CommandResult:
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((envelope, future))
+        self._ensure_worker()
+        return await future
+
+    # ---- the writer ----------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._process(batch)
+
+    async def _process(self, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
+        try:
+            outcomes = await self._attempt([envelope for envelope, _ in batch])
+        except Exception as exc:  # the database failed, or a bug: nothing was committed
+            if len(batch) > 1:
+                # Isolate: one command's failure must not sink the others.
+                for item in batch:
+                    await self._process([item])
+                return
+            log.exception("command failed")
+            outcomes = [exc]
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
+        for (_, future), outcome in zip(batch, outcomes):
+            if future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    async def _attempt(self, envelopes: list[Envelope]) -> list[CommandResult | Exception]:
+        outcomes: list[CommandResult | Exception] = []
+        async with self.store.transaction() as tx:
+            keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
+            known = await tx.find_idempotent(keys)
+            view = StateView(tx, self.cache)
+            for envelope in envelopes:
+                try:
+                    outcomes.append(await self._handle(tx, view, envelope, known))
+                except DomainError as err:
+                    outcomes.append(err)
+            if self.projections is not None and tx.appended:
+                await self.projections.apply_inline(tx.conn, tx.appended)
+        self.cache.put_all(view.changed)
+        return outcomes
+
+    async def _handle(
+        self,
+        tx: AppendTransaction,
+        view: StateView,
+        envelope: Envelope,
+        known: dict[str, tuple[str, str, bytes]],
+    ) -> CommandResult:
+        command = envelope.command
+        role = authorize(command, envelope.roles)
+        stream_id = command.stream()
+        key = envelope.idempotency_key
+        fingerprint = request_hash(envelope) if key else ""
+        if key and key in known:
+            stored_hash, _, result = known[key]
+            if stored_hash != fingerprint:
+                raise Conflict(
+                    "this idempotency key was already used for a different command",
+                    idempotency_key=key,
+                )
+            return CommandResult.from_json(orjson.loads(result), replayed=True)
+
+        await tx.load_versions([stream_id])
+        if envelope.expected_version is not None and envelope.expected_version != tx.version(stream_id):
+            raise Conflict(
+                f"{stream_id} is at version {tx.version(stream_id)}, "
+                f"not the expected {envelope.expected_version}",
+                stream_id=stream_id,
+                expected_version=envelope.expected_version,
+                actual_version=tx.version(stream_id),
+            )
+        state = await view.state(stream_id)
+        # Which other streams a decider needs can depend on its own state
+        # (a target proposal reads the objective's journey).
+        related = {sid: await view.state(sid) for sid in command.reads(state)}
+        context = Context(now=tx.now, actor=envelope.actor, roles=envelope.roles, related=related)
+        new_events = aggregate_for(stream_id).decide(command, state, context)
+
+        metadata = {
+            "actor": envelope.actor,
+            "role": role,
+            "command": type(command).__name__,
+            "command_id": str(uuid.uuid4()),
+            "correlation_id": envelope.correlation_id or str(uuid.uuid4()),
+            "causation_id": None,
+            "reason": envelope.reason,
+            "idempotency_key": key,
+        }
+        metadata["causation_id"] = metadata["command_id"]
+        recorded = tx.append(stream_id, new_events, metadata, envelope.expected_version)
+        view.evolve(stream_id, state, recorded)
+        derived = await self._react(tx, view, recorded, metadata["correlation_id"])
+
+        result = CommandResult(
+            stream_id=stream_id,
+            version=tx.version(stream_id),
+            events=tuple(
+                EventRef(e.position, e.type, e.stream_id, e.stream_version) for e in recorded + derived
+            ),
+        )
+        if key:
+            encoded = orjson.dumps(result.to_json())
+            tx.remember(key, fingerprint, stream_id, encoded)
+            known[key] = (fingerprint, stream_id, encoded)
+        return result
+
+    async def _react(
+        self, tx: AppendTransaction, view: StateView, events: list[RecordedEvent], correlation_id: str
+    ) -> list[RecordedEvent]:
+        """Let reactors derive events from `events`, and from what they derive, in turn."""
+        derived_all: list[RecordedEvent] = []
+        frontier, depth = events, 0
+        while frontier and self.reactors:
+            depth += 1
+            if depth > MAX_REACTION_DEPTH:
+                raise RuntimeError("reactors did not settle: a reaction loop")
+            next_frontier: list[RecordedEvent] = []
+            for event in frontier:
+                for reactor in self.reactors:
+                    for stream_id, new_events in await reactor(event, view):
+                        if not new_events:
+                            continue
+                        state = await view.state(stream_id)
+                        metadata = {
+                            "actor": SYSTEM_ACTOR,
+                            "role": SYSTEM_ROLE,
+                            "causation_id": event.event_id,
+                            "correlation_id": correlation_id,
+                        }
+                        recorded = tx.append(stream_id, new_events, metadata)
+                        view.evolve(stream_id, state, recorded)
+                        next_frontier.extend(recorded)
+            derived_all.extend(next_frontier)
+            frontier = next_frontier
+        return derived_all

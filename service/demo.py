@@ -1,0 +1,132 @@
+"""Demo data drawn from the seeds: three journeys at different phases.
+
+- checkout (tier 1): prioritized, scoped, mapped; its availability SLO agreed by
+  all four parties and formalized (ACTIVE); its latency SLO in negotiation with
+  an objection from engineering (too strict).
+- search (tier 2): availability agreed but no policy yet (informational);
+  latency drafted with a baseline.
+- rag-answer, "question gets a grounded answer" (tier 1): an open
+  instrumentation gap on answer faithfulness, so no target can be proposed
+  for it yet; its time-to-first-token SLO was deferred.
+
+Every fact goes through the command bus as the person who would record it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from domain import journey as j
+from domain import objective as o
+from service.bootstrap import Container
+from service.envelope import Envelope
+
+PEOPLE = {
+    "product": "pat.product",
+    "sre": "sam.sre",
+    "engineering": "erin.eng",
+    "leadership": "lee.lead",
+}
+
+
+async def load_demo(container: Container, now: datetime | None = None) -> bool:
+    """Load the demo once; returns False (and does nothing) if the log has events."""
+    position, _ = await container.store.head()
+    if position:
+        return False
+    now = now or datetime.now(timezone.utc)
+    bus = container.bus
+
+    async def do(role: str, command) -> None:
+        await bus.execute(Envelope(command, PEOPLE[role], frozenset({role})))
+
+    # -- phase 1-3: journeys chosen, prioritized, scoped and mapped -------------
+    await do("product", j.ProposeJourney(
+        "checkout", "Complete a purchase", "A signed-in shopper pays for the cart and sees the order confirmed.",
+        ("view cart", "enter shipping", "pay", "see confirmation"), "cart page", "order confirmation page",
+        "the order is placed and confirmed within 5 seconds", "checkout-team", 1,
+        revenue_impact="gates all online revenue", conversion_impact="cart-to-order conversion", support_volume=420))
+    await do("leadership", j.PrioritizeJourney("checkout", 1, 1, "every order passes through it; largest revenue impact"))
+    await do("product", j.DocumentJourneyScope(
+        "checkout", ("cart", "shipping", "payment", "confirmation"), ("product search", "returns"),
+        "cart page", "order confirmation page", "order confirmed, payment captured once",
+        ("product", "ux", "engineering", "sre", "support")))
+    for service, kind, critical, modes in (
+        ("checkout-api", "service", True, ("timeouts under load",)),
+        ("payments-gateway", "external_api", True, ("provider outage", "3-D Secure slowness")),
+        ("orders-db", "database", True, ("failover",)),
+        ("auth-service", "auth", True, ("token refresh storms",)),
+        ("recommendations", "service", False, ("stale suggestions",)),
+    ):
+        await do("sre", j.MapDependency("checkout", service, kind, critical, modes))
+
+    await do("product", j.ProposeJourney(
+        "search", "Find a product", "A shopper searches the catalogue and opens a relevant result.",
+        ("type query", "see results", "open product"), "search box", "product page",
+        "relevant results within 1 second", "discovery-team", 2, conversion_impact="search-to-cart", support_volume=80))
+    await do("product", j.PrioritizeJourney("search", 2, 2, "most sessions start with a search"))
+    for service, kind, critical in (("search-api", "service", True), ("search-index", "database", True),
+                                    ("auth-service", "auth", False)):
+        await do("engineering", j.MapDependency("search", service, kind, critical, ()))
+
+    await do("product", j.ProposeJourney(
+        "rag-answer", "Question gets a grounded answer",
+        "A support user asks the assistant a question and gets an answer grounded in the knowledge base.",
+        ("ask question", "retrieve context", "generate answer", "show sources"), "assistant prompt", "answer with sources",
+        "a faithful answer with sources, first token within 2 seconds", "assistant-team", 1,
+        revenue_impact="deflects paid support contacts", support_volume=1500))
+    await do("leadership", j.PrioritizeJourney("rag-answer", 2, 1, "support cost and renewal risk"))
+    for service, kind in (("rag-gateway", "service"), ("vector-store", "vector_store"),
+                          ("llm-inference", "inference_endpoint"), ("auth-service", "auth")):
+        await do("sre", j.MapDependency("rag-answer", service, kind, True, ()))
+
+    # -- phase 4-5: objectives, baselines, negotiation, agreement --------------
+    window = o.Window("rolling", 30)
+    occurrences = o.Budgeting("occurrences")
+    start, end = now - timedelta(days=31), now - timedelta(days=1)
+
+    await do("sre", o.DraftObjective("checkout-availability", "checkout", "Checkout succeeds",
+                                     o.SLI("availability", description="orders placed / checkout attempts"),
+                                     window, occurrences))
+    await do("sre", o.RecordBaseline("checkout-availability", start, end, 9_991_200, 10_000_000, "30 days of load balancer logs"))
+    await do("sre", o.ProposeTarget("checkout-availability", "p1", 0.999, "baseline 99.91%; users abandon after 2 failures"))
+    for party in ("sre", "product", "engineering", "leadership"):
+        await do(party, o.EndorseProposal("checkout-availability", "p1", party, "agreed in the SLO workshop"))
+    await do("sre", o.FormalizeAgreement("checkout-availability", "default", 1, "pat.product", "sam.sre",
+                                         ("sre-oncall", "checkout-eng-manager", "vp-engineering"),
+                                         "20% of checkout team capacity for reliability when budget < 25%"))
+
+    await do("sre", o.DraftObjective("checkout-latency", "checkout", "Checkout pages are fast",
+                                     o.SLI("latency", threshold_ms=2000), window, occurrences))
+    await do("sre", o.RecordBaseline("checkout-latency", start, end, 9_870_000, 10_000_000, "p98.7 under 2s"))
+    await do("product", o.ProposeTarget("checkout-latency", "p1", 0.995, "users perceive > 2s as broken"))
+    await do("sre", o.EndorseProposal("checkout-latency", "p1", "sre"))
+    await do("engineering", o.ObjectToProposal("checkout-latency", "p1", "engineering", "too_strict",
+                                               "baseline is 98.7%; needs the payment-page rework first"))
+
+    await do("sre", o.DraftObjective("search-availability", "search", "Search answers",
+                                     o.SLI("availability"), window, occurrences))
+    await do("sre", o.ProposeTarget("search-availability", "p1", 0.995, "search failures send users away",
+                                    ("product", "sre")))
+    await do("product", o.EndorseProposal("search-availability", "p1", "product"))
+    await do("sre", o.EndorseProposal("search-availability", "p1", "sre"))
+
+    await do("sre", o.DraftObjective("search-latency", "search", "Search is fast",
+                                     o.SLI("latency", threshold_ms=800), window, occurrences))
+    await do("sre", o.RecordBaseline("search-latency", start, end, 4_950_000, 5_000_000))
+
+    await do("sre", o.DraftObjective("rag-ttft", "rag-answer", "First token is quick",
+                                     o.SLI("latency", threshold_ms=2000, description="time to first token"),
+                                     window, occurrences))
+    await do("sre", o.ProposeTarget("rag-ttft", "p1", 0.99, "streaming should start within 2s"))
+    await do("engineering", o.ObjectToProposal("rag-ttft", "p1", "engineering", "too_strict",
+                                               "the inference endpoint's cold starts alone take 3s"))
+    await do("leadership", o.DeferNegotiation("rag-ttft", "p1", "revisit after the inference capacity upgrade",
+                                              now + timedelta(days=45)))
+    await do("sre", j.RecordInstrumentationGap("rag-answer", "faithfulness-eval",
+                                               "answer faithfulness is only scored offline; no production sampling",
+                                               "quality"))
+    await do("sre", o.DraftObjective("rag-faithfulness", "rag-answer", "Answers are grounded",
+                                     o.SLI("quality", metric="answer_faithfulness", threshold=0.8),
+                                     o.Window("calendar_month"), o.Budgeting("timeslices", 5, 0.95)))
+    return True

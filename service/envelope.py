@@ -1,0 +1,84 @@
+"""What travels with a command: who sends it, and the guards it carries."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from eventstore.codec import canonical
+
+
+@dataclass(frozen=True)
+class Envelope:
+    command: Any
+    actor: str
+    roles: frozenset[str]
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+    reason: str | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EventRef:
+    position: int
+    type: str
+    stream_id: str
+    stream_version: int
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    stream_id: str
+    version: int
+    events: tuple[EventRef, ...] = field(default_factory=tuple)
+    # True when an idempotency key matched: nothing was appended this time.
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.stream_id,
+            "version": self.version,
+            "events": [[e.position, e.type, e.stream_id, e.stream_version] for e in self.events],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], replayed: bool) -> "CommandResult":
+        return cls(
+            stream_id=data["stream_id"],
+            version=data["version"],
+            events=tuple(EventRef(*e) for e in data["events"]),
+            replayed=replayed,
+        )
+
+
+def jsonable(value: Any) -> Any:
+    """Commands (dataclasses of tuples, datetimes, enums) as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(jsonable(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def request_hash(envelope: Envelope) -> str:
+    """Identifies a request for idempotency: the same key must mean the same command."""
+    body = {
+        "command": type(envelope.command).__name__,
+        "fields": jsonable(envelope.command),
+        "actor": envelope.actor,
+        "expected_version": envelope.expected_version,
+    }
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
