@@ -87,6 +87,10 @@ class StateCache:
         while len(self._items) > self._size:
             self._items.popitem(last=False)
 
+    def forget(self, stream_ids: Iterable[str]) -> None:
+        for stream_id in stream_ids:
+            self._items.pop(stream_id, None)
+
     def clear(self) -> None:
         self._items.clear()
 
@@ -169,17 +173,25 @@ class CommandBus:
 
     async def _attempt(self, envelopes: list[Envelope]) -> list[CommandResult | Exception]:
         outcomes: list[CommandResult | Exception] = []
-        async with self.store.transaction() as tx:
-            keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
-            known = await tx.find_idempotent(keys)
-            view = StateView(tx, self.cache)
-            for envelope in envelopes:
-                try:
-                    outcomes.append(await self._handle(tx, view, envelope, known))
-                except DomainError as err:
-                    outcomes.append(err)
-            if self.projections is not None and tx.appended:
-                await self.projections.apply_inline(tx.conn, tx.appended)
+        view: StateView | None = None
+        try:
+            async with self.store.transaction() as tx:
+                keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
+                known = await tx.find_idempotent(keys)
+                view = StateView(tx, self.cache)
+                for envelope in envelopes:
+                    try:
+                        outcomes.append(await self._handle(tx, view, envelope, known))
+                    except DomainError as err:
+                        outcomes.append(err)
+                if self.projections is not None and tx.appended:
+                    await self.projections.apply_inline(tx.conn, tx.appended)
+        except BaseException:
+            # Nothing committed: forget every state this batch touched, in case
+            # an evolve changed a cached object in place (large ledgers do).
+            if view is not None:
+                self.cache.forget(view.changed)
+            raise
         self.cache.put_all(view.changed)
         return outcomes
 
