@@ -1,0 +1,30 @@
+# Two things most people want: `make demo` (a server with demo data on the
+# embedded SQLite default) and `make test` (the whole suite on SQLite and
+# PostgreSQL). Both create .venv and install the project on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench schema clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/slogov serve --demo
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.store
+
+schema: $(STAMP)
+	$(BIN)/python -m api.schema.export > schema.graphql
+
+clean:
+	rm -rf $(VENV) slogov.db slogov.db-wal slogov.db-shm
