@@ -1,0 +1,225 @@
+"""Mutation inputs: one ``input`` object per mutation, each with the command guards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.schema import enums
+
+
+GUARD_FIELDS: dict[str, tuple[str, str]] = {
+    "expected_version": ("int | None", "Refuse with CONFLICT unless the stream is at this version (0: new)."),
+    "idempotency_key": ("str | None", "Retrying with the same key appends nothing and returns the first result."),
+    "reason": ("str | None", "Why, recorded on the events."),
+}
+
+
+class CommandGuards:
+    """What every mutation input carries besides its command (for type checkers)."""
+
+    expected_version: int | None
+    idempotency_key: str | None
+    reason: str | None
+
+
+def command_input(cls: type) -> type:
+    """``strawberry.input`` with the guards appended after the command's own fields
+    (an input that declares ``reason`` itself, because its command needs one, keeps it)."""
+    annotations = cls.__dict__.get("__annotations__", {})
+    for name, (hint, description) in GUARD_FIELDS.items():
+        if name not in annotations:
+            annotations[name] = hint
+            setattr(cls, name, strawberry.field(default=None, description=description))
+    cls.__annotations__ = annotations
+    return strawberry.input(cls)
+
+
+# --- journeys -----------------------------------------------------------------
+
+
+@command_input
+class ProposeJourneyInput:
+    journey_id: strawberry.ID
+    name: str
+    description: str
+    steps: list[str]
+    starts_at: str = strawberry.field(description='Where the journey starts, e.g. "cart page".')
+    ends_at: str
+    success_criteria: str
+    owner: str
+    tier: int = strawberry.field(description="1 (most critical) to 3.")
+    revenue_impact: str | None = None
+    conversion_impact: str | None = None
+    support_volume: int | None = strawberry.field(default=None, description="Support tickets per month.")
+
+
+@command_input
+class PrioritizeJourneyInput:
+    journey_id: strawberry.ID
+    priority: int = strawberry.field(description="Rank, 1 first.")
+    tier: int
+    rationale: str
+
+
+@command_input
+class DocumentJourneyScopeInput:
+    journey_id: strawberry.ID
+    includes: list[str]
+    excludes: list[str]
+    starts_at: str
+    ends_at: str
+    success_criteria: str
+    workshop_participants: list[str]
+
+
+@command_input
+class MapDependencyInput:
+    journey_id: strawberry.ID
+    service: str
+    kind: enums.DependencyKind
+    critical: bool
+    failure_modes: list[str] = strawberry.field(default_factory=list)
+
+
+@command_input
+class RemoveDependencyInput:
+    journey_id: strawberry.ID
+    service: str
+    reason: str
+
+
+@command_input
+class RecordInstrumentationGapInput:
+    journey_id: strawberry.ID
+    gap_id: strawberry.ID
+    description: str
+    sli_kind: enums.SliKind | None = None
+
+
+@command_input
+class CloseInstrumentationGapInput:
+    journey_id: strawberry.ID
+    gap_id: strawberry.ID
+    resolution: str
+
+
+@command_input
+class RetireJourneyInput:
+    journey_id: strawberry.ID
+    reason: str
+
+
+# --- objectives ---------------------------------------------------------------
+
+
+@strawberry.input(description="Set only the fields of the kind: latency thresholdMs; quality metric and threshold; freshness thresholdSeconds.")
+class SliInput:
+    kind: enums.SliKind
+    threshold_ms: float | None = None
+    metric: str | None = None
+    threshold: float | None = None
+    threshold_seconds: float | None = None
+    description: str | None = None
+
+
+@strawberry.input
+class WindowInput:
+    kind: enums.WindowKind
+    days: int | None = strawberry.field(default=None, description="Rolling windows only, 1..90.")
+
+
+@strawberry.input
+class BudgetingInput:
+    method: enums.BudgetingMethod
+    slice_minutes: int | None = strawberry.field(default=None, description="Timeslices only, 1..60.")
+    slice_threshold: float | None = strawberry.field(default=None, description="Timeslices only, a fraction.")
+
+
+@command_input
+class DraftObjectiveInput:
+    objective_id: strawberry.ID
+    journey_id: strawberry.ID
+    name: str
+    sli: SliInput
+    window: WindowInput
+    budgeting: BudgetingInput
+
+
+@command_input
+class RecordBaselineInput:
+    objective_id: strawberry.ID
+    period_start: datetime
+    period_end: datetime = strawberry.field(description="Must not be in the future.")
+    good: int
+    total: int
+    notes: str | None = None
+
+
+@command_input
+class ProposeTargetInput:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID
+    target: float = strawberry.field(description="A fraction strictly between 0 and 1: 0.999, not 99.9.")
+    rationale: str
+    required_parties: list[enums.Party] | None = strawberry.field(
+        default=None, description="Parties whose endorsement is needed; default all four."
+    )
+
+
+@command_input
+class EndorseProposalInput:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID
+    party: enums.Party = strawberry.field(description="Must be a role the caller holds.")
+    comment: str | None = None
+
+
+@command_input
+class ObjectToProposalInput:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID
+    party: enums.Party
+    objection: enums.ObjectionKind
+    reason: str
+
+
+@command_input
+class ReviseProposalInput:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID
+    target: float
+    rationale: str
+
+
+@command_input
+class WithdrawProposalInput:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID
+    reason: str
+
+
+@command_input
+class DeferNegotiationInput:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID
+    reason: str
+    revisit_on: datetime | None = strawberry.field(default=None, description="When to revisit; in the future.")
+
+
+@command_input
+class FormalizeAgreementInput:
+    objective_id: strawberry.ID
+    policy_id: strawberry.ID
+    policy_version: int
+    product_owner: str
+    sre_owner: str
+    escalation_path: list[str]
+    resource_commitment: str
+
+
+@command_input
+class RetireObjectiveInput:
+    objective_id: strawberry.ID
+    reason: str

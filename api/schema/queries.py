@@ -1,0 +1,70 @@
+"""Queries. Every one needs a valid token; any role may read."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from api.auth import current_principal
+from api.schema import enums, reads
+from api.schema.types import (
+    Connection,
+    Journey,
+    Objective,
+    ObjectiveFilter,
+    Viewer,
+    from_journey,
+    from_objective,
+    journey_connection,
+    objective_connection,
+)
+
+
+@strawberry.input
+class JourneyFilter:
+    tier: int | None = None
+    status: enums.JourneyStatus | None = None
+    owner: str | None = None
+    depends_on: str | None = strawberry.field(default=None, description="A service name the journey depends on.")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller: the actor recorded on their events and their roles.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = current_principal(info)
+        return Viewer(actor=principal.actor, roles=[r for r in enums.Role if r.value in principal.roles])
+
+    @strawberry.field(description="A journey by id, or null.")
+    async def journey(self, info: Info, id: strawberry.ID) -> Journey | None:
+        current_principal(info)
+        state = await reads.journey_by_id(info.context["container"], str(id))
+        return None if state is None else from_journey(state)
+
+    @strawberry.field(description="Journeys, oldest first.")
+    async def journeys(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: JourneyFilter | None = None,
+    ) -> Connection[Journey]:
+        current_principal(info)
+        return await journey_connection(info, first, after, filter)
+
+    @strawberry.field(description="An objective by id, or null.")
+    async def objective(self, info: Info, id: strawberry.ID) -> Objective | None:
+        current_principal(info)
+        state = await reads.objective_by_id(info.context["container"], str(id))
+        return None if state is None else from_objective(state)
+
+    @strawberry.field(description="Objectives, oldest first.")
+    async def objectives(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ObjectiveFilter | None = None,
+    ) -> Connection[Objective]:
+        current_principal(info)
+        return await objective_connection(info, first, after, filter)
