@@ -54,12 +54,8 @@ class EntityProjection:
             by_entity.setdefault(self.entity_id(event.stream_id), []).append(event)
         ids = list(by_entity)
         existing = {
-            r.id: (self.from_dict(orjson.loads(r.doc)), r.created_position)
-            for r in await conn.execute(
-                select(self.main.c.id, self.main.c.doc, self.main.c.created_position).where(
-                    self.main.c.id.in_(ids)
-                )
-            )
+            r[0]: (self.from_dict(orjson.loads(r[1])), r[2])
+            for r in await self._existing(conn, ids)
         }
         out: dict[Table, list[dict[str, Any]]] = {t: [] for t in self.tables}
         for entity_id, stream_events in by_entity.items():
@@ -68,10 +64,32 @@ class EntityProjection:
                 state = self.evolve(state, event)
             for table, rows in self.rows(state, created).items():
                 out[table].extend(rows)
-        await conn.execute(delete(self.main).where(self.main.c.id.in_(ids)))
-        for table in self.side_tables:
-            await conn.execute(delete(table).where(table.c[self.side_key].in_(ids)))
+        # Rows are replaced whole. Side rows are only ever written beside their
+        # main row, so entities without a main row yet (new streams) have none.
+        stale = list(existing)
+        if stale:
+            await conn.execute(delete(self.main).where(self.main.c.id.in_(stale)))
+            for table in self.side_tables:
+                await conn.execute(delete(table).where(table.c[self.side_key].in_(stale)))
         await self._insert(conn, out)
+
+    async def _existing(self, conn: AsyncConnection, ids: list[str]) -> Sequence[Any]:
+        """(id, doc, created_position) of the rows these entities have now."""
+        if conn.dialect.name == "postgresql":
+            # On every inline apply: one prepared statement with an array
+            # parameter instead of an IN list compiled anew for each batch size.
+            raw = await conn.get_raw_connection()
+            return await raw.driver_connection.fetch(
+                f"SELECT id, doc, created_position FROM {self.main.name} WHERE id = ANY($1::text[])",
+                ids,
+            )
+        return (
+            await conn.execute(
+                select(self.main.c.id, self.main.c.doc, self.main.c.created_position).where(
+                    self.main.c.id.in_(ids)
+                )
+            )
+        ).all()
 
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
         states: dict[str, tuple[Any, int]] = {}

@@ -95,6 +95,16 @@ class StateCache:
         self._items.clear()
 
 
+def _written_streams(envelopes: Iterable[Envelope]) -> list[str]:
+    out: list[str] = []
+    for envelope in envelopes:
+        try:
+            out.append(envelope.command.stream())
+        except Exception:  # a malformed command fails on its own, in _handle
+            continue
+    return out
+
+
 # A reactor sees each newly recorded event and may derive more, per stream.
 Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[tuple[str, list[NewEvent]]]]]
 BatchObserver = Callable[[int], None]
@@ -179,6 +189,9 @@ class CommandBus:
                 keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
                 known = await tx.find_idempotent(keys)
                 view = StateView(tx, self.cache)
+                # One query for the versions of every stream the batch writes
+                # (not one per command); read under the lock: the same values.
+                await tx.load_versions(_written_streams(envelopes))
                 for envelope in envelopes:
                     try:
                         outcomes.append(await self._handle(tx, view, envelope, known))
