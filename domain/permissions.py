@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain import journey, objective
+from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
 
@@ -46,6 +47,14 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     objective.ObjectToProposal: AS_PARTY,
     objective.FormalizeAgreement: ("sre", "product", "leadership", "admin"),
     objective.RetireObjective: ("product", "sre", "leadership", "admin"),
+    # error budgets: SLI data comes from monitoring under an sre token; adjusting a
+    # budget (excluding or restoring an interval) is an sre or leadership decision
+    budget.RecordObservations: ("sre", "admin"),
+    budget.CorrectObservation: ("sre", "admin"),
+    budget.ExcludeInterval: ("sre", "leadership", "admin"),
+    budget.RestoreInterval: ("sre", "leadership", "admin"),
+    budget.ConfigureAlerts: ("sre", "admin"),
+    budget.CheckFreshness: ("sre", "admin"),
 }
 
 

@@ -53,4 +53,42 @@ objectives = Table(
     Index("ix_rm_objectives_status", "status"),
 )
 
-ALL_TABLES = (journeys, journey_dependencies, objectives)
+budgets = Table(
+    "rm_budgets",
+    metadata,
+    Column("objective_id", String(100), primary_key=True),
+    Column("target", Float, nullable=True),
+    Column("method", String(20), nullable=False),
+    Column("window_kind", String(20), nullable=False),
+    Column("good", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+    Column("sli", Float, nullable=True),
+    Column("allowed_bad", Float, nullable=True),
+    Column("consumed", Float, nullable=True),
+    Column("remaining", Float, nullable=True),
+    Column("exhausted", Boolean, nullable=False),
+    Column("alert_severity", String(40), nullable=True),
+    Column("alerts", Text, nullable=False),
+    Column("stale", Boolean, nullable=False),
+    Column("event_time", String(40), nullable=True),
+    Column("last_observation_end", String(40), nullable=True),
+    Column("intervals", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("last_event_id", String(36), nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_rm_budgets_exhausted", "exhausted"),
+)
+
+# The observation intervals of each budget (times in microseconds since the epoch, UTC),
+# written incrementally, so a ledger reloads without refolding its log.
+budget_intervals = Table(
+    "rm_budget_intervals",
+    metadata,
+    Column("objective_id", String(100), primary_key=True),
+    Column("start_us", BigInteger, primary_key=True),
+    Column("end_us", BigInteger, nullable=False),
+    Column("good", BigInteger, nullable=False),
+    Column("total", BigInteger, nullable=False),
+)
+
+ALL_TABLES = (journeys, journey_dependencies, objectives, budgets, budget_intervals)

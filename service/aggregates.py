@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from domain import journey, objective
+from domain.budget import decider as budget
 from domain.errors import InvalidInput
 
 
@@ -18,7 +19,7 @@ class Aggregate:
 
 AGGREGATES: dict[str, Aggregate] = {
     module.CATEGORY: Aggregate(module.CATEGORY, module.decide, module.evolve)
-    for module in (journey, objective)
+    for module in (journey, objective, budget)
 }
 
 

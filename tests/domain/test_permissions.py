@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from domain import journey, objective, permissions
+from domain.budget import Interval
+from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
 from domain.permissions import authorize
 
@@ -33,6 +35,12 @@ SAMPLES = {
     objective.DeferNegotiation: objective.DeferNegotiation("o", "p", "r"),
     objective.FormalizeAgreement: objective.FormalizeAgreement("o", "pol", 1, "a", "b", ("x",), "c"),
     objective.RetireObjective: objective.RetireObjective("o", "r"),
+    budget.RecordObservations: budget.RecordObservations("o", (Interval(T, T.replace(minute=1), 1, 1),)),
+    budget.CorrectObservation: budget.CorrectObservation("o", Interval(T, T.replace(minute=1), 1, 1), "r"),
+    budget.ExcludeInterval: budget.ExcludeInterval("o", "x", T, T.replace(minute=1), "r"),
+    budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
+    budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
+    budget.CheckFreshness: budget.CheckFreshness("o"),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -54,13 +62,19 @@ EXPECTED = {
     objective.DeferNegotiation: {P, S, E, L, ADM},
     objective.FormalizeAgreement: {S, P, L, ADM},
     objective.RetireObjective: {P, S, L, ADM},
+    budget.RecordObservations: {S, ADM},
+    budget.CorrectObservation: {S, ADM},
+    budget.ExcludeInterval: {S, L, ADM},
+    budget.RestoreInterval: {S, L, ADM},
+    budget.ConfigureAlerts: {S, ADM},
+    budget.CheckFreshness: {S, ADM},
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 
 
 def test_every_command_has_a_rule():
-    every = set(journey.COMMANDS) | set(objective.COMMANDS)
+    every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 

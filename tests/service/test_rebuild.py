@@ -52,6 +52,7 @@ async def test_rebuilt_read_models_equal_the_live_ones_after_a_random_history(co
     assert counts == {
         "journeys": sum(1 for e in await container.store.read_all(limit=10_000) if e.stream_id.startswith("journey-")),
         "objectives": sum(1 for e in await container.store.read_all(limit=10_000) if e.stream_id.startswith("objective-")),
+        "budgets": sum(1 for e in await container.store.read_all(limit=10_000) if e.stream_id.startswith("budget-")),
     }
     assert sum(counts.values()) == head
     assert await snapshot(container) == live

@@ -1,0 +1,503 @@
+"""The budget stream, `budget-{objective_id}`: one error-budget ledger per objective.
+
+Commands (every one reads its objective's stream, `objective-{id}`):
+  RecordObservations(objective_id, intervals)          a batch of SLI data from monitoring
+  CorrectObservation(objective_id, interval, reason)    explicit new counts for a recorded interval
+  ExcludeInterval(objective_id, exclusion_id, start, end, reason, approver)
+  RestoreInterval(objective_id, exclusion_id, reason)
+  ConfigureAlerts(objective_id, tiers, stale_after_minutes)
+  CheckFreshness(objective_id)                          a scheduler's "has data stopped?" probe
+
+Rules:
+  * the objective must exist (NotFound) and not be retired (Conflict);
+  * observations are accepted from DRAFT onwards (baseline data); the budget itself
+    (status, transitions) is computed only once the objective has an agreed target;
+  * an identical resent interval is a no-op (nothing appended when a whole batch is a
+    resend); different counts for a recorded interval, or an overlap, is a Conflict; a
+    correction is its own event; negative counts, good > total, a future interval
+    (end after the server time of the command) are InvalidInput;
+  * `BudgetInputError` -> `InvalidInput`, `IntervalConflict` -> `Conflict` (here, so every
+    caller sees domain errors only).
+
+Events carry facts only (intervals and counts as ISO times and integers, never a clock
+reading), except `FreshnessChecked`, whose `at` *is* the fact: "as of this server time no
+newer data had arrived"; it is recorded only when it changes a derived state.
+
+`BudgetConfigured` records the budgeting config (agreed target, window, method) the ledger
+uses; the decider emits it, before the data event, whenever the objective's config
+differs from the one in force (first data, a renegotiated target). A renegotiated target
+so takes effect in the budget stream with the next command on it.
+
+State is a mutable `BudgetState` around a `Ledger`: `evolve` updates it in place (the bus
+forgets cached states touched by a failed batch). Derived transitions (`derive`) compare
+the status at event time with the last derived flags (exhausted, alerts, stale) the stream
+holds; event time is the latest of the last observation end and the last freshness check,
+never the wall clock, so a replay derives the same events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+
+from domain import objective as objectives
+from domain.commands import optional_text, related_state, require_id, require_int, require_text
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.events import Context, NewEvent, RecordedEvent
+
+from .burn import Alert, parse_tiers
+from .errors import BudgetInputError, IntervalConflict
+from .instants import US, from_us, to_us
+from .ledger import CORRECTION, NEW, RESTORED, Ledger
+from .observations import Exclusion, Interval
+from .status import Status
+from .transitions import (
+    ALERT_CLEARED,
+    ALERT_RAISED,
+    BUDGET_EXHAUSTED,
+    BUDGET_RECOVERED,
+    OBSERVATIONS_FRESH,
+    OBSERVATIONS_STALE,
+    transitions,
+)
+
+CATEGORY = "budget"
+MAX_BATCH = 50_000
+MAX_STALE_AFTER_MINUTES = 7 * 24 * 60
+# A ledger needs a target to exist; before one is agreed the data is stored under this
+# placeholder and no budget is computed from it.
+_PLACEHOLDER_TARGET = 0.99
+
+DATA_EVENTS: tuple[str, ...] = (
+    "ObservationsRecorded",
+    "ObservationCorrected",
+    "IntervalExcluded",
+    "IntervalRestored",
+    "BudgetConfigured",
+    "AlertsConfigured",
+    "FreshnessChecked",
+)
+TRANSITION_EVENTS: dict[str, str] = {
+    BUDGET_EXHAUSTED: "BudgetExhausted",
+    BUDGET_RECOVERED: "BudgetRecovered",
+    ALERT_RAISED: "BurnRateAlertRaised",
+    ALERT_CLEARED: "BurnRateAlertCleared",
+    OBSERVATIONS_STALE: "ObservationsStale",
+    OBSERVATIONS_FRESH: "ObservationsFresh",
+}
+EVENT_TYPES: tuple[str, ...] = DATA_EVENTS + tuple(TRANSITION_EVENTS.values())
+
+
+def stream_id(objective_id: str) -> str:
+    return f"{CATEGORY}-{objective_id}"
+
+
+# --- state ----------------------------------------------------------------------
+
+
+@dataclass
+class BudgetState:
+    objective_id: str
+    config: dict[str, Any] | None = None  # {"target": float | None, "window": {...}, "budgeting": {...}}
+    ledger: Ledger | None = None
+    tiers: list[dict[str, Any]] | None = None  # None: the default tiers
+    stale_after_seconds: int | None = None  # None: the ledger default (15 minutes)
+    checked_at_us: int | None = None  # the latest FreshnessChecked
+    exhausted: bool = False
+    alerts: dict[tuple, Alert] = field(default_factory=dict)
+    stale: bool = False
+    version: int = 0
+
+    @property
+    def target(self) -> float | None:
+        return None if self.config is None else self.config.get("target")
+
+    @property
+    def event_time(self) -> datetime | None:
+        """The model's "now": the latest observation end or freshness check, whichever is later."""
+        last = self.ledger.last_observation_end if self.ledger is not None else None
+        candidates = [to_us(last)] if last is not None else []
+        if self.checked_at_us is not None:
+            candidates.append(self.checked_at_us)
+        return from_us(max(candidates)) if candidates else None
+
+    def status(self, at: datetime | None = None) -> Status | None:
+        """The budget at `at` (default: event time); None without a target or any data."""
+        at = at if at is not None else self.event_time
+        if self.ledger is None or self.target is None or at is None:
+            return None
+        return self.ledger.status(at)
+
+    def to_doc(self) -> dict[str, Any]:
+        """Everything but the intervals (they live in their own rows), JSON-safe."""
+        ledger = self.ledger
+        return {
+            "objective_id": self.objective_id,
+            "config": self.config,
+            "tiers": self.tiers,
+            "stale_after_seconds": self.stale_after_seconds,
+            "checked_at_us": self.checked_at_us,
+            "exhausted": self.exhausted,
+            "alerts": [a.to_dict() for a in self.alerts.values()],
+            "stale": self.stale,
+            "version": self.version,
+            "exclusions": [x.to_dict() for x in ledger.exclusions] if ledger else [],
+            "restored_exclusions": [x.to_dict() for x in ledger.restored_exclusions] if ledger else [],
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any], intervals: Iterable[Iterable[int]]) -> "BudgetState":
+        """Rebuild from `to_doc()` and the [start_us, end_us, good, total] rows, in start order."""
+        state = cls(doc["objective_id"])
+        state.config = doc["config"]
+        state.tiers = doc["tiers"]
+        state.stale_after_seconds = doc["stale_after_seconds"]
+        state.checked_at_us = doc["checked_at_us"]
+        state.exhausted = doc["exhausted"]
+        state.alerts = {a.key: a for a in (Alert(**a) for a in doc["alerts"])}
+        state.stale = doc["stale"]
+        state.version = doc["version"]
+        if state.config is not None:
+            snapshot = {
+                "version": 1,
+                "config": _ledger_config(state.config),
+                "tiers": state.tiers if state.tiers is not None else [t.to_dict() for t in parse_tiers(None)],
+                "stale_after_us": _stale_after_us(state),
+                "intervals": [list(r) for r in intervals],
+                "exclusions": doc["exclusions"],
+                "restored_exclusions": doc["restored_exclusions"],
+            }
+            state.ledger = Ledger.from_dict(snapshot)
+        return state
+
+
+def _ledger_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    target = config.get("target")
+    return {
+        "target": target if target is not None else _PLACEHOLDER_TARGET,
+        "window": config["window"],
+        "budgeting": config["budgeting"],
+    }
+
+
+def _stale_after_us(state: BudgetState) -> int:
+    if state.stale_after_seconds is None:
+        return Ledger(_PLACEHOLDER_TARGET, {"kind": "rolling", "days": 1}).stale_after // US
+    return state.stale_after_seconds * 1_000_000
+
+
+def objective_config(obj: objectives.ObjectiveState) -> dict[str, Any]:
+    """The budgeting config an objective implies: agreed target (or None), window, method."""
+    w = obj.window
+    window = {"kind": w.kind, "days": w.days} if w.kind == "rolling" else {"kind": w.kind}
+    b = obj.budgeting
+    budgeting = (
+        {"method": "timeslices", "slice_minutes": b.slice_minutes, "slice_threshold": b.slice_threshold}
+        if b.method == "timeslices"
+        else {"method": "occurrences"}
+    )
+    return {"target": obj.agreed_target, "window": window, "budgeting": budgeting}
+
+
+# --- commands -------------------------------------------------------------------
+
+
+class _BudgetCommand:
+    objective_id: str
+
+    def stream(self) -> str:
+        return stream_id(self.objective_id)
+
+    def reads(self, state: Any = None) -> tuple[str, ...]:
+        return (objectives.stream_id(self.objective_id),)
+
+
+@dataclass(frozen=True)
+class RecordObservations(_BudgetCommand):
+    objective_id: str
+    intervals: tuple[Interval, ...]
+
+
+@dataclass(frozen=True)
+class CorrectObservation(_BudgetCommand):
+    objective_id: str
+    interval: Interval
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExcludeInterval(_BudgetCommand):
+    objective_id: str
+    exclusion_id: str
+    start: datetime
+    end: datetime
+    reason: str
+    approver: str | None = None  # defaults to the actor
+
+
+@dataclass(frozen=True)
+class RestoreInterval(_BudgetCommand):
+    objective_id: str
+    exclusion_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConfigureAlerts(_BudgetCommand):
+    objective_id: str
+    tiers: tuple[Mapping[str, Any], ...] | None = None  # None: the workbook defaults
+    stale_after_minutes: int | None = None  # None: 15 minutes
+
+
+@dataclass(frozen=True)
+class CheckFreshness(_BudgetCommand):
+    objective_id: str
+
+
+COMMANDS: tuple[type, ...] = (
+    RecordObservations,
+    CorrectObservation,
+    ExcludeInterval,
+    RestoreInterval,
+    ConfigureAlerts,
+    CheckFreshness,
+)
+
+
+# --- decide ---------------------------------------------------------------------
+
+
+def domain_error(error: BudgetInputError) -> InvalidInput | Conflict:
+    """The arithmetic's refusals as domain errors (field and kind kept in the details)."""
+    if isinstance(error, IntervalConflict):
+        return Conflict(str(error), field=error.field, kind=error.kind)
+    return InvalidInput(str(error), field=error.field)
+
+
+def as_interval(value: Any, field: str = "intervals") -> Interval:
+    if isinstance(value, Interval):
+        return value
+    try:
+        return Interval.from_dict(value)
+    except BudgetInputError as error:
+        raise InvalidInput(f"{field}: {error}", field=f"{field}.{error.field}") from None
+
+
+def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
+    """The pure, state-free checks of a batch (shape, counts, bounds, overlaps inside it)."""
+    if isinstance(intervals, (str, bytes, Mapping)) or not isinstance(intervals, Iterable):
+        raise InvalidInput(f"{field} must be a list of intervals", field=field)
+    items = tuple(as_interval(v, f"{field}[{i}]") for i, v in enumerate(intervals))
+    if not items:
+        raise InvalidInput(f"{field} must hold at least one interval", field=field)
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"{field} may hold at most {MAX_BATCH} intervals", field=field)
+    try:
+        _empty_ledger().classify_batch(items)
+    except BudgetInputError as error:
+        raise domain_error(error) from None
+    return items
+
+
+def _empty_ledger() -> Ledger:
+    return Ledger(_PLACEHOLDER_TARGET, {"kind": "rolling", "days": 1})
+
+
+def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEvent]:
+    handler = _DECIDERS.get(type(command))
+    if handler is None:
+        raise TypeError(f"not a budget command: {type(command).__name__}")
+    objective_id = require_id(command.objective_id, "objective_id")
+    obj = related_state(ctx, objectives.stream_id(objective_id))
+    if obj is None:
+        raise NotFound(f"objective {objective_id} does not exist", objective_id=objective_id)
+    if obj.retired:
+        raise Conflict(f"objective {objective_id} is retired: it takes no budget changes", objective_id=objective_id)
+    config = objective_config(obj)
+    ledger = state.ledger if state is not None and state.ledger is not None else _empty_ledger()
+    try:
+        events = handler(command, state, ledger, ctx)
+    except BudgetInputError as error:
+        raise domain_error(error) from None
+    if state is None or state.config != config:
+        # The config in force travels ahead of the data it applies to; a scheduler's
+        # CheckFreshness also brings a renegotiated target into force on its own.
+        if events or (isinstance(command, CheckFreshness) and state is not None and state.ledger is not None):
+            events = [NewEvent("BudgetConfigured", {"objective_id": objective_id, **config}), *events]
+    return events
+
+
+def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    intervals = check_batch(cmd.intervals)
+    decisions = ledger.classify_batch(intervals, at=ctx.now)
+    fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start)
+    if not fresh:
+        return []
+    return [NewEvent("ObservationsRecorded", {
+        "objective_id": cmd.objective_id,
+        "intervals": [iv.to_dict() for iv in fresh],
+    })]
+
+
+def _correct(cmd: CorrectObservation, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    interval = as_interval(cmd.interval, "interval")
+    reason = require_text(cmd.reason, "reason")
+    if ledger.classify_correction(interval, at=ctx.now) != CORRECTION:
+        return []
+    before = ledger.get(interval.start, interval.end)
+    return [NewEvent("ObservationCorrected", {
+        "objective_id": cmd.objective_id,
+        "interval": interval.to_dict(),
+        "previous": {"good": before.good, "total": before.total},
+        "reason": reason,
+    })]
+
+
+def _exclude(cmd: ExcludeInterval, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    exclusion_id = require_id(cmd.exclusion_id, "exclusion_id")
+    reason = require_text(cmd.reason, "reason")
+    approver = optional_text(cmd.approver, "approver", max_length=200) or ctx.actor
+    exclusion = Exclusion(exclusion_id, cmd.start, cmd.end, reason)
+    if ledger.classify_exclusion(exclusion) != NEW:
+        return []
+    return [NewEvent("IntervalExcluded", {
+        "objective_id": cmd.objective_id, **exclusion.to_dict(), "approver": approver,
+    })]
+
+
+def _restore(cmd: RestoreInterval, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    exclusion_id = require_id(cmd.exclusion_id, "exclusion_id")
+    reason = require_text(cmd.reason, "reason")
+    try:
+        decision = ledger.classify_restore(exclusion_id)
+    except BudgetInputError as error:
+        raise NotFound(str(error), field="exclusion_id", exclusion_id=exclusion_id) from None
+    if decision != RESTORED:
+        return []
+    return [NewEvent("IntervalRestored", {"objective_id": cmd.objective_id, "id": exclusion_id, "reason": reason})]
+
+
+def _configure(cmd: ConfigureAlerts, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    tiers = None if cmd.tiers is None else [t.to_dict() for t in parse_tiers(cmd.tiers)]
+    if tiers is not None and not tiers:
+        raise InvalidInput("tiers must hold at least one tier (omit them for the defaults)", field="tiers")
+    minutes = require_int(cmd.stale_after_minutes, "stale_after_minutes", minimum=1, maximum=MAX_STALE_AFTER_MINUTES) \
+        if cmd.stale_after_minutes is not None else None
+    seconds = None if minutes is None else minutes * 60
+    if state is not None and state.tiers == tiers and state.stale_after_seconds == seconds:
+        return []
+    return [NewEvent("AlertsConfigured", {"objective_id": cmd.objective_id, "tiers": tiers, "stale_after_seconds": seconds})]
+
+
+def _check(cmd: CheckFreshness, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    if state is None or state.ledger is None or state.target is None or state.event_time is None:
+        return []
+    now = ctx.now.astimezone(timezone.utc)
+    if now <= state.event_time:
+        return []
+    if not derive(state, at=now):
+        return []  # nothing would change: no need to record the probe
+    return [NewEvent("FreshnessChecked", {"objective_id": cmd.objective_id, "at": now.isoformat()})]
+
+
+_DECIDERS = {
+    RecordObservations: _record,
+    CorrectObservation: _correct,
+    ExcludeInterval: _exclude,
+    RestoreInterval: _restore,
+    ConfigureAlerts: _configure,
+    CheckFreshness: _check,
+}
+
+
+# --- derived transitions ----------------------------------------------------------
+
+
+def derive(state: BudgetState | None, at: datetime | None = None) -> list[NewEvent]:
+    """Transition events from the last derived flags to the status at event time (or `at`)."""
+    if state is None:
+        return []
+    after = state.status(at)
+    if after is None:
+        return []
+    before = replace(after, exhausted=state.exhausted, alerts=tuple(state.alerts.values()), stale=state.stale)
+    return [
+        NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
+        for t in transitions(before, after)
+    ]
+
+
+# --- evolve ---------------------------------------------------------------------
+
+
+def _interval(data: Mapping[str, Any]) -> Interval:
+    return Interval.from_dict(data)
+
+
+def _apply_config(state: BudgetState) -> None:
+    """(Re)build the ledger for the config, tiers and staleness in force, keeping the data."""
+    if state.config is None:
+        return
+    intervals = []
+    exclusions: list = []
+    restored: list = []
+    if state.ledger is not None:
+        snap = state.ledger.to_dict()
+        intervals, exclusions, restored = snap["intervals"], snap["exclusions"], snap["restored_exclusions"]
+    state.ledger = Ledger.from_dict({
+        "version": 1,
+        "config": _ledger_config(state.config),
+        "tiers": state.tiers if state.tiers is not None else [t.to_dict() for t in parse_tiers(None)],
+        "stale_after_us": _stale_after_us(state),
+        "intervals": intervals,
+        "exclusions": exclusions,
+        "restored_exclusions": restored,
+    })
+
+
+def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
+    data = event.data
+    if state is None:
+        state = BudgetState(data["objective_id"])
+    kind = event.type
+    if kind == "BudgetConfigured":
+        config = {"target": data["target"], "window": data["window"], "budgeting": data["budgeting"]}
+        state.config = config
+        _apply_config(state)
+    elif state.ledger is None:
+        raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
+    elif kind == "ObservationsRecorded":
+        state.ledger.record_batch([_interval(d) for d in data["intervals"]])
+    elif kind == "ObservationCorrected":
+        state.ledger.correct(_interval(data["interval"]))
+    elif kind == "IntervalExcluded":
+        state.ledger.exclude(Exclusion.from_dict(data))
+    elif kind == "IntervalRestored":
+        state.ledger.restore(data["id"])
+    elif kind == "AlertsConfigured":
+        state.tiers = data["tiers"]
+        state.stale_after_seconds = data["stale_after_seconds"]
+        state.ledger.tiers = parse_tiers(state.tiers)
+        state.ledger.stale_after = timedelta(microseconds=_stale_after_us(state))
+    elif kind == "FreshnessChecked":
+        state.checked_at_us = to_us(datetime.fromisoformat(data["at"]))
+    elif kind == "BudgetExhausted":
+        state.exhausted = True
+    elif kind == "BudgetRecovered":
+        state.exhausted = False
+    elif kind == "BurnRateAlertRaised":
+        alert = Alert(data["severity"], data["long_window"], data["short_window"],
+                      data["long_rate"], data["short_rate"], data["threshold"])
+        state.alerts[alert.key] = alert
+    elif kind == "BurnRateAlertCleared":
+        key = (data["severity"], data["long_window"], data["short_window"], float(data["threshold"]))
+        state.alerts.pop(key, None)
+    elif kind == "ObservationsStale":
+        state.stale = True
+    elif kind == "ObservationsFresh":
+        state.stale = False
+    else:
+        raise ValueError(f"unknown budget event type {kind!r}")
+    state.version = event.stream_version
+    return state

@@ -1,0 +1,206 @@
+"""Error budgets: a summary row per objective (`rm_budgets`) and its observation
+intervals (`rm_budget_intervals`).
+
+The fold is the budget decider's own `evolve`. The summary columns are the status at
+event time (the latest observation end or freshness check, never the wall clock), so
+the live rows and a rebuild agree exactly. Intervals are written incrementally (an
+insert per new interval, an update per correction); the summary row keeps everything
+else (`doc`: config, tiers, exclusions, derived flags), so a ledger reloads from
+`doc` + its interval rows without refolding the log.
+
+A cache of folded states (per process, per projection instance) keeps a warm ledger in
+memory between transactions. An entry is trusted only when the row's `last_event_id`
+matches it -- after a rolled-back transaction it does not, and the state is reloaded
+from the rows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+import orjson
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.budget import decider
+from domain.budget.instants import to_us
+from domain.events import RecordedEvent
+from eventstore.codec import canonical
+from projections.tables import budget_intervals, budgets
+
+NAME = "budgets"
+_PREFIX = decider.CATEGORY + "-"
+_SEVERITY_ORDER = ("page", "ticket")
+
+
+class LedgerCache:
+    """objective id -> (last event id, folded state), least recently used dropped first."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._items: OrderedDict[str, tuple[str, decider.BudgetState]] = OrderedDict()
+        self._size = size
+
+    def get(self, objective_id: str, last_event_id: str) -> decider.BudgetState | None:
+        item = self._items.get(objective_id)
+        if item is None or item[0] != last_event_id:
+            return None
+        self._items.move_to_end(objective_id)
+        return item[1]
+
+    def put(self, objective_id: str, last_event_id: str, state: decider.BudgetState) -> None:
+        self._items[objective_id] = (last_event_id, state)
+        self._items.move_to_end(objective_id)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+    def forget(self, objective_id: str) -> None:
+        self._items.pop(objective_id, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+async def load_state(conn: AsyncConnection, objective_id: str, doc: str) -> decider.BudgetState:
+    """A budget's folded state from its summary row's doc and its interval rows."""
+    rows = await conn.execute(
+        select(budget_intervals.c.start_us, budget_intervals.c.end_us, budget_intervals.c.good, budget_intervals.c.total)
+        .where(budget_intervals.c.objective_id == objective_id)
+        .order_by(budget_intervals.c.start_us)
+    )
+    return decider.BudgetState.from_doc(orjson.loads(doc), (tuple(r) for r in rows))
+
+
+def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any]:
+    status = state.status()
+    config = state.config or {"window": {"kind": "rolling"}, "budgeting": {"method": "occurrences"}}
+    ledger = state.ledger
+    last = ledger.last_observation_end if ledger is not None else None
+    event_time = state.event_time
+    alerts = [a.to_dict() for a in status.alerts] if status is not None else []
+    severities = [a["severity"] for a in alerts]
+    severity = next((s for s in _SEVERITY_ORDER if s in severities), severities[0] if severities else None)
+    return {
+        "objective_id": state.objective_id,
+        "target": state.target,
+        "method": config["budgeting"]["method"],
+        "window_kind": config["window"]["kind"],
+        "good": status.good if status else 0,
+        "total": status.total if status else 0,
+        "sli": status.sli if status else None,
+        "allowed_bad": status.allowed_bad if status else None,
+        "consumed": status.consumed if status else None,
+        "remaining": status.remaining if status else None,
+        "exhausted": status.exhausted if status else False,
+        "alert_severity": severity,
+        "alerts": canonical(alerts),
+        "stale": status.stale if status else False,
+        "event_time": event_time.isoformat() if event_time else None,
+        "last_observation_end": last.isoformat() if last else None,
+        "intervals": len(ledger) if ledger is not None else 0,
+        "version": state.version,
+        "last_event_id": last_event_id,
+        "doc": canonical(state.to_doc()),
+    }
+
+
+def _interval_rows(objective_id: str, state: decider.BudgetState) -> list[dict[str, Any]]:
+    if state.ledger is None:
+        return []
+    snap = state.ledger.to_dict()["intervals"]
+    return [{"objective_id": objective_id, "start_us": s, "end_us": e, "good": g, "total": t} for s, e, g, t in snap]
+
+
+class BudgetProjection:
+    name = NAME
+    tables = (budgets, budget_intervals)
+
+    def __init__(self) -> None:
+        self.cache = LedgerCache()
+        # A separate cache for reads, so a reader never sees a state this projection
+        # is changing inside an uncommitted transaction.
+        self.read_cache = LedgerCache()
+
+    def handles(self, event: RecordedEvent) -> bool:
+        return event.stream_id.startswith(_PREFIX)
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        by_objective: dict[str, list[RecordedEvent]] = {}
+        for event in events:
+            by_objective.setdefault(event.stream_id[len(_PREFIX):], []).append(event)
+        ids = list(by_objective)
+        existing = {
+            r.objective_id: (r.last_event_id, r.doc)
+            for r in await conn.execute(
+                select(budgets.c.objective_id, budgets.c.last_event_id, budgets.c.doc).where(budgets.c.objective_id.in_(ids))
+            )
+        }
+        summaries: list[dict[str, Any]] = []
+        inserts: list[dict[str, Any]] = []
+        for objective_id, stream_events in by_objective.items():
+            state = None
+            if objective_id in existing:
+                last_id, doc = existing[objective_id]
+                state = self.cache.get(objective_id, last_id)
+                if state is None:
+                    state = await load_state(conn, objective_id, doc)
+            # The cached object is changed in place: drop it until this is known to be written.
+            self.cache.forget(objective_id)
+            for event in stream_events:
+                state = decider.evolve(state, event)
+                if event.type == "ObservationsRecorded":
+                    for d in event.data["intervals"]:
+                        iv = decider.as_interval(d)
+                        inserts.append({
+                            "objective_id": objective_id, "start_us": to_us(iv.start), "end_us": to_us(iv.end),
+                            "good": iv.good, "total": iv.total,
+                        })
+                elif event.type == "ObservationCorrected":
+                    iv = decider.as_interval(event.data["interval"])
+                    await self._flush(conn, inserts)
+                    await conn.execute(
+                        update(budget_intervals)
+                        .where(and_(budget_intervals.c.objective_id == objective_id,
+                                    budget_intervals.c.start_us == to_us(iv.start)))
+                        .values(good=iv.good, total=iv.total)
+                    )
+            last_event_id = stream_events[-1].event_id
+            summaries.append(summary_row(state, last_event_id))
+            self.cache.put(objective_id, last_event_id, state)
+        await self._flush(conn, inserts)
+        if existing:
+            await conn.execute(delete(budgets).where(budgets.c.objective_id.in_(list(existing))))
+        await conn.execute(budgets.insert(), summaries)
+
+    @staticmethod
+    async def _flush(conn: AsyncConnection, inserts: list[dict[str, Any]]) -> None:
+        for start in range(0, len(inserts), 5000):
+            await conn.execute(budget_intervals.insert(), inserts[start:start + 5000])
+        inserts.clear()
+
+    async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
+        self.cache.clear()
+        self.read_cache.clear()
+        states: dict[str, tuple[decider.BudgetState, str]] = {}
+        async for batch in batches:
+            for event in batch:
+                objective_id = event.stream_id[len(_PREFIX):]
+                state = states.get(objective_id, (None, ""))[0]
+                states[objective_id] = (decider.evolve(state, event), event.event_id)
+        summaries = [summary_row(state, last_id) for state, last_id in states.values()]
+        inserts: list[dict[str, Any]] = []
+        for objective_id, (state, _) in states.items():
+            inserts.extend(_interval_rows(objective_id, state))
+        await self._flush(conn, inserts)
+        for start in range(0, len(summaries), 5000):
+            await conn.execute(budgets.insert(), summaries[start:start + 5000])
+        for objective_id, (state, last_id) in states.items():
+            self.cache.put(objective_id, last_id, state)
+
+
+def projection() -> BudgetProjection:
+    return BudgetProjection()
+
+
+def find(projections: Iterable[Any]) -> BudgetProjection | None:
+    return next((p for p in projections if isinstance(p, BudgetProjection)), None)

@@ -1,0 +1,428 @@
+"""Error budgets at the service level: the batch write the monitoring side uses, budget
+adjustments, and the reads (status, chart, exclusions, journey composite, feasibility).
+
+Writes go through the command bus like every command (`domain/budget/decider.py` decides).
+Reads use the `rm_budgets` / `rm_budget_intervals` read models: a ledger is loaded once
+(summary doc + interval rows) and kept warm per process, keyed by the last event id the
+row was written for, so a read costs one small SELECT plus O(log n) arithmetic.
+
+Composite journeys: a journey's critical dependency `S` (a service name) is measured by
+the objectives whose id is `S`, or that belong to a journey whose id is `S` (a service
+modelled as a journey of its own). Retired objectives, and the journey's own objectives,
+are left out. A dependency without such an objective, or without an agreed target, is
+listed as `unmeasured`; attainment and ceiling then cover only what is measured and
+`complete` is False.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping, Sequence
+
+import orjson
+from sqlalchemy import or_, select
+
+from domain import journey as journeys_domain
+from domain import objective as objectives_domain
+from domain.budget import (
+    BudgetInputError,
+    ChartPoint,
+    Exclusion,
+    Interval,
+    Status,
+    composite_attainment,
+    composite_check,
+)
+from domain.budget import decider
+from domain.budget.composite import composite_ceiling
+from domain.commands import require_id
+from domain.errors import Conflict, InvalidInput, NotFound
+from domain.permissions import authorize
+from projections import budgets as budget_projection
+from projections.tables import budgets, journeys, objectives
+from service.envelope import CommandResult, Envelope
+
+# --------------------------------------------------------------------------- writes
+
+
+@dataclass(frozen=True)
+class ObservationItem:
+    """One row of a `recordObservations` batch."""
+
+    objective_id: str
+    interval: Interval
+
+
+def _items(batch: Iterable[Any]) -> list[ObservationItem]:
+    """Rows as ObservationItem, or mappings {objective_id, start, end, good, total}."""
+    if isinstance(batch, (str, bytes, Mapping)):
+        raise InvalidInput("observations must be a list", field="observations")
+    out = []
+    for i, item in enumerate(batch):
+        if isinstance(item, ObservationItem):
+            out.append(item)
+            continue
+        if not isinstance(item, Mapping) or "objective_id" not in item:
+            raise InvalidInput(f"observations[{i}] needs an objective_id", field=f"observations[{i}].objective_id")
+        out.append(ObservationItem(item["objective_id"], decider.as_interval(item, f"observations[{i}]")))
+    if not out:
+        raise InvalidInput("observations must hold at least one interval", field="observations")
+    return out
+
+
+async def record_observations(
+    container: Any,
+    actor: str,
+    roles: frozenset[str],
+    batch: Iterable[ObservationItem | Mapping[str, Any]],
+    *,
+    correlation_id: str | None = None,
+) -> list[CommandResult]:
+    """Record a batch of observations for many objectives.
+
+    Everything is validated before anything is submitted: the role, the ids, every
+    interval's shape and counts, no future data (against the server clock), overlaps
+    inside the batch, unknown or retired objectives, and conflicts with what each ledger
+    holds. The first problem is raised (InvalidInput, NotFound, Conflict, Forbidden) and
+    nothing is appended. Then one `RecordObservations` per objective is submitted together
+    (group commit usually puts them in one transaction). Atomicity across objectives is
+    per objective stream with full pre-validation: only a race with a concurrent writer
+    between the checks and the append can refuse one objective's part while others land.
+    Returns one result per objective, in first-seen order (a resend appends nothing and
+    returns its stream's current version with no events).
+    """
+    items = _items(batch)
+    grouped: dict[str, list[Interval]] = {}
+    for item in items:
+        objective_id = require_id(item.objective_id, "objective_id")
+        grouped.setdefault(objective_id, []).append(item.interval)
+    commands = [decider.RecordObservations(oid, tuple(ivs)) for oid, ivs in grouped.items()]
+    for command in commands:
+        authorize(command, roles)
+    now = container.store.clock()
+    states = await _objective_states(container, list(grouped))
+    for command in commands:
+        oid = command.objective_id
+        intervals = decider.check_batch(command.intervals, f"observations[{oid}]")
+        obj = states.get(oid)
+        if obj is None:
+            raise NotFound(f"objective {oid} does not exist", objective_id=oid)
+        if obj.retired:
+            raise Conflict(f"objective {oid} is retired: it takes no budget changes", objective_id=oid)
+        state = await budget_state(container, oid)
+        ledger = state.ledger if state is not None and state.ledger is not None else decider._empty_ledger()
+        try:
+            ledger.classify_batch(intervals, at=now)
+        except BudgetInputError as error:
+            raise decider.domain_error(error) from None
+    correlation_id = correlation_id or str(uuid.uuid4())
+    envelopes = [Envelope(c, actor, frozenset(roles), correlation_id=correlation_id) for c in commands]
+    outcomes = await asyncio.gather(*(container.bus.execute(e) for e in envelopes), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return list(outcomes)
+
+
+async def correct_observation(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, interval: Interval | Mapping[str, Any],
+    reason: str, **guards: Any,
+) -> CommandResult:
+    command = decider.CorrectObservation(objective_id, decider.as_interval(interval, "interval"), reason)
+    return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
+
+
+async def exclude_interval(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, exclusion_id: str,
+    start: datetime, end: datetime, reason: str, approver: str | None = None, **guards: Any,
+) -> CommandResult:
+    """adjustBudget(action: EXCLUDE): the interval counts as neither good nor bad."""
+    command = decider.ExcludeInterval(objective_id, exclusion_id, start, end, reason, approver)
+    return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
+
+
+async def restore_interval(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, exclusion_id: str, reason: str,
+    **guards: Any,
+) -> CommandResult:
+    """adjustBudget(action: RESTORE): undo an exclusion by its id."""
+    command = decider.RestoreInterval(objective_id, exclusion_id, reason)
+    return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
+
+
+async def configure_alerts(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str,
+    tiers: Sequence[Mapping[str, Any]] | None = None, stale_after_minutes: int | None = None, **guards: Any,
+) -> CommandResult:
+    command = decider.ConfigureAlerts(objective_id, None if tiers is None else tuple(tiers), stale_after_minutes)
+    return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
+
+
+async def check_freshness(container: Any, actor: str, roles: frozenset[str], objective_id: str) -> CommandResult:
+    """For a scheduler: records the server time only when it changes a derived state
+    (ObservationsStale, an alert clearing as its windows empty)."""
+    return await container.bus.execute(Envelope(decider.CheckFreshness(objective_id), actor, frozenset(roles)))
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _projection(container: Any) -> budget_projection.BudgetProjection:
+    found = budget_projection.find(container.projections.inline)
+    if found is None:
+        raise RuntimeError("the budgets projection is not installed")
+    return found
+
+
+async def budget_state(container: Any, objective_id: str) -> decider.BudgetState | None:
+    """The folded budget state as of the last commit (shared: do not change it)."""
+    cache = _projection(container).read_cache
+    async with container.read_engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(budgets.c.last_event_id, budgets.c.doc).where(budgets.c.objective_id == objective_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        state = cache.get(objective_id, row.last_event_id)
+        if state is None:
+            state = await budget_projection.load_state(conn, objective_id, row.doc)
+            cache.put(objective_id, row.last_event_id, state)
+    return state
+
+
+async def budget_of(container: Any, objective_id: str, at: datetime | None = None) -> Status | None:
+    """The budget of an objective at `at` (default: its event time, the latest observation
+    end or freshness check): SLI, allowed bad, bad, consumed, remaining, exhausted, burn
+    rates over 5m..3d, firing alerts, staleness. None when the objective has no budget data
+    yet or no agreed target. An `at` before the event time ignores data ended after `at`
+    (exclusions as they stand now)."""
+    state = await budget_state(container, objective_id)
+    if state is None:
+        return None
+    try:
+        return state.status(at)
+    except BudgetInputError as error:
+        raise decider.domain_error(error) from None
+
+
+async def budget_summary(container: Any, objective_id: str) -> dict[str, Any] | None:
+    """The `rm_budgets` row (status at event time as columns) without loading the ledger."""
+    async with container.read_engine.connect() as conn:
+        row = (await conn.execute(select(budgets).where(budgets.c.objective_id == objective_id))).mappings().first()
+    if row is None:
+        return None
+    out = dict(row)
+    out["alerts"] = orjson.loads(out["alerts"])
+    del out["doc"]
+    return out
+
+
+async def budget_summaries(container: Any, *, exhausted: bool | None = None) -> list[dict[str, Any]]:
+    """Every budget's summary row (optionally only the exhausted or unexhausted ones)."""
+    query = select(budgets).order_by(budgets.c.objective_id)
+    if exhausted is not None:
+        query = query.where(budgets.c.exhausted == exhausted)
+    async with container.read_engine.connect() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    out = []
+    for row in rows:
+        item = dict(row)
+        item["alerts"] = orjson.loads(item["alerts"])
+        del item["doc"]
+        out.append(item)
+    return out
+
+
+async def ledger_chart(
+    container: Any, objective_id: str, since: datetime | None = None, until: datetime | None = None
+) -> list[ChartPoint]:
+    """One point per recorded interval ending in [since, until]: its counts, whether it is
+    excluded, the share of the allowance it debited, and the budget remaining after it.
+    Empty when the objective has no data or no agreed target."""
+    state = await budget_state(container, objective_id)
+    if state is None or state.ledger is None or state.target is None:
+        return []
+    try:
+        return state.ledger.chart(since=since, until=until)
+    except BudgetInputError as error:
+        raise decider.domain_error(error) from None
+
+
+async def budget_exclusions(container: Any, objective_id: str) -> tuple[tuple[Exclusion, ...], tuple[Exclusion, ...]]:
+    """(active exclusions, restored exclusions)."""
+    state = await budget_state(container, objective_id)
+    if state is None or state.ledger is None:
+        return (), ()
+    return state.ledger.exclusions, state.ledger.restored_exclusions
+
+
+# ---- journeys: composite attainment and feasibility -----------------------------
+
+
+@dataclass(frozen=True)
+class DependencyObjective:
+    service: str
+    objective_id: str
+    target: float | None  # the agreed target; None: nothing agreed yet
+    attainment: float | None  # the objective's SLI over its window now; None: no data
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    journey_id: str
+    target: float
+    feasible: bool  # target <= ceiling
+    ceiling: float  # the product of the dependencies' agreed targets
+    dependency_targets: dict[str, float]  # objective id -> agreed target
+    unmeasured: tuple[str, ...]  # critical services without an objective with an agreed target
+    complete: bool  # every critical service is measured
+
+
+@dataclass(frozen=True)
+class JourneyComposite:
+    journey_id: str
+    critical_services: tuple[str, ...]
+    dependencies: tuple[DependencyObjective, ...]
+    attainment: float | None  # product of the dependency objectives' SLIs (None if any is unknown)
+    ceiling: float  # product of their agreed targets
+    targets: dict[str, float]  # objective id -> agreed target
+    unmeasured: tuple[str, ...]
+    complete: bool
+    # The journey's own objectives' targets (agreed, or under proposal) checked against the ceiling
+    journey_targets: tuple["JourneyTargetCheck", ...] = field(default_factory=tuple)
+
+    @property
+    def feasible(self) -> bool:
+        return all(c.feasible for c in self.journey_targets)
+
+
+@dataclass(frozen=True)
+class JourneyTargetCheck:
+    objective_id: str
+    proposal_id: str | None  # None: the agreed target
+    target: float
+    feasible: bool
+    ceiling: float
+
+
+async def _objective_states(container: Any, ids: Sequence[str]) -> dict[str, objectives_domain.ObjectiveState]:
+    if not ids:
+        return {}
+    async with container.read_engine.connect() as conn:
+        rows = await conn.execute(select(objectives.c.doc).where(objectives.c.id.in_(list(ids))))
+        return {s.id: s for s in (objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows)}
+
+
+async def _journey(container: Any, journey_id: str) -> journeys_domain.JourneyState:
+    async with container.read_engine.connect() as conn:
+        doc = (await conn.execute(select(journeys.c.doc).where(journeys.c.id == journey_id))).scalar()
+    if doc is None:
+        raise NotFound(f"journey {journey_id} does not exist", journey_id=journey_id)
+    return journeys_domain.from_dict(orjson.loads(doc))
+
+
+async def _dependency_objectives(
+    container: Any, journey: journeys_domain.JourneyState
+) -> tuple[list[tuple[str, objectives_domain.ObjectiveState]], tuple[str, ...]]:
+    services = journey.critical_services
+    if not services:
+        return [], ()
+    async with container.read_engine.connect() as conn:
+        rows = await conn.execute(
+            select(objectives.c.doc)
+            .where(or_(objectives.c.id.in_(list(services)), objectives.c.journey_id.in_(list(services))))
+            .where(objectives.c.journey_id != journey.id)
+            .where(objectives.c.status != str(objectives_domain.ObjectiveStatus.RETIRED))
+            .order_by(objectives.c.id)
+        )
+        states = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
+    found: list[tuple[str, objectives_domain.ObjectiveState]] = []
+    for service in services:
+        for s in states:
+            if s.id == service or s.journey_id == service:
+                found.append((service, s))
+    seen: set[str] = set()
+    unique = []
+    for service, s in found:
+        if s.id not in seen:
+            seen.add(s.id)
+            unique.append((service, s))
+    measured = {service for service, s in unique if s.agreed_target is not None}
+    return unique, tuple(s for s in services if s not in measured)
+
+
+async def feasibility(container: Any, journey_id: str, target: float) -> Feasibility:
+    """Whether a journey-level target can be met when every critical dependency meets its
+    own agreed target: feasible when target <= the product of those targets (exact)."""
+    journey = await _journey(container, journey_id)
+    deps, unmeasured = await _dependency_objectives(container, journey)
+    targets = {s.id: s.agreed_target for _, s in deps if s.agreed_target is not None}
+    try:
+        feasible, ceiling = composite_check(target, targets)
+    except BudgetInputError as error:
+        raise decider.domain_error(error) from None
+    return Feasibility(journey_id, float(target), feasible, ceiling, targets, unmeasured, not unmeasured)
+
+
+async def journey_composite(container: Any, journey_id: str) -> JourneyComposite:
+    """Composite attainment of a journey from its critical dependencies' objectives, their
+    target ceiling, and the feasibility of the journey's own objectives' targets (agreed
+    and under open proposal): the negotiation flag, with the numbers."""
+    journey = await _journey(container, journey_id)
+    deps, unmeasured = await _dependency_objectives(container, journey)
+    targets = {s.id: s.agreed_target for _, s in deps if s.agreed_target is not None}
+    ceiling = composite_ceiling(targets)
+    dependencies = []
+    slis: dict[str, float | None] = {}
+    for service, s in deps:
+        status = await budget_of(container, s.id)
+        attainment = status.attainment if status is not None else None
+        dependencies.append(DependencyObjective(service, s.id, s.agreed_target, attainment))
+        slis[s.id] = attainment
+    checks = []
+    async with container.read_engine.connect() as conn:
+        rows = await conn.execute(
+            select(objectives.c.doc).where(objectives.c.journey_id == journey_id).order_by(objectives.c.id)
+        )
+        own = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
+    for s in own:
+        if s.retired:
+            continue
+        if s.agreed_target is not None:
+            ok, _ = composite_check(s.agreed_target, targets)
+            checks.append(JourneyTargetCheck(s.id, None, s.agreed_target, ok, ceiling))
+        proposal = s.open_proposal
+        if proposal is not None:
+            ok, _ = composite_check(proposal.target, targets)
+            checks.append(JourneyTargetCheck(s.id, proposal.proposal_id, proposal.target, ok, ceiling))
+    return JourneyComposite(
+        journey_id=journey_id,
+        critical_services=journey.critical_services,
+        dependencies=tuple(dependencies),
+        attainment=composite_attainment(slis),
+        ceiling=ceiling,
+        targets=targets,
+        unmeasured=unmeasured,
+        complete=not unmeasured,
+        journey_targets=tuple(checks),
+    )
+
+
+async def objective_feasibility(container: Any, objective_id: str) -> JourneyTargetCheck | None:
+    """The negotiation flag for an objective's open proposal (or, without one, its agreed
+    target) against its journey's critical dependencies. None when it has neither."""
+    states = await _objective_states(container, [objective_id])
+    s = states.get(objective_id)
+    if s is None:
+        raise NotFound(f"objective {objective_id} does not exist", objective_id=objective_id)
+    proposal = s.open_proposal
+    target = proposal.target if proposal is not None else s.agreed_target
+    if target is None:
+        return None
+    f = await feasibility(container, s.journey_id, target)
+    return JourneyTargetCheck(objective_id, proposal.proposal_id if proposal else None, target, f.feasible, f.ceiling)

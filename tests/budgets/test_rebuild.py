@@ -1,0 +1,52 @@
+"""Rebuild equals live for the budget read models, after a history with derived
+transitions, corrections, exclusions, a renegotiated target and concurrent commands."""
+
+from __future__ import annotations
+
+import asyncio
+
+from domain.budget.decider import CorrectObservation, ExcludeInterval, RecordObservations, RestoreInterval
+from domain.errors import DomainError
+from service import budget_queries as bq
+from service.envelope import Envelope
+from tests.budgets.support import agree, do, journey, minute, minutes, objective
+from tests.service.test_rebuild import snapshot
+from domain.budget import Interval
+
+
+async def test_rebuilt_budgets_equal_the_live_ones(container):
+    await journey(container)
+    for oid in ("a", "b", "c"):
+        await objective(container, oid, days=1, target=None if oid == "c" else 0.999)
+    # Concurrent commands on several budget streams, folded by group commit.
+    envelopes = [
+        Envelope(RecordObservations(oid, minutes(k * 60, (k + 1) * 60, 990 if k % 3 else 0, 1000)), "sre-p", frozenset({"sre"}))
+        for k in range(6) for oid in ("a", "b", "c")
+    ]
+    outcomes = await asyncio.gather(*(container.bus.execute(e) for e in envelopes), return_exceptions=True)
+    assert not [o for o in outcomes if isinstance(o, Exception)]
+    await do(container, "sre", CorrectObservation("a", Interval(minute(0), minute(1), 1000, 1000), "recount"))
+    await do(container, "leadership", ExcludeInterval("a", "load-test", minute(60), minute(120), "load test"))
+    await do(container, "sre", ExcludeInterval("b", "maint", minute(0), minute(30), "planned maintenance"))
+    await do(container, "sre", RestoreInterval("b", "maint", "was not planned"))
+    await agree(container, "c", "p1", 0.95)
+    await do(container, "sre", RecordObservations("c", minutes(360, 361, 1000, 1000)))
+    try:
+        await do(container, "sre", RecordObservations("a", minutes(0, 1, 1, 1000)))
+    except DomainError:
+        pass
+
+    live = await snapshot(container)
+    assert len(live["rm_budgets"]) == 3 and len(live["rm_budget_intervals"]) == 3 * 360 + 1
+    types = [e.type for e in await container.store.read_all(limit=10_000)]
+    assert "BudgetExhausted" in types and "BurnRateAlertRaised" in types
+    before = {oid: await bq.budget_of(container, oid) for oid in ("a", "b", "c")}
+
+    counts = await container.projections.rebuild()
+    assert counts["budgets"] == sum(1 for t in types if t in {
+        "BudgetConfigured", "ObservationsRecorded", "ObservationCorrected", "IntervalExcluded", "IntervalRestored",
+        "AlertsConfigured", "FreshnessChecked", "BudgetExhausted", "BudgetRecovered", "BurnRateAlertRaised",
+        "BurnRateAlertCleared", "ObservationsStale", "ObservationsFresh"})
+    assert await snapshot(container) == live
+    bq._projection(container).read_cache.clear()
+    assert {oid: await bq.budget_of(container, oid) for oid in ("a", "b", "c")} == before
