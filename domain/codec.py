@@ -21,8 +21,19 @@ from functools import cache
 from typing import Any
 
 
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def encode(value: Any) -> Any:
-    # Enum first: a StrEnum is also a str and would otherwise pass through unconverted.
+    # Exact types first (the common case); a StrEnum is a str subclass, so it
+    # fails this test and is converted below.
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -32,7 +43,7 @@ def encode(value: Any) -> Any:
             raise ValueError(f"cannot encode a naive datetime: {value!r}")
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: encode(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, (tuple, list)):
         return [encode(v) for v in value]
     if isinstance(value, dict):

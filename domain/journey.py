@@ -8,12 +8,13 @@ and eventually retired. Objectives (SLOs) hang off a journey in their own stream
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Callable
 
 from domain import codec
+from domain.records import replace
 from domain.commands import (
     NAME_MAX_LENGTH,
     SLI_KINDS,

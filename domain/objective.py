@@ -14,12 +14,13 @@ target in force until the new one is agreed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Callable
 
 from domain import codec
+from domain.records import replace
 from domain import journey as journeys
 from domain.commands import (
     NAME_MAX_LENGTH,

@@ -9,6 +9,7 @@ event can land between the wipe and the refold.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, AsyncIterator, Protocol, Sequence
 
 from sqlalchemy import delete, select, text
@@ -28,7 +29,11 @@ class Projection(Protocol):
         """Fold these events (already filtered to ones it handles) into its rows."""
 
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
-        """Fold the whole log into empty tables (may hold everything in memory)."""
+        """Fold the whole log into empty tables (may hold everything in memory).
+
+        It must not use `conn` until `batches` is exhausted: the rebuild reads
+        the log on that connection while projections fold.
+        """
 
     def handles(self, event: RecordedEvent) -> bool: ...
 
@@ -67,12 +72,17 @@ class ProjectionSet:
             await _set_checkpoint(conn, projection.name, events[-1].position)
 
     async def rebuild(self, names: Sequence[str] | None = None) -> dict[str, int]:
-        """Drop and refold read models; returns events folded per projection."""
+        """Drop and refold read models; returns events folded per projection.
+
+        The log is read and decoded once and fed to every projection (each
+        folds in memory while the reader fetches the next chunk); then each
+        writes its rows in turn on the one connection.
+        """
         chosen = [p for p in self.inline if names is None or p.name in names]
         unknown = set(names or ()) - {p.name for p in chosen}
         if unknown:
             raise ValueError(f"unknown projections: {', '.join(sorted(unknown))}")
-        counts: dict[str, int] = {}
+        counts = {p.name: 0 for p in chosen}
         async with self.store.engines.write.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
@@ -80,21 +90,27 @@ class ProjectionSet:
             for projection in chosen:
                 for table in reversed(projection.tables):
                     await conn.execute(delete(table))
-                counter = _Counter()
-                await projection.rebuild(
-                    conn, counter.count(self._relevant(projection, conn, head))
-                )
+            feeds = [_Feed() for _ in chosen]
+            tasks = [asyncio.create_task(p.rebuild(conn, f.batches())) for p, f in zip(chosen, feeds)]
+            for feed, task in zip(feeds, tasks):
+                feed.consumer = task
+            try:
+                async for chunk in self.store.iter_all(0, until=head, conn=conn):
+                    for projection, feed in zip(chosen, feeds):
+                        relevant = [e for e in chunk if projection.handles(e)]
+                        if relevant:
+                            counts[projection.name] += len(relevant)
+                            await feed.put(relevant)
+                # From here each projection writes on the shared connection: one at a time.
+                for feed in feeds:
+                    await feed.close()
+                    await feed.consumer
+            finally:
+                for task in tasks:
+                    task.cancel()
+            for projection in chosen:
                 await _set_checkpoint(conn, projection.name, head)
-                counts[projection.name] = counter.n
         return counts
-
-    async def _relevant(
-        self, projection: Projection, conn: AsyncConnection, head: int
-    ) -> AsyncIterator[list[RecordedEvent]]:
-        async for chunk in self.store.iter_all(0, until=head, conn=conn):
-            relevant = [e for e in chunk if projection.handles(e)]
-            if relevant:
-                yield relevant
 
     async def catch_up(self, conn: AsyncConnection, projection: Projection) -> int:
         """Fold what a projection has not seen yet; returns how many events it folded."""
@@ -109,11 +125,27 @@ class ProjectionSet:
         return folded
 
 
-class _Counter:
-    def __init__(self) -> None:
-        self.n = 0
+class _Feed:
+    """Hands one reader's chunks to one projection's rebuild, a chunk at a time."""
 
-    async def count(self, batches: AsyncIterator[list[RecordedEvent]]) -> AsyncIterator[list[RecordedEvent]]:
-        async for batch in batches:
-            self.n += len(batch)
-            yield batch
+    _END: list[RecordedEvent] = []
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[list[RecordedEvent]] = asyncio.Queue(maxsize=1)
+        self.consumer: asyncio.Task | None = None
+
+    async def put(self, chunk: list[RecordedEvent]) -> None:
+        # If the projection failed, raise its error rather than wait on a full queue.
+        put = asyncio.ensure_future(self._queue.put(chunk))
+        done, _ = await asyncio.wait({put, self.consumer}, return_when=asyncio.FIRST_COMPLETED)
+        if put not in done:
+            put.cancel()
+            self.consumer.result()
+            raise RuntimeError("a projection stopped reading before the end of the log")
+
+    async def close(self) -> None:
+        await self.put(self._END)
+
+    async def batches(self) -> AsyncIterator[list[RecordedEvent]]:
+        while (chunk := await self._queue.get()) is not self._END:
+            yield chunk
