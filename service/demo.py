@@ -8,6 +8,9 @@
 - rag-answer, "question gets a grounded answer" (tier 1): an open
   instrumentation gap on answer faithfulness, so no target can be proposed
   for it yet; its time-to-first-token SLO was deferred.
+- error budgets: two days of 5-minute SLI data for checkout availability, mostly
+  good with an hour of errors a day ago (a page alert raised and cleared, about
+  half the budget spent), and the last hour of search availability.
 
 Every fact goes through the command bus as the person who would record it.
 """
@@ -15,10 +18,12 @@ Every fact goes through the command bus as the person who would record it.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from domain import journey as j
 from domain import objective as o
 from service.bootstrap import Container
+from service.budget_queries import record_observations
 from service.envelope import Envelope
 
 PEOPLE = {
@@ -129,4 +134,40 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     await do("sre", o.DraftObjective("rag-faithfulness", "rag-answer", "Answers are grounded",
                                      o.SLI("quality", metric="answer_faithfulness", threshold=0.8),
                                      o.Window("calendar_month"), o.Budgeting("timeslices", 5, 0.95)))
+
+    # -- phase 6: error budgets, from monitoring ----------------------------------
+    await _observations(container, now)
     return True
+
+
+STEP = timedelta(minutes=5)
+BATCH = 288  # a day of 5-minute intervals per call
+
+
+def _checkout_interval(k: int) -> tuple[int, int]:
+    """(good, total) of checkout's k-th 5-minute interval of the last two days: about 20
+    requests a second with a trickle of failures, and 2% failing in the hour a day ago
+    (a burn rate of 20: the 1h/5m page fires, then clears once the hour has passed)."""
+    total = 6000 + 300 * ((k * 7) % 5)
+    if 276 <= k < 288:
+        return total - total // 50, total
+    return total - (k * 7) % 3, total
+
+
+async def _observations(container: Container, now: datetime) -> None:
+    # Intervals end on a 5-minute boundary, never after the server's clock.
+    latest = min(now, container.store.clock()).astimezone(timezone.utc)
+    end = latest.replace(second=0, microsecond=0) - timedelta(minutes=latest.minute % 5)
+    start = end - timedelta(days=2)
+    items: list[dict[str, Any]] = []
+    for k in range((end - start) // STEP):
+        good, total = _checkout_interval(k)
+        begin = start + k * STEP
+        items.append({"objective_id": "checkout-availability", "start": begin, "end": begin + STEP,
+                      "good": good, "total": total})
+    for k in range(12):  # search: the last hour
+        begin = end - timedelta(hours=1) + k * STEP
+        items.append({"objective_id": "search-availability", "start": begin, "end": begin + STEP,
+                      "good": 2996 - (k % 3), "total": 3000})
+    for i in range(0, len(items), BATCH):
+        await record_observations(container, PEOPLE["sre"], frozenset({"sre"}), items[i:i + BATCH])

@@ -85,6 +85,18 @@ class DependencyKind(Enum):
     EXTERNAL_API = "external_api"
 
 
+@strawberry.enum(description="How urgent a burn-rate alert tier is.")
+class AlertSeverity(Enum):
+    PAGE = "page"
+    TICKET = "ticket"
+
+
+@strawberry.enum(description="EXCLUDE an interval from the budget (counts as neither good nor bad), or RESTORE an exclusion.")
+class BudgetAction(Enum):
+    EXCLUDE = "EXCLUDE"
+    RESTORE = "RESTORE"
+
+
 @strawberry.enum(description="Token roles. auditor is read only; ci evaluates deploys.")
 class Role(Enum):
     PRODUCT = "product"

@@ -223,3 +223,75 @@ class FormalizeAgreementInput:
 class RetireObjectiveInput:
     objective_id: strawberry.ID
     reason: str
+
+
+# --- error budgets --------------------------------------------------------------
+#
+# Event counts are Floats: they exceed GraphQL's 32-bit Int, and a Float holds every
+# whole number up to 2^53 exactly. A count that is not a whole number is BAD_USER_INPUT.
+
+
+@strawberry.input(description="SLI data for one objective over [start, end): good of total events were good.")
+class ObservationInput:
+    objective_id: strawberry.ID
+    start: datetime
+    end: datetime = strawberry.field(description="After start, at most 1 day later, and not in the future.")
+    good: float = strawberry.field(description="A whole number of events, 0 <= good <= total.")
+    total: float = strawberry.field(description="A whole number of events.")
+
+
+@strawberry.input(
+    description="A batch from monitoring, for one or many objectives. Validated as a whole: any invalid item "
+    "refuses the whole call and nothing is appended. A resent identical interval is a no-op; different "
+    "counts for a recorded interval need correctObservation."
+)
+class RecordObservationsInput:
+    observations: list[ObservationInput] = strawberry.field(description="At most 10000 items per call.")
+
+
+@command_input
+class CorrectObservationInput:
+    objective_id: strawberry.ID
+    start: datetime = strawberry.field(description="The recorded interval's exact bounds.")
+    end: datetime
+    good: float
+    total: float
+    reason: str = strawberry.field(description="Why the recorded counts were wrong (recorded on the event).")
+
+
+@command_input
+class AdjustBudgetInput:
+    objective_id: strawberry.ID
+    action: enums.BudgetAction
+    exclusion_id: strawberry.ID = strawberry.field(description="Names the exclusion; RESTORE undoes it by this id.")
+    reason: str
+    start: datetime | None = strawberry.field(default=None, description="EXCLUDE only (required): excluded from.")
+    end: datetime | None = strawberry.field(default=None, description="EXCLUDE only (required): excluded until.")
+    approver: str | None = strawberry.field(
+        default=None, description="EXCLUDE only: who approved the exclusion (default: the caller)."
+    )
+
+
+@strawberry.input(description="A multiwindow alert tier: fires when the burn rate over both windows reaches the threshold.")
+class AlertTierInput:
+    severity: enums.AlertSeverity
+    long_window: str = strawberry.field(description='A duration label such as "1h", "6h", "3d".')
+    short_window: str = strawberry.field(description='Not longer than longWindow, e.g. "5m".')
+    threshold: float = strawberry.field(description="A burn rate > 0 (1.0 spends the budget exactly over the window).")
+
+
+@command_input
+class ConfigureBudgetAlertsInput:
+    objective_id: strawberry.ID
+    tiers: list[AlertTierInput] | None = strawberry.field(
+        default=None,
+        description="Omit for the SRE workbook's defaults: 14.4 over 1h/5m and 6 over 6h/30m (PAGE), 1 over 3d/6h (TICKET).",
+    )
+    stale_after_minutes: int | None = strawberry.field(
+        default=None, description="Data older than this is stale (1..10080; omit for 15)."
+    )
+
+
+@strawberry.input(description="A scheduler's probe: records the server time only when that changes a derived state.")
+class CheckFreshnessInput:
+    objective_id: strawberry.ID

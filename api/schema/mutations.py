@@ -5,11 +5,16 @@ in an ``Envelope`` (actor, roles, guards, correlation id), counts the outcome an
 returns the result; the payload then reads the entity back from the read model
 (inline projections commit with the events, so this is read-your-writes).
 Domain errors propagate: ``ErrorCodesExtension`` gives them their code.
+
+The error-budget mutations go through ``service.budget_queries`` instead (a
+``recordObservations`` batch is validated as a whole across objectives before
+anything is sent), inside the same ``_measured`` outcome counting; their payloads
+read the budget back from the read model too.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -17,16 +22,24 @@ from strawberry.types import Info
 from api.auth import current_principal
 from api.errors import INTERNAL_SERVER_ERROR
 from api.metrics import record_command
+from api.schema import budgets as b
 from api.schema import inputs as i
 from api.schema import reads
-from api.schema.enums import value_of
+from api.schema.enums import BudgetAction, value_of
 from api.schema.types import JourneyPayload, ObjectivePayload, event_refs, from_journey, from_objective
 from domain import journey as jd
 from domain import objective as od
+from domain.budget import decider as budget_decider
 from domain.errors import DomainError, InvalidInput, NotFound
+from service import budget_queries as bq
 from service.envelope import CommandResult, Envelope
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
+# One recordObservations call: the service takes up to 50,000 intervals per objective;
+# over HTTP a smaller request is kinder to everyone.
+MAX_OBSERVATIONS_PER_CALL = 10_000
+
+T = TypeVar("T")
 
 
 def _check_guards(guards: i.CommandGuards) -> None:
@@ -39,10 +52,25 @@ def _check_guards(guards: i.CommandGuards) -> None:
         )
 
 
+async def _measured(name: str, action: Callable[[], Awaitable[T]]) -> T:
+    """Run ``action``; count its outcome under ``name`` (ok, or the refusal's code)."""
+    try:
+        result = await action()
+    except DomainError as error:
+        record_command(name, error.code)
+        raise
+    except Exception:
+        record_command(name, INTERNAL_SERVER_ERROR)
+        raise
+    record_command(name, "ok")
+    return result
+
+
 async def _run(info: Info, name: str, guards: i.CommandGuards, build: Callable[[], Any]) -> CommandResult:
     """Authenticate, build and execute one command; count its outcome under ``name``."""
     context = info.context
-    try:
+
+    async def execute() -> CommandResult:
         principal = current_principal(info)
         _check_guards(guards)
         command = build()
@@ -55,15 +83,9 @@ async def _run(info: Info, name: str, guards: i.CommandGuards, build: Callable[[
             reason=guards.reason,
             correlation_id=context.get("correlation_id"),
         )
-        result = await context["container"].bus.execute(envelope)
-    except DomainError as error:
-        record_command(name, error.code)
-        raise
-    except Exception:
-        record_command(name, INTERNAL_SERVER_ERROR)
-        raise
-    record_command(name, "ok")
-    return result
+        return await context["container"].bus.execute(envelope)
+
+    return await _measured(name, execute)
 
 
 async def _journey(info: Info, name: str, guards: i.CommandGuards, build: Callable[[], Any]) -> JourneyPayload:
@@ -84,6 +106,42 @@ async def _objective(info: Info, name: str, guards: i.CommandGuards, build: Call
     return ObjectivePayload(
         objective=from_objective(state), events=event_refs(result.events), replayed=result.replayed
     )
+
+
+BudgetCall = Callable[[Any, Any, dict[str, Any]], Awaitable[CommandResult]]
+
+
+async def _budget(
+    info: Info, name: str, objective_id: str, guards: i.CommandGuards | None, call: BudgetCall,
+    *, with_reason: bool = False,
+) -> b.BudgetPayload:
+    """Run a budget service call as the caller (``call(container, principal, guard kwargs)``)
+    and read the budget back. ``with_reason``: the input's optional reason goes on the
+    envelope (inputs whose command takes a reason of its own record it there)."""
+    container = info.context["container"]
+
+    async def execute() -> CommandResult:
+        principal = current_principal(info)
+        kwargs: dict[str, Any] = {"correlation_id": info.context.get("correlation_id")}
+        if guards is not None:
+            _check_guards(guards)
+            kwargs.update(expected_version=guards.expected_version, idempotency_key=guards.idempotency_key)
+            if with_reason:
+                kwargs["reason"] = guards.reason
+        return await call(container, principal, kwargs)
+
+    result = await _measured(name, execute)
+    return b.BudgetPayload(
+        objective_id=strawberry.ID(objective_id),
+        version=result.version,
+        budget=await b.budget_for(container, objective_id),
+        events=event_refs(result.events),
+        replayed=result.replayed,
+    )
+
+
+def _interval(input: Any) -> dict[str, Any]:
+    return {"start": input.start, "end": input.end, "good": input.good, "total": input.total}
 
 
 def _texts(values: list[str] | None) -> tuple[str, ...]:
@@ -201,3 +259,89 @@ class Mutation:
     async def retire_objective(self, info: Info, input: i.RetireObjectiveInput) -> ObjectivePayload:
         return await _objective(info, "RetireObjective", input, lambda: od.RetireObjective(
             str(input.objective_id), input.reason))
+
+    # --- error budgets --------------------------------------------------------
+
+    @strawberry.mutation(
+        description="Record SLI data from monitoring for one or many objectives (sre). All or nothing: the whole "
+        "batch is validated first (counts, no future data, overlaps, unknown objectives, conflicts with recorded "
+        "counts) and any problem refuses the call with its code, appending nothing."
+    )
+    async def record_observations(self, info: Info, input: i.RecordObservationsInput) -> b.RecordObservationsPayload:
+        container = info.context["container"]
+        items = input.observations
+
+        async def execute() -> list[CommandResult]:
+            principal = current_principal(info)
+            if len(items) > MAX_OBSERVATIONS_PER_CALL:
+                raise InvalidInput(
+                    f"observations may hold at most {MAX_OBSERVATIONS_PER_CALL} items per call (got {len(items)})",
+                    field="observations",
+                )
+            batch = [{"objective_id": str(o.objective_id), **_interval(o)} for o in items]
+            return await bq.record_observations(
+                container, principal.actor, principal.roles, batch,
+                correlation_id=info.context.get("correlation_id"),
+            )
+
+        results = await _measured("RecordObservations", execute)
+        budgets, streams, events = [], [], []
+        for result in results:
+            objective_id = result.stream_id.removeprefix(f"{budget_decider.CATEGORY}-")
+            streams.append(b.BudgetStream(
+                objective_id=strawberry.ID(objective_id), version=result.version, appended=len(result.events)))
+            events.extend(event_refs(result.events))
+            budget = await b.budget_for(container, objective_id)
+            if budget is not None:
+                budgets.append(budget)
+        return b.RecordObservationsPayload(budgets=budgets, streams=streams, events=events)
+
+    @strawberry.mutation(description="Replace the counts of a recorded interval, with a reason (sre).")
+    async def correct_observation(self, info: Info, input: i.CorrectObservationInput) -> b.BudgetPayload:
+        objective_id = str(input.objective_id)
+        return await _budget(info, "CorrectObservation", objective_id, input, lambda c, p, g: bq.correct_observation(
+            c, p.actor, p.roles, objective_id, _interval(input), input.reason, **g))
+
+    @strawberry.mutation(
+        description="EXCLUDE an interval from the budget (counts as neither good nor bad), or RESTORE an exclusion "
+        "by its id (sre, leadership)."
+    )
+    async def adjust_budget(self, info: Info, input: i.AdjustBudgetInput) -> b.BudgetPayload:
+        objective_id = str(input.objective_id)
+        exclusion_id = str(input.exclusion_id)
+        if input.action is BudgetAction.EXCLUDE:
+            def call(c: Any, p: Any, g: dict[str, Any]) -> Awaitable[CommandResult]:
+                for field in ("start", "end"):
+                    if getattr(input, field) is None:
+                        raise InvalidInput(f"{field} is required to EXCLUDE an interval", field=field)
+                return bq.exclude_interval(c, p.actor, p.roles, objective_id, exclusion_id, input.start, input.end,
+                                           input.reason, input.approver, **g)
+            return await _budget(info, "ExcludeInterval", objective_id, input, call)
+
+        def restore(c: Any, p: Any, g: dict[str, Any]) -> Awaitable[CommandResult]:
+            for field in ("start", "end", "approver"):
+                if getattr(input, field) is not None:
+                    raise InvalidInput(f"{field} is only taken by EXCLUDE; RESTORE names the exclusion by id",
+                                       field=field)
+            return bq.restore_interval(c, p.actor, p.roles, objective_id, exclusion_id, input.reason, **g)
+        return await _budget(info, "RestoreInterval", objective_id, input, restore)
+
+    @strawberry.mutation(description="Set the burn-rate alert tiers and the staleness limit of a budget (sre).")
+    async def configure_budget_alerts(self, info: Info, input: i.ConfigureBudgetAlertsInput) -> b.BudgetPayload:
+        objective_id = str(input.objective_id)
+        tiers = None if input.tiers is None else [
+            {"severity": t.severity.value, "long_window": t.long_window, "short_window": t.short_window,
+             "threshold": t.threshold}
+            for t in input.tiers
+        ]
+        return await _budget(info, "ConfigureAlerts", objective_id, input, lambda c, p, g: bq.configure_alerts(
+            c, p.actor, p.roles, objective_id, tiers, input.stale_after_minutes, **g), with_reason=True)
+
+    @strawberry.mutation(
+        description="A scheduler's freshness probe (sre): appends only when the server time changes a derived "
+        "state (the data went stale, an alert cleared as its windows emptied)."
+    )
+    async def check_freshness(self, info: Info, input: i.CheckFreshnessInput) -> b.BudgetPayload:
+        objective_id = str(input.objective_id)
+        return await _budget(info, "CheckFreshness", objective_id, None, lambda c, p, g: bq.check_freshness(
+            c, p.actor, p.roles, objective_id))

@@ -7,6 +7,8 @@ Each type is built from the domain's folded state (``from_journey`` /
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -15,6 +17,12 @@ from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, en
 from domain import journey as jd
 from domain import objective as od
 from service.envelope import EventRef as DomainEventRef
+
+if TYPE_CHECKING:
+    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, JourneyComposite, LedgerConnection
+
+# The budget types live in api.schema.budgets, which builds on this module.
+_BUDGETS = "api.schema.budgets"
 
 # --- journeys -----------------------------------------------------------------
 
@@ -109,6 +117,15 @@ class Journey:
         filter: ObjectiveFilter | None = None,
     ) -> Connection[Objective]:
         return await objective_connection(info, first, after, filter, journey_id=str(self.id))
+
+    @strawberry.field(
+        description="The journey's composite objective from its critical dependencies' objectives, and the "
+        "feasibility of its own objectives' targets."
+    )
+    async def composite(self, info: Info) -> Annotated["JourneyComposite", strawberry.lazy(_BUDGETS)]:
+        from api.schema.budgets import journey_composite
+
+        return await journey_composite(info.context["container"], str(self.id))
 
 
 def from_journey(s: jd.JourneyState) -> Journey:
@@ -308,6 +325,48 @@ class Objective:
     async def journey(self, info: Info) -> Journey | None:
         state = await reads.journey_by_id(info.context["container"], str(self.journey_id))
         return None if state is None else from_journey(state)
+
+    @strawberry.field(
+        description="The error budget at `at` (default: the latest data); null without an agreed target or data. "
+        "An `at` before the latest data ignores data that ended after it."
+    )
+    async def budget(
+        self, info: Info, at: datetime | None = None
+    ) -> Annotated["Budget", strawberry.lazy(_BUDGETS)] | None:
+        from api.schema.budgets import budget_for
+
+        return await budget_for(info.context["container"], str(self.id), at)
+
+    @strawberry.field(
+        description="The chartable ledger: one point per recorded interval ending in [since, until], oldest "
+        "first, each with its debit and the budget remaining after it. At most 1000 per page."
+    )
+    async def budget_ledger(
+        self,
+        info: Info,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Annotated["LedgerConnection", strawberry.lazy(_BUDGETS)]:
+        from api.schema.budgets import ledger_connection
+
+        return await ledger_connection(info, str(self.id), since, until, first, after)
+
+    @strawberry.field(description="Intervals excluded from the budget: active ones, then restored ones.")
+    async def exclusions(self, info: Info) -> list[Annotated["BudgetExclusion", strawberry.lazy(_BUDGETS)]]:
+        from api.schema.budgets import exclusions_of
+
+        return await exclusions_of(info.context["container"], str(self.id))
+
+    @strawberry.field(
+        description="The negotiation's infeasible-target flag: the open proposal's target (else the agreed one) "
+        "against the product of the journey's critical dependencies' agreed targets. Null without a target."
+    )
+    async def feasibility(self, info: Info) -> Annotated["Feasibility", strawberry.lazy(_BUDGETS)] | None:
+        from api.schema.budgets import objective_feasibility
+
+        return await objective_feasibility(info.context["container"], str(self.id), str(self.journey_id))
 
 
 def _position(p: od.Position) -> Position:

@@ -1,0 +1,389 @@
+"""Error budgets in the API: the budget of an objective, its chartable ledger, its
+exclusions, the composite/feasibility view of journeys, and the mutation payloads.
+
+Everything is read through ``service.budget_queries`` (read models, read-your-writes).
+Fractions (SLI, consumed, remaining, debit, targets) are Floats in [0, 1] except that
+``remaining`` goes below 0 when the budget is overspent. Event counts are Floats too:
+they exceed GraphQL's 32-bit Int, and a Float holds every whole number up to 2^53 exactly.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from api.schema import enums
+from api.schema.connections import Edge, PageInfo, page_size
+from api.schema.types import EventRef, Window
+from domain.budget.chart import ChartPoint
+from domain.budget.instants import from_us, to_us
+from domain.budget.status import Status
+from domain.errors import InvalidInput
+from service import budget_queries as bq
+
+# A chart wants many points per request; still a hard cap.
+MAX_LEDGER_PAGE_SIZE = 1000
+
+_LEDGER_CURSOR_RE = re.compile(r"^end:(-?\d{1,19})$")
+
+
+# --- the budget -------------------------------------------------------------------
+
+
+@strawberry.type(description="The burn rate over one window ending at the budget's time.")
+class BurnRate:
+    window: str = strawberry.field(description='A duration label: "5m", "30m", "1h", "2h", "6h", "1d", "3d".')
+    rate: float | None = strawberry.field(
+        description="(bad / total) / (1 - target) over the window; 1.0 spends the budget exactly over the "
+        "objective's window. Null without traffic."
+    )
+
+
+@strawberry.type(description="A firing multiwindow burn-rate alert.")
+class BudgetAlert:
+    severity: enums.AlertSeverity
+    long_window: str
+    short_window: str
+    long_rate: float
+    short_rate: float
+    threshold: float
+
+
+@strawberry.type(
+    description="An objective's error budget at a moment (SRE workbook arithmetic). Counts are Floats "
+    "(exact to 2^53; they exceed 32-bit Int); fractions are Floats in [0, 1], except remaining, which "
+    "goes below 0 when the budget is overspent. Occurrences count events; timeslices count slices."
+)
+class Budget:
+    objective_id: strawberry.ID
+    version: int = strawberry.field(description="The budget stream's version (for expectedVersion).")
+    at: datetime = strawberry.field(description="The moment this budget is computed for.")
+    target: float = strawberry.field(description="The agreed target in force, e.g. 0.999.")
+    method: enums.BudgetingMethod
+    window: Window
+    window_start: datetime
+    window_end: datetime
+    sli: float | None = strawberry.field(description="good / total over the window; null without traffic.")
+    attainment: float | None = strawberry.field(
+        description="The objective's own measure: sli (occurrences) or the good-slice ratio (timeslices)."
+    )
+    good: float
+    bad: float
+    total: float
+    good_slices: float | None = strawberry.field(description="Timeslices only.")
+    bad_slices: float | None = strawberry.field(description="Timeslices only.")
+    slice_sli: float | None = strawberry.field(description="Timeslices only: good slices / slices with data.")
+    slices_in_window: float | None = strawberry.field(description="Timeslices only.")
+    allowed_bad: float = strawberry.field(
+        description="The allowance: (1 - target) x total (occurrences) or x slices in the window (timeslices)."
+    )
+    spent: float = strawberry.field(description="Bad events (occurrences) or bad slices (timeslices).")
+    consumed: float = strawberry.field(description="spent / allowedBad.")
+    remaining: float = strawberry.field(description="1 - consumed; below 0 when overspent.")
+    exhausted: bool
+    stale: bool = strawberry.field(description="No data for longer than staleAfterMinutes before the budget's time.")
+    stale_after_minutes: float
+    last_observation_end: datetime | None
+    burn_rates: list[BurnRate]
+    alerts: list[BudgetAlert] = strawberry.field(description="The alert tiers firing at the budget's time.")
+
+
+def _window(config: dict[str, Any] | None) -> Window:
+    window = (config or {}).get("window") or {"kind": "rolling", "days": None}
+    return Window(kind=enums.WindowKind(window["kind"]), days=window.get("days"))
+
+
+def from_status(objective_id: str, version: int, config: dict[str, Any] | None, s: Status) -> Budget:
+    return Budget(
+        objective_id=strawberry.ID(objective_id),
+        version=version,
+        at=s.at,
+        target=s.target,
+        method=enums.BudgetingMethod(s.method),
+        window=_window(config),
+        window_start=s.window_start,
+        window_end=s.window_end,
+        sli=s.sli,
+        attainment=s.attainment,
+        good=float(s.good),
+        bad=float(s.bad),
+        total=float(s.total),
+        good_slices=None if s.good_slices is None else float(s.good_slices),
+        bad_slices=None if s.bad_slices is None else float(s.bad_slices),
+        slice_sli=s.slice_sli,
+        slices_in_window=s.slices_in_window,
+        allowed_bad=s.allowed_bad,
+        spent=float(s.spent),
+        consumed=s.consumed,
+        remaining=s.remaining,
+        exhausted=s.exhausted,
+        stale=s.stale,
+        stale_after_minutes=s.stale_after.total_seconds() / 60,
+        last_observation_end=s.last_observation_end,
+        burn_rates=[BurnRate(window=label, rate=rate) for label, rate in s.burn_rates.items()],
+        alerts=[
+            BudgetAlert(
+                severity=enums.AlertSeverity(a.severity),
+                long_window=a.long_window,
+                short_window=a.short_window,
+                long_rate=a.long_rate,
+                short_rate=a.short_rate,
+                threshold=a.threshold,
+            )
+            for a in s.alerts
+        ],
+    )
+
+
+async def budget_for(container: Any, objective_id: str, at: datetime | None = None) -> Budget | None:
+    """The objective's budget at ``at`` (default: its event time); None without a target or data."""
+    state = await bq.budget_state(container, objective_id)
+    if state is None:
+        return None
+    status = await bq.budget_of(container, objective_id, at)
+    if status is None:
+        return None
+    return from_status(objective_id, state.version, state.config, status)
+
+
+# --- the ledger chart ---------------------------------------------------------------
+
+
+@strawberry.type(description="One recorded interval in the ledger, with the budget after it.")
+class LedgerPoint:
+    at: datetime = strawberry.field(description="The interval's end.")
+    start: datetime
+    end: datetime
+    good: float
+    total: float
+    bad: float
+    excluded: bool = strawberry.field(description="Inside an active exclusion: counts as neither good nor bad.")
+    debit: float = strawberry.field(description="The share of the allowance this interval consumed.")
+    remaining: float = strawberry.field(description="The budget remaining over the point's window after it.")
+    exhausted: bool
+
+
+@strawberry.type(description="Ledger points, oldest first. No totalCount: counting would cost a full chart.")
+class LedgerConnection:
+    edges: list[Edge[LedgerPoint]]
+    page_info: PageInfo
+
+    @strawberry.field(description="The nodes of this page, without edges.")
+    def nodes(self) -> list[LedgerPoint]:
+        return [edge.node for edge in self.edges]
+
+
+def _encode_ledger_cursor(end: datetime) -> str:
+    return base64.urlsafe_b64encode(f"end:{to_us(end)}".encode()).decode()
+
+
+def _decode_ledger_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        text = ""
+    match = _LEDGER_CURSOR_RE.match(text)
+    if match is None:
+        raise InvalidInput("after is not a ledger cursor this API returned", field="after")
+    return int(match.group(1))
+
+
+def _point(p: ChartPoint) -> LedgerPoint:
+    return LedgerPoint(
+        at=p.at, start=p.start, end=p.end, good=float(p.good), total=float(p.total), bad=float(p.bad),
+        excluded=p.excluded, debit=p.debit, remaining=p.remaining, exhausted=p.exhausted,
+    )
+
+
+async def ledger_connection(
+    info: Info, objective_id: str, since: datetime | None, until: datetime | None, first: int | None, after: str | None
+) -> LedgerConnection:
+    size = page_size(first, MAX_LEDGER_PAGE_SIZE)
+    after_us = _decode_ledger_cursor(after)
+    if after_us is not None:
+        resume = from_us(after_us + 1)
+        since = resume if since is None or since < resume else since
+    points = await bq.ledger_chart(info.context["container"], objective_id, since, until)
+    edges = [Edge(cursor=_encode_ledger_cursor(p.end), node=_point(p)) for p in points[:size]]
+    return LedgerConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(points) > size, end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+@strawberry.type(description="An interval excluded from the budget (planned maintenance, another team's outage...).")
+class BudgetExclusion:
+    id: strawberry.ID
+    start: datetime
+    end: datetime
+    reason: str
+    active: bool = strawberry.field(description="False once restored.")
+
+
+async def exclusions_of(container: Any, objective_id: str) -> list[BudgetExclusion]:
+    active, restored = await bq.budget_exclusions(container, objective_id)
+    return [
+        BudgetExclusion(id=strawberry.ID(x.id), start=x.start, end=x.end, reason=x.reason, active=is_active)
+        for xs, is_active in ((active, True), (restored, False))
+        for x in xs
+    ]
+
+
+# --- composite journeys and feasibility -----------------------------------------------
+
+
+@strawberry.type(description="A critical dependency measured by an objective with an agreed target.")
+class DependencyTarget:
+    service: str
+    objective_id: strawberry.ID
+    target: float
+
+
+@strawberry.type(description="A critical dependency's objective: its agreed target and its attainment now.")
+class CompositeDependency:
+    service: str
+    objective_id: strawberry.ID
+    target: float | None = strawberry.field(description="Null: nothing agreed yet.")
+    attainment: float | None = strawberry.field(description="Its SLI over its window now; null without data.")
+
+
+@strawberry.type(description="A journey objective's target (agreed, or under an open proposal) against the ceiling.")
+class TargetCheck:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID | None = strawberry.field(description="Null: the agreed target.")
+    target: float
+    feasible: bool
+    ceiling: float
+
+
+@strawberry.type(
+    description="Whether an objective's target (its open proposal's, else its agreed one) can be met when every "
+    "critical dependency of its journey meets its own agreed target: feasible when target <= ceiling, the "
+    "product of those targets. The infeasible-target flag of the negotiation."
+)
+class Feasibility:
+    objective_id: strawberry.ID
+    proposal_id: strawberry.ID | None = strawberry.field(description="Null: the agreed target is checked.")
+    target: float
+    feasible: bool
+    ceiling: float
+    dependency_targets: list[DependencyTarget]
+    unmeasured: list[str] = strawberry.field(
+        description="Critical services without an objective with an agreed target (left out of the ceiling)."
+    )
+    complete: bool = strawberry.field(description="Every critical service is measured.")
+
+
+@strawberry.type(
+    description="A journey's composite objective: its critical dependencies' attainment multiplied, and the "
+    "ceiling their agreed targets put on the journey's own targets."
+)
+class JourneyComposite:
+    journey_id: strawberry.ID
+    critical_services: list[str]
+    attainment: float | None = strawberry.field(
+        description="The product of the dependency objectives' SLIs; null when any is unknown or there are none."
+    )
+    ceiling: float = strawberry.field(description="The product of their agreed targets (1.0 with none).")
+    feasible: bool = strawberry.field(description="Every target in targets is feasible.")
+    complete: bool
+    dependencies: list[CompositeDependency]
+    unmeasured: list[str]
+    targets: list[TargetCheck] = strawberry.field(description="The journey's own objectives' targets, checked.")
+
+
+def _dependency_targets(c: bq.JourneyComposite) -> list[DependencyTarget]:
+    return [
+        DependencyTarget(service=d.service, objective_id=strawberry.ID(d.objective_id), target=d.target)
+        for d in c.dependencies
+        if d.target is not None
+    ]
+
+
+async def journey_composite(container: Any, journey_id: str) -> JourneyComposite:
+    c = await bq.journey_composite(container, journey_id)
+    return JourneyComposite(
+        journey_id=strawberry.ID(c.journey_id),
+        critical_services=list(c.critical_services),
+        attainment=c.attainment,
+        ceiling=c.ceiling,
+        feasible=c.feasible,
+        complete=c.complete,
+        dependencies=[
+            CompositeDependency(
+                service=d.service, objective_id=strawberry.ID(d.objective_id), target=d.target,
+                attainment=d.attainment,
+            )
+            for d in c.dependencies
+        ],
+        unmeasured=list(c.unmeasured),
+        targets=[
+            TargetCheck(
+                objective_id=strawberry.ID(t.objective_id),
+                proposal_id=None if t.proposal_id is None else strawberry.ID(t.proposal_id),
+                target=t.target, feasible=t.feasible, ceiling=t.ceiling,
+            )
+            for t in c.journey_targets
+        ],
+    )
+
+
+async def objective_feasibility(container: Any, objective_id: str, journey_id: str) -> Feasibility | None:
+    """The open proposal's check (else the agreed target's), with the journey's numbers;
+    None without either (or once retired)."""
+    c = await bq.journey_composite(container, journey_id)
+    checks = [t for t in c.journey_targets if t.objective_id == objective_id]
+    check = next((t for t in checks if t.proposal_id is not None), None) or next(iter(checks), None)
+    if check is None:
+        return None
+    return Feasibility(
+        objective_id=strawberry.ID(objective_id),
+        proposal_id=None if check.proposal_id is None else strawberry.ID(check.proposal_id),
+        target=check.target,
+        feasible=check.feasible,
+        ceiling=check.ceiling,
+        dependency_targets=_dependency_targets(c),
+        unmeasured=list(c.unmeasured),
+        complete=c.complete,
+    )
+
+
+# --- mutation payloads ------------------------------------------------------------------
+
+
+@strawberry.type(description="One objective's part of a recordObservations call.")
+class BudgetStream:
+    objective_id: strawberry.ID
+    version: int = strawberry.field(description="The budget stream's version after the call.")
+    appended: int = strawberry.field(description="Events appended for it (0: the data was a resend).")
+
+
+@strawberry.type
+class RecordObservationsPayload:
+    budgets: list[Budget] = strawberry.field(
+        description="The budgets after the call, one per objective in first-seen order; objectives without an "
+        "agreed target keep the data but have no budget yet, and are only listed in streams."
+    )
+    streams: list[BudgetStream] = strawberry.field(description="Every objective of the batch, in first-seen order.")
+    events: list[EventRef] = strawberry.field(
+        description="Every event appended, derived transitions (alerts, exhaustion) included; empty for a resend."
+    )
+
+
+@strawberry.type
+class BudgetPayload:
+    objective_id: strawberry.ID
+    version: int = strawberry.field(description="The budget stream's version after the command.")
+    budget: Budget | None = strawberry.field(description="Null until the objective has an agreed target and data.")
+    events: list[EventRef]
+    replayed: bool = strawberry.field(
+        description="True when the idempotency key matched an earlier command: nothing was appended."
+    )
