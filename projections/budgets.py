@@ -48,6 +48,10 @@ class LedgerCache:
         self._items.move_to_end(objective_id)
         return item[1]
 
+    def peek(self, objective_id: str) -> tuple[str, decider.BudgetState] | None:
+        """The entry whatever event id it was stored for (to bring it up to date)."""
+        return self._items.get(objective_id)
+
     def put(self, objective_id: str, last_event_id: str, state: decider.BudgetState) -> None:
         self._items[objective_id] = (last_event_id, state)
         self._items.move_to_end(objective_id)

@@ -4,7 +4,11 @@ adjustments, and the reads (status, chart, exclusions, journey composite, feasib
 Writes go through the command bus like every command (`domain/budget/decider.py` decides).
 Reads use the `rm_budgets` / `rm_budget_intervals` read models: a ledger is loaded once
 (summary doc + interval rows) and kept warm per process, keyed by the last event id the
-row was written for, so a read costs one small SELECT plus O(log n) arithmetic.
+row was written for, so a read costs one small SELECT plus O(log n) arithmetic. When the
+row has moved on, the warm state is brought forward with the stream's newer events from
+the log (one indexed SELECT, the decider's own `evolve`) instead of reloading the history.
+`record_observations` checks a whole batch with one query per kind (objective statuses,
+budget rows, newer events), on one connection.
 
 Composite journeys: a journey's critical dependency `S` (a service name) is measured by
 the objectives whose id is `S`, or that belong to a journey whose id is `S` (a service
@@ -23,7 +27,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, text
 
 from domain import journey as journeys_domain
 from domain import objective as objectives_domain
@@ -41,6 +45,8 @@ from domain.budget.composite import composite_ceiling
 from domain.commands import require_id
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.permissions import authorize
+from eventstore.store import _COLUMNS as _EVENT_COLUMNS
+from eventstore.tables import events
 from projections import budgets as budget_projection
 from projections.tables import budgets, journeys, objectives
 from service.envelope import CommandResult, Envelope
@@ -103,16 +109,19 @@ async def record_observations(
     for command in commands:
         authorize(command, roles)
     now = container.store.clock()
-    states = await _objective_states(container, list(grouped))
+    ids = list(grouped)
+    async with container.read_engine.connect() as conn:  # one connection for the checks
+        statuses = await _objective_statuses(container, ids, conn)
+        budget_states = await _budget_states(container, ids, conn)
     for command in commands:
         oid = command.objective_id
         intervals = decider.check_batch(command.intervals, f"observations[{oid}]")
-        obj = states.get(oid)
-        if obj is None:
+        status = statuses.get(oid)
+        if status is None:
             raise NotFound(f"objective {oid} does not exist", objective_id=oid)
-        if obj.retired:
+        if status == _RETIRED:
             raise Conflict(f"objective {oid} is retired: it takes no budget changes", objective_id=oid)
-        state = await budget_state(container, oid)
+        state = budget_states.get(oid)
         ledger = state.ledger if state is not None and state.ledger is not None else decider._empty_ledger()
         try:
             ledger.classify_batch(intervals, at=now)
@@ -177,22 +186,131 @@ def _projection(container: Any) -> budget_projection.BudgetProjection:
     return found
 
 
-async def budget_state(container: Any, objective_id: str) -> decider.BudgetState | None:
-    """The folded budget state as of the last commit (shared: do not change it)."""
+# A cached state this many events behind its row is reloaded from the rows instead.
+_MAX_CATCH_UP = 1000
+
+
+async def _stream_events(
+    container: Any, conn: Any, ranges: Mapping[str, tuple[int, int]]
+) -> dict[str, list[Any]]:
+    """Budget stream events with after < stream_version <= until, per objective id, in
+    version order (committed: the rows that name them are)."""
+    out: dict[str, list[Any]] = {}
+    if not ranges:
+        return out
+    items = list(ranges.items())
+    if conn.dialect.name == "postgresql" and len(items) > 1:
+        cols = ", ".join(f"e.{c.name}" for c in _EVENT_COLUMNS)
+        query = text(
+            f"SELECT {cols} FROM events e JOIN unnest(CAST(:sids AS varchar[]), CAST(:afters AS integer[]),"
+            " CAST(:untils AS integer[])) AS w(sid, after_v, until_v)"
+            " ON e.stream_id = w.sid AND e.stream_version > w.after_v AND e.stream_version <= w.until_v"
+            " ORDER BY e.stream_id, e.stream_version"
+        )
+        params = {
+            "sids": [decider.stream_id(oid) for oid, _ in items],
+            "afters": [a for _, (a, _) in items],
+            "untils": [u for _, (_, u) in items],
+        }
+        chunks = [(query, params)]
+    else:
+        chunks = []
+        for start in range(0, len(items), 100):
+            part = items[start:start + 100]
+            cond = or_(*(
+                and_(events.c.stream_id == decider.stream_id(oid), events.c.stream_version > a,
+                     events.c.stream_version <= u)
+                for oid, (a, u) in part
+            ))
+            chunks.append((select(*_EVENT_COLUMNS).where(cond).order_by(events.c.stream_id, events.c.stream_version), None))
+    decode = container.store.decode
+    prefix = len(decider.CATEGORY) + 1
+    for query, params in chunks:
+        rows = await conn.execute(query, params) if params is not None else await conn.execute(query)
+        for row in rows:
+            out.setdefault(row.stream_id[prefix:], []).append(decode(row))
+    return out
+
+
+async def _budget_states(
+    container: Any, objective_ids: Sequence[str], conn: Any = None
+) -> dict[str, decider.BudgetState]:
+    """The committed folded states of these budgets (absent: no budget data yet).
+
+    A cached state whose row has moved on is brought up to date in place with the
+    stream's newer events (the same `evolve` the projection folds with), not reloaded:
+    a read after new data costs the new events, not the history."""
+    if conn is None:
+        async with container.read_engine.connect() as conn:
+            return await _budget_states(container, objective_ids, conn)
+    out: dict[str, decider.BudgetState] = {}
+    if not objective_ids:
+        return out
     cache = _projection(container).read_cache
-    async with container.read_engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(budgets.c.last_event_id, budgets.c.doc).where(budgets.c.objective_id == objective_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        state = cache.get(objective_id, row.last_event_id)
-        if state is None:
-            state = await budget_projection.load_state(conn, objective_id, row.doc)
-            cache.put(objective_id, row.last_event_id, state)
+    query = select(budgets.c.objective_id, budgets.c.last_event_id, budgets.c.version, budgets.c.doc)
+    if len(objective_ids) == 1:
+        query = query.where(budgets.c.objective_id == objective_ids[0])
+    else:
+        query = query.where(budgets.c.objective_id.in_(list(objective_ids)))
+    rows = (await conn.execute(query)).all()
+    behind: dict[str, Any] = {}
+    cold: list[Any] = []
+    for row in rows:
+        state = cache.get(row.objective_id, row.last_event_id)
+        if state is not None:
+            out[row.objective_id] = state
+            continue
+        entry = cache.peek(row.objective_id)
+        if entry is not None and 0 <= row.version - entry[1].version <= _MAX_CATCH_UP:
+            behind[row.objective_id] = row
+        else:
+            cold.append(row)
+    if behind:
+        ranges = {oid: (cache.peek(oid)[1].version, row.version) for oid, row in behind.items()}
+        found = await _stream_events(container, conn, ranges)
+        for oid, row in behind.items():
+            state = _catch_up(cache, oid, row, found.get(oid, ()))
+            if state is None:
+                cold.append(row)
+            else:
+                out[oid] = state
+    for row in cold:
+        state = await budget_projection.load_state(conn, row.objective_id, row.doc)
+        cache.put(row.objective_id, row.last_event_id, state)
+        out[row.objective_id] = state
+    return out
+
+
+def _catch_up(cache: Any, objective_id: str, row: Any, new_events: Sequence[Any]) -> decider.BudgetState | None:
+    """Evolve the cached state (in place, synchronously: no reader sees it half done) to
+    the row's version; None when that cannot be done exactly (then reload)."""
+    entry = cache.peek(objective_id)
+    if entry is None:
+        return None
+    state = entry[1]
+    todo = [e for e in new_events if e.stream_version > state.version]
+    if state.version + len(todo) != row.version or (todo and todo[-1].event_id != row.last_event_id):
+        return None
+    if any(e.stream_version != state.version + n + 1 for n, e in enumerate(todo)):
+        return None
+    if not todo and entry[0] != row.last_event_id:
+        return None
+    try:
+        for event in todo:
+            decider.evolve(state, event)
+    except Exception:
+        cache.forget(objective_id)
+        return None
+    cache.put(objective_id, row.last_event_id, state)
     return state
+
+
+async def budget_state(container: Any, objective_id: str) -> decider.BudgetState | None:
+    """The folded budget state as of the last commit (shared: do not change it).
+
+    The object is the read cache's: a later read may bring it forward, in place, to a
+    later committed version. Use it before the next await, or read it again."""
+    return (await _budget_states(container, [objective_id])).get(objective_id)
 
 
 async def budget_of(container: Any, objective_id: str, at: datetime | None = None) -> Status | None:
@@ -308,6 +426,17 @@ class JourneyTargetCheck:
     target: float
     feasible: bool
     ceiling: float
+
+
+_RETIRED = str(objectives_domain.ObjectiveStatus.RETIRED)
+
+
+async def _objective_statuses(container: Any, ids: Sequence[str], conn: Any) -> dict[str, str]:
+    """Objective id -> status column, for the existence and retirement checks."""
+    if not ids:
+        return {}
+    rows = await conn.execute(select(objectives.c.id, objectives.c.status).where(objectives.c.id.in_(list(ids))))
+    return {r.id: r.status for r in rows}
 
 
 async def _objective_states(container: Any, ids: Sequence[str]) -> dict[str, objectives_domain.ObjectiveState]:

@@ -294,7 +294,7 @@ def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"{field} may hold at most {MAX_BATCH} intervals", field=field)
     try:
-        _empty_ledger().classify_batch(items)
+        _checker().classify_batch(items)
     except BudgetInputError as error:
         raise domain_error(error) from None
     return items
@@ -302,6 +302,16 @@ def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...
 
 def _empty_ledger() -> Ledger:
     return Ledger(_PLACEHOLDER_TARGET, {"kind": "rolling", "days": 1})
+
+
+_CHECKER: list[Ledger] = []
+
+
+def _checker() -> Ledger:
+    """One empty ledger for the state-free batch checks (classify only reads it)."""
+    if not _CHECKER:
+        _CHECKER.append(_empty_ledger())
+    return _CHECKER[0]
 
 
 def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEvent]:
