@@ -95,11 +95,16 @@ class StateCache:
         self._items.clear()
 
 
-def _written_streams(envelopes: Iterable[Envelope]) -> list[str]:
+def _touched_streams(envelopes: Iterable[Envelope], cache: "StateCache") -> list[str]:
+    """Streams a batch writes, and those its commands read as far as the cache
+    can tell, so one query loads all their versions (not one per command)."""
     out: list[str] = []
     for envelope in envelopes:
         try:
-            out.append(envelope.command.stream())
+            stream_id = envelope.command.stream()
+            out.append(stream_id)
+            cached = cache.get(stream_id)
+            out.extend(envelope.command.reads(cached[1] if cached else None))
         except Exception:  # a malformed command fails on its own, in _handle
             continue
     return out
@@ -189,9 +194,8 @@ class CommandBus:
                 keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
                 known = await tx.find_idempotent(keys)
                 view = StateView(tx, self.cache)
-                # One query for the versions of every stream the batch writes
-                # (not one per command); read under the lock: the same values.
-                await tx.load_versions(_written_streams(envelopes))
+                # Read under the lock: the same values _handle would load one by one.
+                await tx.load_versions(_touched_streams(envelopes, self.cache))
                 for envelope in envelopes:
                     try:
                         outcomes.append(await self._handle(tx, view, envelope, known))
