@@ -4,15 +4,16 @@ The table follows the seed: choosing and prioritizing journeys is a business
 decision (product, leadership); mapping components and instrumentation is SRE and
 engineering work; SRE drafts objectives and measures baselines; all four parties
 negotiate; a party endorses or objects only in its own name. auditor and ci change
-nothing here (ci's deploy evaluations are not journey or objective commands).
-admin may do everything except speak for a party in a negotiation.
+nothing to journeys or objectives; ci records deploy evaluations. admin may do
+everything except speak for a party in a negotiation and grant a freeze exception
+(leadership's decision alone).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from domain import journey, objective
+from domain import freeze_exception, gate, journey, objective, policy, policy_actions
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -55,6 +56,16 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     budget.RestoreInterval: ("sre", "leadership", "admin"),
     budget.ConfigureAlerts: ("sre", "admin"),
     budget.CheckFreshness: ("sre", "admin"),
+    # error-budget policies: adopted or revised by SRE or leadership
+    policy.AdoptPolicy: ("sre", "leadership", "admin"),
+    # policy actions: an escalation is acknowledged by the role it names (the decider
+    # checks which); postmortems are written by the engineers and SREs who ran the incident
+    policy_actions.AcknowledgeEscalation: ("leadership", "sre", "engineering", "product", "admin"),
+    policy_actions.CompletePostmortem: ("sre", "engineering", "admin"),
+    # a freeze exception is a business decision: leadership only
+    freeze_exception.GrantFreezeException: ("leadership",),
+    # the deploy gate: pipelines ask under a ci token; SRE and admin may too
+    gate.RecordDeployDecision: ("ci", "sre", "admin"),
 }
 
 

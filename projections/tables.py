@@ -91,4 +91,69 @@ budget_intervals = Table(
     Column("total", BigInteger, nullable=False),
 )
 
-ALL_TABLES = (journeys, journey_dependencies, objectives, budgets, budget_intervals)
+# --- policies and the deploy gate (migration 0003) ---------------------------------
+
+policies = Table(
+    "rm_policies",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+
+# One row per objective with policy actions: freezes, escalations, postmortems, incidents.
+policy_actions = Table(
+    "rm_policy_actions",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("active_freezes", Integer, nullable=False),
+    Column("open_escalations", Integer, nullable=False),
+    Column("open_postmortems", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+
+# The services each active freeze covers, for the gate's lookup by service.
+freeze_scope = Table(
+    "rm_freeze_scope",
+    metadata,
+    Column("objective_id", String(100), primary_key=True),
+    Column("freeze_id", String(100), primary_key=True),
+    Column("service", String(200), primary_key=True),
+    Column("doc", Text, nullable=False),
+    Index("ix_rm_freeze_scope_service", "service"),
+)
+
+freeze_exceptions = Table(
+    "rm_freeze_exceptions",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("service", String(200), nullable=False),
+    Column("change_version", String(200), nullable=True),
+    Column("expires_at_us", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_rm_freeze_exceptions_service_expiry", "service", "expires_at_us"),
+)
+
+deploy_decisions = Table(
+    "rm_deploy_decisions",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("service", String(200), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("evaluated_at_position", BigInteger, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    Index("ix_rm_deploy_decisions_service", "service"),
+)
+
+ALL_TABLES = (
+    journeys, journey_dependencies, objectives, budgets, budget_intervals,
+    policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
+)

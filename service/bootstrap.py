@@ -13,6 +13,7 @@ from projections.catalog import inline_projections
 from projections.runner import ProjectionSet
 from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
+from service.policy_reactor import policy_reactions
 from service.config import Settings
 from service.migrate import migrate
 from service.upcasters import register_upcasters
@@ -53,7 +54,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections())
-    bus = CommandBus(store, projections, reactors=(budget_transitions,), max_batch=settings.max_batch, on_batch=on_batch)
+    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch, on_batch=on_batch)
     return Container(
         settings=settings,
         engines=engines,

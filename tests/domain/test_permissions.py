@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import journey, objective, permissions
+from domain import freeze_exception, gate, journey, objective, permissions, policy, policy_actions
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -41,6 +41,11 @@ SAMPLES = {
     budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
     budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
     budget.CheckFreshness: budget.CheckFreshness("o"),
+    policy.AdoptPolicy: policy.AdoptPolicy("pol", None),
+    policy_actions.AcknowledgeEscalation: policy_actions.AcknowledgeEscalation("o", "escalation-1"),
+    policy_actions.CompletePostmortem: policy_actions.CompletePostmortem("o", "postmortem-1", "s"),
+    freeze_exception.GrantFreezeException: freeze_exception.GrantFreezeException("x", "svc", T, "r"),
+    gate.RecordDeployDecision: gate.RecordDeployDecision("run", {}),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -68,13 +73,19 @@ EXPECTED = {
     budget.RestoreInterval: {S, L, ADM},
     budget.ConfigureAlerts: {S, ADM},
     budget.CheckFreshness: {S, ADM},
+    policy.AdoptPolicy: {S, L, ADM},
+    policy_actions.AcknowledgeEscalation: {P, S, E, L, ADM},  # the decider checks the escalation's role
+    policy_actions.CompletePostmortem: {S, E, ADM},
+    freeze_exception.GrantFreezeException: {L},  # leadership alone, not even admin
+    gate.RecordDeployDecision: {CI, S, ADM},
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 
 
 def test_every_command_has_a_rule():
-    every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS)
+    every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
+        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 
@@ -95,7 +106,15 @@ def test_matrix(cls, role):
 
 @pytest.mark.parametrize("role", ["auditor", "ci"])
 def test_auditor_and_ci_can_change_nothing(role):
-    for command in SAMPLES.values():
+    # ci's one write: recording the deploy evaluations it asks for.
+    if role == "ci":
+        assert authorize(SAMPLES[gate.RecordDeployDecision], frozenset({role})) == "ci"
+    else:
+        with pytest.raises(Forbidden):
+            authorize(SAMPLES[gate.RecordDeployDecision], frozenset({role}))
+    for cls, command in SAMPLES.items():
+        if cls is gate.RecordDeployDecision:
+            continue
         with pytest.raises(Forbidden):
             authorize(command, frozenset({role}))
     for party in permissions.PARTIES:

@@ -1,0 +1,185 @@
+"""Budget transitions -> policy actions: the pure part of the policy reactor.
+
+`react(...)` looks at one objective's budget after a budget command (its facts at the
+ledger's event time), the actions already recorded for it, and its policy, and returns
+the events for `actions-{objective_id}`. It is called for the budget command's
+transition events (BudgetExhausted, BurnRateAlertRaised, ...) and for its last event,
+always with the state after the command, so the first call does the work (and its
+causation id is the first transition, e.g. the BudgetExhausted) and later calls find
+nothing left to do.
+
+Level rules (budget remaining at or below x; an active burn-rate alert) fire once when
+the condition starts to hold -- FreezeStarted (scope: the services the objective's
+journey depends on critically), EscalationRaised, PostmortemRequired -- and clear when
+it stops: FreezeLifted for a freeze, PolicyRuleCleared otherwise.
+
+Repeated exhaustion: when a BudgetExhausted is recorded, the exhaustions whose event
+time falls in the same calendar quarter (UTC) are counted (the reactor reads them from
+the budget stream); at or above the rule's count the rule fires once for that quarter.
+
+Single incident share: an incident is the time a page-severity burn-rate alert is
+active. It opens when the first page alert is raised -- starting one long window
+before (the data that fired the alert belongs to it), but never before the previous
+incident closed -- and closes when the last page alert clears. Its share of the
+four-week budget is the sum of the debits the ledger booked for the incident's
+intervals (each interval's bad events over the allowance of its window at that time,
+as the ledger chart shows them), scaled from the objective's window to four weeks:
+    share = sum(debit of intervals in [start, t]) x window length / 28 days
+(for a 28-day window the scale is 1; traffic is taken as even across the window only
+for that scaling, not within the incident). It is checked at every budget command
+while the incident is open and when it closes; above the rule's share the rule fires
+once for that incident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from domain.commands import iso, parse_iso
+from domain.events import NewEvent
+from domain.policy_actions import LEVEL_KEY, ActionsState
+from policies.evaluate import ObjectiveFacts, condition_holds
+from policies.language import (
+    ESCALATE,
+    EXHAUSTIONS_IN_QUARTER_AT_LEAST,
+    FREEZE,
+    INCIDENT_BUDGET_SHARE_OVER,
+    REQUIRE_POSTMORTEM,
+    Policy,
+    Rule,
+)
+
+INCIDENT_SEVERITY = "page"
+FOUR_WEEKS = timedelta(days=28)
+
+
+def quarter_of(at: datetime) -> str:
+    at = at.astimezone(timezone.utc)
+    return f"{at.year}Q{(at.month - 1) // 3 + 1}"
+
+
+def incident_share(debits: float, window: timedelta) -> float:
+    """Debits booked against the objective's window allowance, as a share of four weeks' budget."""
+    return debits * (window / FOUR_WEEKS)
+
+
+@dataclass(frozen=True)
+class BudgetFacts:
+    objective_id: str
+    journey_id: str
+    services: tuple[str, ...]  # the journey's critical dependencies now
+    at: datetime  # the ledger's event time
+    exhausted: bool
+    remaining: float | None
+    alert_severities: tuple[str, ...]
+    page_long_window: timedelta | None  # the longest long window among active page alerts
+    exhaustions_in_quarter: int | None = None  # counted only when a BudgetExhausted was recorded
+
+
+def _objective_facts(f: BudgetFacts, policy_id: str, version: int) -> ObjectiveFacts:
+    return ObjectiveFacts(f.objective_id, f.journey_id, policy_id, version, f.exhausted, f.remaining, f.alert_severities)
+
+
+class _Ids:
+    def __init__(self, state: ActionsState) -> None:
+        self.freezes = len(state.freezes)
+        self.escalations = len(state.escalations)
+        self.postmortems = len(state.postmortems)
+
+
+def react(
+    policy: Policy,
+    version: int,
+    facts: BudgetFacts,
+    actions: ActionsState | None,
+    share_since: Callable[[datetime], float],
+) -> list[NewEvent]:
+    state = actions or ActionsState(facts.objective_id)
+    ids = _Ids(state)
+    at = iso(facts.at)
+    oid = facts.objective_id
+    base = {"objective_id": oid, "policy_id": policy.id, "policy_version": version}
+    out: list[NewEvent] = []
+
+    def fire(rule: Rule, key: str, reason: str, incident_id: str | None = None) -> None:
+        if rule.has(FREEZE):
+            ids.freezes += 1
+            out.append(NewEvent("FreezeStarted", {
+                **base, "freeze_id": f"freeze-{ids.freezes}", "rule_id": rule.id, "journey_id": facts.journey_id,
+                "services": list(facts.services), "exempt": list(rule.exempt), "reason": reason, "at": at,
+            }))
+        esc = rule.action(ESCALATE)
+        if esc is not None:
+            ids.escalations += 1
+            out.append(NewEvent("EscalationRaised", {
+                **base, "escalation_id": f"escalation-{ids.escalations}", "rule_id": rule.id,
+                "level": esc.level, "role": esc.role, "key": key, "reason": reason, "at": at,
+            }))
+        if rule.has(REQUIRE_POSTMORTEM):
+            ids.postmortems += 1
+            out.append(NewEvent("PostmortemRequired", {
+                **base, "postmortem_id": f"postmortem-{ids.postmortems}", "rule_id": rule.id,
+                "incident_id": incident_id, "key": key, "reason": reason, "at": at,
+            }))
+
+    # --- level rules -----------------------------------------------------------------
+    objective = _objective_facts(facts, policy.id, version)
+    for rule in policy.rules:
+        if not rule.condition.level or not (rule.has(FREEZE) or rule.has(ESCALATE) or rule.has(REQUIRE_POSTMORTEM)):
+            continue
+        holds = condition_holds(rule.condition, objective)
+        latched = state.latch(rule.id) == LEVEL_KEY
+        if holds and not latched:
+            fire(rule, LEVEL_KEY, rule.description or rule.condition.describe())
+        elif not holds and latched:
+            freeze = state.active_freeze(rule.id)
+            if freeze is not None:
+                out.append(NewEvent("FreezeLifted", {
+                    "objective_id": oid, "freeze_id": freeze.freeze_id, "rule_id": rule.id,
+                    "reason": f"no longer: {rule.condition.describe()}", "at": at,
+                }))
+            else:
+                out.append(NewEvent("PolicyRuleCleared", {"objective_id": oid, "rule_id": rule.id, "at": at}))
+
+    # --- repeated exhaustion ---------------------------------------------------------
+    if facts.exhaustions_in_quarter is not None:
+        quarter = quarter_of(facts.at)
+        for rule in policy.rules:
+            if rule.condition.kind != EXHAUSTIONS_IN_QUARTER_AT_LEAST:
+                continue
+            if facts.exhaustions_in_quarter >= rule.condition.value and state.latch(rule.id) != quarter:
+                fire(rule, quarter, f"{rule.description or rule.condition.describe()}: "
+                                    f"{facts.exhaustions_in_quarter} exhaustions in {quarter}")
+
+    # --- single-incident share -------------------------------------------------------
+    incident_rules = [r for r in policy.rules if r.condition.kind == INCIDENT_BUDGET_SHARE_OVER]
+    if incident_rules:
+        page = INCIDENT_SEVERITY in facts.alert_severities
+        current = state.open_incident
+        incident_id = start = None
+        if current is not None:
+            incident_id, start = current.incident_id, parse_iso(current.started_at)
+        elif page:
+            incident_id = f"incident-{len(state.incidents) + 1}"
+            start = facts.at - (facts.page_long_window or timedelta(0))
+            closed = [parse_iso(i.closed_at) for i in state.incidents if i.closed_at is not None]
+            if closed and max(closed) > start:
+                start = max(closed)
+            out.append(NewEvent("IncidentOpened", {
+                "objective_id": oid, "incident_id": incident_id, "started_at": iso(start), "at": at,
+                "alert": INCIDENT_SEVERITY,
+            }))
+        if incident_id is not None and start is not None:
+            share = share_since(start) if facts.at > start else 0.0
+            for rule in incident_rules:
+                if share > rule.condition.value and state.latch(rule.id) != incident_id:
+                    fire(rule, incident_id,
+                         f"{rule.description or rule.condition.describe()}: incident {incident_id} "
+                         f"consumed {share:.1%} of the four-week budget", incident_id=incident_id)
+            if not page:
+                out.append(NewEvent("IncidentClosed", {
+                    "objective_id": oid, "incident_id": incident_id, "at": at, "budget_share": share,
+                }))
+    return out

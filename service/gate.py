@@ -1,0 +1,473 @@
+"""Policies and the deploy gate at the service level: the functions the GraphQL schema
+and the CLI call.
+
+Writes (through the command bus):
+  adopt_policy(container, actor, roles, document, *, note=None) -> PolicyAdoption
+  acknowledge_escalation(container, actor, roles, objective_id, escalation_id, note=None) -> CommandResult
+  complete_postmortem(container, actor, roles, objective_id, postmortem_id, summary, link=None) -> CommandResult
+  grant_freeze_exception(container, actor, roles, service, expires_at, reason, *, version=None,
+                         exception_id=None) -> ExceptionGrant
+  evaluate_deploy(container, actor, roles, service, change_type, version, pipeline_run_id) -> DeployDecision
+Reads:
+  deploy_preview(container, actor, roles, service, change_type, version) -> DeployDecision (not recorded)
+  deploy_decision(container, pipeline_run_id) -> DeployDecision | None
+  replay_deploy_decision(container, pipeline_run_id) -> DeployReplay
+  policy(container, policy_id) -> PolicyState | None
+  policy_actions(container, objective_id) -> ActionsState | None
+  gate_state(container, service, at) -> (GateState, policies)      (what the gate sees now)
+  gate_state_at(container, service, position, at) -> (GateState, policies)  (folded from the log)
+
+The gate reads its state from the read models in one snapshot (REPEATABLE READ on
+PostgreSQL, one read transaction on SQLite): the log head N, the active objectives whose
+journey depends critically on the service with their budgets, the active freezes whose
+scope names it, its unexpired exceptions and the policies involved -- five small
+queries. It evaluates at the server time `at` and records `DeployEvaluated` with
+`evaluated_at_position = N` and `at`. A replay folds the log up to N into the same
+`GateState` and evaluates at `at`; the two must agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, AsyncIterator, Mapping
+
+import orjson
+from sqlalchemy import select
+
+from domain import codec
+from domain import freeze_exception as exceptions_domain
+from domain import gate as gate_domain
+from domain import journey as journeys_domain
+from domain import objective as objectives_domain
+from domain import policy as policy_domain
+from domain import policy_actions as actions_domain
+from domain.budget import decider as budget_decider
+from domain.budget.instants import to_us
+from domain.commands import NAME_MAX_LENGTH, iso, parse_iso, require_id, require_text
+from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.permissions import authorize
+from policies.evaluate import (
+    Decision,
+    DeployRequest,
+    ExceptionFacts,
+    FreezeFacts,
+    GateState,
+    ObjectiveFacts,
+    evaluate,
+    policy_key,
+)
+from policies.language import CHANGE_TYPES, Policy, parse_policy
+from policies.loader import parse_yaml
+from policies.registry import resolve
+from projections.budgets import summary_row
+from projections.tables import (
+    budgets,
+    deploy_decisions,
+    freeze_exceptions,
+    freeze_scope,
+    journey_dependencies,
+    journeys,
+    objectives,
+    policies as policies_table,
+    policy_actions as actions_table,
+)
+from service.aggregates import aggregate_for, category_of
+from service.envelope import CommandResult, Envelope
+
+_ACTIVE = str(objectives_domain.ObjectiveStatus.ACTIVE)
+_RETIRED_JOURNEY = str(journeys_domain.JourneyStatus.RETIRED)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class PolicyAdoption:
+    policy_id: str
+    version: int  # the version in force after the command
+    adopted: bool  # False: the text in force already, nothing appended
+    result: CommandResult
+
+
+@dataclass(frozen=True)
+class ExceptionGrant:
+    exception_id: str
+    result: CommandResult
+
+
+@dataclass(frozen=True)
+class DeployDecision:
+    pipeline_run_id: str | None  # None for a preview
+    service: str
+    change_type: str
+    version: str
+    outcome: str  # ALLOW | REQUIRE_APPROVAL | DENY
+    reasons: tuple[str, ...]
+    rule_ids: tuple[str, ...]
+    objectives: tuple[str, ...]
+    freezes: tuple[str, ...]  # "objective_id/freeze-n"
+    exceptions: tuple[str, ...]
+    policy_versions: tuple[str, ...]  # "policy_id@version" (0: the bundled default)
+    evaluated_at_position: int
+    at: datetime
+    recorded: bool = False  # appended as a DeployEvaluated event
+    first_answer: bool = False  # True: this pipeline run was judged before; this is that answer
+    position: int | None = None  # the DeployEvaluated event's position
+    actor: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == "ALLOW"
+
+
+@dataclass(frozen=True)
+class DeployReplay:
+    recorded: DeployDecision
+    replayed: Decision
+    matches: bool
+    differences: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _envelope(command: Any, actor: str, roles: frozenset[str], **guards: Any) -> Envelope:
+    return Envelope(command, actor, frozenset(roles), **guards)
+
+
+async def adopt_policy(
+    container: Any, actor: str, roles: frozenset[str], document: Mapping[str, Any] | str, *,
+    note: str | None = None, expected_version: int | None = None, idempotency_key: str | None = None,
+) -> PolicyAdoption:
+    """Adopt (or revise) a policy from its document: a mapping, or YAML text."""
+    authorize(policy_domain.AdoptPolicy("x", None), roles)  # refuse before parsing
+    parsed = parse_yaml(document) if isinstance(document, str) else parse_policy(document)
+    result = await container.bus.execute(_envelope(
+        policy_domain.AdoptPolicy(parsed.id, parsed, note), actor, roles,
+        expected_version=expected_version, idempotency_key=idempotency_key,
+    ))
+    return PolicyAdoption(parsed.id, result.version, bool(result.events), result)
+
+
+async def acknowledge_escalation(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, escalation_id: str,
+    note: str | None = None, *, idempotency_key: str | None = None,
+) -> CommandResult:
+    return await container.bus.execute(_envelope(
+        actions_domain.AcknowledgeEscalation(objective_id, escalation_id, note), actor, roles,
+        idempotency_key=idempotency_key,
+    ))
+
+
+async def complete_postmortem(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, postmortem_id: str,
+    summary: str, link: str | None = None, *, idempotency_key: str | None = None,
+) -> CommandResult:
+    return await container.bus.execute(_envelope(
+        actions_domain.CompletePostmortem(objective_id, postmortem_id, summary, link), actor, roles,
+        idempotency_key=idempotency_key,
+    ))
+
+
+async def grant_freeze_exception(
+    container: Any, actor: str, roles: frozenset[str], service: str, expires_at: datetime, reason: str, *,
+    version: str | None = None, exception_id: str | None = None, idempotency_key: str | None = None,
+) -> ExceptionGrant:
+    """Leadership lets `service` (or only its change `version`) through freezes until `expires_at`."""
+    exception_id = exception_id or f"exc-{uuid.uuid4().hex[:16]}"
+    result = await container.bus.execute(_envelope(
+        exceptions_domain.GrantFreezeException(exception_id, service, expires_at, reason, version), actor, roles,
+        idempotency_key=idempotency_key,
+    ))
+    return ExceptionGrant(exception_id, result)
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+def _request(service: Any, change_type: Any, version: Any, pipeline_run_id: str | None) -> DeployRequest:
+    service = require_text(service, "service", max_length=NAME_MAX_LENGTH)
+    if change_type not in CHANGE_TYPES:
+        raise InvalidInput(
+            f"change_type must be one of {', '.join(CHANGE_TYPES)} (got {change_type!r})", field="change_type"
+        )
+    version = require_text(version, "version", max_length=NAME_MAX_LENGTH)
+    run_id = require_id(pipeline_run_id, "pipeline_run_id") if pipeline_run_id is not None else ""
+    return DeployRequest(service, change_type, version, run_id)
+
+
+@asynccontextmanager
+async def _snapshot(container: Any) -> AsyncIterator[Any]:
+    """One consistent read: every query sees the same committed log head."""
+    async with container.engines.read.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn
+
+
+def _severities(alerts_json: str | None) -> tuple[str, ...]:
+    if not alerts_json:
+        return ()
+    return tuple(sorted({a["severity"] for a in orjson.loads(alerts_json)}))
+
+
+def _objective_facts(objective_id: str, journey_id: str, agreement: Mapping[str, Any] | Any,
+                     policy_states: Mapping[str, policy_domain.PolicyState | None],
+                     exhausted: bool, remaining: float | None, severities: tuple[str, ...],
+                     found: dict[str, Policy]) -> ObjectiveFacts:
+    pid, pver = (agreement["policy_id"], agreement["policy_version"]) if isinstance(agreement, Mapping) \
+        else (agreement.policy_id, agreement.policy_version)
+    resolved = resolve(policy_states.get(pid), pid, pver)
+    if resolved is not None:
+        pver, policy = resolved
+        found[policy_key(pid, pver)] = policy
+    return ObjectiveFacts(objective_id, journey_id, pid, pver, bool(exhausted), remaining, severities)
+
+
+def _freeze_facts(freeze: actions_domain.Freeze) -> FreezeFacts:
+    return FreezeFacts(
+        freeze_id=f"{freeze.objective_id}/{freeze.freeze_id}", objective_id=freeze.objective_id,
+        rule_id=freeze.rule_id, policy_key=policy_key(freeze.policy_id, freeze.policy_version),
+        services=freeze.services, exempt=freeze.exempt, reason=freeze.reason, started_at=freeze.started_at,
+    )
+
+
+def _exception_facts(e: exceptions_domain.ExceptionState) -> ExceptionFacts:
+    return ExceptionFacts(e.exception_id, e.service, e.version_label, e.expires, e.reason, e.granted_by)
+
+
+def _gate(service: str, position: int, objs: list[ObjectiveFacts], freezes: list[FreezeFacts],
+          excs: list[ExceptionFacts]) -> GateState:
+    return GateState(
+        service=service, position=position,
+        objectives=tuple(sorted(objs, key=lambda o: o.objective_id)),
+        freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)),
+        exceptions=tuple(sorted(excs, key=lambda e: e.exception_id)),
+    )
+
+
+async def gate_state(container: Any, service: str, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+    """The gate's view now, from the read models in one snapshot."""
+    async with _snapshot(container) as conn:
+        position, _ = await container.store.head(conn)
+        rows = (await conn.execute(
+            select(objectives.c.id, objectives.c.journey_id, objectives.c.doc,
+                   budgets.c.exhausted, budgets.c.remaining, budgets.c.alerts)
+            .select_from(
+                journey_dependencies
+                .join(journeys, journeys.c.id == journey_dependencies.c.journey_id)
+                .join(objectives, objectives.c.journey_id == journey_dependencies.c.journey_id)
+                .outerjoin(budgets, budgets.c.objective_id == objectives.c.id)
+            )
+            .where(journey_dependencies.c.service == service, journey_dependencies.c.critical.is_(True),
+                   journeys.c.status != _RETIRED_JOURNEY, objectives.c.status == _ACTIVE)
+        )).all()
+        freeze_docs = (await conn.execute(
+            select(freeze_scope.c.doc).where(freeze_scope.c.service == service)
+        )).scalars().all()
+        exception_docs = (await conn.execute(
+            select(freeze_exceptions.c.doc).where(
+                freeze_exceptions.c.service == service, freeze_exceptions.c.expires_at_us > to_us(at))
+        )).scalars().all()
+        agreements = {r.id: orjson.loads(r.doc)["agreement"] for r in rows}
+        policy_ids = sorted({a["policy_id"] for a in agreements.values() if a})
+        policy_rows = (await conn.execute(
+            select(policies_table.c.id, policies_table.c.doc).where(policies_table.c.id.in_(policy_ids))
+        )).all() if policy_ids else []
+    policy_states = {r.id: policy_domain.from_dict(orjson.loads(r.doc)) for r in policy_rows}
+    found: dict[str, Policy] = {}
+    objs = [
+        _objective_facts(r.id, r.journey_id, agreements[r.id], policy_states,
+                         bool(r.exhausted) if r.exhausted is not None else False, r.remaining,
+                         _severities(r.alerts), found)
+        for r in rows if agreements[r.id]
+    ]
+    freezes = [_freeze_facts(codec.decode(actions_domain.Freeze, orjson.loads(d))) for d in freeze_docs]
+    excs = [_exception_facts(exceptions_domain.from_dict(orjson.loads(d))) for d in exception_docs]
+    return _gate(service, position, objs, freezes, excs), found
+
+
+_FOLDED = ("journey", "objective", "budget", "policy", "actions", "exception")
+
+
+async def _fold(container: Any, position: int) -> dict[str, Any]:
+    """Every stream the gate reads, folded from the log up to `position`."""
+    states: dict[str, Any] = {}
+    async for batch in container.store.iter_all(0, until=position):
+        for event in batch:
+            category = category_of(event.stream_id)
+            if category not in _FOLDED:
+                continue
+            states[event.stream_id] = aggregate_for(event.stream_id).evolve(states.get(event.stream_id), event)
+    return states
+
+
+def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+    journeys_ = {
+        s.id: s for sid, s in states.items()
+        if sid.startswith("journey-") and not s.retired
+        and any(d.service == service and d.critical for d in s.dependencies)
+    }
+    policy_states = {s.id: s for sid, s in states.items() if sid.startswith("policy-")}
+    found: dict[str, Policy] = {}
+    objs = []
+    for sid, s in states.items():
+        if not sid.startswith("objective-") or s.journey_id not in journeys_ or str(s.status) != _ACTIVE:
+            continue
+        if s.agreement is None:
+            continue
+        b = states.get(budget_decider.stream_id(s.id))
+        if b is not None:
+            row = summary_row(b, "")
+            exhausted, remaining, severities = row["exhausted"], row["remaining"], _severities(row["alerts"])
+        else:
+            exhausted, remaining, severities = False, None, ()
+        objs.append(_objective_facts(s.id, s.journey_id, s.agreement, policy_states, exhausted, remaining,
+                                     severities, found))
+    freezes = [
+        _freeze_facts(f) for sid, s in states.items() if sid.startswith("actions-")
+        for f in s.active_freezes if service in f.services
+    ]
+    excs = [
+        _exception_facts(s) for sid, s in states.items()
+        if sid.startswith("exception-") and s.service == service and s.expires > at
+    ]
+    return _gate(service, position, objs, freezes, excs), found
+
+
+async def gate_state_at(container: Any, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+    """The gate's view as of log position `position` and time `at`, folded from the log."""
+    return _gate_from_states(await _fold(container, position), service, position, at)
+
+
+def _decision(request: DeployRequest, d: Decision, seen: int, at: datetime, **extra: Any) -> DeployDecision:
+    return DeployDecision(
+        pipeline_run_id=request.pipeline_run_id or None, service=request.service, change_type=request.change_type,
+        version=request.version, outcome=d.outcome, reasons=d.reasons, rule_ids=d.rule_ids,
+        objectives=d.objectives, freezes=d.freezes, exceptions=d.exceptions, policy_versions=d.policy_versions,
+        evaluated_at_position=seen, at=at, **extra,
+    )
+
+
+def _from_state(s: gate_domain.DeployState, position: int | None, **extra: Any) -> DeployDecision:
+    return DeployDecision(
+        pipeline_run_id=s.pipeline_run_id, service=s.service, change_type=s.change_type, version=s.version_label,
+        outcome=s.outcome, reasons=s.reasons, rule_ids=s.rule_ids, objectives=s.objectives, freezes=s.freezes,
+        exceptions=s.exceptions, policy_versions=s.policy_versions, evaluated_at_position=s.evaluated_at_position,
+        at=parse_iso(s.at), recorded=True, position=position, actor=s.actor, **extra,
+    )
+
+
+async def _judge(container: Any, request: DeployRequest) -> tuple[Decision, int, datetime]:
+    at = container.store.clock()
+    state, found = await gate_state(container, request.service, at)
+    return evaluate(state, found, request, at), state.position, at
+
+
+async def deploy_preview(
+    container: Any, actor: str, roles: frozenset[str], service: str, change_type: str, version: str,
+) -> DeployDecision:
+    """The gate's answer now, without recording it (any authenticated role may ask)."""
+    if not roles:
+        raise Forbidden("a deploy preview needs a role", needed_roles=["ci", "sre", "admin"])
+    request = _request(service, change_type, version, None)
+    decision, position, at = await _judge(container, request)
+    return _decision(request, decision, position, at)
+
+
+async def evaluate_deploy(
+    container: Any, actor: str, roles: frozenset[str], service: str, change_type: str, version: str,
+    pipeline_run_id: str,
+) -> DeployDecision:
+    """Judge a deploy and record the answer; the same pipeline run twice gets the first answer."""
+    request = _request(service, change_type, version, pipeline_run_id)
+    authorize(gate_domain.RecordDeployDecision(request.pipeline_run_id, {}), roles)
+    earlier = await deploy_decision(container, request.pipeline_run_id)
+    if earlier is not None:
+        return _with(earlier, first_answer=True)
+    decision, position, at = await _judge(container, request)
+    data = {
+        "pipeline_run_id": request.pipeline_run_id, "service": request.service,
+        "change_type": request.change_type, "version": request.version, "outcome": decision.outcome,
+        "reasons": list(decision.reasons), "rule_ids": list(decision.rule_ids),
+        "objectives": list(decision.objectives), "freezes": list(decision.freezes),
+        "exceptions": list(decision.exceptions), "policy_versions": list(decision.policy_versions),
+        "evaluated_at_position": position, "at": iso(at),
+    }
+    result = await container.bus.execute(_envelope(
+        gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles,
+    ))
+    if not result.events:  # a concurrent request for the same run was recorded first
+        earlier = await _decision_from_log(container, request.pipeline_run_id)
+        return _with(earlier, first_answer=True)
+    return _decision(request, decision, position, parse_iso(iso(at)), recorded=True,
+                     position=result.events[0].position, actor=actor)
+
+
+def _with(d: DeployDecision, **changes: Any) -> DeployDecision:
+    from dataclasses import replace
+
+    return replace(d, **changes)
+
+
+async def _decision_from_log(container: Any, pipeline_run_id: str) -> DeployDecision:
+    events = await container.store.read_stream(gate_domain.stream_id(pipeline_run_id))
+    if not events:
+        raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
+    return _from_state(gate_domain.evolve(None, events[0]), events[0].position)
+
+
+async def deploy_decision(container: Any, pipeline_run_id: str) -> DeployDecision | None:
+    """A recorded decision by pipeline run id (None when that run was never judged)."""
+    run_id = require_id(pipeline_run_id, "pipeline_run_id")
+    async with container.engines.read.connect() as conn:
+        row = (await conn.execute(
+            select(deploy_decisions.c.doc, deploy_decisions.c.created_position).where(deploy_decisions.c.id == run_id)
+        )).first()
+    if row is None:
+        return None
+    return _from_state(gate_domain.from_dict(orjson.loads(row.doc)), row.created_position)
+
+
+async def deploy_decision_ids(container: Any, service: str | None = None) -> list[str]:
+    """Pipeline run ids judged, oldest first (optionally for one service)."""
+    query = select(deploy_decisions.c.id).order_by(deploy_decisions.c.created_position)
+    if service is not None:
+        query = query.where(deploy_decisions.c.service == service)
+    async with container.engines.read.connect() as conn:
+        return list((await conn.execute(query)).scalars().all())
+
+
+async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> DeployReplay:
+    """Re-evaluate a recorded decision on the log folded up to its position, at its time."""
+    recorded = await deploy_decision(container, pipeline_run_id)
+    if recorded is None:
+        raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
+    request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
+    state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
+    replayed = evaluate(state, found, request, recorded.at)
+    differences = tuple(
+        f"{name}: recorded {getattr(recorded, name)!r}, replayed {getattr(replayed, name)!r}"
+        for name in ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
+        if getattr(recorded, name) != getattr(replayed, name)
+    )
+    return DeployReplay(recorded, replayed, not differences, differences)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+async def policy(container: Any, policy_id: str) -> policy_domain.PolicyState | None:
+    async with container.engines.read.connect() as conn:
+        doc = (await conn.execute(select(policies_table.c.doc).where(policies_table.c.id == policy_id))).scalar()
+    return policy_domain.from_dict(orjson.loads(doc)) if doc else None
+
+
+async def policy_actions(container: Any, objective_id: str) -> actions_domain.ActionsState | None:
+    async with container.engines.read.connect() as conn:
+        doc = (await conn.execute(select(actions_table.c.doc).where(actions_table.c.id == objective_id))).scalar()
+    return actions_domain.from_dict(orjson.loads(doc)) if doc else None
