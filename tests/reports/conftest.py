@@ -1,0 +1,3 @@
+"""The GraphQL `api` fixture, shared with tests/graphql."""
+
+from tests.graphql.conftest import api  # noqa: F401
