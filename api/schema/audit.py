@@ -1,0 +1,324 @@
+"""The auditor's side of the API.
+
+Queries: ``events`` (the log, filtered, as a Relay connection), ``event(position)``,
+``auditIntegrity`` (the hash chain recomputed). Subscription: ``events(filter, after)``,
+new events as they are appended, over graphql-transport-ws (authenticated at
+``connection_init``, see ``api.http``). Each event shows its actor, role, reason,
+causation and correlation, and walks the causation chain with ``causes`` and
+``consequences``. ``AsOf`` is the as-of point of ``journey``/``objective`` and their lists.
+
+Everything is read through ``service.audit``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, AsyncGenerator
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.auth import current_principal, require_roles
+from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
+from service import audit
+
+# Recomputing the chain reads the whole log: only for those whose job it is.
+INTEGRITY_ROLES = ("auditor", "admin", "sre", "leadership")
+
+
+@strawberry.input(description="A moment in the log's history: exactly one of a log position or a time.")
+class AsOf:
+    position: int | None = strawberry.field(
+        default=None, description="State after the event at this position (0: before the first event)."
+    )
+    time: datetime | None = strawberry.field(
+        default=None, description="State after the last event recorded at or before this time."
+    )
+
+
+async def as_of_position(info: Info, as_of: AsOf | None) -> int | None:
+    if as_of is None:
+        return None
+    return await audit.resolve_as_of(info.context["container"], as_of.position, as_of.time)
+
+
+@strawberry.input(description="Which events: every given condition must hold.")
+class EventFilter:
+    stream_id: str | None = strawberry.field(default=None, description='A stream, e.g. "objective-checkout-availability".')
+    types: list[str] | None = strawberry.field(default=None, description='Event types, e.g. ["DeployFreezeStarted"].')
+    actor: str | None = None
+    correlation_id: str | None = strawberry.field(
+        default=None, description="Every event of one request (its X-Request-Id) and what it caused."
+    )
+    causation_id: str | None = strawberry.field(
+        default=None, description="Events caused by this event id, or appended by this command id."
+    )
+    since: datetime | None = strawberry.field(default=None, description="Recorded at or after.")
+    until: datetime | None = strawberry.field(default=None, description="Recorded at or before.")
+
+
+def _filter(f: EventFilter | None) -> audit.EventFilter:
+    if f is None:
+        return audit.EventFilter()
+    return audit.EventFilter(
+        stream_id=f.stream_id,
+        types=None if f.types is None else tuple(f.types),
+        actor=f.actor,
+        correlation_id=f.correlation_id,
+        causation_id=f.causation_id,
+        since=None if f.since is None else audit.utc(f.since),
+        until=None if f.until is None else audit.utc(f.until),
+    )
+
+
+@strawberry.type(description="One event of the log, as stored (the bytes its hash covers).")
+class AuditEvent:
+    position: int = strawberry.field(description="Global log position (contiguous from 1).")
+    event_id: strawberry.ID
+    stream_id: str
+    stream_version: int
+    type: str
+    schema_version: int
+    recorded_at: datetime = strawberry.field(description="Server time; never goes backwards along the log.")
+    data: JSON
+    metadata: JSON = strawberry.field(description="Everything the event's metadata holds, as stored.")
+    actor: str | None = strawberry.field(description='Who: a token\'s actor, or "slogov" for derived events.')
+    role: str | None = strawberry.field(description='The role they acted in ("system" for derived events).')
+    reason: str | None
+    command: str | None = strawberry.field(description="The command that appended it (null for derived events).")
+    command_id: str | None
+    causation_id: str | None = strawberry.field(
+        description="Derived events: the causing event's eventId. Command events: their commandId."
+    )
+    correlation_id: str | None = strawberry.field(description="Shared by a request's events and all they caused.")
+    idempotency_key: str | None
+    hash: str = strawberry.field(description="sha256 chaining this event to prevHash (README, docs/audit-export.md).")
+    prev_hash: str
+
+    @strawberry.field(
+        description="The event that caused this one (empty for an event a command appended). With transitive, "
+        "its cause too, and so on back to the command's event: nearest first."
+    )
+    async def causes(self, info: Info, transitive: bool = False) -> list["AuditEvent"]:
+        return [from_entry(e) for e in await audit.causes(info.context["container"], self._entry, transitive)]
+
+    @strawberry.field(
+        description="The events this one caused (derived in the same transaction), oldest first. With "
+        f"transitive, what those caused too (at most {audit.MAX_WALK})."
+    )
+    async def consequences(self, info: Info, transitive: bool = False) -> list["AuditEvent"]:
+        return [from_entry(e) for e in await audit.consequences(info.context["container"], self._entry, transitive)]
+
+    _entry: strawberry.Private[Any] = None
+
+
+def from_entry(e: audit.LogEntry) -> AuditEvent:
+    m = e.metadata
+
+    def text(key: str) -> str | None:
+        value = m.get(key)
+        return None if value is None else str(value)
+
+    return AuditEvent(
+        position=e.position,
+        event_id=strawberry.ID(e.event_id),
+        stream_id=e.stream_id,
+        stream_version=e.stream_version,
+        type=e.type,
+        schema_version=e.schema_version,
+        recorded_at=e.recorded_at,
+        data=e.data,
+        metadata=m,
+        actor=text("actor"),
+        role=text("role"),
+        reason=text("reason"),
+        command=text("command"),
+        command_id=text("command_id"),
+        causation_id=text("causation_id"),
+        correlation_id=text("correlation_id"),
+        idempotency_key=text("idempotency_key"),
+        hash=e.hash,
+        prev_hash=e.prev_hash,
+        _entry=e,
+    )
+
+
+@strawberry.type(description="The hash chain recomputed from the stored events (as `slogov audit verify`).")
+class IntegrityReport:
+    ok: bool = strawberry.field(description="No event altered, removed or reordered; the head matches.")
+    events_checked: int = strawberry.field(description="Events whose hash was recomputed before any break.")
+    head_position: int
+    head_hash: str = strawberry.field(description="The log head's hash: compare with an export's last line.")
+    first_broken_position: int | None = strawberry.field(description="The first position that fails, if any.")
+    problem: str | None
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(
+        description="The event log, oldest first, filtered; any role may read it. Cursors are positions, so a "
+        "page never skips or repeats an event."
+    )
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: EventFilter | None = None,
+    ) -> Connection[AuditEvent]:
+        current_principal(info)
+        container = info.context["container"]
+        size = page_size(first, container.settings.max_page_size)
+        page = await audit.event_page(container, _filter(filter), size, decode_cursor(after))
+        edges = [Edge(cursor=encode_cursor(e.position), node=from_entry(e)) for e in page.items]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+            total_count=page.total,
+        )
+
+    @strawberry.field(description="The event at a log position, or null.")
+    async def event(self, info: Info, position: int) -> AuditEvent | None:
+        current_principal(info)
+        found = await audit.entries_at(info.context["container"], [position])
+        return from_entry(found[0]) if found else None
+
+    @strawberry.field(
+        description="Recompute the hash chain over the whole log and report the first broken position, if "
+        f"any. Reads every event: roles {', '.join(INTEGRITY_ROLES)}."
+    )
+    async def audit_integrity(self, info: Info) -> IntegrityReport:
+        require_roles(info, *INTEGRITY_ROLES)
+        r = await audit.integrity(info.context["container"])
+        return IntegrityReport(
+            ok=r.ok,
+            events_checked=r.events_checked,
+            head_position=r.head_position,
+            head_hash=r.head_hash,
+            first_broken_position=r.first_broken_position,
+            problem=r.problem,
+        )
+
+
+@strawberry.type
+class AuditSubscription:
+    @strawberry.subscription(
+        description="Events matching the filter as they are appended, in log order, from `after` (default: the "
+        "head when subscribing; pass the last position seen to resume without a gap). Websocket only."
+    )
+    async def events(
+        self, info: Info, filter: EventFilter | None = None, after: int | None = None
+    ) -> AsyncGenerator[AuditEvent, None]:
+        current_principal(info)
+        container = info.context["container"]
+        wanted = _filter(filter)
+        if after is None:
+            after, _ = await container.store.head()
+        async for entry in audit.tail(container, after):
+            if wanted.matches(entry):
+                yield from_entry(entry)
+
+
+# --- as-of reads of journeys and objectives ------------------------------------------
+
+
+async def journey_as_of(info: Info, journey_id: str, position: int) -> Any:
+    """The journey's folded state at `position` (None: it did not exist yet)."""
+    return await audit.state_as_of(info.context["container"], f"journey-{journey_id}", position)
+
+
+async def objective_as_of(info: Info, objective_id: str, position: int) -> Any:
+    return await audit.state_as_of(info.context["container"], f"objective-{objective_id}", position)
+
+
+async def _page_as_of(
+    info: Info, table: Any, category: str, first: int | None, after: str | None, position: int, keep: Any, convert: Any
+) -> Connection:
+    """Entities that existed at `position`, folded as they stood then, filtered on that
+    state (`keep`), paged by creation position. Without a filter only the page is folded;
+    with one, every entity created by then is (to filter and count them)."""
+    container = info.context["container"]
+    size = page_size(first, container.settings.max_page_size)
+    start = decode_cursor(after)
+    if keep is None:
+        rows, has_next, total = await audit.created_by(container, table, position, start, size)
+        items = [(created, await audit.state_as_of(container, f"{category}-{i}", position)) for i, created in rows]
+    else:
+        rows, _, _ = await audit.created_by(container, table, position, 0, 10**9)
+        matched = []
+        for entity_id, created in rows:
+            state = await audit.state_as_of(container, f"{category}-{entity_id}", position)
+            if state is not None and await keep(state):
+                matched.append((created, state))
+        total = len(matched)
+        rest = [m for m in matched if m[0] > start]
+        items, has_next = rest[:size], len(rest) > size
+    edges = [Edge(cursor=encode_cursor(created), node=convert(state)) for created, state in items if state is not None]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        total_count=total,
+    )
+
+
+async def journeys_as_of(info: Info, first: int | None, after: str | None, filter: Any, position: int) -> Connection:
+    from api.schema import enums
+    from api.schema.types import from_journey
+    from projections.tables import journeys
+
+    keep = None
+    if filter is not None and any(
+        getattr(filter, k, None) is not None for k in ("tier", "status", "owner", "depends_on")
+    ):
+        status = enums.value_of(filter.status)
+
+        async def keep(s: Any) -> bool:
+            return (
+                (filter.tier is None or s.tier == filter.tier)
+                and (status is None or str(s.status) == status)
+                and (filter.owner is None or s.owner == filter.owner)
+                and (filter.depends_on is None or any(d.service == filter.depends_on for d in s.dependencies))
+            )
+
+    return await _page_as_of(info, journeys, "journey", first, after, position, keep, from_journey)
+
+
+async def objectives_as_of(
+    info: Info, first: int | None, after: str | None, filter: Any, position: int, *, journey_id: str | None = None
+) -> Connection:
+    from api.schema import enums
+    from api.schema.types import from_objective
+    from projections.tables import objectives
+
+    container = info.context["container"]
+    journey = journey_id if journey_id is not None else (None if filter is None else filter.journey_id)
+    f = filter
+    keep = None
+    if journey is not None or (
+        f is not None and any(getattr(f, k) is not None for k in ("status", "owner", "depends_on", "informational"))
+    ):
+        status = None if f is None else enums.value_of(f.status)
+
+        async def keep(s: Any) -> bool:
+            if journey is not None and s.journey_id != str(journey):
+                return False
+            if f is None:
+                return True
+            if f.journey_id is not None and s.journey_id != str(f.journey_id):
+                return False
+            if status is not None and str(s.status) != status:
+                return False
+            if f.owner is not None and f.owner not in (
+                (s.agreement.product_owner, s.agreement.sre_owner) if s.agreement else ()
+            ):
+                return False
+            if f.informational is not None and s.informational != f.informational:
+                return False
+            if f.depends_on is not None:
+                j = await audit.state_as_of(container, f"journey-{s.journey_id}", position)
+                if j is None or not any(d.service == f.depends_on for d in j.dependencies):
+                    return False
+            return True
+
+    return await _page_as_of(info, objectives, "objective", first, after, position, keep, from_objective)

@@ -1,0 +1,63 @@
+"""auditIntegrity and `slogov audit verify`: the hash chain recomputed, tampering found."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from tests.graphql.conftest import negotiating_objective
+
+from .support import tamper
+
+INTEGRITY = "{ auditIntegrity { ok eventsChecked headPosition headHash firstBrokenPosition problem } }"
+
+
+async def test_an_untouched_log_verifies(api):
+    await negotiating_objective(api, "lat", "checkout")
+    head, head_hash = await api.container.store.head()
+    for role in ("auditor", "admin", "sre", "leadership"):
+        report = (await api.ok(INTEGRITY, role=role))["auditIntegrity"]
+        assert report == {"ok": True, "eventsChecked": head, "headPosition": head, "headHash": head_hash,
+                          "firstBrokenPosition": None, "problem": None}
+    for role in ("ci", "product", "engineering"):
+        body = await api.post(INTEGRITY, role=role)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await api.post(INTEGRITY, role=None))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_the_application_cannot_alter_the_log(api):
+    await negotiating_objective(api, "lat", "checkout")
+    with pytest.raises(Exception, match="append-only"):
+        async with api.container.engines.write.begin() as conn:
+            await conn.execute(text("UPDATE events SET data = '{}' WHERE position = 2"))
+
+
+@pytest.mark.parametrize("change", ["data", "metadata", "recorded_at", "delete"])
+async def test_an_altered_event_is_found(api, change):
+    await negotiating_objective(api, "lat", "checkout")
+    head = await api.head()
+    if change == "data":
+        # A quiet edit: the rationale of the prioritization (position 2), valid canonical JSON.
+        row = (await api.ok("{ event(position: 2) { data } }"))["event"]["data"]
+        row["rationale"] = "cost"
+        await tamper(api.container, "UPDATE events SET data = :d WHERE position = 2",
+                     {"d": json.dumps(row, sort_keys=True, separators=(",", ":"))})
+        broken = 2
+    elif change == "metadata":
+        await tamper(api.container, "UPDATE events SET metadata = replace(metadata, 'leadership-person', "
+                                    "'someone-else') WHERE position = 2")
+        broken = 2
+    elif change == "recorded_at":
+        await tamper(api.container, "UPDATE events SET recorded_at = '2020-01-01 00:00:00.000000' WHERE position = 3")
+        broken = 3
+    else:
+        await tamper(api.container, "DELETE FROM events WHERE position = 4")
+        broken = 4
+    report = (await api.ok(INTEGRITY, role="auditor"))["auditIntegrity"]
+    assert report["ok"] is False
+    assert report["firstBrokenPosition"] == broken, report
+    assert report["eventsChecked"] == broken - 1
+    assert report["headPosition"] == head
+    assert report["problem"]
