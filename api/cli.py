@@ -1,14 +1,19 @@
-"""The `slogov` command line: serve, migrate, demo data, tokens, projections, audit.
+"""The `slogov` command line: serve, migrate, demo data, tokens, projections, audit,
+`report` (the leadership report), and `gate`, the deploy gate's client for CI pipelines.
 
-Each command builds the container from the environment (SLOGOV_DATABASE_URL,
-default an SQLite file in the current directory) or from --database-url.
+Each command but `gate` builds the container from the environment (SLOGOV_DATABASE_URL,
+default an SQLite file in the current directory) or from --database-url. `gate` talks
+to a running server over HTTP (SLOGOV_URL, SLOGOV_TOKEN).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import sys
+import uuid
 from datetime import datetime, timezone
 from typing import Awaitable, Callable, List, Optional, TypeVar
 
@@ -168,6 +173,197 @@ def audit_verify(database_url: Optional[str] = DatabaseOption) -> None:
     }))
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _log_point(value: Optional[str], name: str) -> "int | datetime | None":
+    """A log position (a whole number) or an ISO 8601 time with a zone."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is neither a log position nor an ISO 8601 time", param_hint=name)
+    if at.tzinfo is None:
+        raise typer.BadParameter("a time needs a zone, e.g. 2026-11-24T00:00:00+00:00", param_hint=name)
+    return at
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Optional[str] = typer.Option(None, "--since", help="First position, or a time: events recorded at or after it."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last position, or a time: events recorded at or before it."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="A file to write; default stdout."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Stream the log as JSON Lines with its chain hashes; verify with docs/verify_export.py."""
+    from eventstore.export import export_lines, position_at
+
+    start, end = _log_point(since, "--since"), _log_point(until, "--until")
+
+    async def work(container):
+        first = 1 if start is None else start if isinstance(start, int) else await position_at(
+            container.engines, start, before=False)
+        last = end if end is None or isinstance(end, int) else await position_at(container.engines, end, before=True)
+        out = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
+        count = 0
+        try:
+            async for line in export_lines(container.engines, first, last):
+                out.write(line + "\n")
+                count += 1
+        finally:
+            if output:
+                out.close()
+            else:
+                out.flush()
+        return count
+
+    count = _with_container(database_url, work)
+    typer.echo(f"exported {count} events", err=True)
+
+
+# --------------------------------------------------------------------------- the deploy gate
+
+GATE_ALLOW, GATE_DENY, GATE_NO_ANSWER, GATE_APPROVAL = 0, 1, 2, 3
+GATE_EXIT_CODES = {"ALLOW": GATE_ALLOW, "DENY": GATE_DENY, "REQUIRE_APPROVAL": GATE_APPROVAL}
+GATE_TIMEOUT_SECONDS = 10.0
+GATE_MUTATION = """mutation($input: EvaluateDeployInput!) { evaluateDeploy(input: $input) {
+  id service changeType version outcome reasons ruleIds objectives freezes exceptions policyVersions
+  evaluatedAtPosition at firstAnswer position actor } }"""
+_RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def default_pipeline_run(service: str, change_type: str, environ: Optional[dict] = None) -> str:
+    """A pipeline run id from the CI's environment, else a fresh uuid.
+
+    The CI's id is suffixed with the service and change type, so that one pipeline deploying
+    several services gets one decision per service (the same id twice gets the first answer).
+    """
+    env = os.environ if environ is None else environ
+    for name in ("CI_PIPELINE_ID", "GITHUB_RUN_ID", "BUILD_ID", "BUILDKITE_BUILD_ID", "CIRCLE_WORKFLOW_ID"):
+        value = env.get(name)
+        if value:
+            attempt = env.get("GITHUB_RUN_ATTEMPT") if name == "GITHUB_RUN_ID" else None
+            parts = [value, attempt, service, change_type]
+            run = ".".join(_RUN_ID_UNSAFE.sub("-", p) for p in parts if p)
+            return run[:100]
+    return f"run-{uuid.uuid4().hex}"
+
+
+def _change_type(value: str) -> str:
+    return value.strip().upper().replace("-", "_")
+
+
+def _gate_failed(message: str) -> "typer.Exit":
+    typer.echo(f"slogov gate: no answer: {message}", err=True)
+    return typer.Exit(GATE_NO_ANSWER)
+
+
+def _describe(d: dict) -> str:
+    lines = [
+        f"{d['outcome']}: {d['changeType'].lower()} {d['version']} of {d['service']} (pipeline run {d['id']})",
+        *[f"  - {reason}" for reason in d["reasons"]],
+    ]
+    for label, key in (("rules", "ruleIds"), ("objectives", "objectives"), ("freezes", "freezes"),
+                       ("exceptions", "exceptions"), ("policies", "policyVersions")):
+        if d.get(key):
+            lines.append(f"  {label}: {', '.join(d[key])}")
+    lines.append(f"  evaluated at log position {d['evaluatedAtPosition']}, {d['at']}"
+                 + (" (the first answer for this pipeline run)" if d.get("firstAnswer") else ""))
+    return "\n".join(lines)
+
+
+@app.command()
+def gate(
+    service: str = typer.Option(..., "--service", help="The service being deployed (as mapped on journeys)."),
+    change_type: str = typer.Option(
+        ..., "--change-type", help="feature, config, reliability_fix, security_fix or rollback."),
+    version: Optional[str] = typer.Option(
+        None, "--version", help="The change's version label; default: $GIT_SHA, $CI_COMMIT_SHA, $GITHUB_SHA."),
+    pipeline_run: Optional[str] = typer.Option(
+        None, "--pipeline-run",
+        help="Idempotency: the same id gets the first answer. Default: $CI_PIPELINE_ID or $GITHUB_RUN_ID "
+        "(suffixed with the service and change type), else a fresh uuid."),
+    url: str = typer.Option("http://127.0.0.1:8000", "--url", envvar="SLOGOV_URL", help="The slogov server."),
+    token: Optional[str] = typer.Option(None, "--token", envvar="SLOGOV_TOKEN", help="A ci (or sre) token."),
+    as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
+) -> None:
+    """Ask the deploy gate whether a deploy may go ahead, and record the answer.
+
+    Exit status: 0 ALLOW, 1 DENY, 3 REQUIRE_APPROVAL, 2 no answer (server unreachable,
+    bad token, refused request).
+    """
+    import httpx
+
+    if not token:
+        raise _gate_failed("no token: pass --token or set SLOGOV_TOKEN")
+    version = version or next(
+        (os.environ[n] for n in ("GIT_SHA", "CI_COMMIT_SHA", "GITHUB_SHA") if os.environ.get(n)), "unversioned")
+    kind = _change_type(change_type)
+    run = pipeline_run or default_pipeline_run(service, kind.lower())
+    payload = {"query": GATE_MUTATION, "variables": {"input": {
+        "service": service, "changeType": kind, "version": version, "pipelineRunId": run}}}
+    endpoint = url.rstrip("/") + "/graphql"
+    try:
+        response = httpx.post(endpoint, json=payload, headers={"Authorization": f"Bearer {token}"},
+                              timeout=GATE_TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise _gate_failed(f"could not reach {endpoint}: {exc.__class__.__name__}: {exc}")
+    try:
+        body = response.json()
+    except ValueError:
+        raise _gate_failed(f"HTTP {response.status_code} from {endpoint}, not a GraphQL response")
+    errors = body.get("errors") if isinstance(body, dict) else None
+    decision = (body.get("data") or {}).get("evaluateDeploy") if isinstance(body, dict) else None
+    if errors or not decision:
+        first = (errors or [{}])[0]
+        code = (first.get("extensions") or {}).get("code", f"HTTP {response.status_code}")
+        raise _gate_failed(f"{code}: {first.get('message', 'no decision in the response')}")
+    if decision["service"] != service:
+        typer.echo(f"slogov gate: warning: pipeline run {run} was judged before for {decision['service']}; "
+                   "this is that answer", err=True)
+    typer.echo(json.dumps(decision, indent=2) if as_json else _describe(decision))
+    code = GATE_EXIT_CODES.get(decision["outcome"])
+    if code is None:
+        raise _gate_failed(f"unknown outcome {decision['outcome']!r}")
+    raise typer.Exit(code)
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@app.command()
+def report(
+    quarter: str = typer.Option(..., "--quarter", help='The quarter, e.g. "2026-Q4" (UTC).'),
+    format: str = typer.Option("markdown", "--format", help="markdown, json or html."),
+    output: Optional[str] = typer.Option(None, "--output", help="Write to this file instead of stdout."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """The leadership report for a quarter, built from the read models and the log."""
+    from domain.errors import DomainError
+    from domain.quarters import require_quarter
+    from service.reports import FORMATS, leadership_report, render
+
+    if format not in FORMATS:
+        typer.echo(f"error: --format must be one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
+    try:
+        quarter = require_quarter(quarter)
+    except DomainError as exc:
+        typer.echo(f"error: --quarter: {exc.message}", err=True)
+        raise typer.Exit(2)
+
+    async def work(container):
+        return await leadership_report(container, quarter)
+
+    text = render(_with_container(database_url, work), format)
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        typer.echo(f"wrote the {quarter} report ({format}) to {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
 
 
 def main() -> None:  # pragma: no cover

@@ -10,6 +10,14 @@ objective is informational, and says so); retired.
 
 Renegotiation: a new proposal on an AGREED or ACTIVE objective leaves the agreed
 target in force until the new one is agreed.
+
+Quarterly review (the seed's phase 7): `RecordReview` appends `ObjectiveReviewed`
+(quarter, outcome maintain | tighten | relax | redefine, findings, attendees, the next
+review date). A tighten or relax review carries a proposed target (stricter, resp.
+looser, than the agreed one) and appends `TargetProposed` in the same command, so the
+renegotiation above takes over. Whether a review is overdue depends on the time, so
+the domain offers `review_due(state)` and `review_overdue(state, now)`; the caller
+brings `now`.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any, Callable
 from domain import codec
 from domain.records import replace
 from domain import journey as journeys
+from domain import quarters
 from domain.commands import (
     NAME_MAX_LENGTH,
     PARTIES,
@@ -64,6 +73,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "NegotiationDeferred",
     "TargetAgreed",
     "AgreementFormalized",
+    "ObjectiveReviewed",
     "ObjectiveRetired",
 )
 
@@ -78,7 +88,11 @@ NEGOTIATION_EVENT_TYPES: tuple[str, ...] = (
     "NegotiationDeferred",
     "TargetAgreed",
     "AgreementFormalized",
+    "ObjectiveReviewed",  # a quarterly review; tighten and relax reopen the negotiation
 )
+
+REVIEW_OUTCOMES: tuple[str, ...] = ("maintain", "tighten", "relax", "redefine")
+RENEGOTIATING_OUTCOMES: tuple[str, ...] = ("tighten", "relax")
 
 
 def stream_id(objective_id: str) -> str:
@@ -237,6 +251,23 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class Review:
+    """One quarterly review (phase 7)."""
+
+    quarter: str  # "2026-Q4"
+    outcome: str  # maintain | tighten | relax | redefine
+    findings: str
+    attendees: tuple[str, ...]
+    next_review_on: datetime | None  # when the team plans the next one (at most a quarter on)
+    target: float | None  # the agreed target the review looked at
+    proposal_id: str | None  # tighten / relax: the proposal the review opened
+    proposed_target: float | None
+    reviewed_by: str | None
+    role: str | None
+    reviewed_at: datetime
+
+
+@dataclass(frozen=True)
 class ObjectiveState:
     id: str
     journey_id: str
@@ -257,6 +288,17 @@ class ObjectiveState:
     drafted_at: datetime
     updated_at: datetime
     version: int
+    reviews: tuple[Review, ...] = ()  # quarterly reviews, oldest first
+
+    @property
+    def last_review(self) -> Review | None:
+        return self.reviews[-1] if self.reviews else None
+
+    @property
+    def reviewed_or_agreed_at(self) -> datetime | None:
+        """When the objective was last looked at as a whole: its last review or agreement."""
+        moments = [m for m in (self.agreed_at, self.reviews[-1].reviewed_at if self.reviews else None) if m]
+        return max(moments) if moments else None
 
     @property
     def informational(self) -> bool:
@@ -291,7 +333,31 @@ def to_dict(state: ObjectiveState | None) -> dict[str, Any] | None:
 
 
 def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
-    return None if data is None else codec.decode(ObjectiveState, data)
+    if data is None:
+        return None
+    if "reviews" not in data:  # read models and snapshots written before reviews existed
+        data = {**data, "reviews": []}
+    return codec.decode(ObjectiveState, data)
+
+
+def review_due(state: ObjectiveState) -> datetime | None:
+    """When the next review is due: the date the last review planned, else one quarter after
+    the last review or agreement. None without an agreed target (nothing to review)."""
+    base = state.reviewed_or_agreed_at
+    if base is None or state.agreed_target is None:
+        return None
+    last = state.last_review
+    if last is not None and last.next_review_on is not None and last.reviewed_at >= base:
+        return last.next_review_on
+    return quarters.one_quarter_after(base)
+
+
+def review_overdue(state: ObjectiveState, now: datetime) -> bool:
+    """An ACTIVE objective whose last review (or agreement) is older than one quarter at `now`."""
+    base = state.reviewed_or_agreed_at
+    if state.status is not ObjectiveStatus.ACTIVE or base is None:
+        return False
+    return now > quarters.one_quarter_after(base)
 
 
 # --- commands ---------------------------------------------------------------
@@ -401,6 +467,29 @@ class FormalizeAgreement(_ObjectiveCommand):
 
 
 @dataclass(frozen=True)
+class RecordReview(_ObjectiveCommand):
+    """A quarterly review. tighten / relax need proposal_id and proposed_target (stricter,
+    resp. looser, than the agreed target): the review opens that proposal."""
+
+    objective_id: str
+    quarter: str  # "2026-Q4"
+    outcome: str  # maintain | tighten | relax | redefine
+    findings: str
+    attendees: tuple[str, ...]
+    next_review_on: date | datetime | None = None  # a date is taken as its midnight UTC
+    proposal_id: str | None = None
+    proposed_target: float | None = None
+    rationale: str | None = None  # the proposal's rationale; default: the findings
+    required_parties: tuple[str, ...] = PARTIES
+
+    def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
+        # A tighten / relax review proposes a target: the journey's gaps must be checked.
+        if state is None or self.outcome not in RENEGOTIATING_OUTCOMES:
+            return ()
+        return (journeys.stream_id(state.journey_id),)
+
+
+@dataclass(frozen=True)
 class RetireObjective(_ObjectiveCommand):
     objective_id: str
     reason: str
@@ -416,6 +505,7 @@ COMMANDS: tuple[type, ...] = (
     WithdrawProposal,
     DeferNegotiation,
     FormalizeAgreement,
+    RecordReview,
     RetireObjective,
 )
 
@@ -583,6 +673,14 @@ def _propose_target(cmd: ProposeTarget, state: ObjectiveState, ctx: Context) -> 
     target = _require_target(cmd.target)
     rationale = require_text(cmd.rationale, "rationale")
     parties = require_parties(cmd.required_parties, "required_parties")
+    return [_proposed(state, ctx, proposal_id, target, rationale, parties)]
+
+
+def _proposed(
+    state: ObjectiveState, ctx: Context, proposal_id: str, target: float, rationale: str, parties: tuple[str, ...]
+) -> NewEvent:
+    """TargetProposed, once the rules for a new proposal hold (a fresh id, no open proposal,
+    no open instrumentation gap on the journey)."""
     if state.proposal(proposal_id) is not None:
         raise Conflict(
             f"proposal id {proposal_id} was already used on objective {state.id}",
@@ -605,18 +703,16 @@ def _propose_target(cmd: ProposeTarget, state: ObjectiveState, ctx: Context) -> 
             journey_id=journey.id,
             gap_ids=gaps,
         )
-    return [
-        NewEvent(
-            "TargetProposed",
-            {
-                "objective_id": state.id,
-                "proposal_id": proposal_id,
-                "target": target,
-                "rationale": rationale,
-                "required_parties": list(parties),
-            },
-        )
-    ]
+    return NewEvent(
+        "TargetProposed",
+        {
+            "objective_id": state.id,
+            "proposal_id": proposal_id,
+            "target": target,
+            "rationale": rationale,
+            "required_parties": list(parties),
+        },
+    )
 
 
 def _open_proposal_named(state: ObjectiveState, proposal_id: Any) -> Proposal:
@@ -764,6 +860,85 @@ def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> 
     return [NewEvent("AgreementFormalized", data)]
 
 
+def _review(cmd: RecordReview, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
+    quarter = quarters.require_quarter(cmd.quarter)
+    start, _ = quarters.bounds(quarter)
+    if start > ctx.now:
+        raise InvalidInput(f"quarter {quarter} has not started yet: only a past or the current quarter is reviewed",
+                           field="quarter")
+    outcome = require_choice(cmd.outcome, "outcome", REVIEW_OUTCOMES)
+    findings = require_text(cmd.findings, "findings")
+    attendees = require_texts(cmd.attendees, "attendees", min_items=1)
+    next_review_on = None
+    if cmd.next_review_on is not None:
+        next_review_on = require_moment(cmd.next_review_on, "next_review_on")
+        if next_review_on <= ctx.now:
+            raise InvalidInput("next_review_on must be in the future", field="next_review_on")
+        if next_review_on > quarters.one_quarter_after(ctx.now):
+            raise InvalidInput(
+                "next_review_on must be at most a quarter away: SLOs are reviewed at least quarterly",
+                field="next_review_on",
+            )
+    renegotiate = outcome in RENEGOTIATING_OUTCOMES
+    proposal_id = target = None
+    if renegotiate:
+        if cmd.proposal_id is None:
+            raise InvalidInput(f"a {outcome} review opens a proposal: proposal_id is required", field="proposal_id")
+        if cmd.proposed_target is None:
+            raise InvalidInput(f"a {outcome} review needs proposed_target", field="proposed_target")
+        proposal_id = require_id(cmd.proposal_id, "proposal_id")
+        try:
+            target = _require_target(cmd.proposed_target)
+        except InvalidInput as error:
+            raise InvalidInput(error.message, field="proposed_target") from None
+        parties = require_parties(cmd.required_parties, "required_parties")
+        rationale = optional_text(cmd.rationale, "rationale")
+    else:
+        for name in ("proposal_id", "proposed_target", "rationale"):
+            if getattr(cmd, name) is not None:
+                raise InvalidInput(
+                    f"{name} applies only to tighten and relax reviews (this one is {outcome})", field=name
+                )
+    if state.agreed_target is None:
+        raise PolicyViolation(
+            f"objective {state.id} has no agreed target yet: a review looks at an agreed SLO",
+            objective_status=state.status.value,
+        )
+    if any(r.quarter == quarter for r in state.reviews):
+        raise Conflict(f"objective {state.id} was already reviewed for {quarter}", quarter=quarter)
+    if renegotiate:
+        agreed = state.agreed_target
+        if outcome == "tighten" and not target > agreed:
+            raise InvalidInput(
+                f"a tighten review proposes a stricter target than the agreed {percent(agreed)} "
+                f"(got {percent(target)})",
+                field="proposed_target",
+            )
+        if outcome == "relax" and not target < agreed:
+            raise InvalidInput(
+                f"a relax review proposes a looser target than the agreed {percent(agreed)} (got {percent(target)})",
+                field="proposed_target",
+            )
+    reviewed = NewEvent(
+        "ObjectiveReviewed",
+        {
+            "objective_id": state.id,
+            "quarter": quarter,
+            "outcome": outcome,
+            "findings": findings,
+            "attendees": list(attendees),
+            "next_review_on": None if next_review_on is None else iso(next_review_on),
+            "target": state.agreed_target,
+            "proposal_id": proposal_id,
+            "proposed_target": target,
+        },
+    )
+    if not renegotiate:
+        return [reviewed]
+    text = rationale or f"{quarter} review ({outcome}): {findings}"
+    return [reviewed, _proposed(state, ctx, proposal_id, target, text[:5000], parties)]
+
+
 def _retire(cmd: RetireObjective, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
     reason = require_text(cmd.reason, "reason")
     events = []
@@ -793,6 +968,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     WithdrawProposal: _withdraw,
     DeferNegotiation: _defer,
     FormalizeAgreement: _formalize,
+    RecordReview: _review,
     RetireObjective: _retire,
 }
 
@@ -1039,6 +1215,32 @@ def _agreement_formalized(state: ObjectiveState, event: RecordedEvent) -> Object
     )
 
 
+def _reviewed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
+    d = event.data
+    review = Review(
+        quarter=d["quarter"],
+        outcome=d["outcome"],
+        findings=d["findings"],
+        attendees=tuple(d["attendees"]),
+        next_review_on=parse_optional_iso(d.get("next_review_on")),
+        target=d.get("target"),
+        proposal_id=d.get("proposal_id"),
+        proposed_target=d.get("proposed_target"),
+        reviewed_by=actor_of(event),
+        role=role_of(event),
+        reviewed_at=event.recorded_at,
+    )
+    detail = f"{review.quarter} review: {review.outcome}"
+    if review.proposed_target is not None:
+        detail += f", proposes {percent(review.proposed_target)} as {review.proposal_id}"
+    detail += f": {review.findings}"
+    return replace(
+        state,
+        reviews=state.reviews + (review,),
+        history=_with_step(state, event, review.proposal_id, detail),
+    )
+
+
 def _retired(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
     return replace(state, status=ObjectiveStatus.RETIRED, retirement_reason=event.data["reason"])
 
@@ -1053,5 +1255,6 @@ _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] 
     "NegotiationDeferred": _proposal_closed,
     "TargetAgreed": _target_agreed,
     "AgreementFormalized": _agreement_formalized,
+    "ObjectiveReviewed": _reviewed,
     "ObjectiveRetired": _retired,
 }

@@ -48,6 +48,8 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     objective.ObjectToProposal: AS_PARTY,
     objective.FormalizeAgreement: ("sre", "product", "leadership", "admin"),
     objective.RetireObjective: ("product", "sre", "leadership", "admin"),
+    # the quarterly review (phase 7): product and SRE own the SLO, leadership sponsors it
+    objective.RecordReview: ("product", "sre", "leadership", "admin"),
     # error budgets: SLI data comes from monitoring under an sre token; adjusting a
     # budget (excluding or restoring an interval) is an sre or leadership decision
     budget.RecordObservations: ("sre", "admin"),

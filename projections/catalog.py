@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from projections import budgets, journeys, objectives, policy_actions
+from eventstore.store import EventStore
+from projections import audit, budgets, journeys, objectives, policy_actions
 from projections.runner import Projection
 
 
-def inline_projections() -> list[Projection]:
-    return [journeys.projection(), objectives.projection(), budgets.projection(), *policy_actions.projections()]
+def inline_projections(store: EventStore | None = None) -> list[Projection]:
+    # `store` reads (and upcasts) earlier events of a stream for the inline snapshots.
+    return [
+        journeys.projection(), objectives.projection(), budgets.projection(), *policy_actions.projections(),
+        audit.EventIndexProjection(), audit.SnapshotProjection(store),
+    ]

@@ -7,7 +7,7 @@ upsert, and a rebuild can compare rows byte for byte.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -153,7 +153,43 @@ deploy_decisions = Table(
     Index("ix_rm_deploy_decisions_service", "service"),
 )
 
+# --- the auditor's side (migration 0004) --------------------------------------------
+
+# One row per event: the metadata auditors filter on, indexed (the log itself is
+# append-only and hash-chained, so it is never altered to add columns).
+event_index = Table(
+    "rm_event_index",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("actor", String(200), nullable=True),
+    Column("role", String(40), nullable=True),
+    Column("correlation_id", String(200), nullable=True),
+    Column("causation_id", String(200), nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_rm_event_index_stream", "stream_id", "position"),
+    Index("ix_rm_event_index_type", "type", "position"),
+    Index("ix_rm_event_index_actor", "actor", "position"),
+    Index("ix_rm_event_index_correlation", "correlation_id", "position"),
+    Index("ix_rm_event_index_causation", "causation_id", "position"),
+    Index("ix_rm_event_index_recorded_at", "recorded_at"),
+)
+
+# Folded state of a journey or objective stream every N events (projections/audit.py),
+# so an as-of read folds at most N events after the nearest snapshot.
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+)
+
 ALL_TABLES = (
     journeys, journey_dependencies, objectives, budgets, budget_intervals,
     policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
+    event_index, snapshots,
 )

@@ -53,7 +53,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     upcasters = Upcasters()
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
-    projections = ProjectionSet(store, inline_projections())
+    projections = ProjectionSet(store, inline_projections(store))
     bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch, on_batch=on_batch)
     return Container(
         settings=settings,

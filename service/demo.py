@@ -11,6 +11,7 @@
 - error budgets: two days of 5-minute SLI data for checkout availability, mostly
   good with an hour of errors a day ago (a page alert raised and cleared, about
   half the budget spent), and the last hour of search availability.
+- a quarterly review of checkout availability for the previous quarter: maintain.
 
 Every fact goes through the command bus as the person who would record it.
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 from domain import journey as j
 from domain import objective as o
+from domain import quarters
 from service.bootstrap import Container
 from service.budget_queries import record_observations
 from service.envelope import Envelope
@@ -137,6 +139,12 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
 
     # -- phase 6: error budgets, from monitoring ----------------------------------
     await _observations(container, now)
+
+    # -- phase 7: the quarterly review of checkout availability (the previous quarter)
+    await do("product", o.RecordReview(
+        "checkout-availability", quarters.previous(quarters.quarter_of(now)), "maintain",
+        "99.9% still matches what shoppers tolerate; the budget was spent evenly, no freeze",
+        tuple(PEOPLE.values())))
     return True
 
 

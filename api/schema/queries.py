@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from api.auth import current_principal
-from api.schema import enums, reads
+from api.schema import audit, enums, reads
 from api.schema.types import (
     Connection,
     Journey,
@@ -35,9 +35,16 @@ class Query:
         principal = current_principal(info)
         return Viewer(actor=principal.actor, roles=[r for r in enums.Role if r.value in principal.roles])
 
-    @strawberry.field(description="A journey by id, or null.")
-    async def journey(self, info: Info, id: strawberry.ID) -> Journey | None:
+    @strawberry.field(
+        description="A journey by id, or null. With asOf, as it stood then (null before it was proposed); "
+        "nested fields (objectives, budgets) still answer now."
+    )
+    async def journey(self, info: Info, id: strawberry.ID, as_of: audit.AsOf | None = None) -> Journey | None:
         current_principal(info)
+        position = await audit.as_of_position(info, as_of)
+        if position is not None:
+            state = await audit.journey_as_of(info, str(id), position)
+            return None if state is None else from_journey(state)
         state = await reads.journey_by_id(info.context["container"], str(id))
         return None if state is None else from_journey(state)
 
@@ -48,13 +55,24 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: JourneyFilter | None = None,
+        as_of: audit.AsOf | None = None,
     ) -> Connection[Journey]:
         current_principal(info)
+        position = await audit.as_of_position(info, as_of)
+        if position is not None:
+            return await audit.journeys_as_of(info, first, after, filter, position)
         return await journey_connection(info, first, after, filter)
 
-    @strawberry.field(description="An objective by id, or null.")
-    async def objective(self, info: Info, id: strawberry.ID) -> Objective | None:
+    @strawberry.field(
+        description="An objective by id, or null. With asOf, as it stood then (null before it was drafted); "
+        "nested fields (journey, budget, policy actions) still answer now."
+    )
+    async def objective(self, info: Info, id: strawberry.ID, as_of: audit.AsOf | None = None) -> Objective | None:
         current_principal(info)
+        position = await audit.as_of_position(info, as_of)
+        if position is not None:
+            state = await audit.objective_as_of(info, str(id), position)
+            return None if state is None else from_objective(state)
         state = await reads.objective_by_id(info.context["container"], str(id))
         return None if state is None else from_objective(state)
 
@@ -65,6 +83,10 @@ class Query:
         first: int | None = None,
         after: str | None = None,
         filter: ObjectiveFilter | None = None,
+        as_of: audit.AsOf | None = None,
     ) -> Connection[Objective]:
         current_principal(info)
+        position = await audit.as_of_position(info, as_of)
+        if position is not None:
+            return await audit.objectives_as_of(info, first, after, filter, position)
         return await objective_connection(info, first, after, filter)

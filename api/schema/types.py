@@ -20,9 +20,13 @@ from service.envelope import EventRef as DomainEventRef
 
 if TYPE_CHECKING:
     from api.schema.budgets import Budget, BudgetExclusion, Feasibility, JourneyComposite, LedgerConnection
+    from api.schema.gate import PolicyActions
+    from api.schema.reports import Review
 
 # The budget types live in api.schema.budgets, which builds on this module.
 _BUDGETS = "api.schema.budgets"
+_GATE = "api.schema.gate"
+_REPORTS = "api.schema.reports"
 
 # --- journeys -----------------------------------------------------------------
 
@@ -367,6 +371,46 @@ class Objective:
         from api.schema.budgets import objective_feasibility
 
         return await objective_feasibility(info.context["container"], str(self.id), str(self.journey_id))
+
+    @strawberry.field(
+        description="What its error-budget policy did: active freezes (scope, rule, cause), escalations, "
+        "postmortems, incidents. Null until the policy acts."
+    )
+    async def policy_actions(self, info: Info) -> Annotated["PolicyActions", strawberry.lazy(_GATE)] | None:
+        from api.schema.gate import actions_of
+
+        return await actions_of(info.context["container"], str(self.id))
+
+    # --- quarterly reviews (api.schema.reports) ---
+
+    @strawberry.field(description="Its quarterly reviews, oldest first.")
+    async def reviews(self, info: Info) -> list[Annotated["Review", strawberry.lazy(_REPORTS)]]:
+        from api.schema.reports import reviews_of
+
+        return await reviews_of(info, str(self.id))
+
+    @strawberry.field(description="The latest quarterly review, or null.")
+    async def last_review(self, info: Info) -> Annotated["Review", strawberry.lazy(_REPORTS)] | None:
+        from api.schema.reports import last_review_of
+
+        return await last_review_of(info, str(self.id))
+
+    @strawberry.field(
+        description="When the next review is due: the date the last review planned, else one quarter after the "
+        "last review or agreement. Null without an agreed target."
+    )
+    async def next_review_due(self, info: Info) -> datetime | None:
+        from api.schema.reports import next_review_due_of
+
+        return await next_review_due_of(info, str(self.id))
+
+    @strawberry.field(
+        description="True for an ACTIVE objective whose last review (or agreement) is more than a quarter old now."
+    )
+    async def review_overdue(self, info: Info) -> bool:
+        from api.schema.reports import review_overdue_of
+
+        return await review_overdue_of(info, str(self.id))
 
 
 def _position(p: od.Position) -> Position:

@@ -24,6 +24,7 @@ from domain.objective import (
     DeferNegotiation,
     DraftObjective,
     RecordBaseline,
+    RecordReview,
     ReviseProposal,
     RetireObjective,
     Window,
@@ -79,7 +80,10 @@ def long_history() -> World:
     endorse(w, "leadership", "p4", OID)
     agree(w, "p4", OID)
     formalize(w, OID, version=2)
-    propose(w, OID, "p5", 0.985)
+    w.run(RecordReview(OID, "2024-Q4", "maintain", "budget spent evenly", ("pat", "sam")), roles={"product"})
+    # a tighten review opens p5 in the same command
+    w.run(RecordReview(OID, "2025-Q1", "tighten", "users expect more", ("pat", "sam", "lee"),
+                       w.now + timedelta(days=30), "p5", 0.985), roles={"sre"})
     w.run(RetireObjective(OID, "replaced by a composite SLO"))
     w.run(RetireJourney("assistant", "merged"))
     return w
