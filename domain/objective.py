@@ -289,6 +289,12 @@ class ObjectiveState:
     updated_at: datetime
     version: int
     reviews: tuple[Review, ...] = ()  # quarterly reviews, oldest first
+    service: str | None = None  # the service a component objective measures (None: end to end)
+
+    @property
+    def component(self) -> bool:
+        """True for an objective of one service the journey depends on, not of the journey itself."""
+        return self.service is not None
 
     @property
     def last_review(self) -> Review | None:
@@ -337,6 +343,8 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         return None
     if "reviews" not in data:  # read models and snapshots written before reviews existed
         data = {**data, "reviews": []}
+    if "service" not in data:  # ... and before component objectives
+        data = {**data, "service": None}
     return codec.decode(ObjectiveState, data)
 
 
@@ -383,6 +391,10 @@ class DraftObjective(_ObjectiveCommand):
     sli: SLI
     window: Window
     budgeting: Budgeting
+    # Set for a component objective: it measures this service (one of the journey's
+    # dependencies, or a shared one), and journeys that depend critically on the
+    # service compose their attainment from it. None: the journey's own, end to end.
+    service: str | None = None
 
     def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
         return (journeys.stream_id(self.journey_id),)
@@ -626,6 +638,8 @@ def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
         "window": _window_data(cmd.window),
         "budgeting": _budgeting_data(cmd.budgeting),
     }
+    if cmd.service is not None:  # absent, not null, for end-to-end objectives (as before)
+        data["service"] = require_text(cmd.service, "service", max_length=NAME_MAX_LENGTH)
     journey = _live_journey(ctx, journey_id)
     if journey.status is not journeys.JourneyStatus.PRIORITIZED:
         raise PolicyViolation(
@@ -1038,6 +1052,7 @@ def _drafted(event: RecordedEvent) -> ObjectiveState:
         drafted_at=event.recorded_at,
         updated_at=event.recorded_at,
         version=event.stream_version,
+        service=d.get("service"),
     )
 
 

@@ -24,6 +24,7 @@ def _rows(state: objective.ObjectiveState, created_position: int) -> dict:
                 "product_owner": agreement.product_owner if agreement else None,
                 "sre_owner": agreement.sre_owner if agreement else None,
                 "version": state.version,
+                "service": state.service,
                 "doc": canonical(objective.to_dict(state)),
             }
         ]

@@ -50,7 +50,9 @@ objectives = Table(
     Column("sre_owner", String(200), nullable=True),
     Column("version", Integer, nullable=False),
     Column("doc", Text, nullable=False),
+    Column("service", String(200), nullable=True),  # a component objective's service
     Index("ix_rm_objectives_status", "status"),
+    Index("ix_rm_objectives_service", "service"),
 )
 
 budgets = Table(

@@ -458,31 +458,24 @@ async def _journey(container: Any, journey_id: str) -> journeys_domain.JourneySt
 async def _dependency_objectives(
     container: Any, journey: journeys_domain.JourneyState
 ) -> tuple[list[tuple[str, objectives_domain.ObjectiveState]], tuple[str, ...]]:
+    """The component objectives measuring the journey's critical services (from any journey:
+    a shared service such as auth has one objective that every journey composes), and the
+    critical services that have none with an agreed target."""
     services = journey.critical_services
     if not services:
         return [], ()
     async with container.read_engine.connect() as conn:
         rows = await conn.execute(
             select(objectives.c.doc)
-            .where(or_(objectives.c.id.in_(list(services)), objectives.c.journey_id.in_(list(services))))
-            .where(objectives.c.journey_id != journey.id)
-            .where(objectives.c.status != str(objectives_domain.ObjectiveStatus.RETIRED))
+            .where(objectives.c.service.in_(list(services)))
+            .where(objectives.c.status != _RETIRED)
             .order_by(objectives.c.id)
         )
         states = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
-    found: list[tuple[str, objectives_domain.ObjectiveState]] = []
-    for service in services:
-        for s in states:
-            if s.id == service or s.journey_id == service:
-                found.append((service, s))
-    seen: set[str] = set()
-    unique = []
-    for service, s in found:
-        if s.id not in seen:
-            seen.add(s.id)
-            unique.append((service, s))
-    measured = {service for service, s in unique if s.agreed_target is not None}
-    return unique, tuple(s for s in services if s not in measured)
+    order = {service: i for i, service in enumerate(services)}
+    found = sorted(((s.service, s) for s in states), key=lambda pair: (order[pair[0]], pair[1].id))
+    measured = {service for service, s in found if s.agreed_target is not None}
+    return found, tuple(s for s in services if s not in measured)
 
 
 async def feasibility(container: Any, journey_id: str, target: float) -> Feasibility:
@@ -520,7 +513,7 @@ async def journey_composite(container: Any, journey_id: str) -> JourneyComposite
         )
         own = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
     for s in own:
-        if s.retired:
+        if s.retired or s.component:  # a component objective is a dependency, not the journey's target
             continue
         if s.agreed_target is not None:
             ok, _ = composite_check(s.agreed_target, targets)
@@ -549,6 +542,8 @@ async def objective_feasibility(container: Any, objective_id: str) -> JourneyTar
     s = states.get(objective_id)
     if s is None:
         raise NotFound(f"objective {objective_id} does not exist", objective_id=objective_id)
+    if s.component:  # it measures one service: the journey's ceiling is made of objectives like it
+        return None
     proposal = s.open_proposal
     target = proposal.target if proposal is not None else s.agreed_target
     if target is None:

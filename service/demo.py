@@ -3,6 +3,9 @@
 - checkout (tier 1): prioritized, scoped, mapped; its availability SLO agreed by
   all four parties and formalized (ACTIVE); its latency SLO in negotiation with
   an objection from engineering (too strict).
+  Its four critical services each have a component objective agreed by SRE and
+  engineering; their targets multiply to 99.88%, below checkout's 99.9%, so the
+  journey's composite flags that target as infeasible (the seed's composite SLO).
 - search (tier 2): availability agreed but no policy yet (informational);
   latency drafted with a baseline.
 - rag-answer, "question gets a grounded answer" (tier 1): an open
@@ -111,6 +114,17 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     await do("engineering", o.ObjectToProposal("checkout-latency", "p1", "engineering", "too_strict",
                                                "baseline is 98.7%; needs the payment-page rework first"))
 
+    # Component objectives: one per critical service of checkout, negotiated by the
+    # people who run the service. Their product is checkout's ceiling.
+    for service, target in COMPONENTS.items():
+        oid = f"{service}-availability"
+        await do("sre", o.DraftObjective(oid, "checkout", f"{service} answers", o.SLI("availability"),
+                                         window, occurrences, service=service))
+        await do("sre", o.ProposeTarget(oid, "p1", target, f"{service}'s share of checkout's errors",
+                                        ("sre", "engineering")))
+        for party in ("sre", "engineering"):
+            await do(party, o.EndorseProposal(oid, "p1", party))
+
     await do("sre", o.DraftObjective("search-availability", "search", "Search answers",
                                      o.SLI("availability"), window, occurrences))
     await do("sre", o.ProposeTarget("search-availability", "p1", 0.995, "search failures send users away",
@@ -148,6 +162,7 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     return True
 
 
+COMPONENTS = {"checkout-api": 0.9995, "payments-gateway": 0.9995, "orders-db": 0.9999, "auth-service": 0.9999}
 STEP = timedelta(minutes=5)
 BATCH = 288  # a day of 5-minute intervals per call
 
@@ -173,6 +188,11 @@ async def _observations(container: Container, now: datetime) -> None:
         begin = start + k * STEP
         items.append({"objective_id": "checkout-availability", "start": begin, "end": begin + STEP,
                       "good": good, "total": total})
+    for n, service in enumerate(COMPONENTS):  # each component: a few failures in ten thousand
+        for k in range((end - start) // STEP):
+            begin = start + k * STEP
+            items.append({"objective_id": f"{service}-availability", "start": begin, "end": begin + STEP,
+                          "good": 9000 - (k * (n + 3)) % 4, "total": 9000})
     for k in range(12):  # search: the last hour
         begin = end - timedelta(hours=1) + k * STEP
         items.append({"objective_id": "search-availability", "start": begin, "end": begin + STEP,

@@ -145,6 +145,11 @@ class DraftObjectiveInput:
     sli: SliInput
     window: WindowInput
     budgeting: BudgetingInput
+    service: str | None = strawberry.field(
+        default=None,
+        description="Make this a component objective of the named service (one the journey, or others, "
+        "depend on): journeys depending critically on it compose their attainment and target ceiling from it.",
+    )
 
 
 @command_input

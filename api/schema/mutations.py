@@ -207,7 +207,8 @@ class Mutation:
                 od.SLI(value_of(sli.kind), sli.threshold_ms, sli.metric, sli.threshold,
                        sli.threshold_seconds, sli.description),
                 od.Window(value_of(window.kind), window.days),
-                od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold))
+                od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold),
+                input.service)
         return await _objective(info, "DraftObjective", input, build)
 
     @strawberry.mutation(description="Record historical performance measured on past data (sre).")

@@ -324,6 +324,10 @@ class Objective:
     drafted_by: str | None
     drafted_at: datetime
     updated_at: datetime
+    service: str | None = strawberry.field(
+        description="For a component objective, the service it measures: journeys that depend critically on "
+        "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
+    )
 
     @strawberry.field
     async def journey(self, info: Info) -> Journey | None:
@@ -475,6 +479,7 @@ def from_objective(s: od.ObjectiveState) -> Objective:
     return Objective(
         id=strawberry.ID(s.id),
         version=s.version,
+        service=s.service,
         journey_id=strawberry.ID(s.journey_id),
         name=s.name,
         status=enums.ObjectiveStatus(s.status.value),

@@ -37,9 +37,10 @@ async def journey(container, journey_id: str = "checkout", critical: tuple[str, 
 
 
 async def objective(container, objective_id: str, journey_id: str = "checkout", target: float | None = 0.999,
-                    days: int = 30) -> None:
+                    days: int = 30, service: str | None = None) -> None:
     await do(container, "sre", o.DraftObjective(objective_id, journey_id, f"SLO {objective_id}",
-                                                o.SLI("availability"), o.Window("rolling", days), o.Budgeting("occurrences")))
+                                                o.SLI("availability"), o.Window("rolling", days), o.Budgeting("occurrences"),
+                                                service))
     if target is not None:
         await agree(container, objective_id, "p1", target)
 

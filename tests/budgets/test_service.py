@@ -9,7 +9,7 @@ import pytest
 
 from domain.budget import BudgetInputError, Interval
 from domain.budget.decider import CorrectObservation, ExcludeInterval, RecordObservations, RestoreInterval
-from domain.objective import ProposeTarget
+from domain.objective import ProposeTarget, RetireObjective
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service import budget_queries as bq
 from tests.budgets.support import SRE, agree, do, journey, minute, minutes, objective
@@ -174,10 +174,10 @@ async def test_batch_for_many_objectives_is_prevalidated(container, now):
 
 async def test_journey_composite_and_feasibility(container):
     await journey(container, "checkout", critical=("payments", "orders-db"))
-    await journey(container, "payments")
-    await journey(container, "orders-db")
-    await objective(container, "payments", journey_id="payments", target=0.999)
-    await objective(container, "orders-db-availability", journey_id="orders-db", target=0.9995)
+    await journey(container, "platform")
+    # component objectives: one in checkout itself, one in another journey (a shared service)
+    await objective(container, "payments", journey_id="checkout", target=0.999, service="payments")
+    await objective(container, "orders-db-availability", journey_id="platform", target=0.9995, service="orders-db")
     await objective(container, "checkout-e2e", journey_id="checkout", target=None)
     await do(container, "sre", ProposeTarget(
         "checkout-e2e", "p1", 0.999, "as good as payments"))
@@ -195,3 +195,11 @@ async def test_journey_composite_and_feasibility(container):
     assert not c.feasible
     flag = await bq.objective_feasibility(container, "checkout-e2e")
     assert flag.feasible is False and flag.target == 0.999
+    # a component objective is a dependency, not a journey target: no flag of its own
+    assert await bq.objective_feasibility(container, "payments") is None
+    assert [d.objective_id for d in c.dependencies] == ["payments", "orders-db-availability"]
+
+    # retired, a component no longer measures its service
+    await do(container, "sre", RetireObjective("orders-db-availability", "replaced"))
+    c = await bq.journey_composite(container, "checkout")
+    assert c.unmeasured == ("orders-db",) and not c.complete and c.ceiling == pytest.approx(0.999)

@@ -91,6 +91,33 @@ def test_draft_on_a_prioritized_journey(world):
     assert state.agreed_target is None and state.baseline is None
 
 
+def test_a_component_objective_names_the_service_it_measures(world):
+    prioritized_journey(world, "checkout")
+    events = world.run(replace(draft(), service="payments-api"))
+    assert events[0].data["service"] == "payments-api"
+    state = world.objective(OID)
+    assert state.service == "payments-api" and state.component
+    assert objective.from_dict(objective.to_dict(state)) == state
+
+
+def test_an_end_to_end_objective_records_no_service(world):
+    # absent rather than null, so events drafted before component objectives read the same
+    prioritized_journey(world, "checkout")
+    events = world.run(draft())
+    assert "service" not in events[0].data and world.objective(OID).service is None
+    legacy = {k: v for k, v in objective.to_dict(world.objective(OID)).items() if k != "service"}
+    assert objective.from_dict(legacy).service is None
+
+
+@pytest.mark.parametrize("service", ["", "   ", "x" * 201, 7])
+def test_a_component_objective_needs_a_service_name(world, service):
+    prioritized_journey(world, "checkout")
+    with pytest.raises(InvalidInput) as info:
+        world.run(replace(draft(), service=service))
+    assert info.value.details.get("field") == "service"
+    assert world.objective(OID) is None
+
+
 @pytest.mark.parametrize(
     "sli, window, budgeting",
     [
