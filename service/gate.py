@@ -7,7 +7,9 @@ Writes (through the command bus):
   complete_postmortem(container, actor, roles, objective_id, postmortem_id, summary, link=None) -> CommandResult
   grant_freeze_exception(container, actor, roles, service, expires_at, reason, *, version=None,
                          exception_id=None) -> ExceptionGrant
+  revoke_freeze_exception(container, actor, roles, exception_id, reason) -> CommandResult
   evaluate_deploy(container, actor, roles, service, change_type, version, pipeline_run_id) -> DeployDecision
+  approve_deploy(container, actor, roles, pipeline_run_id, reason) -> DeployDecision
 Reads:
   deploy_preview(container, actor, roles, service, change_type, version) -> DeployDecision (not recorded)
   deploy_decision(container, pipeline_run_id) -> DeployDecision | None
@@ -99,6 +101,14 @@ class ExceptionGrant:
 
 
 @dataclass(frozen=True)
+class Approval:
+    by: str | None
+    role: str
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class DeployDecision:
     pipeline_run_id: str | None  # None for a preview
     service: str
@@ -117,10 +127,17 @@ class DeployDecision:
     first_answer: bool = False  # True: this pipeline run was judged before; this is that answer
     position: int | None = None  # the DeployEvaluated event's position
     actor: str | None = None
+    approver_roles: tuple[str, ...] | None = ()  # who may approve a REQUIRE_APPROVAL answer
+    approval: Approval | None = None
 
     @property
     def allowed(self) -> bool:
         return self.outcome == "ALLOW"
+
+    @property
+    def may_deploy(self) -> bool:
+        """ALLOW, or REQUIRE_APPROVAL with the approval recorded since."""
+        return self.outcome == "ALLOW" or (self.outcome == "REQUIRE_APPROVAL" and self.approval is not None)
 
 
 @dataclass(frozen=True)
@@ -183,6 +200,29 @@ async def grant_freeze_exception(
         idempotency_key=idempotency_key,
     ))
     return ExceptionGrant(exception_id, result)
+
+
+async def revoke_freeze_exception(
+    container: Any, actor: str, roles: frozenset[str], exception_id: str, reason: str, *,
+    idempotency_key: str | None = None,
+) -> CommandResult:
+    """Leadership withdraws an exception: from now on it lets nothing through."""
+    return await container.bus.execute(_envelope(
+        exceptions_domain.RevokeFreezeException(exception_id, reason), actor, roles,
+        idempotency_key=idempotency_key, reason=reason,
+    ))
+
+
+async def approve_deploy(
+    container: Any, actor: str, roles: frozenset[str], pipeline_run_id: str, reason: str, *,
+    idempotency_key: str | None = None,
+) -> DeployDecision:
+    """Approve a REQUIRE_APPROVAL decision (by a role its rules name); returns the decision with it."""
+    await container.bus.execute(_envelope(
+        gate_domain.ApproveDeploy(pipeline_run_id, reason), actor, roles,
+        idempotency_key=idempotency_key, reason=reason,
+    ))
+    return await _decision_from_log(container, pipeline_run_id)
 
 
 # --------------------------------------------------------------------------- the gate
@@ -287,7 +327,8 @@ async def gate_state(container: Any, service: str, at: datetime) -> tuple[GateSt
         for r in rows if agreements[r.id]
     ]
     freezes = [_freeze_facts(codec.decode(actions_domain.Freeze, orjson.loads(d))) for d in freeze_docs]
-    excs = [_exception_facts(exceptions_domain.from_dict(orjson.loads(d))) for d in exception_docs]
+    excs = [_exception_facts(e) for e in map(exceptions_domain.from_dict, map(orjson.loads, exception_docs))
+            if not e.revoked]
     return _gate(service, position, objs, freezes, excs), found
 
 
@@ -334,7 +375,7 @@ def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at
     ]
     excs = [
         _exception_facts(s) for sid, s in states.items()
-        if sid.startswith("exception-") and s.service == service and s.expires > at
+        if sid.startswith("exception-") and s.service == service and s.expires > at and not s.revoked
     ]
     return _gate(service, position, objs, freezes, excs), found
 
@@ -349,7 +390,7 @@ def _decision(request: DeployRequest, d: Decision, seen: int, at: datetime, **ex
         pipeline_run_id=request.pipeline_run_id or None, service=request.service, change_type=request.change_type,
         version=request.version, outcome=d.outcome, reasons=d.reasons, rule_ids=d.rule_ids,
         objectives=d.objectives, freezes=d.freezes, exceptions=d.exceptions, policy_versions=d.policy_versions,
-        evaluated_at_position=seen, at=at, **extra,
+        approver_roles=d.approver_roles, evaluated_at_position=seen, at=at, **extra,
     )
 
 
@@ -358,7 +399,9 @@ def _from_state(s: gate_domain.DeployState, position: int | None, **extra: Any) 
         pipeline_run_id=s.pipeline_run_id, service=s.service, change_type=s.change_type, version=s.version_label,
         outcome=s.outcome, reasons=s.reasons, rule_ids=s.rule_ids, objectives=s.objectives, freezes=s.freezes,
         exceptions=s.exceptions, policy_versions=s.policy_versions, evaluated_at_position=s.evaluated_at_position,
-        at=parse_iso(s.at), recorded=True, position=position, actor=s.actor, **extra,
+        at=parse_iso(s.at), recorded=True, position=position, actor=s.actor, approver_roles=s.approver_roles,
+        approval=Approval(s.approved_by, s.approved_role, parse_iso(s.approved_at), s.approval_reason)
+        if s.approved else None, **extra,
     )
 
 
@@ -396,7 +439,7 @@ async def evaluate_deploy(
         "reasons": list(decision.reasons), "rule_ids": list(decision.rule_ids),
         "objectives": list(decision.objectives), "freezes": list(decision.freezes),
         "exceptions": list(decision.exceptions), "policy_versions": list(decision.policy_versions),
-        "evaluated_at_position": position, "at": iso(at),
+        "approver_roles": list(decision.approver_roles), "evaluated_at_position": position, "at": iso(at),
     }
     result = await container.bus.execute(_envelope(
         gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles,
@@ -418,7 +461,10 @@ async def _decision_from_log(container: Any, pipeline_run_id: str) -> DeployDeci
     events = await container.store.read_stream(gate_domain.stream_id(pipeline_run_id))
     if not events:
         raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
-    return _from_state(gate_domain.evolve(None, events[0]), events[0].position)
+    state = None
+    for event in events:
+        state = gate_domain.evolve(state, event)
+    return _from_state(state, events[0].position)
 
 
 async def deploy_decision(container: Any, pipeline_run_id: str) -> DeployDecision | None:
@@ -450,10 +496,12 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
     state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
     replayed = evaluate(state, found, request, recorded.at)
+    compared = ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
+    if recorded.approver_roles is not None:  # recorded since schema 2
+        compared += ("approver_roles",)
     differences = tuple(
         f"{name}: recorded {getattr(recorded, name)!r}, replayed {getattr(replayed, name)!r}"
-        for name in ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
-        if getattr(recorded, name) != getattr(replayed, name)
+        for name in compared if getattr(recorded, name) != getattr(replayed, name)
     )
     return DeployReplay(recorded, replayed, not differences, differences)
 
