@@ -142,6 +142,16 @@ async def load(port: int, target: str, token: str, clients: int, seconds: float,
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)"}
 
 
@@ -173,16 +183,23 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
         for target in targets:
             if target != "ping":
                 await load(port, target, token, clients, 1.0, f"{tag}w{target}")  # warm the gate path
+            cpu0 = None if profile else cpu_seconds(proc.pid)  # under py-spy, proc is py-spy
             results[target] = await load(port, target, token, clients, seconds, f"{tag}{target}")
+            cpu1 = cpu_seconds(proc.pid)
+            ok = results[target]["ok"] + results[target]["failed"]
+            # Server CPU per request: what the figures would be with the server alone on a core.
+            results[target]["cpu_ms"] = (cpu1 - cpu0) * 1000 / ok if cpu0 is not None and cpu1 is not None and ok else None
         recorded = await decisions_recorded(database_url)
 
         print(f"\n{clients} clients (raw HTTP/1.1 keep-alive, own process) x {seconds:.0f}s each, "
               f"uvicorn (1 process) on PostgreSQL")
-        print(f"{'':26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'failed':>8}")
+        print(f"{'':26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'failed':>8}{'server CPU ms/req':>19}")
         for target, r in results.items():
             rate = r["ok"] / r["elapsed"]
             r["rate"] = rate
-            print(f"{LABELS[target]:26}{rate:>10,.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['ok']:>9}{r['failed']:>8}")
+            cpu = f"{r['cpu_ms']:.3f}" if r.get("cpu_ms") is not None else "-"
+            print(f"{LABELS[target]:26}{rate:>10,.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['ok']:>9}{r['failed']:>8}"
+                  f"{cpu:>19}")
             if r["outcomes"]:
                 print(f"{'':26}outcomes: {r['outcomes']}")
             if r["first_error"]:
@@ -191,8 +208,10 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
         for target in (t for t in targets if t != "ping"):
             r = results[target]
             if ping:
+                cpu_ratio = (f", {r['cpu_ms'] / ping['cpu_ms']:.1f}x server CPU per request"
+                             if r.get("cpu_ms") and ping.get("cpu_ms") else "")
                 print(f"ratio {LABELS[target]} / plain route: {r['rate'] / ping['rate']:.2f}x throughput, "
-                      f"{r['p99_ms'] / ping['p99_ms']:.1f}x p99")
+                      f"{r['p99_ms'] / ping['p99_ms']:.1f}x p99{cpu_ratio}")
             print(f"target ({LABELS[target]}): >= {TARGET_DECISIONS_PER_SECOND:,} decisions/s -> "
                   f"{'met' if r['rate'] >= TARGET_DECISIONS_PER_SECOND else 'NOT met'} "
                   f"({r['rate'] / TARGET_DECISIONS_PER_SECOND:.2f}x); "

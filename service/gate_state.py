@@ -19,9 +19,10 @@ that head as its `evaluated_at_position`; its replay folds the log up to it
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, AsyncIterator, Mapping
 
 import orjson
@@ -62,6 +63,7 @@ _POSITIONS = select(
     select(gate_epoch.c.position).where(gate_epoch.c.id == EPOCH_ROW).scalar_subquery(),
 ).where(log_head.c.id == 1)
 MAX_CACHED_SERVICES = 10_000
+EXPIRY_SLACK = timedelta(hours=1)
 
 # --------------------------------------------------------------------------- facts
 
@@ -165,9 +167,12 @@ async def read_gate_state(engine: AsyncEngine, service: str, at: datetime) -> tu
 @dataclass(frozen=True)
 class _Cached:
     epoch: int
-    at: datetime  # exceptions expired by then were left out
+    at: datetime  # exceptions expired by then were left out: valid for this time on
     state: GateState
     policies: dict[str, Policy]
+
+    def valid(self, epoch: int, at: datetime) -> bool:
+        return self.epoch == epoch and at >= self.at
 
 
 class GateReader:
@@ -177,27 +182,73 @@ class GateReader:
         self.engine = engine
         self.max_services = max_services
         self._cache: dict[str, _Cached] = {}
+        self._waiting: asyncio.Future | None = None  # callers for the next positions read
+        self._reader: asyncio.Task | None = None
+        self._loading: dict[str, asyncio.Task] = {}  # one snapshot in flight per service
         self.snapshots = 0  # how many times the read models were read (for tests and benchmarks)
+        self.position_reads = 0
 
     async def positions(self) -> tuple[int, int]:
-        """(log head, gate epoch), read together."""
-        async with self.engine.connect() as conn:
-            head, epoch = (await conn.execute(_POSITIONS)).one()
-        return head, epoch or 0
+        """(log head, gate epoch), from a read that started after this call.
+
+        Concurrent callers share reads, one at a time, like group commit: whoever
+        arrives while a read is in flight waits for the next one, so no answer
+        predates its question (a client that saw a freeze commit is never judged
+        on the state before it) and sixteen concurrent decisions cost one or two
+        round trips instead of sixteen.
+        """
+        loop = asyncio.get_running_loop()
+        if self._waiting is None:
+            self._waiting = loop.create_future()
+            if self._reader is None or self._reader.done():
+                self._reader = loop.create_task(self._read_positions())
+        return await asyncio.shield(self._waiting)
+
+    async def _read_positions(self) -> None:
+        while self._waiting is not None:
+            waiting, self._waiting = self._waiting, None  # later callers wait for the next read
+            try:
+                async with self.engine.connect() as conn:
+                    head, epoch = (await conn.execute(_POSITIONS)).one()
+                self.position_reads += 1
+                waiting.set_result((head, epoch or 0))
+            except Exception as exc:  # every caller of this read sees the failure
+                waiting.set_exception(exc)
 
     async def view(self, service: str, at: datetime) -> tuple[GateState, dict[str, Policy]]:
         head, epoch = await self.positions()
         cached = self._cache.get(service)
-        if cached is not None and cached.epoch == epoch and at >= cached.at:
-            # Nothing gate-relevant since the snapshot: its state is the state at `head`.
-            live = tuple(e for e in cached.state.exceptions if e.expires_at > at)
-            return replace(cached.state, position=head, exceptions=live), cached.policies
-        state, policies, epoch = await read_gate_state(self.engine, service, at)
+        if cached is None or not cached.valid(epoch, at):
+            loading = self._loading.get(service)
+            if loading is not None:  # a snapshot of this service is on its way: share it if it fits
+                cached = await asyncio.shield(loading)
+            if cached is None or not cached.valid(epoch, at):
+                cached = await self._load(service, at)
+                head = cached.state.position  # the snapshot's own head (it may be newer than ours)
+        # The gate epoch at `head` is the snapshot's: nothing gate-relevant happened between
+        # the two positions, so the snapshot's state is the state at `head`.
+        live = tuple(e for e in cached.state.exceptions if e.expires_at > at)
+        return replace(cached.state, position=head, exceptions=live), cached.policies
+
+    async def _load(self, service: str, at: datetime) -> _Cached:
+        task = asyncio.get_running_loop().create_task(self._snapshot(service, at))
+        self._loading[service] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if self._loading.get(service) is task:
+                del self._loading[service]
+
+    async def _snapshot(self, service: str, at: datetime) -> _Cached:
+        # Exceptions expired a little before `at` are kept, so that concurrent callers
+        # whose `at` came a moment earlier can share this snapshot.
+        since = at - EXPIRY_SLACK
+        state, policies, epoch = await read_gate_state(self.engine, service, since)
         self.snapshots += 1
         if len(self._cache) >= self.max_services:
             self._cache.clear()
-        self._cache[service] = _Cached(epoch, at, state, policies)
-        return state, policies
+        cached = self._cache[service] = _Cached(epoch, since, state, policies)
+        return cached
 
 
 # --------------------------------------------------------------------------- then, folded from the log

@@ -87,3 +87,17 @@ async def test_another_process_sees_a_freeze_and_a_revocation_at_once(container,
         assert await assert_every_decision_replays(container) == 8
     finally:
         await other.shutdown()
+
+
+async def test_concurrent_decisions_share_reads_and_one_snapshot(container):
+    import asyncio
+
+    await active_objective(container)
+    await observe(container, 0, 60, 1000, 1000)
+    await observe(container, 60, 70, 0, 1000)  # frozen; the next decisions find no cached view
+    reads, snapshots = container.gate.position_reads, container.gate.snapshots
+    answers = await asyncio.gather(*(deploy(container, "feature", f"c-{i}") for i in range(16)))
+    assert {a.outcome for a in answers} == {"DENY"}
+    assert container.gate.snapshots == snapshots + 1  # one snapshot shared by sixteen callers
+    assert container.gate.position_reads - reads < 16  # and fewer head reads than callers
+    assert await assert_every_decision_replays(container) == 16
