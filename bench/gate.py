@@ -152,6 +152,15 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+async def batch_totals(url: str, token: str) -> tuple[float, float]:
+    """(commands, transactions) the server's group commit has handled so far, from /metrics."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(url + "/metrics", headers={"Authorization": f"Bearer {token}"})).text
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith("slogov_group_commit_batch_size_")}
+    return values.get("slogov_group_commit_batch_size_sum", 0.0), values.get("slogov_group_commit_batch_size_count", 0.0)
+
+
 LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)"}
 
 
@@ -184,8 +193,11 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
             if target != "ping":
                 await load(port, target, token, clients, 1.0, f"{tag}w{target}")  # warm the gate path
             cpu0 = None if profile else cpu_seconds(proc.pid)  # under py-spy, proc is py-spy
+            commands0, batches0 = await batch_totals(url, token)
             results[target] = await load(port, target, token, clients, seconds, f"{tag}{target}")
             cpu1 = cpu_seconds(proc.pid)
+            commands1, batches1 = await batch_totals(url, token)
+            results[target]["per_batch"] = (commands1 - commands0) / (batches1 - batches0) if batches1 > batches0 else None
             ok = results[target]["ok"] + results[target]["failed"]
             # Server CPU per request: what the figures would be with the server alone on a core.
             results[target]["cpu_ms"] = (cpu1 - cpu0) * 1000 / ok if cpu0 is not None and cpu1 is not None and ok else None
@@ -201,7 +213,8 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
             print(f"{LABELS[target]:26}{rate:>10,.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['ok']:>9}{r['failed']:>8}"
                   f"{cpu:>19}")
             if r["outcomes"]:
-                print(f"{'':26}outcomes: {r['outcomes']}")
+                per_batch = f"; {r['per_batch']:.1f} commands per transaction" if r.get("per_batch") else ""
+                print(f"{'':26}outcomes: {r['outcomes']}{per_batch}")
             if r["first_error"]:
                 print(f"{'':26}first error: {r['first_error']}")
         ping = results.get("ping")

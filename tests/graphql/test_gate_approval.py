@@ -10,7 +10,7 @@ from tests.graphql.test_gate import DECISION, REPLAY, evaluate
 from tests.policies.support import SERVICE, Clock, active_objective, observe
 from tests.policies.test_approval import CAREFUL
 
-APPROVAL = f"""approverRoles mayDeploy approval {{ by role at reason }}"""
+APPROVAL = "approverRoles mayDeploy approval { by role at reason }"
 APPROVE = f"""mutation($input: ApproveDeployInput!) {{ approveDeploy(input: $input) {{
   decision {{ {DECISION} {APPROVAL} }} events {{ type position }} replayed }} }}"""
 REVOKE = """mutation($input: RevokeFreezeExceptionInput!) { revokeFreezeException(input: $input) {

@@ -13,7 +13,7 @@ from domain.events import Context, RecordedEvent
 from domain.upcasters import UPCASTERS
 from service import gate
 from tests.policies.support import (
-    CI, LEADERSHIP, OID, SERVICE, SRE, Clock, active_objective, assert_every_decision_replays,
+    CI, LEADERSHIP, SERVICE, SRE, Clock, active_objective, assert_every_decision_replays,
     assert_rebuild_equals_live, deploy, head, observe,
 )
 
