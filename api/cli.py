@@ -228,10 +228,17 @@ def audit_export(
 GATE_ALLOW, GATE_DENY, GATE_NO_ANSWER, GATE_APPROVAL = 0, 1, 2, 3
 GATE_EXIT_CODES = {"ALLOW": GATE_ALLOW, "DENY": GATE_DENY, "REQUIRE_APPROVAL": GATE_APPROVAL}
 GATE_TIMEOUT_SECONDS = 10.0
-GATE_MUTATION = """mutation($input: EvaluateDeployInput!) { evaluateDeploy(input: $input) {
-  id service changeType version outcome reasons ruleIds objectives freezes exceptions policyVersions
-  evaluatedAtPosition at firstAnswer position actor } }"""
+_DECISION_FIELDS = """id service changeType version outcome reasons ruleIds objectives freezes exceptions
+  policyVersions evaluatedAtPosition at firstAnswer position actor approverRoles mayDeploy
+  approval { by role at reason }"""
+GATE_MUTATION = f"""mutation($input: EvaluateDeployInput!) {{ evaluateDeploy(input: $input) {{ {_DECISION_FIELDS} }} }}"""
+APPROVE_MUTATION = f"""mutation($input: ApproveDeployInput!) {{ approveDeploy(input: $input) {{
+  decision {{ {_DECISION_FIELDS} }} }} }}"""
 _RUN_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+gate_app = typer.Typer(invoke_without_command=True)  # help: the callback's docstring
+app.add_typer(gate_app, name="gate")
+UrlOption = typer.Option("http://127.0.0.1:8000", "--url", envvar="SLOGOV_URL", help="The slogov server.")
 
 
 def default_pipeline_run(service: str, change_type: str, environ: Optional[dict] = None) -> str:
@@ -255,9 +262,39 @@ def _change_type(value: str) -> str:
     return value.strip().upper().replace("-", "_")
 
 
-def _gate_failed(message: str) -> "typer.Exit":
-    typer.echo(f"slogov gate: no answer: {message}", err=True)
+def _gate_failed(message: str, prefix: str = "slogov gate") -> "typer.Exit":
+    typer.echo(f"{prefix}: no answer: {message}", err=True)
     return typer.Exit(GATE_NO_ANSWER)
+
+
+def _graphql(url: str, token: Optional[str], query: str, variables: dict, field: str,
+             prefix: str = "slogov gate") -> dict:
+    """POST one operation; its `field`, or exit 2 saying why there is no answer."""
+    import httpx
+
+    if not token:
+        raise _gate_failed("no token: pass --token or set SLOGOV_TOKEN", prefix)
+    endpoint = url.rstrip("/") + "/graphql"
+    try:
+        response = httpx.post(endpoint, json={"query": query, "variables": variables},
+                              headers={"Authorization": f"Bearer {token}"}, timeout=GATE_TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise _gate_failed(f"could not reach {endpoint}: {exc.__class__.__name__}: {exc}", prefix)
+    try:
+        body = response.json()
+    except ValueError:
+        raise _gate_failed(f"HTTP {response.status_code} from {endpoint}, not a GraphQL response", prefix)
+    errors = body.get("errors") if isinstance(body, dict) else None
+    data = (body.get("data") or {}).get(field) if isinstance(body, dict) else None
+    if errors or not data:
+        first = (errors or [{}])[0]
+        code = (first.get("extensions") or {}).get("code", f"HTTP {response.status_code}")
+        raise _gate_failed(f"{code}: {first.get('message', 'no answer in the response')}", prefix)
+    return data
+
+
+def _approved(d: dict) -> bool:
+    return d["outcome"] == "REQUIRE_APPROVAL" and bool(d.get("approval"))
 
 
 def _describe(d: dict) -> str:
@@ -271,55 +308,46 @@ def _describe(d: dict) -> str:
             lines.append(f"  {label}: {', '.join(d[key])}")
     lines.append(f"  evaluated at log position {d['evaluatedAtPosition']}, {d['at']}"
                  + (" (the first answer for this pipeline run)" if d.get("firstAnswer") else ""))
+    if _approved(d):
+        a = d["approval"]
+        lines.append(f"APPROVED by {a['by']} ({a['role']}) at {a['at']}: {a['reason']}; the deploy may go ahead")
+    elif d["outcome"] == "REQUIRE_APPROVAL" and d.get("approverRoles"):
+        lines.append(f"  approve with: slogov gate approve --pipeline-run {d['id']} --reason ... "
+                     f"(a {' or '.join(d['approverRoles'])} token)")
     return "\n".join(lines)
 
 
-@app.command()
+@gate_app.callback()
 def gate(
-    service: str = typer.Option(..., "--service", help="The service being deployed (as mapped on journeys)."),
-    change_type: str = typer.Option(
-        ..., "--change-type", help="feature, config, reliability_fix, security_fix or rollback."),
+    ctx: typer.Context,
+    service: Optional[str] = typer.Option(None, "--service", help="The service being deployed (as mapped on journeys)."),
+    change_type: Optional[str] = typer.Option(
+        None, "--change-type", help="feature, config, reliability_fix, security_fix or rollback."),
     version: Optional[str] = typer.Option(
         None, "--version", help="The change's version label; default: $GIT_SHA, $CI_COMMIT_SHA, $GITHUB_SHA."),
     pipeline_run: Optional[str] = typer.Option(
         None, "--pipeline-run",
         help="Idempotency: the same id gets the first answer. Default: $CI_PIPELINE_ID or $GITHUB_RUN_ID "
         "(suffixed with the service and change type), else a fresh uuid."),
-    url: str = typer.Option("http://127.0.0.1:8000", "--url", envvar="SLOGOV_URL", help="The slogov server."),
+    url: str = UrlOption,
     token: Optional[str] = typer.Option(None, "--token", envvar="SLOGOV_TOKEN", help="A ci (or sre) token."),
     as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON."),
 ) -> None:
     """Ask the deploy gate whether a deploy may go ahead, and record the answer.
 
-    Exit status: 0 ALLOW, 1 DENY, 3 REQUIRE_APPROVAL, 2 no answer (server unreachable,
-    bad token, refused request).
+    Exit status: 0 ALLOW (or REQUIRE_APPROVAL approved since, for the same pipeline run),
+    1 DENY, 3 REQUIRE_APPROVAL, 2 no answer (server unreachable, bad token, refused request).
     """
-    import httpx
-
-    if not token:
-        raise _gate_failed("no token: pass --token or set SLOGOV_TOKEN")
+    if ctx.invoked_subcommand is not None:
+        return
+    if not service or not change_type:
+        raise _gate_failed("--service and --change-type are required")
     version = version or next(
         (os.environ[n] for n in ("GIT_SHA", "CI_COMMIT_SHA", "GITHUB_SHA") if os.environ.get(n)), "unversioned")
     kind = _change_type(change_type)
     run = pipeline_run or default_pipeline_run(service, kind.lower())
-    payload = {"query": GATE_MUTATION, "variables": {"input": {
-        "service": service, "changeType": kind, "version": version, "pipelineRunId": run}}}
-    endpoint = url.rstrip("/") + "/graphql"
-    try:
-        response = httpx.post(endpoint, json=payload, headers={"Authorization": f"Bearer {token}"},
-                              timeout=GATE_TIMEOUT_SECONDS)
-    except httpx.HTTPError as exc:
-        raise _gate_failed(f"could not reach {endpoint}: {exc.__class__.__name__}: {exc}")
-    try:
-        body = response.json()
-    except ValueError:
-        raise _gate_failed(f"HTTP {response.status_code} from {endpoint}, not a GraphQL response")
-    errors = body.get("errors") if isinstance(body, dict) else None
-    decision = (body.get("data") or {}).get("evaluateDeploy") if isinstance(body, dict) else None
-    if errors or not decision:
-        first = (errors or [{}])[0]
-        code = (first.get("extensions") or {}).get("code", f"HTTP {response.status_code}")
-        raise _gate_failed(f"{code}: {first.get('message', 'no decision in the response')}")
+    decision = _graphql(url, token, GATE_MUTATION, {"input": {
+        "service": service, "changeType": kind, "version": version, "pipelineRunId": run}}, "evaluateDeploy")
     if decision["service"] != service:
         typer.echo(f"slogov gate: warning: pipeline run {run} was judged before for {decision['service']}; "
                    "this is that answer", err=True)
@@ -327,7 +355,26 @@ def gate(
     code = GATE_EXIT_CODES.get(decision["outcome"])
     if code is None:
         raise _gate_failed(f"unknown outcome {decision['outcome']!r}")
-    raise typer.Exit(code)
+    raise typer.Exit(GATE_ALLOW if _approved(decision) else code)
+
+
+@gate_app.command("approve")
+def gate_approve(
+    pipeline_run: str = typer.Option(..., "--pipeline-run", help="The run whose REQUIRE_APPROVAL answer to approve."),
+    reason: str = typer.Option(..., "--reason", help="Why the deploy may go ahead (recorded)."),
+    url: str = UrlOption,
+    token: Optional[str] = typer.Option(None, "--token", envvar="SLOGOV_TOKEN",
+                                        help="A token holding a role the decision's rules name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the approved decision as JSON."),
+) -> None:
+    """Approve a REQUIRE_APPROVAL decision; `slogov gate` for the same run then exits 0.
+
+    Exit status: 0 approved, 2 refused or no answer (the reason and its code on stderr).
+    """
+    payload = _graphql(url, token, APPROVE_MUTATION, {"input": {"pipelineRunId": pipeline_run, "reason": reason}},
+                       "approveDeploy", prefix="slogov gate approve")
+    decision = payload["decision"]
+    typer.echo(json.dumps(decision, indent=2) if as_json else _describe(decision))
 
 
 # --------------------------------------------------------------------------- reports

@@ -5,6 +5,7 @@ Routes
   GET  /readyz    no token; 200 when ``SELECT 1`` works on the read engine, else 503 + reason
   GET  /metrics   any valid token; Prometheus text
   GET|POST /graphql, websocket /graphql (graphql-transport-ws)
+  POST /gate/evaluate   the deploy gate as plain JSON (api/gate_http.py)
 
 Every HTTP request except /healthz and /readyz needs ``Authorization: Bearer <token>``
 (the GraphiQL page itself, a browser GET of /graphql without a query, is served
@@ -56,6 +57,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Principal, TokenVerifier
+from api.gate_http import evaluate_endpoint
 from api.errors import (
     INTERNAL_SERVER_ERROR,
     UNAUTHENTICATED,
@@ -70,7 +72,7 @@ from api.metrics import Metrics, default_metrics, metrics_endpoint
 logger = logging.getLogger("slogov.api.http")
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz"})
-ROUTE_LABELS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics"})
+ROUTE_LABELS = frozenset({"/graphql", "/healthz", "/readyz", "/metrics", "/gate/evaluate"})
 REQUEST_ID_HEADER = "x-request-id"
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 READINESS_TIMEOUT_SECONDS = 2.0
@@ -410,6 +412,7 @@ def create_app(
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/graphql", view, methods=["GET", "POST"], max_body_size=max_body_bytes),
             WebSocketRoute("/graphql", view),
+            Route("/gate/evaluate", evaluate_endpoint, methods=["POST"], max_body_size=max_body_bytes),
         ],
         middleware=[
             Middleware(

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
-import statistics
+import json
 import sys
 import time
 import uuid
@@ -128,37 +129,42 @@ async def wait_ready(url: str, proc) -> None:
     raise RuntimeError(f"{url} never became ready")
 
 
-async def load(url: str, clients: int, seconds: float, request) -> tuple[int, int, list[float], float]:
-    """`clients` concurrent clients, each sending requests one after another for `seconds`."""
-    latencies: list[float] = []
-    failures = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
-        started = time.perf_counter()
-        deadline = started + seconds
-
-        async def client(n: int) -> None:
-            nonlocal failures
-            i = 0
-            while time.perf_counter() < deadline:
-                t0 = time.perf_counter()
-                ok = await request(http, n, i)
-                latencies.append(time.perf_counter() - t0) if ok else None
-                failures += 0 if ok else 1
-                i += 1
-
-        await asyncio.gather(*(client(n) for n in range(clients)))
-        elapsed = time.perf_counter() - started
-    return len(latencies), failures, latencies, elapsed
+async def load(port: int, target: str, token: str, clients: int, seconds: float, tag: str) -> dict:
+    """Run `bench.loadgen` in its own process (lean raw HTTP/1.1 clients) and return its figures."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.loadgen", "--port", str(port), "--target", target, "--token", token,
+        "--clients", str(clients), "--seconds", str(seconds), "--tag", tag,
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"load generator exited with {proc.returncode}")
+    return json.loads(out.decode().strip().splitlines()[-1])
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000 if len(values) > 1 else values[0] * 1000
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None where unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
-async def run(pg: str, clients: int, seconds: float) -> int:
+async def batch_totals(url: str, token: str) -> tuple[float, float]:
+    """(commands, transactions) the server's group commit has handled so far, from /metrics."""
+    async with httpx.AsyncClient() as client:
+        text = (await client.get(url + "/metrics", headers={"Authorization": f"Bearer {token}"})).text
+    values = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith("slogov_group_commit_batch_size_")}
+    return values.get("slogov_group_commit_batch_size_sum", 0.0), values.get("slogov_group_commit_batch_size_count", 0.0)
+
+
+LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)"}
+
+
+async def run(pg: str, clients: int, seconds: float, targets: list[str], profile: str | None = None) -> int:
     dbs = Databases(pg)
     proc = None
     try:
@@ -169,58 +175,65 @@ async def run(pg: str, clients: int, seconds: float) -> int:
         print(f"setup: {time.perf_counter() - t0:.1f}s (payments frozen, search not)")
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "SLOGOV_DATABASE_URL": database_url}
+        # --profile: the server runs under py-spy (pip install py-spy), which writes a
+        # flame graph (svg) or raw folded stacks (.txt) when the server stops.
+        spy = ["py-spy", "record", "--subprocesses", "-o", profile,
+               "--format", "raw" if profile.endswith(".txt") else "flamegraph", "--"] if profile else []
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uvicorn", "bench.gate:app_factory", "--factory", "--host", "127.0.0.1",
+            *spy, sys.executable, "-m", "uvicorn", "bench.gate:app_factory", "--factory", "--host", "127.0.0.1",
             "--port", str(port), "--log-level", "warning", "--no-access-log", cwd=ROOT, env=env,
         )
         url = f"http://127.0.0.1:{port}"
         await wait_ready(url, proc)
-        headers = {"Authorization": f"Bearer {token}"}
         tag = uuid.uuid4().hex[:8]
-        outcomes: dict[str, int] = {}
 
-        async def decide(http: httpx.AsyncClient, n: int, i: int) -> bool:
-            service = ("payments", "search")[i % 2]
-            change = ("FEATURE", "ROLLBACK")[(i // 2) % 2]
-            body = {"query": EVALUATE, "variables": {"input": {
-                "service": service, "changeType": change, "version": f"v{i}",
-                "pipelineRunId": f"bench-{tag}-{n}-{i}"}}}
-            response = await http.post("/graphql", json=body, headers=headers)
-            data = response.json()
-            if data.get("errors"):
-                return False
-            outcome = data["data"]["evaluateDeploy"]["outcome"]
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
-            return True
-
-        async def ping(http: httpx.AsyncClient, n: int, i: int) -> bool:
-            return (await http.get("/bench-ping")).status_code == 200
-
-        await load(url, clients, 1.0, ping)  # warm up connections and the server
-        n_dec, f_dec, lat_dec, el_dec = await load(url, clients, seconds, decide)
+        await load(port, "ping", token, clients, 1.0, tag)  # warm up
+        results: dict[str, dict] = {}
+        for target in targets:
+            if target != "ping":
+                await load(port, target, token, clients, 1.0, f"{tag}w{target}")  # warm the gate path
+            cpu0 = None if profile else cpu_seconds(proc.pid)  # under py-spy, proc is py-spy
+            commands0, batches0 = await batch_totals(url, token)
+            results[target] = await load(port, target, token, clients, seconds, f"{tag}{target}")
+            cpu1 = cpu_seconds(proc.pid)
+            commands1, batches1 = await batch_totals(url, token)
+            results[target]["per_batch"] = (commands1 - commands0) / (batches1 - batches0) if batches1 > batches0 else None
+            ok = results[target]["ok"] + results[target]["failed"]
+            # Server CPU per request: what the figures would be with the server alone on a core.
+            results[target]["cpu_ms"] = (cpu1 - cpu0) * 1000 / ok if cpu0 is not None and cpu1 is not None and ok else None
         recorded = await decisions_recorded(database_url)
-        n_ping, f_ping, lat_ping, el_ping = await load(url, clients, seconds, ping)
 
-        rate_dec, rate_ping = n_dec / el_dec, n_ping / el_ping
-        p50d, p99d, p50p, p99p = pct(lat_dec, 50), pct(lat_dec, 99), pct(lat_ping, 50), pct(lat_ping, 99)
-        print(f"\n{clients} clients x {seconds:.0f}s each, uvicorn (1 process) on PostgreSQL")
-        print(f"{'':24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'failed':>8}")
-        print(f"{'evaluateDeploy':24}{rate_dec:>10,.0f}{p50d:>10.1f}{p99d:>10.1f}{n_dec:>9}{f_dec:>8}")
-        print(f"{'/bench-ping (Starlette)':24}{rate_ping:>10,.0f}{p50p:>10.1f}{p99p:>10.1f}{n_ping:>9}{f_ping:>8}")
-        print(f"outcomes: {outcomes}; decisions recorded in the read model: {recorded} (answered: {n_dec})")
-        print(f"ratio evaluateDeploy / plain route: {rate_dec / rate_ping:.2f}x throughput, "
-              f"{p99d / p99p:.1f}x p99")
-        print(f"target: >= {TARGET_DECISIONS_PER_SECOND:,} decisions/s -> "
-              f"{'met' if rate_dec >= TARGET_DECISIONS_PER_SECOND else 'NOT met'} "
-              f"({rate_dec / TARGET_DECISIONS_PER_SECOND:.2f}x); "
-              f"p99 < {TARGET_P99_MS:.0f} ms -> {'met' if p99d < TARGET_P99_MS else 'NOT met'}")
-        if recorded != n_dec:
-            print("WARNING: recorded decisions differ from answered ones", file=sys.stderr)
-            return 1
-        return 0
+        print(f"\n{clients} clients (raw HTTP/1.1 keep-alive, own process) x {seconds:.0f}s each, "
+              f"uvicorn (1 process) on PostgreSQL")
+        print(f"{'':26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'failed':>8}{'server CPU ms/req':>19}")
+        for target, r in results.items():
+            rate = r["ok"] / r["elapsed"]
+            r["rate"] = rate
+            cpu = f"{r['cpu_ms']:.3f}" if r.get("cpu_ms") is not None else "-"
+            print(f"{LABELS[target]:26}{rate:>10,.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}{r['ok']:>9}{r['failed']:>8}"
+                  f"{cpu:>19}")
+            if r["outcomes"]:
+                per_batch = f"; {r['per_batch']:.1f} commands per transaction" if r.get("per_batch") else ""
+                print(f"{'':26}outcomes: {r['outcomes']}{per_batch}")
+            if r["first_error"]:
+                print(f"{'':26}first error: {r['first_error']}")
+        ping = results.get("ping")
+        for target in (t for t in targets if t != "ping"):
+            r = results[target]
+            if ping:
+                cpu_ratio = (f", {r['cpu_ms'] / ping['cpu_ms']:.1f}x server CPU per request"
+                             if r.get("cpu_ms") and ping.get("cpu_ms") else "")
+                print(f"ratio {LABELS[target]} / plain route: {r['rate'] / ping['rate']:.2f}x throughput, "
+                      f"{r['p99_ms'] / ping['p99_ms']:.1f}x p99{cpu_ratio}")
+            print(f"target ({LABELS[target]}): >= {TARGET_DECISIONS_PER_SECOND:,} decisions/s -> "
+                  f"{'met' if r['rate'] >= TARGET_DECISIONS_PER_SECOND else 'NOT met'} "
+                  f"({r['rate'] / TARGET_DECISIONS_PER_SECOND:.2f}x); "
+                  f"p99 < {TARGET_P99_MS:.0f} ms -> {'met' if r['p99_ms'] < TARGET_P99_MS else 'NOT met'}")
+        print(f"decisions recorded in the read model: {recorded}")
+        return 0 if all(r["failed"] == 0 for r in results.values()) else 1
     finally:
         if proc is not None and proc.returncode is None:
-            proc.terminate()
+            proc.send_signal(signal.SIGINT) if profile else proc.terminate()
             try:
                 await asyncio.wait_for(proc.wait(), 10)
             except asyncio.TimeoutError:
@@ -233,8 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("SLOGOV_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432"))
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--targets", default="graphql,ping",
+                        help="comma-separated, measured in this order: graphql, json, ping")
+    parser.add_argument("--profile", help="record the server with py-spy into this file (.svg or .txt)")
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.pg, args.clients, args.seconds))
+    return asyncio.run(run(args.pg, args.clients, args.seconds, args.targets.split(","), args.profile))
 
 
 if __name__ == "__main__":

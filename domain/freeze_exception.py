@@ -6,6 +6,12 @@ GrantFreezeException(exception_id, service, expires_at, reason, version=None)
   * `version` set: the exception covers that one change (service + version) only;
   * expires_at must be after the server time of the command and at most 30 days on;
   * an exception id is used once (Conflict).
+
+RevokeFreezeException(exception_id, reason)
+  * leadership only; NotFound for an unknown id, Conflict when already revoked;
+  * a revoked exception lets nothing through from its revocation on. Decisions
+    recorded before it still replay to their answer: the revocation is an event
+    at a later position, beyond the one they were evaluated at.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from typing import Any
 
 from domain import codec
 from domain.commands import NAME_MAX_LENGTH, iso, optional_text, parse_iso, require_aware, require_id, require_text
-from domain.errors import Conflict, InvalidInput
+from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
+from domain.records import replace
 
 CATEGORY = "exception"
-EVENT_TYPES: tuple[str, ...] = ("FreezeExceptionGranted",)
+EVENT_TYPES: tuple[str, ...] = ("FreezeExceptionGranted", "FreezeExceptionRevoked")
 MAX_DURATION = timedelta(days=30)
 
 
@@ -38,6 +45,13 @@ class ExceptionState:
     granted_by: str | None
     granted_at: str
     version: int
+    revoked_by: str | None = None
+    revoked_at: str | None = None
+    revocation_reason: str | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
     @property
     def expires(self) -> datetime:
@@ -67,10 +81,35 @@ class GrantFreezeException:
         return ()
 
 
-COMMANDS: tuple[type, ...] = (GrantFreezeException,)
+@dataclass(frozen=True)
+class RevokeFreezeException:
+    exception_id: str
+    reason: str
+
+    def stream(self) -> str:
+        return stream_id(self.exception_id)
+
+    def reads(self, state: Any = None) -> tuple[str, ...]:
+        return ()
+
+
+COMMANDS: tuple[type, ...] = (GrantFreezeException, RevokeFreezeException)
+
+
+def _revoke(command: RevokeFreezeException, state: ExceptionState | None, ctx: Context) -> list[NewEvent]:
+    exception_id = require_id(command.exception_id, "exception_id")
+    reason = require_text(command.reason, "reason")
+    if state is None:
+        raise NotFound(f"no freeze exception {exception_id}", exception_id=exception_id)
+    if state.revoked:
+        raise Conflict(f"exception {exception_id} was already revoked by {state.revoked_by} at {state.revoked_at}",
+                       exception_id=exception_id)
+    return [NewEvent("FreezeExceptionRevoked", {"exception_id": exception_id, "reason": reason, "at": iso(ctx.now)})]
 
 
 def decide(command: Any, state: ExceptionState | None, ctx: Context) -> list[NewEvent]:
+    if isinstance(command, RevokeFreezeException):
+        return _revoke(command, state, ctx)
     if not isinstance(command, GrantFreezeException):
         raise TypeError(f"not an exception command: {type(command).__name__}")
     exception_id = require_id(command.exception_id, "exception_id")
@@ -91,8 +130,13 @@ def decide(command: Any, state: ExceptionState | None, ctx: Context) -> list[New
 
 
 def evolve(state: ExceptionState | None, event: RecordedEvent) -> ExceptionState:
+    d = event.data
+    if event.type == "FreezeExceptionRevoked":
+        if state is None:
+            raise ValueError("FreezeExceptionRevoked before FreezeExceptionGranted")
+        return replace(state, revoked_by=event.metadata.get("actor"), revoked_at=d["at"],
+                       revocation_reason=d["reason"], version=event.stream_version)
     if event.type != "FreezeExceptionGranted":
         raise ValueError(f"unknown exception event type {event.type!r}")
-    d = event.data
     return ExceptionState(d["exception_id"], d["service"], d.get("version"), d["expires_at"], d["reason"],
                           event.metadata.get("actor"), d["at"], event.stream_version)

@@ -66,8 +66,12 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     policy_actions.CompletePostmortem: ("sre", "engineering", "admin"),
     # a freeze exception is a business decision: leadership only
     freeze_exception.GrantFreezeException: ("leadership",),
+    freeze_exception.RevokeFreezeException: ("leadership",),
     # the deploy gate: pipelines ask under a ci token; SRE and admin may too
     gate.RecordDeployDecision: ("ci", "sre", "admin"),
+    # approving a REQUIRE_APPROVAL answer: the decider narrows this to the roles the
+    # applying rules name (a policy may name any of these)
+    gate.ApproveDeploy: ("sre", "leadership", "engineering", "product", "admin"),
 }
 
 

@@ -12,5 +12,14 @@ from typing import Any, Callable, Mapping
 
 Step = Callable[[Mapping[str, Any]], dict[str, Any]]
 
-# (event type, from schema version, step). Every event is still at version 1.
-UPCASTERS: tuple[tuple[str, int, Step], ...] = ()
+
+
+def _deploy_evaluated_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 1 did not record who may approve a REQUIRE_APPROVAL answer: unknown.
+    return {**data, "approver_roles": None}
+
+
+# (event type, from schema version, step).
+UPCASTERS: tuple[tuple[str, int, Step], ...] = (
+    ("DeployEvaluated", 1, _deploy_evaluated_v1),
+)

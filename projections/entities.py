@@ -52,10 +52,12 @@ class EntityProjection:
         by_entity: dict[str, list[RecordedEvent]] = {}
         for event in events:
             by_entity.setdefault(self.entity_id(event.stream_id), []).append(event)
-        ids = list(by_entity)
+        # A stream whose first event here is its first event ever has no row yet:
+        # only older streams are looked up (a batch of new streams costs no read).
+        ids = [entity_id for entity_id, evs in by_entity.items() if evs[0].stream_version > 1]
         existing = {
             r[0]: (self.from_dict(orjson.loads(r[1])), r[2])
-            for r in await self._existing(conn, ids)
+            for r in (await self._existing(conn, ids) if ids else ())
         }
         out: dict[Table, list[dict[str, Any]]] = {t: [] for t in self.tables}
         for entity_id, stream_events in by_entity.items():

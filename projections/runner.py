@@ -39,12 +39,18 @@ class Projection(Protocol):
 
 
 async def _set_checkpoint(conn: AsyncConnection, name: str, position: int) -> None:
+    await _set_checkpoints(conn, [name], position)
+
+
+async def _set_checkpoints(conn: AsyncConnection, names: Sequence[str], position: int) -> None:
+    """Every named projection's checkpoint to `position`, in one round trip (an executemany
+    of one cached statement: SQLAlchemy sends it as one multi-row INSERT)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(checkpoints).values(projection=name, position=position)
+    stmt = dialect.insert(checkpoints)
     stmt = stmt.on_conflict_do_update(
         index_elements=[checkpoints.c.projection], set_={"position": stmt.excluded.position}
     )
-    await conn.execute(stmt)
+    await conn.execute(stmt, [{"projection": n, "position": position} for n in names])
 
 
 async def checkpoint_of(conn: AsyncConnection, name: str) -> int:
@@ -69,7 +75,9 @@ class ProjectionSet:
             relevant = [e for e in events if projection.handles(e)]
             if relevant:
                 await projection.apply(conn, relevant)
-            await _set_checkpoint(conn, projection.name, events[-1].position)
+        # Inline checkpoints all equal the head: one statement, not one per projection
+        # (each is a round trip inside the append lock, on every batch).
+        await _set_checkpoints(conn, self.names(), events[-1].position)
 
     async def rebuild(self, names: Sequence[str] | None = None) -> dict[str, int]:
         """Drop and refold read models; returns events folded per projection.

@@ -190,8 +190,19 @@ snapshots = Table(
     Column("state", Text, nullable=False),
 )
 
+# --- the deploy gate's cache key (migration 0005) ------------------------------------
+
+# One row: the position of the last event that can change a gate decision
+# (projections/gate_epoch.py).
+gate_epoch = Table(
+    "rm_gate_epoch",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("position", BigInteger, nullable=False),
+)
+
 ALL_TABLES = (
     journeys, journey_dependencies, objectives, budgets, budget_intervals,
     policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
-    event_index, snapshots,
+    event_index, snapshots, gate_epoch,
 )

@@ -15,6 +15,7 @@ from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
 from service.policy_reactor import policy_reactions
 from service.config import Settings
+from service.gate_state import GateReader
 from service.migrate import migrate
 from service.upcasters import register_upcasters
 
@@ -27,6 +28,7 @@ class Container:
     projections: ProjectionSet
     bus: CommandBus
     verifier: TokenVerifier
+    gate: GateReader  # the deploy gate's per-service view, cached by gate epoch
     auto_migrate: bool = True
     _started: bool = field(default=False, repr=False)
 
@@ -62,5 +64,6 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
         projections=projections,
         bus=bus,
         verifier=TokenVerifier(engines.read),
+        gate=GateReader(engines.read),
         auto_migrate=auto_migrate,
     )

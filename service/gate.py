@@ -7,78 +7,46 @@ Writes (through the command bus):
   complete_postmortem(container, actor, roles, objective_id, postmortem_id, summary, link=None) -> CommandResult
   grant_freeze_exception(container, actor, roles, service, expires_at, reason, *, version=None,
                          exception_id=None) -> ExceptionGrant
+  revoke_freeze_exception(container, actor, roles, exception_id, reason) -> CommandResult
   evaluate_deploy(container, actor, roles, service, change_type, version, pipeline_run_id) -> DeployDecision
+  approve_deploy(container, actor, roles, pipeline_run_id, reason) -> DeployDecision
 Reads:
   deploy_preview(container, actor, roles, service, change_type, version) -> DeployDecision (not recorded)
   deploy_decision(container, pipeline_run_id) -> DeployDecision | None
   replay_deploy_decision(container, pipeline_run_id) -> DeployReplay
   policy(container, policy_id) -> PolicyState | None
   policy_actions(container, objective_id) -> ActionsState | None
-  gate_state(container, service, at) -> (GateState, policies)      (what the gate sees now)
-  gate_state_at(container, service, position, at) -> (GateState, policies)  (folded from the log)
 
-The gate reads its state from the read models in one snapshot (REPEATABLE READ on
-PostgreSQL, one read transaction on SQLite): the log head N, the active objectives whose
-journey depends critically on the service with their budgets, the active freezes whose
-scope names it, its unexpired exceptions and the policies involved -- five small
-queries. It evaluates at the server time `at` and records `DeployEvaluated` with
-`evaluated_at_position = N` and `at`. A replay folds the log up to N into the same
-`GateState` and evaluates at `at`; the two must agree.
+The gate's view of a service at log head N comes from `container.gate` (service/gate_state.py:
+a snapshot of the read models, reused while the gate epoch stands). The gate evaluates it at
+the server time `at` and records `DeployEvaluated` with `evaluated_at_position = N` and `at`.
+A replay folds the log up to N into the same `GateState` and evaluates at `at`; the two must
+agree.
 """
 
 from __future__ import annotations
 
 import uuid
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, Mapping
 
 import orjson
 from sqlalchemy import select
 
-from domain import codec
 from domain import freeze_exception as exceptions_domain
 from domain import gate as gate_domain
-from domain import journey as journeys_domain
-from domain import objective as objectives_domain
 from domain import policy as policy_domain
 from domain import policy_actions as actions_domain
-from domain.budget import decider as budget_decider
-from domain.budget.instants import to_us
 from domain.commands import NAME_MAX_LENGTH, iso, parse_iso, require_id, require_text
 from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.permissions import authorize
-from policies.evaluate import (
-    Decision,
-    DeployRequest,
-    ExceptionFacts,
-    FreezeFacts,
-    GateState,
-    ObjectiveFacts,
-    evaluate,
-    policy_key,
-)
-from policies.language import CHANGE_TYPES, Policy, parse_policy
+from policies.evaluate import Decision, DeployRequest, evaluate
+from policies.language import CHANGE_TYPES, parse_policy
 from policies.loader import parse_yaml
-from policies.registry import resolve
-from projections.budgets import summary_row
-from projections.tables import (
-    budgets,
-    deploy_decisions,
-    freeze_exceptions,
-    freeze_scope,
-    journey_dependencies,
-    journeys,
-    objectives,
-    policies as policies_table,
-    policy_actions as actions_table,
-)
-from service.aggregates import aggregate_for, category_of
+from projections.tables import deploy_decisions, policies as policies_table, policy_actions as actions_table
 from service.envelope import CommandResult, Envelope
-
-_ACTIVE = str(objectives_domain.ObjectiveStatus.ACTIVE)
-_RETIRED_JOURNEY = str(journeys_domain.JourneyStatus.RETIRED)
+from service.gate_state import gate_state_at
 
 
 # --------------------------------------------------------------------------- results
@@ -96,6 +64,14 @@ class PolicyAdoption:
 class ExceptionGrant:
     exception_id: str
     result: CommandResult
+
+
+@dataclass(frozen=True)
+class Approval:
+    by: str | None
+    role: str
+    at: datetime
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -117,10 +93,17 @@ class DeployDecision:
     first_answer: bool = False  # True: this pipeline run was judged before; this is that answer
     position: int | None = None  # the DeployEvaluated event's position
     actor: str | None = None
+    approver_roles: tuple[str, ...] | None = ()  # who may approve a REQUIRE_APPROVAL answer
+    approval: Approval | None = None
 
     @property
     def allowed(self) -> bool:
         return self.outcome == "ALLOW"
+
+    @property
+    def may_deploy(self) -> bool:
+        """ALLOW, or REQUIRE_APPROVAL with the approval recorded since."""
+        return self.outcome == "ALLOW" or (self.outcome == "REQUIRE_APPROVAL" and self.approval is not None)
 
 
 @dataclass(frozen=True)
@@ -185,6 +168,29 @@ async def grant_freeze_exception(
     return ExceptionGrant(exception_id, result)
 
 
+async def revoke_freeze_exception(
+    container: Any, actor: str, roles: frozenset[str], exception_id: str, reason: str, *,
+    idempotency_key: str | None = None,
+) -> CommandResult:
+    """Leadership withdraws an exception: from now on it lets nothing through."""
+    return await container.bus.execute(_envelope(
+        exceptions_domain.RevokeFreezeException(exception_id, reason), actor, roles,
+        idempotency_key=idempotency_key, reason=reason,
+    ))
+
+
+async def approve_deploy(
+    container: Any, actor: str, roles: frozenset[str], pipeline_run_id: str, reason: str, *,
+    idempotency_key: str | None = None,
+) -> DeployDecision:
+    """Approve a REQUIRE_APPROVAL decision (by a role its rules name); returns the decision with it."""
+    await container.bus.execute(_envelope(
+        gate_domain.ApproveDeploy(pipeline_run_id, reason), actor, roles,
+        idempotency_key=idempotency_key, reason=reason,
+    ))
+    return await _decision_from_log(container, pipeline_run_id)
+
+
 # --------------------------------------------------------------------------- the gate
 
 
@@ -199,157 +205,12 @@ def _request(service: Any, change_type: Any, version: Any, pipeline_run_id: str 
     return DeployRequest(service, change_type, version, run_id)
 
 
-@asynccontextmanager
-async def _snapshot(container: Any) -> AsyncIterator[Any]:
-    """One consistent read: every query sees the same committed log head."""
-    async with container.engines.read.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-        async with conn.begin():
-            yield conn
-
-
-def _severities(alerts_json: str | None) -> tuple[str, ...]:
-    if not alerts_json:
-        return ()
-    return tuple(sorted({a["severity"] for a in orjson.loads(alerts_json)}))
-
-
-def _objective_facts(objective_id: str, journey_id: str, agreement: Mapping[str, Any] | Any,
-                     policy_states: Mapping[str, policy_domain.PolicyState | None],
-                     exhausted: bool, remaining: float | None, severities: tuple[str, ...],
-                     found: dict[str, Policy]) -> ObjectiveFacts:
-    pid, pver = (agreement["policy_id"], agreement["policy_version"]) if isinstance(agreement, Mapping) \
-        else (agreement.policy_id, agreement.policy_version)
-    resolved = resolve(policy_states.get(pid), pid, pver)
-    if resolved is not None:
-        pver, policy = resolved
-        found[policy_key(pid, pver)] = policy
-    return ObjectiveFacts(objective_id, journey_id, pid, pver, bool(exhausted), remaining, severities)
-
-
-def _freeze_facts(freeze: actions_domain.Freeze) -> FreezeFacts:
-    return FreezeFacts(
-        freeze_id=f"{freeze.objective_id}/{freeze.freeze_id}", objective_id=freeze.objective_id,
-        rule_id=freeze.rule_id, policy_key=policy_key(freeze.policy_id, freeze.policy_version),
-        services=freeze.services, exempt=freeze.exempt, reason=freeze.reason, started_at=freeze.started_at,
-    )
-
-
-def _exception_facts(e: exceptions_domain.ExceptionState) -> ExceptionFacts:
-    return ExceptionFacts(e.exception_id, e.service, e.version_label, e.expires, e.reason, e.granted_by)
-
-
-def _gate(service: str, position: int, objs: list[ObjectiveFacts], freezes: list[FreezeFacts],
-          excs: list[ExceptionFacts]) -> GateState:
-    return GateState(
-        service=service, position=position,
-        objectives=tuple(sorted(objs, key=lambda o: o.objective_id)),
-        freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)),
-        exceptions=tuple(sorted(excs, key=lambda e: e.exception_id)),
-    )
-
-
-async def gate_state(container: Any, service: str, at: datetime) -> tuple[GateState, dict[str, Policy]]:
-    """The gate's view now, from the read models in one snapshot."""
-    async with _snapshot(container) as conn:
-        position, _ = await container.store.head(conn)
-        rows = (await conn.execute(
-            select(objectives.c.id, objectives.c.journey_id, objectives.c.doc,
-                   budgets.c.exhausted, budgets.c.remaining, budgets.c.alerts)
-            .select_from(
-                journey_dependencies
-                .join(journeys, journeys.c.id == journey_dependencies.c.journey_id)
-                .join(objectives, objectives.c.journey_id == journey_dependencies.c.journey_id)
-                .outerjoin(budgets, budgets.c.objective_id == objectives.c.id)
-            )
-            .where(journey_dependencies.c.service == service, journey_dependencies.c.critical.is_(True),
-                   journeys.c.status != _RETIRED_JOURNEY, objectives.c.status == _ACTIVE)
-        )).all()
-        freeze_docs = (await conn.execute(
-            select(freeze_scope.c.doc).where(freeze_scope.c.service == service)
-        )).scalars().all()
-        exception_docs = (await conn.execute(
-            select(freeze_exceptions.c.doc).where(
-                freeze_exceptions.c.service == service, freeze_exceptions.c.expires_at_us > to_us(at))
-        )).scalars().all()
-        agreements = {r.id: orjson.loads(r.doc)["agreement"] for r in rows}
-        policy_ids = sorted({a["policy_id"] for a in agreements.values() if a})
-        policy_rows = (await conn.execute(
-            select(policies_table.c.id, policies_table.c.doc).where(policies_table.c.id.in_(policy_ids))
-        )).all() if policy_ids else []
-    policy_states = {r.id: policy_domain.from_dict(orjson.loads(r.doc)) for r in policy_rows}
-    found: dict[str, Policy] = {}
-    objs = [
-        _objective_facts(r.id, r.journey_id, agreements[r.id], policy_states,
-                         bool(r.exhausted) if r.exhausted is not None else False, r.remaining,
-                         _severities(r.alerts), found)
-        for r in rows if agreements[r.id]
-    ]
-    freezes = [_freeze_facts(codec.decode(actions_domain.Freeze, orjson.loads(d))) for d in freeze_docs]
-    excs = [_exception_facts(exceptions_domain.from_dict(orjson.loads(d))) for d in exception_docs]
-    return _gate(service, position, objs, freezes, excs), found
-
-
-_FOLDED = ("journey", "objective", "budget", "policy", "actions", "exception")
-
-
-async def _fold(container: Any, position: int) -> dict[str, Any]:
-    """Every stream the gate reads, folded from the log up to `position`."""
-    states: dict[str, Any] = {}
-    async for batch in container.store.iter_all(0, until=position):
-        for event in batch:
-            category = category_of(event.stream_id)
-            if category not in _FOLDED:
-                continue
-            states[event.stream_id] = aggregate_for(event.stream_id).evolve(states.get(event.stream_id), event)
-    return states
-
-
-def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
-    journeys_ = {
-        s.id: s for sid, s in states.items()
-        if sid.startswith("journey-") and not s.retired
-        and any(d.service == service and d.critical for d in s.dependencies)
-    }
-    policy_states = {s.id: s for sid, s in states.items() if sid.startswith("policy-")}
-    found: dict[str, Policy] = {}
-    objs = []
-    for sid, s in states.items():
-        if not sid.startswith("objective-") or s.journey_id not in journeys_ or str(s.status) != _ACTIVE:
-            continue
-        if s.agreement is None:
-            continue
-        b = states.get(budget_decider.stream_id(s.id))
-        if b is not None:
-            row = summary_row(b, "")
-            exhausted, remaining, severities = row["exhausted"], row["remaining"], _severities(row["alerts"])
-        else:
-            exhausted, remaining, severities = False, None, ()
-        objs.append(_objective_facts(s.id, s.journey_id, s.agreement, policy_states, exhausted, remaining,
-                                     severities, found))
-    freezes = [
-        _freeze_facts(f) for sid, s in states.items() if sid.startswith("actions-")
-        for f in s.active_freezes if service in f.services
-    ]
-    excs = [
-        _exception_facts(s) for sid, s in states.items()
-        if sid.startswith("exception-") and s.service == service and s.expires > at
-    ]
-    return _gate(service, position, objs, freezes, excs), found
-
-
-async def gate_state_at(container: Any, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
-    """The gate's view as of log position `position` and time `at`, folded from the log."""
-    return _gate_from_states(await _fold(container, position), service, position, at)
-
-
 def _decision(request: DeployRequest, d: Decision, seen: int, at: datetime, **extra: Any) -> DeployDecision:
     return DeployDecision(
         pipeline_run_id=request.pipeline_run_id or None, service=request.service, change_type=request.change_type,
         version=request.version, outcome=d.outcome, reasons=d.reasons, rule_ids=d.rule_ids,
         objectives=d.objectives, freezes=d.freezes, exceptions=d.exceptions, policy_versions=d.policy_versions,
-        evaluated_at_position=seen, at=at, **extra,
+        approver_roles=d.approver_roles, evaluated_at_position=seen, at=at, **extra,
     )
 
 
@@ -358,13 +219,15 @@ def _from_state(s: gate_domain.DeployState, position: int | None, **extra: Any) 
         pipeline_run_id=s.pipeline_run_id, service=s.service, change_type=s.change_type, version=s.version_label,
         outcome=s.outcome, reasons=s.reasons, rule_ids=s.rule_ids, objectives=s.objectives, freezes=s.freezes,
         exceptions=s.exceptions, policy_versions=s.policy_versions, evaluated_at_position=s.evaluated_at_position,
-        at=parse_iso(s.at), recorded=True, position=position, actor=s.actor, **extra,
+        at=parse_iso(s.at), recorded=True, position=position, actor=s.actor, approver_roles=s.approver_roles,
+        approval=Approval(s.approved_by, s.approved_role, parse_iso(s.approved_at), s.approval_reason)
+        if s.approved else None, **extra,
     )
 
 
 async def _judge(container: Any, request: DeployRequest) -> tuple[Decision, int, datetime]:
     at = container.store.clock()
-    state, found = await gate_state(container, request.service, at)
+    state, found = await container.gate.view(request.service, at)
     return evaluate(state, found, request, at), state.position, at
 
 
@@ -386,9 +249,8 @@ async def evaluate_deploy(
     """Judge a deploy and record the answer; the same pipeline run twice gets the first answer."""
     request = _request(service, change_type, version, pipeline_run_id)
     authorize(gate_domain.RecordDeployDecision(request.pipeline_run_id, {}), roles)
-    earlier = await deploy_decision(container, request.pipeline_run_id)
-    if earlier is not None:
-        return _with(earlier, first_answer=True)
+    # No lookup first: a run judged before is rare, and the decider appends nothing for it
+    # (then its first answer is read back below), so the common case costs no extra query.
     decision, position, at = await _judge(container, request)
     data = {
         "pipeline_run_id": request.pipeline_run_id, "service": request.service,
@@ -396,12 +258,12 @@ async def evaluate_deploy(
         "reasons": list(decision.reasons), "rule_ids": list(decision.rule_ids),
         "objectives": list(decision.objectives), "freezes": list(decision.freezes),
         "exceptions": list(decision.exceptions), "policy_versions": list(decision.policy_versions),
-        "evaluated_at_position": position, "at": iso(at),
+        "approver_roles": list(decision.approver_roles), "evaluated_at_position": position, "at": iso(at),
     }
     result = await container.bus.execute(_envelope(
         gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles,
     ))
-    if not result.events:  # a concurrent request for the same run was recorded first
+    if not result.events:  # this run was judged before (or concurrently, first)
         earlier = await _decision_from_log(container, request.pipeline_run_id)
         return _with(earlier, first_answer=True)
     return _decision(request, decision, position, parse_iso(iso(at)), recorded=True,
@@ -418,7 +280,10 @@ async def _decision_from_log(container: Any, pipeline_run_id: str) -> DeployDeci
     events = await container.store.read_stream(gate_domain.stream_id(pipeline_run_id))
     if not events:
         raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
-    return _from_state(gate_domain.evolve(None, events[0]), events[0].position)
+    state = None
+    for event in events:
+        state = gate_domain.evolve(state, event)
+    return _from_state(state, events[0].position)
 
 
 async def deploy_decision(container: Any, pipeline_run_id: str) -> DeployDecision | None:
@@ -450,10 +315,12 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
     state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
     replayed = evaluate(state, found, request, recorded.at)
+    compared = ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
+    if recorded.approver_roles is not None:  # recorded since schema 2
+        compared += ("approver_roles",)
     differences = tuple(
         f"{name}: recorded {getattr(recorded, name)!r}, replayed {getattr(replayed, name)!r}"
-        for name in ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
-        if getattr(recorded, name) != getattr(replayed, name)
+        for name in compared if getattr(recorded, name) != getattr(replayed, name)
     )
     return DeployReplay(recorded, replayed, not differences, differences)
 

@@ -1,8 +1,9 @@
 """Policies and the deploy gate in the API.
 
 Mutations: adoptPolicy, acknowledgeEscalation, completePostmortem (through ``_run``,
-so the guards apply), grantFreezeException (leadership) and evaluateDeploy (ci, sre,
-admin; the same pipelineRunId twice returns the first answer, nothing appended).
+so the guards apply), grantFreezeException and revokeFreezeException (leadership),
+evaluateDeploy (ci, sre, admin; the same pipelineRunId twice returns the first answer,
+nothing appended) and approveDeploy (the roles a REQUIRE_APPROVAL answer names).
 Queries: deployDecision, deployDecisions, replayDeployDecision, deployPreview (read
 only, any role) and policy. ``Objective.policyActions`` shows an objective's freezes,
 escalations, postmortems and incidents.
@@ -89,6 +90,22 @@ class DeployDecision:
     )
     position: int | None = strawberry.field(description="The DeployEvaluated event's log position.")
     actor: str | None = strawberry.field(description="Who asked (recorded decisions).")
+    approver_roles: list[str] | None = strawberry.field(
+        description="Who may approve a REQUIRE_APPROVAL answer (the roles its rules name); null: recorded "
+        "before decisions named them."
+    )
+    approval: DeployApproval | None = strawberry.field(description="The approval recorded since, or null.")
+    may_deploy: bool = strawberry.field(
+        description="ALLOW, or REQUIRE_APPROVAL approved since (the outcome itself never changes)."
+    )
+
+
+@strawberry.type(description="An approval of a REQUIRE_APPROVAL decision (a DeployApproved event).")
+class DeployApproval:
+    by: str | None = strawberry.field(description="The approving actor.")
+    role: str = strawberry.field(description="The role, among the decision's approverRoles, it approved as.")
+    at: datetime
+    reason: str
 
 
 def from_decision(d: gate.DeployDecision) -> DeployDecision:
@@ -110,6 +127,10 @@ def from_decision(d: gate.DeployDecision) -> DeployDecision:
         first_answer=d.first_answer,
         position=d.position,
         actor=d.actor,
+        approver_roles=None if d.approver_roles is None else list(d.approver_roles),
+        approval=None if d.approval is None else DeployApproval(
+            by=d.approval.by, role=d.approval.role, at=d.approval.at, reason=d.approval.reason),
+        may_deploy=d.may_deploy,
     )
 
 
@@ -390,6 +411,25 @@ class GrantFreezeExceptionInput:
     exception_id: strawberry.ID | None = strawberry.field(default=None, description="Default: generated.")
 
 
+@i.command_input
+class RevokeFreezeExceptionInput:
+    exception_id: strawberry.ID
+    reason: str
+
+
+@i.command_input
+class ApproveDeployInput:
+    pipeline_run_id: strawberry.ID = strawberry.field(description="The run whose REQUIRE_APPROVAL answer to approve.")
+    reason: str
+
+
+@strawberry.type
+class DeployApprovalPayload:
+    decision: DeployDecision
+    events: list[EventRef]
+    replayed: bool
+
+
 @strawberry.input
 class EvaluateDeployInput:
     service: str
@@ -424,6 +464,28 @@ class FreezeException:
     reason: str
     granted_by: str | None
     granted_at: datetime
+    revoked_by: str | None
+    revoked_at: datetime | None = strawberry.field(description="Set: it lets nothing through since.")
+    revocation_reason: str | None
+
+
+def from_exception(state: exceptions_domain.ExceptionState) -> FreezeException:
+    return FreezeException(
+        id=strawberry.ID(state.exception_id), service=state.service, version=state.version_label,
+        expires_at=parse_iso(state.expires_at), reason=state.reason, granted_by=state.granted_by,
+        granted_at=parse_iso(state.granted_at), revoked_by=state.revoked_by, revoked_at=_dt(state.revoked_at),
+        revocation_reason=state.revocation_reason,
+    )
+
+
+async def _exception_payload(info: Info, exception_id: str, result: Any) -> FreezeExceptionPayload:
+    state = None
+    for event in await info.context["container"].store.read_stream(exceptions_domain.stream_id(exception_id)):
+        state = exceptions_domain.evolve(state, event)
+    if state is None:
+        raise NotFound(f"exception {exception_id} is not readable yet", exception_id=exception_id)
+    return FreezeExceptionPayload(exception=from_exception(state), events=event_refs(result.events),
+                                  replayed=result.replayed)
 
 
 @strawberry.type
@@ -483,19 +545,31 @@ class GateMutation:
         exception_id = str(input.exception_id) if input.exception_id is not None else f"exc-{uuid.uuid4().hex[:16]}"
         result = await _run(info, "GrantFreezeException", input, lambda: exceptions_domain.GrantFreezeException(
             exception_id, input.service, input.expires_at, input.reason, input.version))
-        state = None
-        for event in await info.context["container"].store.read_stream(exceptions_domain.stream_id(exception_id)):
-            state = exceptions_domain.evolve(state, event)
-        if state is None:
-            raise NotFound(f"exception {exception_id} is not readable yet", exception_id=exception_id)
-        return FreezeExceptionPayload(
-            exception=FreezeException(
-                id=strawberry.ID(state.exception_id), service=state.service, version=state.version_label,
-                expires_at=parse_iso(state.expires_at), reason=state.reason, granted_by=state.granted_by,
-                granted_at=parse_iso(state.granted_at),
-            ),
-            events=event_refs(result.events), replayed=result.replayed,
-        )
+        return await _exception_payload(info, exception_id, result)
+
+    @strawberry.mutation(
+        description="Withdraw a freeze exception (leadership only): it lets nothing through from now on; "
+        "decisions recorded before still replay to their answer."
+    )
+    async def revoke_freeze_exception(self, info: Info, input: RevokeFreezeExceptionInput) -> FreezeExceptionPayload:
+        exception_id = str(input.exception_id)
+        result = await _run(info, "RevokeFreezeException", input, lambda: exceptions_domain.RevokeFreezeException(
+            exception_id, input.reason))
+        return await _exception_payload(info, exception_id, result)
+
+    @strawberry.mutation(
+        description="Approve a REQUIRE_APPROVAL decision, once, under one of the roles its rules name "
+        "(FORBIDDEN otherwise). NOT_FOUND for an unknown run, CONFLICT when it was allowed or is approved "
+        "already, POLICY_VIOLATION when it was denied. The decision itself is unchanged; mayDeploy turns true."
+    )
+    async def approve_deploy(self, info: Info, input: ApproveDeployInput) -> DeployApprovalPayload:
+        run_id = str(input.pipeline_run_id)
+        result = await _run(info, "ApproveDeploy", input, lambda: gate_domain.ApproveDeploy(run_id, input.reason))
+        decision = await gate.deploy_decision(info.context["container"], run_id)
+        if decision is None:
+            raise NotFound(f"deploy decision {run_id} is not readable yet", pipeline_run_id=run_id)
+        return DeployApprovalPayload(decision=from_decision(decision), events=event_refs(result.events),
+                                     replayed=result.replayed)
 
     @strawberry.mutation(
         description="The deploy gate (ci, sre, admin): judge a deploy against the policies of every active "

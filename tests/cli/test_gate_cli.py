@@ -39,7 +39,7 @@ async def server(container, settings):
     await observe(container, 10, 11, 994, 1000, oid="ledger-availability")
     now = datetime.now(timezone.utc)
     tokens = {role: (await create_token(container.engines.write, f"{role}-bot", [role], now))[1]
-              for role in ("ci", "auditor")}
+              for role in ("ci", "auditor", "sre")}
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SLOGOV_DATABASE_URL": settings.database_url}
     proc = await asyncio.create_subprocess_exec(
@@ -95,6 +95,27 @@ async def test_gate_exit_codes_and_output(server, container):
     approval = gate(url, ci, "--service", "ledger", "--change-type", "FEATURE", "--pipeline-run", "run-3")
     assert approval.exit_code == 3, approval.output
     assert approval.stdout.startswith("REQUIRE_APPROVAL") and "approval by sre" in approval.stdout
+    assert "slogov gate approve --pipeline-run run-3" in approval.stdout
+
+    # Approval: ci may not (the rule names sre; nothing appended), sre may, once.
+    head = (await container.store.head())[0]
+    refused = gate(url, ci, "approve", "--pipeline-run", "run-3", "--reason", "looks fine")
+    assert refused.exit_code == 2 and "FORBIDDEN" in refused.stderr and refused.stdout == ""
+    unknown = gate(url, tokens["sre"], "approve", "--pipeline-run", "run-404", "--reason", "looks fine")
+    assert unknown.exit_code == 2 and "NOT_FOUND" in unknown.stderr
+    assert (await container.store.head())[0] == head
+    approved = gate(url, tokens["sre"], "approve", "--pipeline-run", "run-3", "--reason", "canary is clean")
+    assert approved.exit_code == 0, approved.output
+    assert "APPROVED by sre-bot (sre)" in approved.stdout and "canary is clean" in approved.stdout
+    twice = gate(url, tokens["sre"], "approve", "--pipeline-run", "run-3", "--reason", "again")
+    assert twice.exit_code == 2 and "CONFLICT" in twice.stderr
+    # The gate asked again for the approved run: exit 0, saying so; the decision itself is unchanged.
+    go = gate(url, ci, "--service", "ledger", "--change-type", "FEATURE", "--pipeline-run", "run-3")
+    assert go.exit_code == 0, go.output
+    assert go.stdout.startswith("REQUIRE_APPROVAL") and "APPROVED by sre-bot" in go.stdout
+    # Another run of the same change still needs its own approval.
+    other_run = gate(url, ci, "--service", "ledger", "--change-type", "FEATURE", "--pipeline-run", "run-3b")
+    assert other_run.exit_code == 3, other_run.output
 
     # A service nobody depends on: allowed; the version and run id come from the CI's environment.
     other = gate(url, ci, "--service", "search", "--change-type", "feature", "--json",
@@ -104,7 +125,7 @@ async def test_gate_exit_codes_and_output(server, container):
     assert json.loads(other.stdout)["version"] == "deadbeef"
 
     # Every recorded decision replays to the same answer.
-    for run in ("run-1", "run-2", "run-3", "4242.search.feature"):
+    for run in ("run-1", "run-2", "run-3", "run-3b", "4242.search.feature"):
         assert (await gate_service.replay_deploy_decision(container, run)).matches
 
 
@@ -116,6 +137,7 @@ async def test_gate_without_an_answer_exits_2(server, container):
         "FORBIDDEN": gate(url, tokens["auditor"], "--service", SERVICE, "--change-type", "feature"),
         "BAD_USER_INPUT": gate(url, tokens["ci"], "--service", SERVICE, "--change-type", "yolo"),
         "no token": gate(url, None, "--service", SERVICE, "--change-type", "feature"),
+        "--service and --change-type are required": gate(url, tokens["ci"], "--service", SERVICE),
         "could not reach": gate(f"http://127.0.0.1:{free_port()}", tokens["ci"], "--service", SERVICE,
                                 "--change-type", "feature"),
     }

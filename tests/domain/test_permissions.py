@@ -46,7 +46,9 @@ SAMPLES = {
     policy_actions.AcknowledgeEscalation: policy_actions.AcknowledgeEscalation("o", "escalation-1"),
     policy_actions.CompletePostmortem: policy_actions.CompletePostmortem("o", "postmortem-1", "s"),
     freeze_exception.GrantFreezeException: freeze_exception.GrantFreezeException("x", "svc", T, "r"),
+    freeze_exception.RevokeFreezeException: freeze_exception.RevokeFreezeException("x", "r"),
     gate.RecordDeployDecision: gate.RecordDeployDecision("run", {}),
+    gate.ApproveDeploy: gate.ApproveDeploy("run", "r"),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -79,7 +81,10 @@ EXPECTED = {
     policy_actions.AcknowledgeEscalation: {P, S, E, L, ADM},  # the decider checks the escalation's role
     policy_actions.CompletePostmortem: {S, E, ADM},
     freeze_exception.GrantFreezeException: {L},  # leadership alone, not even admin
+    freeze_exception.RevokeFreezeException: {L},
     gate.RecordDeployDecision: {CI, S, ADM},
+    # the decider narrows this to the roles the applying rules name (never ci or auditor)
+    gate.ApproveDeploy: {S, L, E, P, ADM},
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]

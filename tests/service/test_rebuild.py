@@ -55,9 +55,13 @@ async def test_rebuilt_read_models_equal_the_live_ones_after_a_random_history(co
         "policy_actions": "actions-", "freeze_exceptions": "exception-", "deploy_decisions": "deploy-",
     }
     audit_counts = {name: counts.pop(name) for name in ("event_index", "snapshots")}
+    gate_epoch_count = counts.pop("gate_epoch")
     assert counts == {name: sum(1 for e in log if e.stream_id.startswith(p)) for name, p in prefixes.items()}
     assert sum(counts.values()) == head
     assert audit_counts["event_index"] == head
+    assert gate_epoch_count == sum(
+        1 for e in log if e.stream_id.split("-", 1)[0] in ("journey", "objective", "budget", "policy", "actions", "exception")
+    )
     assert audit_counts["snapshots"] == sum(
         1 for e in log if e.stream_id.split("-", 1)[0] in ("journey", "objective", "policy", "actions")
     )

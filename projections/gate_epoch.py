@@ -1,0 +1,53 @@
+"""The gate epoch: the position of the last event that can change what the deploy gate
+sees (a journey's dependencies, an objective's status or agreement, a budget, a policy,
+a freeze, an exception). One row, written inline in the same transaction as those
+events, so any process reading it knows at once whether a gate state it cached is
+still the gate state at the log head: the cache key that stays sound with several
+server processes on one database. Deploy decisions and approvals do not move it.
+
+    rm_gate_epoch   id = 1, position
+"""
+
+from __future__ import annotations
+
+from typing import AsyncIterator, Sequence
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.events import RecordedEvent
+from projections.tables import gate_epoch
+
+# The stream categories the gate state is folded from (service/gate_state.py folds
+# exactly these for a replay): an event in any of them may change a decision.
+GATE_CATEGORIES: frozenset[str] = frozenset({"journey", "objective", "budget", "policy", "actions", "exception"})
+EPOCH_ROW = 1
+
+
+def is_gate_relevant(event: RecordedEvent) -> bool:
+    return event.stream_id.split("-", 1)[0] in GATE_CATEGORIES
+
+
+async def _write(conn: AsyncConnection, position: int) -> None:
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(gate_epoch).values(id=EPOCH_ROW, position=position)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=[gate_epoch.c.id],
+                                                  set_={"position": stmt.excluded.position}))
+
+
+class GateEpochProjection:
+    name = "gate_epoch"
+    tables = (gate_epoch,)
+
+    def handles(self, event: RecordedEvent) -> bool:
+        return is_gate_relevant(event)
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        await _write(conn, events[-1].position)
+
+    async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
+        last = 0
+        async for batch in batches:
+            last = batch[-1].position
+        if last:
+            await _write(conn, last)

@@ -1,0 +1,303 @@
+"""What the deploy gate sees of one service: the active objectives whose journey depends
+critically on it (with their budgets and pinned policies), the active freezes naming it
+and its unexpired, unrevoked exceptions.
+
+  GateReader(engine).view(service, at) -> (GateState, policies)   now, cached
+  read_gate_state(engine, service, at) -> (GateState, policies, epoch)  one snapshot
+  gate_state_at(container, service, position, at) -> (GateState, policies)  folded from the log
+
+A snapshot is five small queries in one transaction (REPEATABLE READ on PostgreSQL, one
+read transaction on SQLite). `GateReader` keeps the last snapshot per service and reuses
+it while the gate epoch -- the position of the last gate-relevant event, written inline
+with those events (projections/gate_epoch.py) -- has not moved: then no event since the
+snapshot can change the state, and the state at the current head is the cached one.
+The head and the epoch come from one statement, so every process on the database sees
+a new freeze (or budget, policy, exception...) the moment it commits. A decision records
+that head as its `evaluated_at_position`; its replay folds the log up to it
+(`gate_state_at`) and must agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, AsyncIterator, Mapping
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain import codec
+from domain import freeze_exception as exceptions_domain
+from domain import journey as journeys_domain
+from domain import objective as objectives_domain
+from domain import policy as policy_domain
+from domain import policy_actions as actions_domain
+from domain.budget import decider as budget_decider
+from domain.budget.instants import to_us
+from eventstore.tables import log_head
+from policies.evaluate import ExceptionFacts, FreezeFacts, GateState, ObjectiveFacts, policy_key
+from policies.language import Policy
+from policies.registry import resolve
+from projections.budgets import summary_row
+from projections.gate_epoch import EPOCH_ROW, GATE_CATEGORIES
+from projections.tables import (
+    budgets,
+    freeze_exceptions,
+    freeze_scope,
+    gate_epoch,
+    journey_dependencies,
+    journeys,
+    objectives,
+    policies as policies_table,
+)
+from service.aggregates import aggregate_for, category_of
+
+_ACTIVE = str(objectives_domain.ObjectiveStatus.ACTIVE)
+_RETIRED_JOURNEY = str(journeys_domain.JourneyStatus.RETIRED)
+# (log head, gate epoch) in one statement: one consistent read even under READ COMMITTED.
+_POSITIONS = select(
+    log_head.c.position,
+    select(gate_epoch.c.position).where(gate_epoch.c.id == EPOCH_ROW).scalar_subquery(),
+).where(log_head.c.id == 1)
+MAX_CACHED_SERVICES = 10_000
+EXPIRY_SLACK = timedelta(hours=1)
+
+# --------------------------------------------------------------------------- facts
+
+
+def _severities(alerts_json: str | None) -> tuple[str, ...]:
+    if not alerts_json:
+        return ()
+    return tuple(sorted({a["severity"] for a in orjson.loads(alerts_json)}))
+
+
+def _objective_facts(objective_id: str, journey_id: str, agreement: Mapping[str, Any] | Any,
+                     policy_states: Mapping[str, policy_domain.PolicyState | None],
+                     exhausted: bool, remaining: float | None, severities: tuple[str, ...],
+                     found: dict[str, Policy]) -> ObjectiveFacts:
+    pid, pver = (agreement["policy_id"], agreement["policy_version"]) if isinstance(agreement, Mapping) \
+        else (agreement.policy_id, agreement.policy_version)
+    resolved = resolve(policy_states.get(pid), pid, pver)
+    if resolved is not None:
+        pver, policy = resolved
+        found[policy_key(pid, pver)] = policy
+    return ObjectiveFacts(objective_id, journey_id, pid, pver, bool(exhausted), remaining, severities)
+
+
+def _freeze_facts(freeze: actions_domain.Freeze) -> FreezeFacts:
+    return FreezeFacts(
+        freeze_id=f"{freeze.objective_id}/{freeze.freeze_id}", objective_id=freeze.objective_id,
+        rule_id=freeze.rule_id, policy_key=policy_key(freeze.policy_id, freeze.policy_version),
+        services=freeze.services, exempt=freeze.exempt, reason=freeze.reason, started_at=freeze.started_at,
+    )
+
+
+def _exception_facts(e: exceptions_domain.ExceptionState) -> ExceptionFacts:
+    return ExceptionFacts(e.exception_id, e.service, e.version_label, e.expires, e.reason, e.granted_by)
+
+
+def _gate(service: str, position: int, objs: list[ObjectiveFacts], freezes: list[FreezeFacts],
+          excs: list[ExceptionFacts]) -> GateState:
+    return GateState(
+        service=service, position=position,
+        objectives=tuple(sorted(objs, key=lambda o: o.objective_id)),
+        freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)),
+        exceptions=tuple(sorted(excs, key=lambda e: e.exception_id)),
+    )
+
+
+# --------------------------------------------------------------------------- now, from the read models
+
+
+@asynccontextmanager
+async def _snapshot(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """One consistent read: every query sees the same committed log head."""
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+        async with conn.begin():
+            yield conn
+
+
+async def read_gate_state(engine: AsyncEngine, service: str, at: datetime) -> tuple[GateState, dict[str, Policy], int]:
+    """The gate's view now, from the read models in one snapshot, with the gate epoch it is valid for."""
+    async with _snapshot(engine) as conn:
+        position, epoch = (await conn.execute(_POSITIONS)).one()
+        rows = (await conn.execute(
+            select(objectives.c.id, objectives.c.journey_id, objectives.c.doc,
+                   budgets.c.exhausted, budgets.c.remaining, budgets.c.alerts)
+            .select_from(
+                journey_dependencies
+                .join(journeys, journeys.c.id == journey_dependencies.c.journey_id)
+                .join(objectives, objectives.c.journey_id == journey_dependencies.c.journey_id)
+                .outerjoin(budgets, budgets.c.objective_id == objectives.c.id)
+            )
+            .where(journey_dependencies.c.service == service, journey_dependencies.c.critical.is_(True),
+                   journeys.c.status != _RETIRED_JOURNEY, objectives.c.status == _ACTIVE)
+        )).all()
+        freeze_docs = (await conn.execute(
+            select(freeze_scope.c.doc).where(freeze_scope.c.service == service)
+        )).scalars().all()
+        exception_docs = (await conn.execute(
+            select(freeze_exceptions.c.doc).where(
+                freeze_exceptions.c.service == service, freeze_exceptions.c.expires_at_us > to_us(at))
+        )).scalars().all()
+        agreements = {r.id: orjson.loads(r.doc)["agreement"] for r in rows}
+        policy_ids = sorted({a["policy_id"] for a in agreements.values() if a})
+        policy_rows = (await conn.execute(
+            select(policies_table.c.id, policies_table.c.doc).where(policies_table.c.id.in_(policy_ids))
+        )).all() if policy_ids else []
+    policy_states = {r.id: policy_domain.from_dict(orjson.loads(r.doc)) for r in policy_rows}
+    found: dict[str, Policy] = {}
+    objs = [
+        _objective_facts(r.id, r.journey_id, agreements[r.id], policy_states,
+                         bool(r.exhausted) if r.exhausted is not None else False, r.remaining,
+                         _severities(r.alerts), found)
+        for r in rows if agreements[r.id]
+    ]
+    freezes = [_freeze_facts(codec.decode(actions_domain.Freeze, orjson.loads(d))) for d in freeze_docs]
+    excs = [_exception_facts(e) for e in map(exceptions_domain.from_dict, map(orjson.loads, exception_docs))
+            if not e.revoked]
+    return _gate(service, position, objs, freezes, excs), found, epoch or 0
+
+
+@dataclass(frozen=True)
+class _Cached:
+    epoch: int
+    at: datetime  # exceptions expired by then were left out: valid for this time on
+    state: GateState
+    policies: dict[str, Policy]
+
+    def valid(self, epoch: int, at: datetime) -> bool:
+        return self.epoch == epoch and at >= self.at
+
+
+class GateReader:
+    """The gate's view per service, reused while the gate epoch stands (see the module doc)."""
+
+    def __init__(self, engine: AsyncEngine, max_services: int = MAX_CACHED_SERVICES) -> None:
+        self.engine = engine
+        self.max_services = max_services
+        self._cache: dict[str, _Cached] = {}
+        self._waiting: asyncio.Future | None = None  # callers for the next positions read
+        self._reader: asyncio.Task | None = None
+        self._loading: dict[str, asyncio.Task] = {}  # one snapshot in flight per service
+        self.snapshots = 0  # how many times the read models were read (for tests and benchmarks)
+        self.position_reads = 0
+
+    async def positions(self) -> tuple[int, int]:
+        """(log head, gate epoch), from a read that started after this call.
+
+        Concurrent callers share reads, one at a time, like group commit: whoever
+        arrives while a read is in flight waits for the next one, so no answer
+        predates its question (a client that saw a freeze commit is never judged
+        on the state before it) and sixteen concurrent decisions cost one or two
+        round trips instead of sixteen.
+        """
+        loop = asyncio.get_running_loop()
+        if self._waiting is None:
+            self._waiting = loop.create_future()
+            if self._reader is None or self._reader.done():
+                self._reader = loop.create_task(self._read_positions())
+        return await asyncio.shield(self._waiting)
+
+    async def _read_positions(self) -> None:
+        while self._waiting is not None:
+            waiting, self._waiting = self._waiting, None  # later callers wait for the next read
+            try:
+                async with self.engine.connect() as conn:
+                    head, epoch = (await conn.execute(_POSITIONS)).one()
+                self.position_reads += 1
+                waiting.set_result((head, epoch or 0))
+            except Exception as exc:  # every caller of this read sees the failure
+                waiting.set_exception(exc)
+
+    async def view(self, service: str, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+        head, epoch = await self.positions()
+        cached = self._cache.get(service)
+        if cached is None or not cached.valid(epoch, at):
+            loading = self._loading.get(service)
+            if loading is not None:  # a snapshot of this service is on its way: share it if it fits
+                cached = await asyncio.shield(loading)
+            if cached is None or not cached.valid(epoch, at):
+                cached = await self._load(service, at)
+                head = cached.state.position  # the snapshot's own head (it may be newer than ours)
+        # The gate epoch at `head` is the snapshot's: nothing gate-relevant happened between
+        # the two positions, so the snapshot's state is the state at `head`.
+        live = tuple(e for e in cached.state.exceptions if e.expires_at > at)
+        return replace(cached.state, position=head, exceptions=live), cached.policies
+
+    async def _load(self, service: str, at: datetime) -> _Cached:
+        task = asyncio.get_running_loop().create_task(self._snapshot(service, at))
+        self._loading[service] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if self._loading.get(service) is task:
+                del self._loading[service]
+
+    async def _snapshot(self, service: str, at: datetime) -> _Cached:
+        # Exceptions expired a little before `at` are kept, so that concurrent callers
+        # whose `at` came a moment earlier can share this snapshot.
+        since = at - EXPIRY_SLACK
+        state, policies, epoch = await read_gate_state(self.engine, service, since)
+        self.snapshots += 1
+        if len(self._cache) >= self.max_services:
+            self._cache.clear()
+        cached = self._cache[service] = _Cached(epoch, since, state, policies)
+        return cached
+
+
+# --------------------------------------------------------------------------- then, folded from the log
+
+
+async def _fold(container: Any, position: int) -> dict[str, Any]:
+    """Every stream the gate reads, folded from the log up to `position`."""
+    states: dict[str, Any] = {}
+    async for batch in container.store.iter_all(0, until=position):
+        for event in batch:
+            if category_of(event.stream_id) not in GATE_CATEGORIES:
+                continue
+            states[event.stream_id] = aggregate_for(event.stream_id).evolve(states.get(event.stream_id), event)
+    return states
+
+
+def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+    journeys_ = {
+        s.id: s for sid, s in states.items()
+        if sid.startswith("journey-") and not s.retired
+        and any(d.service == service and d.critical for d in s.dependencies)
+    }
+    policy_states = {s.id: s for sid, s in states.items() if sid.startswith("policy-")}
+    found: dict[str, Policy] = {}
+    objs = []
+    for sid, s in states.items():
+        if not sid.startswith("objective-") or s.journey_id not in journeys_ or str(s.status) != _ACTIVE:
+            continue
+        if s.agreement is None:
+            continue
+        b = states.get(budget_decider.stream_id(s.id))
+        if b is not None:
+            row = summary_row(b, "")
+            exhausted, remaining, severities = row["exhausted"], row["remaining"], _severities(row["alerts"])
+        else:
+            exhausted, remaining, severities = False, None, ()
+        objs.append(_objective_facts(s.id, s.journey_id, s.agreement, policy_states, exhausted, remaining,
+                                     severities, found))
+    freezes = [
+        _freeze_facts(f) for sid, s in states.items() if sid.startswith("actions-")
+        for f in s.active_freezes if service in f.services
+    ]
+    excs = [
+        _exception_facts(s) for sid, s in states.items()
+        if sid.startswith("exception-") and s.service == service and s.expires > at and not s.revoked
+    ]
+    return _gate(service, position, objs, freezes, excs), found
+
+
+async def gate_state_at(container: Any, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+    """The gate's view as of log position `position` and time `at`, folded from the log."""
+    return _gate_from_states(await _fold(container, position), service, position, at)

@@ -1,0 +1,42 @@
+"""Migration 0005 on an existing log (SQLite and PostgreSQL): the gate epoch it computes
+in SQL equals the one the inline projection kept."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import select
+
+from projections.tables import gate_epoch
+from service.migrate import alembic_config
+from tests.policies.support import active_objective, deploy, observe
+
+
+async def _epoch(container) -> int:
+    async with container.engines.read.connect() as conn:
+        return (await conn.execute(select(gate_epoch.c.position))).scalar_one()
+
+
+async def _migrate(container, revision: str, downgrade: bool = False) -> None:
+    def run(sync_conn) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        (command.downgrade if downgrade else command.upgrade)(cfg, revision)
+
+    async with container.engines.write.begin() as conn:
+        await conn.run_sync(run)
+
+
+async def test_upgrading_an_existing_log_computes_the_same_gate_epoch(container):
+    await active_objective(container)
+    await observe(container, 0, 60, 1000, 1000)
+    await deploy(container, "feature", "run-1")  # the last event is a decision: not gate-relevant
+    live = await _epoch(container)
+    head = (await container.store.head())[0]
+    assert 0 < live < head
+
+    await _migrate(container, "0004", downgrade=True)
+    await _migrate(container, "head")
+    assert await _epoch(container) == live
+    # And the gate goes on from it: a decision after the upgrade is judged and replays.
+    decision = await deploy(container, "feature", "run-2")
+    assert decision.outcome == "ALLOW" and decision.evaluated_at_position == head
