@@ -1,4 +1,4 @@
-"""Migration 0005 on an existing log (SQLite and PostgreSQL): the gate epoch it computes
+"""Migration 0006 on an existing log (SQLite and PostgreSQL): the gate epoch it computes
 in SQL equals the one the inline projection kept."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ async def test_upgrading_an_existing_log_computes_the_same_gate_epoch(container)
     head = (await container.store.head())[0]
     assert 0 < live < head
 
-    await _migrate(container, "0004", downgrade=True)
+    await _migrate(container, "0005", downgrade=True)
     await _migrate(container, "head")
     assert await _epoch(container) == live
     # And the gate goes on from it: a decision after the upgrade is judged and replays.

@@ -2,16 +2,16 @@
 change a gate decision, maintained inline (projections/gate_epoch.py). An existing log's
 value is computed here, in SQL, from the same stream categories.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
