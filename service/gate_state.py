@@ -1,6 +1,7 @@
-"""What the deploy gate sees of one service: the active objectives whose journey depends
-critically on it (with their budgets and pinned policies), the active freezes naming it
-and its unexpired, unrevoked exceptions.
+"""What the deploy gate sees of one service: the active end-to-end objectives whose journey
+depends critically on it and the active component objectives that measure it (with their
+budgets and pinned policies), the active freezes naming it and its unexpired, unrevoked
+exceptions.
 
   GateReader(engine).view(service, at) -> (GateState, policies)   now, cached
   read_gate_state(engine, service, at) -> (GateState, policies, epoch)  one snapshot
@@ -126,9 +127,11 @@ async def read_gate_state(engine: AsyncEngine, service: str, at: datetime) -> tu
     """The gate's view now, from the read models in one snapshot, with the gate epoch it is valid for."""
     async with _snapshot(engine) as conn:
         position, epoch = (await conn.execute(_POSITIONS)).one()
-        rows = (await conn.execute(
-            select(objectives.c.id, objectives.c.journey_id, objectives.c.doc,
+        columns = (objectives.c.id, objectives.c.journey_id, objectives.c.doc,
                    budgets.c.exhausted, budgets.c.remaining, budgets.c.alerts)
+        # The journeys' own (end-to-end) objectives, where the journey depends critically on it ...
+        end_to_end = (await conn.execute(
+            select(*columns)
             .select_from(
                 journey_dependencies
                 .join(journeys, journeys.c.id == journey_dependencies.c.journey_id)
@@ -136,8 +139,20 @@ async def read_gate_state(engine: AsyncEngine, service: str, at: datetime) -> tu
                 .outerjoin(budgets, budgets.c.objective_id == objectives.c.id)
             )
             .where(journey_dependencies.c.service == service, journey_dependencies.c.critical.is_(True),
-                   journeys.c.status != _RETIRED_JOURNEY, objectives.c.status == _ACTIVE)
+                   journeys.c.status != _RETIRED_JOURNEY, objectives.c.status == _ACTIVE,
+                   objectives.c.service.is_(None))
         )).all()
+        # ... and the component objectives that measure the service itself.
+        components = (await conn.execute(
+            select(*columns)
+            .select_from(
+                objectives.join(journeys, journeys.c.id == objectives.c.journey_id)
+                .outerjoin(budgets, budgets.c.objective_id == objectives.c.id)
+            )
+            .where(objectives.c.service == service, journeys.c.status != _RETIRED_JOURNEY,
+                   objectives.c.status == _ACTIVE)
+        )).all()
+        rows = list({r.id: r for r in (*end_to_end, *components)}.values())
         freeze_docs = (await conn.execute(
             select(freeze_scope.c.doc).where(freeze_scope.c.service == service)
         )).scalars().all()
@@ -265,6 +280,12 @@ async def _fold(container: Any, position: int) -> dict[str, Any]:
     return states
 
 
+def _judges(component: objectives_domain.ObjectiveState, service: str, states: Mapping[str, Any]) -> bool:
+    """A component objective judges deploys of the service it measures (in a live journey)."""
+    journey = states.get(journeys_domain.stream_id(component.journey_id))
+    return component.service == service and journey is not None and not journey.retired
+
+
 def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
     journeys_ = {
         s.id: s for sid, s in states.items()
@@ -275,7 +296,9 @@ def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at
     found: dict[str, Policy] = {}
     objs = []
     for sid, s in states.items():
-        if not sid.startswith("objective-") or s.journey_id not in journeys_ or str(s.status) != _ACTIVE:
+        if not sid.startswith("objective-") or str(s.status) != _ACTIVE:
+            continue
+        if not (s.journey_id in journeys_ if s.service is None else _judges(s, service, states)):
             continue
         if s.agreement is None:
             continue

@@ -74,7 +74,10 @@ async def policy_reactions(event: RecordedEvent, view) -> list[tuple[str, list[N
     if status is None:
         return []
     journey = await view.state(journeys.stream_id(obj.journey_id))
-    services = journey.critical_services if journey is not None and not journey.retired else ()
+    # A journey's own objective freezes every service it depends on critically; a component
+    # objective, only the service it measures.
+    services = () if journey is None or journey.retired else (
+        (obj.service,) if obj.component else journey.critical_services)
     page_windows = [parse_duration(a.long_window) for a in state.alerts.values() if a.severity == INCIDENT_SEVERITY]
     exhaustions = None
     if event.type == "BudgetExhausted" and any(
