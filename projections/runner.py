@@ -17,8 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
+from eventstore.reader import paused_gc, read_log
 from eventstore.store import APPEND_LOCK_KEY, EventStore
 from eventstore.tables import checkpoints
+from projections.bulk import indexes_rebuilt_after
 
 
 class Projection(Protocol):
@@ -87,30 +89,48 @@ class ProjectionSet:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
             head, _ = await self.store.head(conn)
-            for projection in chosen:
-                for table in reversed(projection.tables):
+            tables = [t for p in chosen for t in p.tables]
+            async with indexes_rebuilt_after(conn, tables):
+                for table in reversed(tables):
                     await conn.execute(delete(table))
-            feeds = [_Feed() for _ in chosen]
-            tasks = [asyncio.create_task(p.rebuild(conn, f.batches())) for p, f in zip(chosen, feeds)]
-            for feed, task in zip(feeds, tasks):
-                feed.consumer = task
-            try:
-                async for chunk in self.store.iter_all(0, until=head, conn=conn):
-                    for projection, feed in zip(chosen, feeds):
-                        relevant = [e for e in chunk if projection.handles(e)]
-                        if relevant:
-                            counts[projection.name] += len(relevant)
-                            await feed.put(relevant)
+                await self._refold(conn, chosen, head, counts)
+            for projection in chosen:
+                await _set_checkpoint(conn, projection.name, head)
+        return counts
+
+    async def _refold(
+        self, conn: AsyncConnection, chosen: list[Projection], head: int, counts: dict[str, int]
+    ) -> None:
+        """Read the log once on `conn`, feed every chosen projection, let each write its rows."""
+        feeds = [_Feed() for _ in chosen]
+        tasks = [asyncio.create_task(p.rebuild(conn, f.batches())) for p, f in zip(chosen, feeds)]
+        for feed, task in zip(feeds, tasks):
+            feed.consumer = task
+        # Which projections handle a stream's events is asked once per stream.
+        routes: dict[str, tuple[int, ...]] = {}
+        try:
+            with paused_gc():
+                async for chunk in read_log(self.store, 0, until=head, conn=conn):
+                    parts: list[list[RecordedEvent]] = [[] for _ in chosen]
+                    for event in chunk:
+                        route = routes.get(event.stream_id)
+                        if route is None:
+                            route = routes[event.stream_id] = tuple(
+                                i for i, p in enumerate(chosen) if p.handles(event)
+                            )
+                        for i in route:
+                            parts[i].append(event)
+                    for projection, feed, part in zip(chosen, feeds, parts):
+                        if part:
+                            counts[projection.name] += len(part)
+                            await feed.put(part)
                 # From here each projection writes on the shared connection: one at a time.
                 for feed in feeds:
                     await feed.close()
                     await feed.consumer
-            finally:
-                for task in tasks:
-                    task.cancel()
-            for projection in chosen:
-                await _set_checkpoint(conn, projection.name, head)
-        return counts
+        finally:
+            for task in tasks:
+                task.cancel()
 
     async def catch_up(self, conn: AsyncConnection, projection: Projection) -> int:
         """Fold what a projection has not seen yet; returns how many events it folded."""
