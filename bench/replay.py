@@ -5,7 +5,8 @@
 
 The log is a realistic mix: a template world (a journey mapping two critical
 services, an objective negotiated by four parties and formalized under the default
-policy, an informational one, five-minute observation pushes with an outage that
+policy, an informational one, an hour of per-minute observation pushes (one event
+per objective per minute, as a live exporter sends them) with an outage that
 exhausts the budget, raises alerts and starts a freeze, and deploy decisions before
 and during the freeze) is run once through the real command bus on a scratch SQLite
 log, so every event is one the deciders and reactors wrote. It is then cloned, ids
@@ -44,6 +45,7 @@ from domain import journey as j
 from domain import objective as o
 from domain.events import RecordedEvent
 from eventstore.codec import GENESIS_HASH, canonical, chain_hash, iso
+from eventstore.reader import paused_gc
 from service.bootstrap import build
 from service.config import Settings
 from service.envelope import Envelope
@@ -69,7 +71,7 @@ class SteppingClock:
         return self.now
 
 
-async def template_world(pushes: int = 24, deploys: int = 8) -> list[RecordedEvent]:
+async def template_world(minutes: int = 60, deploys: int = 10) -> list[RecordedEvent]:
     """One world's events, decided by the real bus on a scratch SQLite log."""
     from policies.loader import POLICY_DIR
     from service import budget_queries as bq
@@ -104,16 +106,16 @@ async def template_world(pushes: int = 24, deploys: int = 8) -> list[RecordedEve
                 for party in ("product", "sre", "engineering", "leadership"):
                     await do(party, o.EndorseProposal(oid, "p1", party))
             await do("sre", o.FormalizeAgreement(avail, "default", 1, "pm", "sre-lead", ("oncall", "vp"), "two"))
-            outage = pushes * 2 // 3
-            every = max(pushes // deploys, 1)
-            for k in range(pushes):
-                rows = []
-                for i in range(k * 5, k * 5 + 5):
-                    start, end = OBS_START + timedelta(minutes=i), OBS_START + timedelta(minutes=i + 1)
-                    good = 0 if k == outage else 1000
-                    rows.append({"objective_id": avail, "start": start, "end": end, "good": good, "total": 1000})
-                    rows.append({"objective_id": latency, "start": start, "end": end, "good": 995, "total": 1000})
-                await bq.record_observations(container, "monitoring", frozenset({"sre"}), rows)
+            outage = range(minutes * 2 // 3, minutes * 2 // 3 + 5)
+            every = max(minutes // deploys, 1)
+            for k in range(minutes):
+                # What a live exporter sends: one request a minute holding that minute for every objective.
+                start, end = OBS_START + timedelta(minutes=k), OBS_START + timedelta(minutes=k + 1)
+                good = 0 if k in outage else 1000
+                await bq.record_observations(container, "monitoring", frozenset({"sre"}), [
+                    {"objective_id": avail, "start": start, "end": end, "good": good, "total": 1000},
+                    {"objective_id": latency, "start": start, "end": end, "good": 995, "total": 1000},
+                ])
                 if k % every == every - 1:
                     await gate.evaluate_deploy(container, "pipeline", frozenset({"ci"}), f"svc{TOKEN}-api",
                                                "feature", "v1", f"run{TOKEN}-{k}")
@@ -206,32 +208,34 @@ _EVENT_COLUMNS = ["position", "event_id", "stream_id", "stream_version", "type",
                   "data", "metadata", "recorded_at", "hash"]
 
 
-async def write_log(dsn: str, rows: list[tuple], versions: dict[str, int]) -> None:
-    """COPY the rows into a migrated, empty log and advance its head."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        async with conn.transaction():
-            for start in range(0, len(rows), 100_000):
-                await conn.copy_records_to_table("events", records=rows[start:start + 100_000],
-                                                 columns=_EVENT_COLUMNS)
-            await conn.copy_records_to_table("streams", records=list(versions.items()),
-                                             columns=["stream_id", "version"])
-            last = rows[-1]
-            await conn.execute("UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 WHERE id = 1",
-                               last[0], last[9], last[8])
-        await conn.execute("ANALYZE events")
-    finally:
-        await conn.close()
+async def write_log(engines: Any, rows: list[tuple], versions: dict[str, int]) -> None:
+    """Write the rows into a migrated, empty log (COPY on PostgreSQL) and advance its head."""
+    from sqlalchemy import update
+
+    from eventstore.tables import events, log_head, streams
+    from projections.bulk import insert_records
+
+    async with engines.write.begin() as conn:
+        await insert_records(conn, events, _EVENT_COLUMNS, rows)
+        await insert_records(conn, streams, ("stream_id", "version"), list(versions.items()))
+        last = rows[-1]
+        await conn.execute(update(log_head).where(log_head.c.id == 1)
+                           .values(position=last[0], hash=last[9], recorded_at=last[8]))
+    if engines.dialect == "postgresql":
+        async with engines.write.connect() as conn:
+            await conn.exec_driver_sql("ANALYZE events")
 
 
-async def fill(url: str, dsn: str, total: int) -> tuple[int, dict[str, int]]:
+async def fill(url: str, total: int) -> tuple[int, dict[str, int]]:
     """Migrate the database and write a `total`-event log; returns (events, events per type)."""
-    container = build(Settings(database_url=url))  # migrates on startup
-    await container.startup()
-    await container.shutdown()
     template = await template_world()
     rows, versions = log_rows(template, total)
-    await write_log(dsn, rows, versions)
+    container = build(Settings(database_url=url))  # migrates on startup
+    await container.startup()
+    try:
+        await write_log(container.engines, rows, versions)
+    finally:
+        await container.shutdown()
     mix: dict[str, int] = {}
     for r in rows:
         mix[r[4]] = mix.get(r[4], 0) + 1
@@ -291,15 +295,16 @@ async def raw_read_decode(dsn: str, page: int) -> Rate:
         )
         loads = orjson.loads
         count, after = 0, 0
-        started = time.perf_counter()
-        while True:
-            rows = await query.fetch(after, page)
-            if not rows:
-                break
-            decoded = [(loads(r[6]), loads(r[7])) for r in rows]
-            count += len(decoded)
-            after = rows[-1][0]
-        return Rate(count, time.perf_counter() - started)
+        with paused_gc():  # as replay and rebuild run: the floor must not be handicapped
+            started = time.perf_counter()
+            while True:
+                rows = await query.fetch(after, page)
+                if not rows:
+                    break
+                decoded = [(loads(r[6]), loads(r[7])) for r in rows]
+                count += len(decoded)
+                after = rows[-1][0]
+            return Rate(count, time.perf_counter() - started)
     finally:
         await conn.close()
 
@@ -399,7 +404,7 @@ async def run(args) -> int:
     try:
         name = await db.create("replay")
         started = time.perf_counter()
-        written, mix = await fill(db.sa_url(name), db.dsn(name), args.events)
+        written, mix = await fill(db.sa_url(name), args.events)
         print(f"filled {written:,} events in {time.perf_counter() - started:.1f}s; mix: "
               + ", ".join(f"{t} {n / written:.0%}" for t, n in sorted(mix.items(), key=lambda x: -x[1]) if n / written >= 0.01),
               flush=True)

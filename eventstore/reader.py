@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
-from eventstore.store import EventStore, aware
+from eventstore.store import EventStore
 from eventstore.upcasting import Upcasters
 
 Evolve = Callable[[Any, RecordedEvent], Any]
@@ -57,6 +57,7 @@ def _decoder(upcasters: Upcasters) -> Callable[[list[Any]], list[RecordedEvent]]
     loads = orjson.loads
     make = RecordedEvent
     current: dict[str, int] = {}  # type -> schema version new events are written at
+    # asyncpg hands timestamptz back as aware UTC datetimes: nothing for `aware` to do.
 
     def decode(rows: list[Any]) -> list[RecordedEvent]:
         out = []
@@ -70,7 +71,7 @@ def _decoder(upcasters: Upcasters) -> Callable[[list[Any]], list[RecordedEvent]]
                 # An upcaster exists only for versions below the current one.
                 if schema != now:
                     schema, data = upcasters.upcast(type_, schema, data)
-            append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), aware(at), hash_))
+            append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, hash_))
         return out
 
     return decode
@@ -92,7 +93,9 @@ async def read_log(
     """Every event after `after` (up to `until`), in position order, a page at a time.
 
     With `conn` it reads on that connection (inside its transaction); the caller must
-    not use the connection for anything else until the iteration ends.
+    not use the connection for anything else until the iteration ends, and a caller
+    that may stop early iterates inside `contextlib.aclosing` (so the page in flight
+    is collected before the connection is used again).
     """
     if store.engines.dialect != "postgresql":
         async for chunk in store.iter_all(after, until=until, batch=page, conn=conn):
@@ -128,12 +131,13 @@ async def fold_log(
     count = 0
     get = states.get
     with paused_gc():
-        async for chunk in read_log(store, until=until):
-            for event in chunk:
-                stream = event.stream_id
-                evolve = evolve_of.get(stream)
-                if evolve is None:
-                    evolve = evolve_of[stream] = evolvers[stream.split("-", 1)[0]]
-                states[stream] = evolve(get(stream), event)
-            count += len(chunk)
+        async with aclosing(read_log(store, until=until)) as pages:
+            async for chunk in pages:
+                for event in chunk:
+                    stream = event.stream_id
+                    evolve = evolve_of.get(stream)
+                    if evolve is None:
+                        evolve = evolve_of[stream] = evolvers[stream.split("-", 1)[0]]
+                    states[stream] = evolve(get(stream), event)
+                count += len(chunk)
     return states, count

@@ -10,6 +10,7 @@ event can land between the wipe and the refold.
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from typing import Any, AsyncIterator, Protocol, Sequence
 
 from sqlalchemy import delete, select, text
@@ -110,20 +111,21 @@ class ProjectionSet:
         routes: dict[str, tuple[int, ...]] = {}
         try:
             with paused_gc():
-                async for chunk in read_log(self.store, 0, until=head, conn=conn):
-                    parts: list[list[RecordedEvent]] = [[] for _ in chosen]
-                    for event in chunk:
-                        route = routes.get(event.stream_id)
-                        if route is None:
-                            route = routes[event.stream_id] = tuple(
-                                i for i, p in enumerate(chosen) if p.handles(event)
-                            )
-                        for i in route:
-                            parts[i].append(event)
-                    for projection, feed, part in zip(chosen, feeds, parts):
-                        if part:
-                            counts[projection.name] += len(part)
-                            await feed.put(part)
+                async with aclosing(read_log(self.store, 0, until=head, conn=conn)) as pages:
+                    async for chunk in pages:
+                        parts: list[list[RecordedEvent]] = [[] for _ in chosen]
+                        for event in chunk:
+                            route = routes.get(event.stream_id)
+                            if route is None:
+                                route = routes[event.stream_id] = tuple(
+                                    i for i, p in enumerate(chosen) if p.handles(event)
+                                )
+                            for i in route:
+                                parts[i].append(event)
+                        for projection, feed, part in zip(chosen, feeds, parts):
+                            if part:
+                                counts[projection.name] += len(part)
+                                await feed.put(part)
                 # From here each projection writes on the shared connection: one at a time.
                 for feed in feeds:
                     await feed.close()

@@ -219,6 +219,8 @@ class Ledger:
             s, e = to_us(iv.start), to_us(iv.end)
             bounds.append((s, e))
             decisions.append(self._classify_us(iv, s, e))
+        if len(intervals) < 2:  # nothing in the batch to clash with
+            return decisions, bounds
         fresh = sorted((iv.start, iv.end, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
         for (s0, e0, n0), (s1, e1, n1) in zip(fresh, fresh[1:]):
             a, b = intervals[n0], intervals[n1]
