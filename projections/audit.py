@@ -81,15 +81,23 @@ class EventIndexProjection:
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
         await _insert(conn, event_index, [_index_row(e) for e in events])
 
+    # On PostgreSQL the runner reads the log on its own connection, so each batch's rows
+    # can go in while the other projections fold (see ProjectionSet._refold).
+    writes_while_folding = True
+
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
-        # The same values as `_index_row`, as tuples: this runs once per event of the log.
+        streaming = self.writes_while_folding and conn.dialect.name == "postgresql"
         records: list[tuple[Any, ...]] = []
-        append = records.append
         async for batch in batches:
-            for e in batch:
-                m = e.metadata
-                append((e.position, e.event_id, e.stream_id, e.type, m.get("actor"), m.get("role"),
-                        m.get("correlation_id"), m.get("causation_id"), e.recorded_at))
+            # The same values as `_index_row`, as tuples: this runs once per event of the log.
+            records.extend(
+                (e.position, e.event_id, e.stream_id, e.type, m.get("actor"), m.get("role"),
+                 m.get("correlation_id"), m.get("causation_id"), e.recorded_at)
+                for e in batch for m in (e.metadata,)
+            )
+            if streaming:
+                await insert_records(conn, event_index, _INDEX_COLUMNS, records)
+                records = []
         await insert_records(conn, event_index, _INDEX_COLUMNS, records)
 
 

@@ -34,8 +34,10 @@ class Projection(Protocol):
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
         """Fold the whole log into empty tables (may hold everything in memory).
 
-        It must not use `conn` until `batches` is exhausted: the rebuild reads
-        the log on that connection while projections fold.
+        It must not use `conn` until `batches` is exhausted (the rebuild may read
+        the log on that connection, and other projections write on it), unless it
+        sets `writes_while_folding` and writes only on PostgreSQL: see
+        `ProjectionSet._refold`.
         """
 
     def handles(self, event: RecordedEvent) -> bool: ...
@@ -92,8 +94,13 @@ class ProjectionSet:
             head, _ = await self.store.head(conn)
             tables = [t for p in chosen for t in p.tables]
             async with indexes_rebuilt_after(conn, tables):
-                for table in reversed(tables):
-                    await conn.execute(delete(table))
+                if conn.dialect.name == "postgresql":
+                    # Rebuilding the indexes has locked these tables already; TRUNCATE then
+                    # costs nothing per row (DELETE would visit every one).
+                    await conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)))
+                else:
+                    for table in reversed(tables):
+                        await conn.execute(delete(table))
                 await self._refold(conn, chosen, head, counts)
             for projection in chosen:
                 await _set_checkpoint(conn, projection.name, head)
@@ -102,7 +109,26 @@ class ProjectionSet:
     async def _refold(
         self, conn: AsyncConnection, chosen: list[Projection], head: int, counts: dict[str, int]
     ) -> None:
-        """Read the log once on `conn`, feed every chosen projection, let each write its rows."""
+        """Read the log once, feed every chosen projection, let each write its rows.
+
+        On PostgreSQL the log is read on a second connection (opened under the append
+        lock, so it sees exactly the log up to `head`), which leaves `conn` free: a
+        projection that `writes_while_folding` (the event index) writes each batch as it
+        comes, so the server stores rows while Python folds. Those projections are
+        closed first, and the others write only after their end, so no two ever use
+        `conn` at once. Elsewhere the log is read on `conn` and every projection writes
+        after the end.
+        """
+        if conn.dialect.name == "postgresql":
+            async with self.store.engines.write.connect() as reader:
+                await self._feed(conn, reader, chosen, head, counts)
+        else:
+            await self._feed(conn, conn, chosen, head, counts)
+
+    async def _feed(
+        self, conn: AsyncConnection, reader: AsyncConnection, chosen: list[Projection], head: int,
+        counts: dict[str, int],
+    ) -> None:
         feeds = [_Feed() for _ in chosen]
         tasks = [asyncio.create_task(p.rebuild(conn, f.batches())) for p, f in zip(chosen, feeds)]
         for feed, task in zip(feeds, tasks):
@@ -111,7 +137,7 @@ class ProjectionSet:
         routes: dict[str, tuple[int, ...]] = {}
         try:
             with paused_gc():
-                async with aclosing(read_log(self.store, 0, until=head, conn=conn)) as pages:
+                async with aclosing(read_log(self.store, 0, until=head, conn=reader)) as pages:
                     async for chunk in pages:
                         parts: list[list[RecordedEvent]] = [[] for _ in chosen]
                         for event in chunk:
@@ -126,8 +152,10 @@ class ProjectionSet:
                             if part:
                                 counts[projection.name] += len(part)
                                 await feed.put(part)
-                # From here each projection writes on the shared connection: one at a time.
-                for feed in feeds:
+                # From here each projection writes on the shared connection: one at a time,
+                # those already writing first.
+                first = [f for p, f in zip(chosen, feeds) if getattr(p, "writes_while_folding", False)]
+                for feed in first + [f for f in feeds if f not in first]:
                     await feed.close()
                     await feed.consumer
         finally:
