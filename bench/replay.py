@@ -249,6 +249,7 @@ async def fill(url: str, total: int) -> tuple[int, dict[str, int]]:
 class Rate:
     events: int
     seconds: float
+    cpu: float = 0.0  # this process's CPU seconds over the same span (server time excluded)
 
     @property
     def per_second(self) -> float:
@@ -264,12 +265,12 @@ async def replay(url: str) -> tuple[Rate, int]:
     container = build(Settings(database_url=url), auto_migrate=False)
     try:
         await container.store.head()  # connect first: time the fold, not the handshake
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         states, count = await fold_log(container.store, evolvers)
-        seconds = time.perf_counter() - started
+        rate = Rate(count, time.perf_counter() - started, time.process_time() - cpu)
     finally:
         await container.shutdown()
-    return Rate(count, seconds), len(states)
+    return rate, len(states)
 
 
 async def rebuild(url: str, warm: bool = False) -> Rate:
@@ -280,13 +281,13 @@ async def rebuild(url: str, warm: bool = False) -> Rate:
         await container.store.head()
         if warm:
             await container.projections.rebuild()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         counts = await container.projections.rebuild()
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         await container.shutdown()
     # Every event once (the event index folds each one; summing would count it per projection).
-    return Rate(counts.get("event_index", sum(counts.values())), seconds)
+    return Rate(counts.get("event_index", sum(counts.values())), seconds, cpu)
 
 
 async def raw_read_decode(dsn: str, page: int) -> Rate:
@@ -300,7 +301,7 @@ async def raw_read_decode(dsn: str, page: int) -> Rate:
         loads = orjson.loads
         count, after = 0, 0
         with paused_gc():  # as replay and rebuild run: the floor must not be handicapped
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             while True:
                 rows = await query.fetch(after, page)
                 if not rows:
@@ -308,7 +309,7 @@ async def raw_read_decode(dsn: str, page: int) -> Rate:
                 decoded = [(loads(r[6]), loads(r[7])) for r in rows]
                 count += len(decoded)
                 after = rows[-1][0]
-            return Rate(count, time.perf_counter() - started)
+            return Rate(count, time.perf_counter() - started, time.process_time() - cpu)
     finally:
         await conn.close()
 
@@ -359,14 +360,14 @@ async def eventsourcing_read(db: Databases, dbname: str, rows: int, payloads: li
             recorder = app.recorder
             recorder.select_notifications(start=1, limit=10)  # warm the pool and the prepared statement
             count, start = 0, 1
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             while True:
                 notifications = recorder.select_notifications(start=start, limit=page)
                 if not notifications:
                     break
                 count += len(notifications)
                 start = notifications[-1].id + 1
-            return Rate(count, time.perf_counter() - started)
+            return Rate(count, time.perf_counter() - started, time.process_time() - cpu)
 
         return await asyncio.to_thread(read_all)
     finally:
@@ -383,20 +384,24 @@ def _fmt(x: float) -> str:
 def report(replayed: Rate, streams: int, rebuilt: Rate, floor: Rate, es: Rate | None) -> bool:
     print()
     print(f"Replay and rebuild, PostgreSQL, {floor.events:,} events")
-    header = f"{'what':<44} | {'seconds':>7} | {'events/s':>10} | {'/ floor':>7} | {'/ es':>6}"
+    header = (f"{'what':<46} | {'seconds':>7} | {'events/s':>10} | {'/ floor':>7} | {'/ es':>6} | "
+              f"{'cpu s':>6} | {'ev/cpu-s':>9}")
     print(header)
     print("-" * len(header))
 
     def line(name: str, r: Rate) -> None:
         vs_es = f"{r.per_second / es.per_second:>5.2f}x" if es else "     -"
-        print(f"{name:<44} | {r.seconds:>7.2f} | {_fmt(r.per_second):>10} | "
-              f"{r.per_second / floor.per_second:>6.2f}x | {vs_es}")
+        per_cpu = _fmt(r.events / r.cpu) if r.cpu else "-"
+        print(f"{name:<46} | {r.seconds:>7.2f} | {_fmt(r.per_second):>10} | "
+              f"{r.per_second / floor.per_second:>6.2f}x | {vs_es} | {r.cpu:>6.2f} | {per_cpu:>9}")
 
     line(f"replay: read + evolve every stream ({streams:,})", replayed)
     line("rebuild: every read model", rebuilt)
     line("floor: asyncpg SELECT + orjson data, metadata", floor)
     if es:
         line("eventsourcing select_notifications", es)
+    print("(floor: the faster of a run before replay and one after rebuild; cpu s: this process's CPU"
+          " time, which load on a shared machine inflates less than wall time)")
     ok = replayed.per_second >= TARGET_REPLAY
     print(f"target: replay >= {TARGET_REPLAY:,} events/s -> {_fmt(replayed.per_second)} {'MET' if ok else 'NOT MET'}")
     return ok
@@ -417,7 +422,9 @@ async def run(args) -> int:
         replayed, streams = await replay(db.sa_url(name))
         rebuilt = Rate(0, 0.0)
         if not args.skip_rebuild:
-            rebuilt = await rebuild(db.sa_url(name), warm=True)
+            rebuilt = await rebuild(db.sa_url(name), warm=args.warm_rebuild)
+        # Load on a shared machine swings: the floor is the faster of two runs around the others.
+        floor = max(floor, await raw_read_decode(db.dsn(name), args.page), key=lambda r: r.per_second)
         es = None
         if not args.skip_es:
             payloads = await _payloads(db.dsn(name))
@@ -447,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", type=int, default=20_000, help="rows per read page (floor and eventsourcing)")
     parser.add_argument("--skip-rebuild", action="store_true", help="measure replay and the floors only")
     parser.add_argument("--skip-es", action="store_true", help="leave out the eventsourcing peer")
+    parser.add_argument("--warm-rebuild", action="store_true",
+                        help="rebuild once untimed first, so the timed rebuild replaces full read models")
     args = parser.parse_args(argv)
     return asyncio.run(run(args))
 

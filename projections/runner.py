@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
-from eventstore.reader import paused_gc, read_log
+from eventstore.reader import PAGE, paused_gc, read_log
 from eventstore.store import APPEND_LOCK_KEY, EventStore
 from eventstore.tables import checkpoints
 from projections.bulk import indexes_rebuilt_after
@@ -40,7 +40,9 @@ class Projection(Protocol):
         `ProjectionSet._refold`.
         """
 
-    def handles(self, event: RecordedEvent) -> bool: ...
+    def handles(self, event: RecordedEvent) -> bool:
+        """Whether it folds this event. Rebuild asks once per stream (the first event's
+        answer stands for the stream), so it must depend on the stream alone."""
 
 
 async def _set_checkpoint(conn: AsyncConnection, name: str, position: int) -> None:
@@ -63,6 +65,7 @@ class ProjectionSet:
     def __init__(self, store: EventStore, inline: Sequence[Projection]) -> None:
         self.store = store
         self.inline = list(inline)
+        self.page = PAGE  # events per read of the log in a rebuild
 
     def names(self) -> list[str]:
         return [p.name for p in self.inline]
@@ -137,7 +140,7 @@ class ProjectionSet:
         routes: dict[str, tuple[int, ...]] = {}
         try:
             with paused_gc():
-                async with aclosing(read_log(self.store, 0, until=head, conn=reader)) as pages:
+                async with aclosing(read_log(self.store, 0, until=head, page=self.page, conn=reader)) as pages:
                     async for chunk in pages:
                         parts: list[list[RecordedEvent]] = [[] for _ in chosen]
                         for event in chunk:
