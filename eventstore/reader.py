@@ -115,6 +115,7 @@ async def read_log(
                     return
                 if len(rows) == page:  # maybe more: ask for the next page now
                     pending = asyncio.ensure_future(statement.fetch(rows[-1][0], limit, page))
+                    await asyncio.sleep(0)  # let it send the query before the caller folds
                 yield decode(rows)
         finally:
             if pending is not None:  # the caller stopped early: let the query finish on the connection
