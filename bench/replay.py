@@ -11,7 +11,8 @@ exhausts the budget, raises alerts and starts a freeze, and deploy decisions bef
 and during the freeze) is run once through the real command bus on a scratch SQLite
 log, so every event is one the deciders and reactors wrote. It is then cloned, ids
 renamed per clone, until the log holds `--events` events, re-chained and written
-with COPY (bypassing the bus: filling must not take longer than what is measured).
+with COPY (bypassing the bus, so filling does not take longer than what is measured);
+the read models stay empty until the rebuild.
 
 Measured, on one PostgreSQL database:
   replay    read the whole log and fold every stream with the domain's own `evolve`
@@ -29,13 +30,12 @@ import argparse
 import asyncio
 import os
 import re
-import sys
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any
 
 import asyncpg
 import orjson

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 CHUNK = 5000
 COPY_CHUNK = 100_000
+MAINTENANCE_WORK_MEM = "256MB"
 
 
 async def insert_records(
@@ -74,6 +75,8 @@ async def indexes_rebuilt_after(conn: AsyncConnection, tables: Sequence[Table]) 
         yield
         return
     raw = (await conn.get_raw_connection()).driver_connection
+    # Index builds sort every row: let this transaction's sorts stay in memory longer.
+    await raw.execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
     dropped: list[tuple[str, Any]] = []
     for table in tables:
         for ix in await raw.fetch(_INDEXES_SQL, table.name):
