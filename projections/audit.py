@@ -23,6 +23,7 @@ from domain import journey, objective, policy, policy_actions
 from domain.events import RecordedEvent
 from eventstore.codec import canonical
 from eventstore.store import EventStore
+from projections.bulk import insert_records
 from projections.tables import event_index, snapshots
 
 # Stream versions at which a snapshot is written (every N events of a stream).
@@ -61,6 +62,10 @@ def _index_row(e: RecordedEvent) -> dict[str, Any]:
     }
 
 
+_INDEX_COLUMNS = ("position", "event_id", "stream_id", "type", "actor", "role", "correlation_id",
+                  "causation_id", "recorded_at")
+
+
 async def _insert(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), 5000):
         await conn.execute(table.insert(), rows[start : start + 5000])
@@ -76,11 +81,24 @@ class EventIndexProjection:
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
         await _insert(conn, event_index, [_index_row(e) for e in events])
 
+    # On PostgreSQL the runner reads the log on its own connection, so each batch's rows
+    # can go in while the other projections fold (see ProjectionSet._refold).
+    writes_while_folding = True
+
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
-        rows: list[dict[str, Any]] = []
+        streaming = self.writes_while_folding and conn.dialect.name == "postgresql"
+        records: list[tuple[Any, ...]] = []
         async for batch in batches:
-            rows.extend(_index_row(e) for e in batch)
-        await _insert(conn, event_index, rows)
+            # The same values as `_index_row`, as tuples: this runs once per event of the log.
+            records.extend(
+                (e.position, e.event_id, e.stream_id, e.type, m.get("actor"), m.get("role"),
+                 m.get("correlation_id"), m.get("causation_id"), e.recorded_at)
+                for e in batch for m in (e.metadata,)
+            )
+            if streaming:
+                await insert_records(conn, event_index, _INDEX_COLUMNS, records)
+                records = []
+        await insert_records(conn, event_index, _INDEX_COLUMNS, records)
 
 
 async def latest_snapshot(

@@ -27,6 +27,7 @@ from domain.budget import decider
 from domain.budget.instants import to_us
 from domain.events import RecordedEvent
 from eventstore.codec import canonical
+from projections.bulk import insert_rows
 from projections.tables import budget_intervals, budgets
 
 NAME = "budgets"
@@ -195,9 +196,8 @@ class BudgetProjection:
         inserts: list[dict[str, Any]] = []
         for objective_id, (state, _) in states.items():
             inserts.extend(_interval_rows(objective_id, state))
-        await self._flush(conn, inserts)
-        for start in range(0, len(summaries), 5000):
-            await conn.execute(budgets.insert(), summaries[start:start + 5000])
+        await insert_rows(conn, budget_intervals, inserts)
+        await insert_rows(conn, budgets, summaries)
         for objective_id, (state, last_id) in states.items():
             self.cache.put(objective_id, last_id, state)
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
 from eventstore.codec import canonical
+from projections.bulk import insert_rows
 
 # (state, created_position) -> {table: [rows]}: the main row first, then side tables.
 RowMapper = Callable[[Any, int], dict[Table, list[dict[str, Any]]]]
@@ -94,18 +95,22 @@ class EntityProjection:
         ).all()
 
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
-        states: dict[str, tuple[Any, int]] = {}
-        evolve, offset = self.evolve, len(self.category) + 1
+        states: dict[str, Any] = {}
+        created: dict[str, int] = {}  # entity id -> position of its first event
+        evolve, offset, get = self.evolve, len(self.category) + 1, states.get
         async for batch in batches:
             for event in batch:
                 entity_id = event.stream_id[offset:]
-                state, created = states.get(entity_id, (None, event.position))
-                states[entity_id] = (evolve(state, event), created)
+                state = get(entity_id)
+                if state is None:
+                    created[entity_id] = event.position
+                states[entity_id] = evolve(state, event)
         out: dict[Table, list[dict[str, Any]]] = {t: [] for t in self.tables}
-        for state, created in states.values():
-            for table, rows in self.rows(state, created).items():
+        for entity_id, state in states.items():
+            for table, rows in self.rows(state, created[entity_id]).items():
                 out[table].extend(rows)
-        await self._insert(conn, out)
+        for table in self.tables:
+            await insert_rows(conn, table, out[table])
 
     async def _insert(self, conn: AsyncConnection, out: dict[Table, list[dict[str, Any]]]) -> None:
         for table in self.tables:

@@ -10,6 +10,7 @@ event can land between the wipe and the refold.
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from typing import Any, AsyncIterator, Protocol, Sequence
 
 from sqlalchemy import delete, select, text
@@ -17,8 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
+from eventstore.reader import PAGE, paused_gc, read_log
 from eventstore.store import APPEND_LOCK_KEY, EventStore
 from eventstore.tables import checkpoints
+from projections.bulk import indexes_rebuilt_after
 
 
 class Projection(Protocol):
@@ -31,11 +34,15 @@ class Projection(Protocol):
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
         """Fold the whole log into empty tables (may hold everything in memory).
 
-        It must not use `conn` until `batches` is exhausted: the rebuild reads
-        the log on that connection while projections fold.
+        It must not use `conn` until `batches` is exhausted (the rebuild may read
+        the log on that connection, and other projections write on it), unless it
+        sets `writes_while_folding` and writes only on PostgreSQL: see
+        `ProjectionSet._refold`.
         """
 
-    def handles(self, event: RecordedEvent) -> bool: ...
+    def handles(self, event: RecordedEvent) -> bool:
+        """Whether it folds this event. Rebuild asks once per stream (the first event's
+        answer stands for the stream), so it must depend on the stream alone."""
 
 
 async def _set_checkpoint(conn: AsyncConnection, name: str, position: int) -> None:
@@ -64,6 +71,7 @@ class ProjectionSet:
     def __init__(self, store: EventStore, inline: Sequence[Projection]) -> None:
         self.store = store
         self.inline = list(inline)
+        self.page = PAGE  # events per read of the log in a rebuild
 
     def names(self) -> list[str]:
         return [p.name for p in self.inline]
@@ -95,30 +103,75 @@ class ProjectionSet:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
             head, _ = await self.store.head(conn)
-            for projection in chosen:
-                for table in reversed(projection.tables):
-                    await conn.execute(delete(table))
-            feeds = [_Feed() for _ in chosen]
-            tasks = [asyncio.create_task(p.rebuild(conn, f.batches())) for p, f in zip(chosen, feeds)]
-            for feed, task in zip(feeds, tasks):
-                feed.consumer = task
-            try:
-                async for chunk in self.store.iter_all(0, until=head, conn=conn):
-                    for projection, feed in zip(chosen, feeds):
-                        relevant = [e for e in chunk if projection.handles(e)]
-                        if relevant:
-                            counts[projection.name] += len(relevant)
-                            await feed.put(relevant)
-                # From here each projection writes on the shared connection: one at a time.
-                for feed in feeds:
-                    await feed.close()
-                    await feed.consumer
-            finally:
-                for task in tasks:
-                    task.cancel()
+            tables = [t for p in chosen for t in p.tables]
+            async with indexes_rebuilt_after(conn, tables):
+                if conn.dialect.name == "postgresql":
+                    # Rebuilding the indexes has locked these tables already; TRUNCATE then
+                    # costs nothing per row (DELETE would visit every one).
+                    await conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables)))
+                else:
+                    for table in reversed(tables):
+                        await conn.execute(delete(table))
+                await self._refold(conn, chosen, head, counts)
             for projection in chosen:
                 await _set_checkpoint(conn, projection.name, head)
         return counts
+
+    async def _refold(
+        self, conn: AsyncConnection, chosen: list[Projection], head: int, counts: dict[str, int]
+    ) -> None:
+        """Read the log once, feed every chosen projection, let each write its rows.
+
+        On PostgreSQL the log is read on a second connection (opened under the append
+        lock, so it sees exactly the log up to `head`), which leaves `conn` free: a
+        projection that `writes_while_folding` (the event index) writes each batch as it
+        comes, so the server stores rows while Python folds. Those projections are
+        closed first, and the others write only after their end, so no two ever use
+        `conn` at once. Elsewhere the log is read on `conn` and every projection writes
+        after the end.
+        """
+        if conn.dialect.name == "postgresql":
+            async with self.store.engines.write.connect() as reader:
+                await self._feed(conn, reader, chosen, head, counts)
+        else:
+            await self._feed(conn, conn, chosen, head, counts)
+
+    async def _feed(
+        self, conn: AsyncConnection, reader: AsyncConnection, chosen: list[Projection], head: int,
+        counts: dict[str, int],
+    ) -> None:
+        feeds = [_Feed() for _ in chosen]
+        tasks = [asyncio.create_task(p.rebuild(conn, f.batches())) for p, f in zip(chosen, feeds)]
+        for feed, task in zip(feeds, tasks):
+            feed.consumer = task
+        # Which projections handle a stream's events is asked once per stream.
+        routes: dict[str, tuple[int, ...]] = {}
+        try:
+            with paused_gc():
+                async with aclosing(read_log(self.store, 0, until=head, page=self.page, conn=reader)) as pages:
+                    async for chunk in pages:
+                        parts: list[list[RecordedEvent]] = [[] for _ in chosen]
+                        for event in chunk:
+                            route = routes.get(event.stream_id)
+                            if route is None:
+                                route = routes[event.stream_id] = tuple(
+                                    i for i, p in enumerate(chosen) if p.handles(event)
+                                )
+                            for i in route:
+                                parts[i].append(event)
+                        for projection, feed, part in zip(chosen, feeds, parts):
+                            if part:
+                                counts[projection.name] += len(part)
+                                await feed.put(part)
+                # From here each projection writes on the shared connection: one at a time,
+                # those already writing first.
+                first = [f for p, f in zip(chosen, feeds) if getattr(p, "writes_while_folding", False)]
+                for feed in first + [f for f in feeds if f not in first]:
+                    await feed.close()
+                    await feed.consumer
+        finally:
+            for task in tasks:
+                task.cancel()
 
     async def catch_up(self, conn: AsyncConnection, projection: Projection) -> int:
         """Fold what a projection has not seen yet; returns how many events it folded."""

@@ -163,7 +163,11 @@ class Ledger:
             raise BudgetInputError("interval", "expected an Interval")
         if at is not None:
             check_not_future(interval, at)
-        where, i = self._locate(to_us(interval.start), to_us(interval.end))
+        return self._classify_us(interval, to_us(interval.start), to_us(interval.end))
+
+    def _classify_us(self, interval: Interval, s: int, e: int) -> str:
+        """`classify` with the bounds already in microseconds."""
+        where, i = self._locate(s, e)
         if where == "free":
             return NEW
         if where == "overlap":
@@ -201,7 +205,22 @@ class Ledger:
         """Decisions for a batch recorded in one event: each "new" or "duplicate", checked against
         the ledger and against the batch's other intervals (a repeat inside a batch is a duplicate;
         a clash inside a batch is refused like a clash with the ledger)."""
-        decisions = [self.classify(iv, at=at) for iv in intervals]
+        return self._classify_batch(intervals, at)[0]
+
+    def _classify_batch(self, intervals: Sequence[Interval], at: datetime | None) -> tuple[list[str], list[tuple[int, int]]]:
+        """`classify_batch`'s decisions and each interval's bounds in microseconds."""
+        bounds: list[tuple[int, int]] = []
+        decisions: list[str] = []
+        for iv in intervals:
+            if not isinstance(iv, Interval):
+                raise BudgetInputError("interval", "expected an Interval")
+            if at is not None:
+                check_not_future(iv, at)
+            s, e = to_us(iv.start), to_us(iv.end)
+            bounds.append((s, e))
+            decisions.append(self._classify_us(iv, s, e))
+        if len(intervals) < 2:  # nothing in the batch to clash with
+            return decisions, bounds
         fresh = sorted((iv.start, iv.end, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
         for (s0, e0, n0), (s1, e1, n1) in zip(fresh, fresh[1:]):
             a, b = intervals[n0], intervals[n1]
@@ -211,7 +230,7 @@ class Ledger:
                 decisions[n1] = DUPLICATE
             elif s1 < e0:
                 raise IntervalConflict("start", f"the batch's intervals starting {s0.isoformat()} and {s1.isoformat()} overlap", "overlap")
-        return decisions
+        return decisions, bounds
 
     def classify_exclusion(self, exclusion: Exclusion) -> str:
         """"new" or "duplicate" (same id, same range); an id reused otherwise is refused."""
@@ -245,10 +264,12 @@ class Ledger:
         return decision
 
     def record_batch(self, intervals: Sequence[Interval]) -> list[str]:
-        decisions = self.classify_batch(intervals)
-        for iv, d in zip(intervals, decisions):
+        decisions, bounds = self._classify_batch(intervals, None)
+        # Every new interval has been checked against the ledger and the batch's others,
+        # so it goes straight in (no second classification each).
+        for iv, d, (s, e) in zip(intervals, decisions, bounds):
             if d == NEW:
-                self.record(iv)
+                self._insert(bisect_left(self._starts, s), s, e, iv.good, iv.total)
         return decisions
 
     def correct(self, interval: Interval) -> str:
@@ -283,7 +304,7 @@ class Ledger:
         return decision
 
     def _insert(self, i: int, s: int, e: int, g: int, t: int) -> None:
-        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end))
+        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
         self._starts.insert(i, s)
         self._ends.insert(i, e)
         self._good.insert(i, g)
