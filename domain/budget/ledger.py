@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from .burn import AlertTier, burn_rate_exact, evaluate_tiers, parse_tiers, windows_needed
+from .burn import AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, parse_tiers, windows_needed
 from .chart import ChartPoint
 from .config import TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
@@ -81,6 +81,10 @@ class Ledger:
         self._L: int = b.slice_us if self._timeslices else 0
         self._thr: Fraction = q(b.slice_threshold) if self._timeslices else Fraction(0)
         self._dur_cache: dict[str, int] = {}
+        # Bumped by every change of the data; `status` answers a repeated question from
+        # `_memo` (the reactor and the read model ask the same one after each command).
+        self._gen = 0
+        self._memo: tuple[Any, Status] | None = None
         # intervals, ordered by start (and so by end)
         self._starts: list[int] = []
         self._ends: list[int] = []
@@ -263,6 +267,7 @@ class Ledger:
             self._good[i] = interval.good
             self._total[i] = interval.total
             self._pvalid = min(self._pvalid, i)
+            self._gen += 1
         return decision
 
     def exclude(self, exclusion: Exclusion) -> str:
@@ -290,10 +295,12 @@ class Ledger:
         self._total.insert(i, t)
         self._cover.insert(i, cover)
         self._pvalid = min(self._pvalid, i)
+        self._gen += 1
         if self._timeslices and cover == 0:
             self._slices_add(s, e, g, t, +1)
 
     def _cover_range(self, s: int, e: int, delta: int) -> None:
+        self._gen += 1
         lo = bisect_left(self._starts, s)
         hi = bisect_left(self._starts, e)
         cover = self._cover
@@ -429,13 +436,23 @@ class Ledger:
     ) -> Status:
         """The budget as of `at` over the objective's window (see module and status.py docs)."""
         at_us = to_us(at)
-        at_utc = from_us(at_us)
         tiers_ = self.tiers if tiers is None else parse_tiers(tiers)
         stale_after_ = self.stale_after if stale_after is None else _stale_after(stale_after)
+        key = (self._gen, at_us, tiers_, stale_after_)
+        memo = self._memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        status = self._status(at_us, tiers_, stale_after_)
+        self._memo = (key, status)
+        return status
+
+    def _status(self, at_us: int, tiers_: tuple[AlertTier, ...], stale_after_: timedelta) -> Status:
+        at_utc = from_us(at_us)
         ws_dt, we_dt = window_bounds(self.config.window, at_utc)
         ws, we = to_us(ws_dt), to_us(we_dt)
         good, total = self._events(ws, we, at_us)
         bad = total - good
+        err = self._err
         good_slices = bad_slices = None
         slice_sli = siw_f = None
         if self._timeslices:
@@ -444,13 +461,27 @@ class Ledger:
             slice_sli = good_slices / data if data else None
             siw = slices_in_window(we - ws, self._L)
             siw_f = float(siw)
-            allowed, consumed, remaining = timeslice_budget(bad_slices, siw, self._err)
+            allowed, consumed, remaining = timeslice_budget(bad_slices, siw, err)
             spent = bad_slices
+            allowed_f, consumed_f, remaining_f = float(allowed), float(consumed), float(remaining)
+            exhausted = remaining <= 0
         else:
-            allowed, consumed, remaining = occurrence_budget(bad, total, self._err)
+            # occurrence_budget in integers: allowed = en*total/ed, consumed = bad*ed/(en*total);
+            # each float is one correctly rounded int division, as float(Fraction) would give.
+            en, ed = err.numerator, err.denominator
             spent = bad
-        rates = {label: self._burn(at_us, self._dur(label)) for label in windows_needed(tiers_)}
-        alerts = evaluate_tiers(rates, tiers_)
+            if total <= 0:
+                allowed_f, consumed_f, remaining_f, exhausted = 0.0, 0.0, 1.0, False
+            else:
+                allowed_f = (en * total) / ed
+                consumed_f = (bad * ed) / (en * total)
+                remaining_f = (en * total - bad * ed) / (en * total)
+                exhausted = en * total <= bad * ed
+        counts = {}
+        for label in windows_needed(tiers_):
+            g, t = self._events(at_us - self._dur(label), at_us + 1, at_us)
+            counts[label] = (t - g, t)
+        alerts = evaluate_tier_counts(counts, tiers_, err)
         j = bisect_right(self._ends, at_us) - 1
         last = self._ends[j] if j >= 0 else None
         stale = last is not None and last < at_us - stale_after_ // US
@@ -468,12 +499,12 @@ class Ledger:
             bad_slices=bad_slices,
             slice_sli=slice_sli,
             slices_in_window=siw_f,
-            allowed_bad=float(allowed),
+            allowed_bad=allowed_f,
             spent=spent,
-            consumed=float(consumed),
-            remaining=float(remaining),
-            exhausted=remaining <= 0,
-            burn_rates={label: fl(r) for label, r in rates.items()},
+            consumed=consumed_f,
+            remaining=remaining_f,
+            exhausted=exhausted,
+            burn_rates={label: burn_rate_float(b, t, err) for label, (b, t) in counts.items()},
             alerts=alerts,
             last_observation_end=from_us(last) if last is not None else None,
             stale_after=stale_after_,
