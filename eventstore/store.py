@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, NamedTuple, Sequence
 
@@ -57,6 +58,16 @@ _COLUMNS = (
 )
 
 
+_ACTIVE: ContextVar["AppendTransaction | None"] = ContextVar("slogov_append_transaction", default=None)
+
+
+def active_transaction(conn: AsyncConnection) -> "AppendTransaction | None":
+    """The append transaction this task runs on `conn`, if any: an inline projection
+    can use the states its writer already folded (`AppendTransaction.folded`)."""
+    tx = _ACTIVE.get()
+    return tx if tx is not None and tx.conn is conn else None
+
+
 class _Head(NamedTuple):
     position: int
     hash: str
@@ -98,8 +109,12 @@ class EventStore:
             if head.recorded_at is not None:
                 now = max(now, aware(head.recorded_at))
             tx = AppendTransaction(self, conn, head.position, head.hash, now)
-            yield tx
-            await tx.flush()
+            token = _ACTIVE.set(tx)
+            try:
+                yield tx
+                await tx.flush()
+            finally:
+                _ACTIVE.reset(token)
         if tx.appended:
             self._wake()
 
@@ -227,6 +242,9 @@ class AppendTransaction:
         self._rows: list[dict[str, Any]] = []
         self._idempotency_rows: list[dict[str, Any]] = []
         self.appended: list[RecordedEvent] = []
+        # stream id -> (version, state): states the writer folded with the events of this
+        # transaction, each exactly the fold of its stream up to that version.
+        self.folded: dict[str, tuple[int, Any]] = {}
 
     @property
     def position(self) -> int:

@@ -44,7 +44,8 @@ class StateView:
     def __init__(self, tx: AppendTransaction, cache: "StateCache") -> None:
         self.tx = tx
         self._cache = cache
-        self.changed: dict[str, tuple[int, Any]] = {}
+        # Shared with the transaction, so inline projections can use these states.
+        self.changed: dict[str, tuple[int, Any]] = tx.folded
 
     async def state(self, stream_id: str) -> Any:
         await self.tx.load_versions([stream_id])
