@@ -252,7 +252,8 @@ class AppendTransaction:
         return self._position
 
     async def load_versions(self, stream_ids: Iterable[str]) -> None:
-        wanted = [s for s in set(stream_ids) if s not in self._versions]
+        versions = self._versions
+        wanted = [s for s in set(stream_ids) if s not in versions]
         if not wanted:
             return
         rows = await self.conn.execute(

@@ -17,7 +17,6 @@ from the rows.
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
@@ -25,7 +24,7 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.budget import decider
-from domain.budget.instants import to_us
+from domain.budget.instants import iso_us, to_us
 from domain.events import RecordedEvent
 from eventstore.codec import canonical
 from eventstore.store import active_transaction
@@ -110,11 +109,6 @@ def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any
     }
 
 
-def _us(iso: str) -> int:
-    """An event's ISO time (written by `Interval.to_dict`, always with a zone) in microseconds."""
-    return to_us(datetime.fromisoformat(iso))
-
-
 _SUMMARY_TYPES = {
     "objective_id": "varchar", "target": "float8", "method": "varchar", "window_kind": "varchar",
     "good": "int8", "total": "int8", "sli": "float8", "allowed_bad": "float8", "consumed": "float8",
@@ -192,10 +186,10 @@ class BudgetProjection:
             for event in stream_events:
                 if event.type == "ObservationsRecorded":
                     for d in event.data["intervals"]:
-                        inserts.append((objective_id, _us(d["start"]), _us(d["end"]), d["good"], d["total"]))
+                        inserts.append((objective_id, iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]))
                 elif event.type == "ObservationCorrected":
                     d = event.data["interval"]
-                    corrections[(objective_id, _us(d["start"]))] = (d["good"], d["total"])
+                    corrections[(objective_id, iso_us(d["start"]))] = (d["good"], d["total"])
             summaries.append(summary_row(state, last.event_id))
         await self._write(conn, inserts, [(*k, *v) for k, v in corrections.items()], summaries)
 

@@ -196,6 +196,9 @@ class CommandBus:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # One turn of the loop first: callers woken by the previous batch's results
+            # queue their next commands in it, and ride in this transaction.
+            await asyncio.sleep(0)
             size = len(batch[0][0])
             while size < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())

@@ -48,7 +48,7 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, to_us
+from .instants import US, from_us, iso_us, to_us
 from .ledger import CORRECTION, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval
 from .status import Status
@@ -478,7 +478,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_batch([_interval(d) for d in data["intervals"]])
+        state.ledger.record_rows([(iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]) for d in data["intervals"]])
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

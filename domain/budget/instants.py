@@ -28,7 +28,14 @@ def require_aware(value: object, field: str) -> datetime:
 
 
 def to_us(value: datetime, field: str = "at") -> int:
+    if type(value) is datetime and value.tzinfo is not None and value.utcoffset() is not None:
+        return (value - EPOCH) // US  # aware: the difference is already in UTC terms
     return (require_aware(value, field) - EPOCH) // US
+
+
+def iso_us(value: str) -> int:
+    """An ISO 8601 time with a zone (as the log stores them) in microseconds."""
+    return to_us(datetime.fromisoformat(value), "time")
 
 
 def from_us(us: int) -> datetime:

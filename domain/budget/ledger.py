@@ -167,7 +167,7 @@ class Ledger:
             raise BudgetInputError("interval", "expected an Interval")
         if at is not None:
             check_not_future(interval, at)
-        where, i = self._locate(to_us(interval.start), to_us(interval.end))
+        where, i = self._locate(interval.start_us, interval.end_us)
         if where == "free":
             return NEW
         if where == "overlap":
@@ -188,7 +188,7 @@ class Ledger:
             raise BudgetInputError("interval", "expected an Interval")
         if at is not None:
             check_not_future(interval, at)
-        where, i = self._locate(to_us(interval.start), to_us(interval.end))
+        where, i = self._locate(interval.start_us, interval.end_us)
         if where == "overlap":
             raise self._overlap_error(i, interval)
         if where == "free":
@@ -244,7 +244,7 @@ class Ledger:
         """Record one interval: "new" or "duplicate" (no-op); raises like `classify`."""
         decision = self.classify(interval)
         if decision == NEW:
-            s, e = to_us(interval.start), to_us(interval.end)
+            s, e = interval.start_us, interval.end_us
             self._insert(bisect_left(self._starts, s), s, e, interval.good, interval.total)
         return decision
 
@@ -252,14 +252,39 @@ class Ledger:
         decisions = self.classify_batch(intervals)
         for iv, d in zip(intervals, decisions):
             if d == NEW:
-                self.record(iv)
+                s = iv.start_us
+                self._insert(bisect_left(self._starts, s), s, iv.end_us, iv.good, iv.total)
         return decisions
+
+    def record_rows(self, rows: Sequence[tuple[int, int, int, int]]) -> None:
+        """Record (start_us, end_us, good, total) rows a decision already accepted as new
+        (the log's ObservationsRecorded): no Interval objects, but still refused, changing
+        nothing, when one is not new or they overlap."""
+        starts, ends = self._starts, self._ends
+        n = len(starts)
+        prev_end = None
+        ordered = True
+        for s, e, g, t in rows:
+            if not (0 <= g <= t and s < e) or (prev_end is not None and s < prev_end):
+                ordered = False
+                break
+            prev_end = e
+        if not ordered:  # not the shape the decider writes: take the general path
+            self.record_batch([Interval._from_us(*r) for r in rows])
+            return
+        for s, e, _, _ in rows:
+            i = bisect_left(starts, s)
+            if (i < n and starts[i] < e) or (i > 0 and ends[i - 1] > s):
+                self.record_batch([Interval._from_us(*r) for r in rows])  # raises with the reason
+                return
+        for s, e, g, t in rows:
+            self._insert(bisect_left(starts, s), s, e, g, t)
 
     def correct(self, interval: Interval) -> str:
         """Replace the counts of an already-recorded interval: "correction" or "duplicate"."""
         decision = self.classify_correction(interval)
         if decision == CORRECTION:
-            s = to_us(interval.start)
+            s = interval.start_us
             i = bisect_left(self._starts, s)
             if self._timeslices and self._cover[i] == 0:
                 self._slices_add(s, self._ends[i], self._good[i], self._total[i], -1)

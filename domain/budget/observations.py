@@ -19,7 +19,7 @@ in or wholly out, of both a window and an exclusion, and never split.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
@@ -49,6 +49,9 @@ class Interval:
     end: datetime
     good: int
     total: int
+    # the bounds in microseconds since the epoch, computed once (the ledger works in them)
+    start_us: int = field(init=False, repr=False, compare=False)
+    end_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         start = require_aware(self.start, "start")
@@ -65,6 +68,8 @@ class Interval:
         object.__setattr__(self, "end", end)
         object.__setattr__(self, "good", good)
         object.__setattr__(self, "total", total)
+        object.__setattr__(self, "start_us", to_us(start))
+        object.__setattr__(self, "end_us", to_us(end))
 
     @property
     def bad(self) -> int:

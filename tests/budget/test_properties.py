@@ -302,3 +302,30 @@ def test_incremental_ledger_matches_naive_recomputation(data, target, window, bu
         want = model.status(point.at, bounds)
         assert close(point.remaining, want["remaining"])
         assert point.exhausted == want["exhausted"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_recording_rows_from_the_log_equals_recording_intervals(data):
+    """`record_rows` (evolve's path: microseconds, no Interval objects) leaves the same
+    ledger as `record_batch`, and refuses what it refuses, changing nothing."""
+    by_batch = Ledger(0.999, {"kind": "rolling", "days": 2})
+    by_rows = Ledger(0.999, {"kind": "rolling", "days": 2})
+    for _ in range(data.draw(st.integers(1, 6))):
+        batch = data.draw(st.lists(intervals(), min_size=1, max_size=6))
+        if data.draw(st.booleans()):
+            batch = sorted(batch, key=lambda iv: iv.start)
+        rows = [(iv.start_us, iv.end_us, iv.good, iv.total) for iv in batch]
+        try:
+            by_batch.record_batch(batch)
+            want = None
+        except (BudgetInputError, IntervalConflict) as error:
+            want = type(error)
+        try:
+            by_rows.record_rows(rows)
+            got = None
+        except (BudgetInputError, IntervalConflict) as error:
+            got = type(error)
+        assert got == want
+        assert by_rows.to_dict() == by_batch.to_dict()
+        assert by_rows.status(PROBE) == by_batch.status(PROBE)
