@@ -10,6 +10,7 @@ event can land between the wipe and the refold.
 from __future__ import annotations
 
 import asyncio
+from functools import lru_cache
 from typing import Any, AsyncIterator, Protocol, Sequence
 
 from sqlalchemy import delete, select, text
@@ -47,6 +48,22 @@ async def _set_checkpoint(conn: AsyncConnection, name: str, position: int) -> No
     await conn.execute(stmt)
 
 
+@lru_cache(maxsize=16)
+def _checkpoints_upsert(count: int) -> Any:
+    # Plain SQL both databases take (SQLite >= 3.24), built once per projection count.
+    rows = ", ".join(f"(:n{i}, :position)" for i in range(count))
+    return text(
+        f"INSERT INTO {checkpoints.name} (projection, position) VALUES {rows} "
+        "ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
+    )
+
+
+async def _set_checkpoints(conn: AsyncConnection, names: Sequence[str], position: int) -> None:
+    params: dict[str, Any] = {f"n{i}": name for i, name in enumerate(names)}
+    params["position"] = position
+    await conn.execute(_checkpoints_upsert(len(names)), params)
+
+
 async def checkpoint_of(conn: AsyncConnection, name: str) -> int:
     row = (
         await conn.execute(select(checkpoints.c.position).where(checkpoints.c.projection == name))
@@ -69,7 +86,8 @@ class ProjectionSet:
             relevant = [e for e in events if projection.handles(e)]
             if relevant:
                 await projection.apply(conn, relevant)
-            await _set_checkpoint(conn, projection.name, events[-1].position)
+        # Every checkpoint in one statement: this runs in every appending transaction.
+        await _set_checkpoints(conn, [p.name for p in self.inline], events[-1].position)
 
     async def rebuild(self, names: Sequence[str] | None = None) -> dict[str, int]:
         """Drop and refold read models; returns events folded per projection.

@@ -7,6 +7,7 @@ sums, bisection and slice indices exact. Only timezone-aware datetimes are accep
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from .errors import BudgetInputError
@@ -33,8 +34,10 @@ def to_us(value: datetime, field: str = "at") -> int:
     return (require_aware(value, field) - EPOCH) // US
 
 
+@lru_cache(maxsize=1 << 16)
 def iso_us(value: str) -> int:
-    """An ISO 8601 time with a zone (as the log stores them) in microseconds."""
+    """An ISO 8601 time with a zone (as the log stores them) in microseconds. Remembered:
+    a push repeats the same few minute boundaries for every objective."""
     return to_us(datetime.fromisoformat(value), "time")
 
 

@@ -206,15 +206,15 @@ class Ledger:
         the ledger and against the batch's other intervals (a repeat inside a batch is a duplicate;
         a clash inside a batch is refused like a clash with the ledger)."""
         decisions = [self.classify(iv, at=at) for iv in intervals]
-        fresh = sorted((iv.start, iv.end, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
+        fresh = sorted((iv.start_us, iv.end_us, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
         for (s0, e0, n0), (s1, e1, n1) in zip(fresh, fresh[1:]):
             a, b = intervals[n0], intervals[n1]
             if (s0, e0) == (s1, e1):
                 if (a.good, a.total) != (b.good, b.total):
-                    raise IntervalConflict("total", f"the batch sends [{s0.isoformat()}, {e0.isoformat()}) twice with different counts", "conflict")
+                    raise IntervalConflict("total", f"the batch sends [{a.start.isoformat()}, {a.end.isoformat()}) twice with different counts", "conflict")
                 decisions[n1] = DUPLICATE
             elif s1 < e0:
-                raise IntervalConflict("start", f"the batch's intervals starting {s0.isoformat()} and {s1.isoformat()} overlap", "overlap")
+                raise IntervalConflict("start", f"the batch's intervals starting {a.start.isoformat()} and {b.start.isoformat()} overlap", "overlap")
         return decisions
 
     def classify_exclusion(self, exclusion: Exclusion) -> str:
