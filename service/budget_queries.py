@@ -100,8 +100,11 @@ async def record_observations(
     items = _items(batch)
     grouped: dict[str, list[Interval]] = {}
     for item in items:
-        objective_id = require_id(item.objective_id, "objective_id")
-        grouped.setdefault(objective_id, []).append(item.interval)
+        oid = item.objective_id
+        ivs = grouped.get(oid) if isinstance(oid, str) else None
+        if ivs is None:
+            ivs = grouped[require_id(item.objective_id, "objective_id")] = []
+        ivs.append(item.interval)
     commands = [decider.RecordObservations(oid, tuple(ivs)) for oid, ivs in grouped.items()]
     for command in commands:
         authorize(command, roles)

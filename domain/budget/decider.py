@@ -284,15 +284,21 @@ def as_interval(value: Any, field: str = "intervals") -> Interval:
         raise InvalidInput(f"{field}: {error}", field=f"{field}.{error.field}") from None
 
 
-def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
-    """The pure, state-free checks of a batch (shape, counts, bounds, overlaps inside it)."""
+def batch_items(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
+    """A batch's shape: a non-empty list, at most MAX_BATCH valid intervals."""
     if isinstance(intervals, (str, bytes, Mapping)) or not isinstance(intervals, Iterable):
         raise InvalidInput(f"{field} must be a list of intervals", field=field)
-    items = tuple(as_interval(v, f"{field}[{i}]") for i, v in enumerate(intervals))
+    items = tuple(v if type(v) is Interval else as_interval(v, f"{field}[{i}]") for i, v in enumerate(intervals))
     if not items:
         raise InvalidInput(f"{field} must hold at least one interval", field=field)
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"{field} may hold at most {MAX_BATCH} intervals", field=field)
+    return items
+
+
+def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
+    """The pure, state-free checks of a batch (shape, counts, bounds, overlaps inside it)."""
+    items = batch_items(intervals, field)
     try:
         _checker().classify_batch(items)
     except BudgetInputError as error:
@@ -339,9 +345,10 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 
 
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
-    intervals = check_batch(cmd.intervals)
+    # classify_batch checks the batch against itself too (what check_batch adds to the shape).
+    intervals = batch_items(cmd.intervals)
     decisions = ledger.classify_batch(intervals, at=ctx.now)
-    fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start)
+    fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
     return [NewEvent("ObservationsRecorded", {

@@ -45,6 +45,12 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+@lru_cache(maxsize=1 << 16)
+def us_iso(us: int) -> str:
+    """`from_us(us).isoformat()` ("...+00:00"), remembered like `iso_us`."""
+    return from_us(us).isoformat()
+
+
 def duration_us(value: timedelta, field: str) -> int:
     if not isinstance(value, timedelta):
         raise BudgetInputError(field, "expected a timedelta")

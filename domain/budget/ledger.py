@@ -313,12 +313,19 @@ class Ledger:
         return decision
 
     def _insert(self, i: int, s: int, e: int, g: int, t: int) -> None:
-        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end))
-        self._starts.insert(i, s)
-        self._ends.insert(i, e)
-        self._good.insert(i, g)
-        self._total.insert(i, t)
-        self._cover.insert(i, cover)
+        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
+        if i == len(self._starts):  # data in time order: the common case
+            self._starts.append(s)
+            self._ends.append(e)
+            self._good.append(g)
+            self._total.append(t)
+            self._cover.append(cover)
+        else:
+            self._starts.insert(i, s)
+            self._ends.insert(i, e)
+            self._good.insert(i, g)
+            self._total.insert(i, t)
+            self._cover.insert(i, cover)
         self._pvalid = min(self._pvalid, i)
         self._gen += 1
         if self._timeslices and cover == 0:

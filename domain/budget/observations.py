@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from .errors import BudgetInputError
-from .instants import from_us, require_aware, to_us
+from .instants import from_us, require_aware, to_us, us_iso
 
 MAX_INTERVAL_LENGTH = timedelta(days=1)
 
@@ -80,7 +80,7 @@ class Interval:
         return (self.start, self.end)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "good": self.good, "total": self.total}
+        return {"start": us_iso(self.start_us), "end": us_iso(self.end_us), "good": self.good, "total": self.total}
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> "Interval":
