@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.budget import decider
 from domain.budget.instants import iso_us, to_us
 from domain.events import RecordedEvent
-from eventstore.codec import canonical
 from eventstore.store import active_transaction
 from projections.tables import budget_intervals, budgets
 
@@ -76,6 +75,11 @@ async def load_state(conn: AsyncConnection, objective_id: str, doc: str) -> deci
     return decider.BudgetState.from_doc(orjson.loads(doc), (tuple(r) for r in rows))
 
 
+def _json(value: Any) -> str:
+    # Read-model text, not hashed: any stable encoding will do (live and rebuild share it).
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any]:
     status = state.status()
     config = state.config or {"window": {"kind": "rolling"}, "budgeting": {"method": "occurrences"}}
@@ -98,14 +102,14 @@ def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any
         "remaining": status.remaining if status else None,
         "exhausted": status.exhausted if status else False,
         "alert_severity": severity,
-        "alerts": canonical(alerts),
+        "alerts": _json(alerts),
         "stale": status.stale if status else False,
         "event_time": event_time.isoformat() if event_time else None,
         "last_observation_end": last.isoformat() if last else None,
         "intervals": len(ledger) if ledger is not None else 0,
         "version": state.version,
         "last_event_id": last_event_id,
-        "doc": canonical(state.to_doc()),
+        "doc": _json(state.to_doc()),
     }
 
 
