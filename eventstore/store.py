@@ -253,9 +253,10 @@ class AppendTransaction:
 
     async def load_versions(self, stream_ids: Iterable[str]) -> None:
         versions = self._versions
-        wanted = [s for s in set(stream_ids) if s not in versions]
+        wanted = [s for s in stream_ids if s not in versions]
         if not wanted:
             return
+        wanted = list(dict.fromkeys(wanted))
         rows = await self.conn.execute(
             select(streams.c.stream_id, streams.c.version).where(streams.c.stream_id.in_(wanted))
         )

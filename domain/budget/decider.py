@@ -37,7 +37,7 @@ never the wall clock, so a replay derives the same events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
@@ -54,6 +54,7 @@ from .observations import Exclusion, Interval
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
+    DerivedFlags,
     ALERT_RAISED,
     BUDGET_EXHAUSTED,
     BUDGET_RECOVERED,
@@ -438,7 +439,7 @@ def derive(state: BudgetState | None, at: datetime | None = None) -> list[NewEve
     after = state.status(at)
     if after is None:
         return []
-    before = replace(after, exhausted=state.exhausted, alerts=tuple(state.alerts.values()), stale=state.stale)
+    before = DerivedFlags(state.exhausted, tuple(state.alerts.values()), state.stale)
     return [
         NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
         for t in transitions(before, after)

@@ -509,10 +509,18 @@ class Ledger:
                 consumed_f = (bad * ed) / (en * total)
                 remaining_f = (en * total - bad * ed) / (en * total)
                 exhausted = en * total <= bad * ed
+        # Burn windows all end at `at`: one upper bound, one lower bisection per window.
         counts = {}
+        starts = self._starts
+        hi = min(bisect_right(self._ends, at_us), bisect_left(starts, at_us + 1))
+        pg, pt = self._prefix()
         for label in windows_needed(tiers_):
-            g, t = self._events(at_us - self._dur(label), at_us + 1, at_us)
-            counts[label] = (t - g, t)
+            lo = bisect_left(starts, at_us - self._dur(label))
+            if hi <= lo:
+                counts[label] = (0, 0)
+            else:
+                t = pt[hi] - pt[lo]
+                counts[label] = (t - (pg[hi] - pg[lo]), t)
         alerts = evaluate_tier_counts(counts, tiers_, err)
         j = bisect_right(self._ends, at_us) - 1
         last = self._ends[j] if j >= 0 else None
