@@ -127,6 +127,10 @@ _PG_UPSERT_SUMMARIES = (
     + ") ON CONFLICT (objective_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _SUMMARY_COLUMNS[1:])
 )
+_PG_INSERT_INTERVALS = (
+    "INSERT INTO rm_budget_intervals (objective_id, start_us, end_us, good, total) "
+    "SELECT * FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])"
+)
 _PG_CORRECT_INTERVALS = (
     "UPDATE rm_budget_intervals AS i SET good = c.good, total = c.total "
     "FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[]) AS c(objective_id, start_us, good, total) "
@@ -228,11 +232,7 @@ class BudgetProjection:
         if conn.dialect.name == "postgresql":
             driver = (await conn.get_raw_connection()).driver_connection
             if inserts:
-                # Binary COPY, in this transaction: the rows are plain tuples already.
-                await driver.copy_records_to_table(
-                    budget_intervals.name, records=inserts,
-                    columns=["objective_id", "start_us", "end_us", "good", "total"],
-                )
+                await driver.execute(_PG_INSERT_INTERVALS, *map(list, zip(*inserts)))
             if corrections:
                 await driver.execute(_PG_CORRECT_INTERVALS, *map(list, zip(*corrections)))
             await driver.execute(_PG_UPSERT_SUMMARIES, *([r[c] for r in summaries] for c in _SUMMARY_COLUMNS))
