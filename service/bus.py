@@ -48,7 +48,8 @@ class StateView:
         self.changed: dict[str, tuple[int, Any]] = tx.folded
 
     async def state(self, stream_id: str) -> Any:
-        await self.tx.load_versions([stream_id])
+        if not self.tx.knows(stream_id):
+            await self.tx.load_versions([stream_id])
         version = self.tx.version(stream_id)
         if stream_id in self.changed:
             return self.changed[stream_id][1]
@@ -317,7 +318,8 @@ class CommandBus:
                 )
             return CommandResult.from_json(orjson.loads(result), replayed=True)
 
-        await tx.load_versions([stream_id])
+        if not tx.knows(stream_id):
+            await tx.load_versions([stream_id])
         if envelope.expected_version is not None and envelope.expected_version != tx.version(stream_id):
             raise Conflict(
                 f"{stream_id} is at version {tx.version(stream_id)}, "
