@@ -7,8 +7,8 @@ Reads use the `rm_budgets` / `rm_budget_intervals` read models: a ledger is load
 row was written for, so a read costs one small SELECT plus O(log n) arithmetic. When the
 row has moved on, the warm state is brought forward with the stream's newer events from
 the log (one indexed SELECT, the decider's own `evolve`) instead of reloading the history.
-`record_observations` checks a whole batch with one query per kind (objective statuses,
-budget rows, newer events), on one connection.
+`record_observations` checks what needs no state, then hands the bus one all-or-nothing
+group of commands (one per objective), which it decides against the log itself.
 
 Composite journeys: a journey's critical dependency `S` (a service name) is measured by
 the objectives whose id is `S`, or that belong to a journey whose id is `S` (a service
