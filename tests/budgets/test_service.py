@@ -221,3 +221,33 @@ async def test_journey_composite_and_feasibility(container):
     assert not c.feasible
     flag = await bq.objective_feasibility(container, "checkout-e2e")
     assert flag.feasible is False and flag.target == 0.999
+
+
+async def test_a_reactor_refusing_after_part_of_a_group_was_appended_undoes_the_group(container):
+    """Phase two of a group (append, fold, react) can still fail: a reactor refusing
+    objective b's event, after a's events were appended, rolls the whole group back."""
+    from service.bus import CommandBus
+    from service.envelope import Envelope
+
+    await journey(container)
+    await objective(container, "a")
+    await objective(container, "b")
+
+    async def refuse_b(event, view):
+        if event.stream_id == "budget-b":
+            raise Conflict("b is refused by a reactor")
+        return []
+
+    bus = CommandBus(container.store, container.projections, reactors=[refuse_b])
+    try:
+        before = await head(container)
+        group = [Envelope(RecordObservations(oid, minutes(0, 3, 10, 10)), "sre-person", SRE) for oid in ("a", "b")]
+        with pytest.raises(Conflict, match="refused by a reactor"):
+            await bus.execute_all(group)
+        assert await head(container) == before
+        assert await bq.budget_summary(container, "a") is None
+        # The same bus goes on working: a group it accepts lands whole.
+        results = await bus.execute_all([group[0]])
+        assert [e.type for e in results[0].events] == ["BudgetConfigured", "ObservationsRecorded"]
+    finally:
+        await bus.stop()
