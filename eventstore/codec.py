@@ -2,8 +2,10 @@
 
 The canonical form is what an auditor can recompute with any standard JSON
 library: keys sorted, no insignificant whitespace, UTF-8 (not \\u-escaped), no
-NaN or Infinity. Python's stdlib `json` produces it exactly; orjson does not
-(it writes 1e-05 as 0.00001), so orjson is used only for decoding.
+NaN or Infinity. Python's stdlib `json` produces it exactly; orjson does not in
+general (it writes 1e-05 as 0.00001), so `canonical` takes orjson's output only
+where it is provably identical (no floats, escapes or nulls) and the stdlib's
+otherwise; a property test holds the two to the same bytes.
 
     hash(n) = sha256_hex(canonical([hash(n-1), position, event_id, stream_id,
                                     stream_version, type, schema_version,
@@ -19,6 +21,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
+
 GENESIS_HASH = "0" * 64
 
 _encoder = json.JSONEncoder(
@@ -26,8 +30,34 @@ _encoder = json.JSONEncoder(
 )
 
 
+# orjson's output is used only when it is provably the stdlib's, byte for byte: keys
+# sorted (orjson compares UTF-8 bytes, which orders like code points), no escapes (so no
+# string needed one, and raw UTF-8 is what ensure_ascii=False writes too), no floats
+# (their spelling differs), no null (orjson writes NaN as null where the stdlib refuses).
+# Anything else, or anything orjson refuses (big ints, non-str keys, str/int subclasses,
+# datetimes, dataclasses), goes to the stdlib encoder.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+# Every float orjson writes has a "." or an exponent sign ("1.0", "1e-7", "1e+16").
+_FLOAT_MARKS = (b".", b"e+", b"e-")
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(type(value).__name__)
+
+
 def canonical(value: Any) -> str:
-    return _encoder.encode(value)
+    try:
+        out = orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return _encoder.encode(value)
+    if b"\\" in out or b"null" in out or any(mark in out for mark in _FLOAT_MARKS):
+        return _encoder.encode(value)
+    return out.decode("utf-8")
 
 
 def iso(at: datetime) -> str:

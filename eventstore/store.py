@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, NamedTuple, Sequence
 
@@ -57,6 +58,16 @@ _COLUMNS = (
 )
 
 
+_ACTIVE: ContextVar["AppendTransaction | None"] = ContextVar("slogov_append_transaction", default=None)
+
+
+def active_transaction(conn: AsyncConnection) -> "AppendTransaction | None":
+    """The append transaction this task runs on `conn`, if any: an inline projection
+    can use the states its writer already folded (`AppendTransaction.folded`)."""
+    tx = _ACTIVE.get()
+    return tx if tx is not None and tx.conn is conn else None
+
+
 class _Head(NamedTuple):
     position: int
     hash: str
@@ -98,8 +109,12 @@ class EventStore:
             if head.recorded_at is not None:
                 now = max(now, aware(head.recorded_at))
             tx = AppendTransaction(self, conn, head.position, head.hash, now)
-            yield tx
-            await tx.flush()
+            token = _ACTIVE.set(tx)
+            try:
+                yield tx
+                await tx.flush()
+            finally:
+                _ACTIVE.reset(token)
         if tx.appended:
             self._wake()
 
@@ -227,6 +242,9 @@ class AppendTransaction:
         self._rows: list[dict[str, Any]] = []
         self._idempotency_rows: list[dict[str, Any]] = []
         self.appended: list[RecordedEvent] = []
+        # stream id -> (version, state): states the writer folded with the events of this
+        # transaction, each exactly the fold of its stream up to that version.
+        self.folded: dict[str, tuple[int, Any]] = {}
 
     @property
     def position(self) -> int:
@@ -234,15 +252,30 @@ class AppendTransaction:
         return self._position
 
     async def load_versions(self, stream_ids: Iterable[str]) -> None:
-        wanted = [s for s in set(stream_ids) if s not in self._versions]
+        versions = self._versions
+        wanted = [s for s in stream_ids if s not in versions]
         if not wanted:
             return
-        rows = await self.conn.execute(
-            select(streams.c.stream_id, streams.c.version).where(streams.c.stream_id.in_(wanted))
-        )
-        found = dict(rows.all())
+        wanted = list(dict.fromkeys(wanted))
+        if self.store.engines.dialect == "postgresql" and len(wanted) > 1:
+            # One array parameter: an IN list of a thousand streams (a push for a thousand
+            # objectives) costs SQLAlchemy more to render than the query takes.
+            raw = await self.conn.get_raw_connection()
+            rows = await raw.driver_connection.fetch(
+                "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::varchar[])", wanted
+            )
+            found = {r["stream_id"]: r["version"] for r in rows}
+        else:
+            rows = await self.conn.execute(
+                select(streams.c.stream_id, streams.c.version).where(streams.c.stream_id.in_(wanted))
+            )
+            found = dict(rows.all())
         for stream_id in wanted:
             self._versions[stream_id] = found.get(stream_id, 0)
+
+    def knows(self, stream_id: str) -> bool:
+        """Whether the stream's version is loaded (then `load_versions` has nothing to do)."""
+        return stream_id in self._versions
 
     def version(self, stream_id: str) -> int:
         """Current version of a stream whose version was loaded (0: no such stream)."""

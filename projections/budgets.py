@@ -24,9 +24,9 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.budget import decider
-from domain.budget.instants import to_us
+from domain.budget.instants import iso_us
 from domain.events import RecordedEvent
-from eventstore.codec import canonical
+from eventstore.store import active_transaction
 from projections.bulk import insert_rows
 from projections.tables import budget_intervals, budgets
 
@@ -76,6 +76,11 @@ async def load_state(conn: AsyncConnection, objective_id: str, doc: str) -> deci
     return decider.BudgetState.from_doc(orjson.loads(doc), (tuple(r) for r in rows))
 
 
+def _json(value: Any) -> str:
+    # Read-model text, not hashed: any stable encoding will do (live and rebuild share it).
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
 def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any]:
     status = state.status()
     config = state.config or {"window": {"kind": "rolling"}, "budgeting": {"method": "occurrences"}}
@@ -98,15 +103,40 @@ def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any
         "remaining": status.remaining if status else None,
         "exhausted": status.exhausted if status else False,
         "alert_severity": severity,
-        "alerts": canonical(alerts),
+        "alerts": _json(alerts),
         "stale": status.stale if status else False,
         "event_time": event_time.isoformat() if event_time else None,
         "last_observation_end": last.isoformat() if last else None,
         "intervals": len(ledger) if ledger is not None else 0,
         "version": state.version,
         "last_event_id": last_event_id,
-        "doc": canonical(state.to_doc()),
+        "doc": _json(state.to_doc()),
     }
+
+
+_SUMMARY_TYPES = {
+    "objective_id": "varchar", "target": "float8", "method": "varchar", "window_kind": "varchar",
+    "good": "int8", "total": "int8", "sli": "float8", "allowed_bad": "float8", "consumed": "float8",
+    "remaining": "float8", "exhausted": "bool", "alert_severity": "varchar", "alerts": "text", "stale": "bool",
+    "event_time": "varchar", "last_observation_end": "varchar", "intervals": "int4", "version": "int4",
+    "last_event_id": "varchar", "doc": "text",
+}
+_SUMMARY_COLUMNS = tuple(_SUMMARY_TYPES)
+_PG_UPSERT_SUMMARIES = (
+    f"INSERT INTO rm_budgets ({', '.join(_SUMMARY_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(f"${n}::{t}[]" for n, t in enumerate(_SUMMARY_TYPES.values(), 1))
+    + ") ON CONFLICT (objective_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _SUMMARY_COLUMNS[1:])
+)
+_PG_INSERT_INTERVALS = (
+    "INSERT INTO rm_budget_intervals (objective_id, start_us, end_us, good, total) "
+    "SELECT * FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])"
+)
+_PG_CORRECT_INTERVALS = (
+    "UPDATE rm_budget_intervals AS i SET good = c.good, total = c.total "
+    "FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[]) AS c(objective_id, start_us, good, total) "
+    "WHERE i.objective_id = c.objective_id AND i.start_us = c.start_us"
+)
 
 
 def _interval_rows(objective_id: str, state: decider.BudgetState) -> list[dict[str, Any]]:
@@ -134,47 +164,91 @@ class BudgetProjection:
         for event in events:
             by_objective.setdefault(event.stream_id[len(_PREFIX):], []).append(event)
         ids = list(by_objective)
-        existing = {
-            r.objective_id: (r.last_event_id, r.doc)
-            for r in await conn.execute(
-                select(budgets.c.objective_id, budgets.c.last_event_id, budgets.c.doc).where(budgets.c.objective_id.in_(ids))
-            )
-        }
+        tx = active_transaction(conn)
+        folded = tx.folded if tx is not None else {}
+        existing: dict[str, Any] | None = None
         summaries: list[dict[str, Any]] = []
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[str, int, int, int, int]] = []
+        corrections: dict[tuple[str, int], tuple[int, int]] = {}  # the latest counts win
         for objective_id, stream_events in by_objective.items():
-            state = None
-            if objective_id in existing:
-                last_id, doc = existing[objective_id]
-                state = self.cache.get(objective_id, last_id)
-                if state is None:
-                    state = await load_state(conn, objective_id, doc)
-            # The cached object is changed in place: drop it until this is known to be written.
-            self.cache.forget(objective_id)
+            last = stream_events[-1]
+            shared = folded.get(last.stream_id)
+            if shared is not None and shared[0] == last.stream_version and shared[1] is not None \
+                    and shared[1].version == last.stream_version:
+                # The writer folded exactly these events with the same `evolve`: use its
+                # state (and the status its reactor already computed) instead of a second
+                # fold. It is not cached here: the writer keeps changing it.
+                state = shared[1]
+                self.cache.forget(objective_id)
+            else:
+                if existing is None:
+                    existing = await self._rows(conn, ids)
+                state = await self._own_state(conn, objective_id, existing.get(objective_id))
+                for event in stream_events:
+                    if event.stream_version > (state.version if state is not None else 0):
+                        state = decider.evolve(state, event)
+                self.cache.put(objective_id, last.event_id, state)
             for event in stream_events:
-                state = decider.evolve(state, event)
                 if event.type == "ObservationsRecorded":
                     for d in event.data["intervals"]:
-                        iv = decider.as_interval(d)
-                        inserts.append({
-                            "objective_id": objective_id, "start_us": to_us(iv.start), "end_us": to_us(iv.end),
-                            "good": iv.good, "total": iv.total,
-                        })
+                        inserts.append((objective_id, iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]))
                 elif event.type == "ObservationCorrected":
-                    iv = decider.as_interval(event.data["interval"])
-                    await self._flush(conn, inserts)
-                    await conn.execute(
-                        update(budget_intervals)
-                        .where(and_(budget_intervals.c.objective_id == objective_id,
-                                    budget_intervals.c.start_us == to_us(iv.start)))
-                        .values(good=iv.good, total=iv.total)
-                    )
-            last_event_id = stream_events[-1].event_id
-            summaries.append(summary_row(state, last_event_id))
-            self.cache.put(objective_id, last_event_id, state)
-        await self._flush(conn, inserts)
-        if existing:
-            await conn.execute(delete(budgets).where(budgets.c.objective_id.in_(list(existing))))
+                    d = event.data["interval"]
+                    corrections[(objective_id, iso_us(d["start"]))] = (d["good"], d["total"])
+            summaries.append(summary_row(state, last.event_id))
+        await self._write(conn, inserts, [(*k, *v) for k, v in corrections.items()], summaries)
+
+    async def _rows(self, conn: AsyncConnection, ids: list[str]) -> dict[str, Any]:
+        return {
+            r.objective_id: r
+            for r in await conn.execute(
+                select(budgets.c.objective_id, budgets.c.last_event_id, budgets.c.version, budgets.c.doc)
+                .where(budgets.c.objective_id.in_(ids))
+            )
+        }
+
+    async def _own_state(self, conn: AsyncConnection, objective_id: str, row: Any) -> decider.BudgetState | None:
+        """This projection's folded state at the row's version (None: no row yet). A cached
+        one is trusted only for the row's event id and version (a rolled-back transaction
+        may have moved it on); it is changed in place, so it is dropped until rewritten."""
+        if row is None:
+            self.cache.forget(objective_id)
+            return None
+        state = self.cache.get(objective_id, row.last_event_id)
+        self.cache.forget(objective_id)
+        if state is None or state.version != row.version:
+            state = await load_state(conn, objective_id, row.doc)
+        return state
+
+    @staticmethod
+    async def _write(
+        conn: AsyncConnection,
+        inserts: list[tuple[str, int, int, int, int]],
+        corrections: list[tuple[str, int, int, int]],
+        summaries: list[dict[str, Any]],
+    ) -> None:
+        """Interval rows, corrections (after the inserts: a correction may follow its
+        interval's insert in one batch) and summary rows: on PostgreSQL as arrays in three
+        statements, elsewhere as executemany."""
+        if conn.dialect.name == "postgresql":
+            driver = (await conn.get_raw_connection()).driver_connection
+            if inserts:
+                await driver.execute(_PG_INSERT_INTERVALS, *map(list, zip(*inserts)))
+            if corrections:
+                await driver.execute(_PG_CORRECT_INTERVALS, *map(list, zip(*corrections)))
+            await driver.execute(_PG_UPSERT_SUMMARIES, *([r[c] for r in summaries] for c in _SUMMARY_COLUMNS))
+            return
+        cols = ("objective_id", "start_us", "end_us", "good", "total")
+        rows = [dict(zip(cols, r)) for r in inserts]
+        for start in range(0, len(rows), 5000):
+            await conn.execute(budget_intervals.insert(), rows[start:start + 5000])
+        for oid, start_us, good, total in corrections:
+            await conn.execute(
+                update(budget_intervals)
+                .where(and_(budget_intervals.c.objective_id == oid, budget_intervals.c.start_us == start_us))
+                .values(good=good, total=total)
+            )
+        await conn.execute(delete(budgets).where(budgets.c.objective_id.in_([r["objective_id"] for r in summaries])))
         await conn.execute(budgets.insert(), summaries)
 
     @staticmethod

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import aclosing
+from functools import lru_cache
 from typing import Any, AsyncIterator, Protocol, Sequence
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
@@ -49,15 +49,20 @@ async def _set_checkpoint(conn: AsyncConnection, name: str, position: int) -> No
     await _set_checkpoints(conn, [name], position)
 
 
-async def _set_checkpoints(conn: AsyncConnection, names: Sequence[str], position: int) -> None:
-    """Every named projection's checkpoint to `position`, in one round trip (an executemany
-    of one cached statement: SQLAlchemy sends it as one multi-row INSERT)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(checkpoints)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[checkpoints.c.projection], set_={"position": stmt.excluded.position}
+@lru_cache(maxsize=16)
+def _checkpoints_upsert(count: int) -> Any:
+    # Plain SQL both databases take (SQLite >= 3.24), built once per projection count.
+    rows = ", ".join(f"(:n{i}, :position)" for i in range(count))
+    return text(
+        f"INSERT INTO {checkpoints.name} (projection, position) VALUES {rows} "
+        "ON CONFLICT (projection) DO UPDATE SET position = excluded.position"
     )
-    await conn.execute(stmt, [{"projection": n, "position": position} for n in names])
+
+
+async def _set_checkpoints(conn: AsyncConnection, names: Sequence[str], position: int) -> None:
+    params: dict[str, Any] = {f"n{i}": name for i, name in enumerate(names)}
+    params["position"] = position
+    await conn.execute(_checkpoints_upsert(len(names)), params)
 
 
 async def checkpoint_of(conn: AsyncConnection, name: str) -> int:

@@ -7,8 +7,8 @@ Reads use the `rm_budgets` / `rm_budget_intervals` read models: a ledger is load
 row was written for, so a read costs one small SELECT plus O(log n) arithmetic. When the
 row has moved on, the warm state is brought forward with the stream's newer events from
 the log (one indexed SELECT, the decider's own `evolve`) instead of reloading the history.
-`record_observations` checks a whole batch with one query per kind (objective statuses,
-budget rows, newer events), on one connection.
+`record_observations` checks what needs no state, then hands the bus one all-or-nothing
+group of commands (one per objective), which it decides against the log itself.
 
 Composite journeys: a journey's critical dependency `S` (a service name) is measured by
 the objectives whose id is `S`, or that belong to a journey whose id is `S` (a service
@@ -20,7 +20,6 @@ listed as `unmeasured`; attainment and ceiling then cover only what is measured 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +42,7 @@ from domain.budget import (
 from domain.budget import decider
 from domain.budget.composite import composite_ceiling
 from domain.commands import require_id
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.permissions import authorize
 from eventstore.store import _COLUMNS as _EVENT_COLUMNS
 from eventstore.tables import events
@@ -87,53 +86,35 @@ async def record_observations(
     *,
     correlation_id: str | None = None,
 ) -> list[CommandResult]:
-    """Record a batch of observations for many objectives.
+    """Record a batch of observations for many objectives, all or nothing.
 
-    Everything is validated before anything is submitted: the role, the ids, every
-    interval's shape and counts, no future data (against the server clock), overlaps
-    inside the batch, unknown or retired objectives, and conflicts with what each ledger
-    holds. The first problem is raised (InvalidInput, NotFound, Conflict, Forbidden) and
-    nothing is appended. Then one `RecordObservations` per objective is submitted together
-    (group commit usually puts them in one transaction). Atomicity across objectives is
-    per objective stream with full pre-validation: only a race with a concurrent writer
-    between the checks and the append can refuse one objective's part while others land.
+    The state-free checks run first (the role, the ids, every interval's shape and
+    counts, overlaps inside the batch); then one `RecordObservations` per objective goes
+    to the bus as one group (`CommandBus.execute_all`): every command is decided against
+    the log before any is appended, so an unknown or retired objective, future data or a
+    conflict with what a ledger holds refuses the whole batch (InvalidInput, NotFound,
+    Conflict, Forbidden) and nothing is appended, whatever else is being written.
     Returns one result per objective, in first-seen order (a resend appends nothing and
     returns its stream's current version with no events).
     """
     items = _items(batch)
     grouped: dict[str, list[Interval]] = {}
     for item in items:
-        objective_id = require_id(item.objective_id, "objective_id")
-        grouped.setdefault(objective_id, []).append(item.interval)
+        oid = item.objective_id
+        ivs = grouped.get(oid) if isinstance(oid, str) else None
+        if ivs is None:
+            ivs = grouped[require_id(item.objective_id, "objective_id")] = []
+        ivs.append(item.interval)
     commands = [decider.RecordObservations(oid, tuple(ivs)) for oid, ivs in grouped.items()]
     for command in commands:
         authorize(command, roles)
-    now = container.store.clock()
-    ids = list(grouped)
-    async with container.read_engine.connect() as conn:  # one connection for the checks
-        statuses = await _objective_statuses(container, ids, conn)
-        budget_states = await _budget_states(container, ids, conn)
     for command in commands:
-        oid = command.objective_id
-        intervals = decider.check_batch(command.intervals, f"observations[{oid}]")
-        status = statuses.get(oid)
-        if status is None:
-            raise NotFound(f"objective {oid} does not exist", objective_id=oid)
-        if status == _RETIRED:
-            raise Conflict(f"objective {oid} is retired: it takes no budget changes", objective_id=oid)
-        state = budget_states.get(oid)
-        ledger = state.ledger if state is not None and state.ledger is not None else decider._empty_ledger()
-        try:
-            ledger.classify_batch(intervals, at=now)
-        except BudgetInputError as error:
-            raise decider.domain_error(error) from None
+        decider.check_batch(command.intervals, f"observations[{command.objective_id}]")
     correlation_id = correlation_id or str(uuid.uuid4())
-    envelopes = [Envelope(c, actor, frozenset(roles), correlation_id=correlation_id) for c in commands]
-    outcomes = await asyncio.gather(*(container.bus.execute(e) for e in envelopes), return_exceptions=True)
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-    return list(outcomes)
+    roles = frozenset(roles)
+    return await container.bus.execute_all(
+        [Envelope(c, actor, roles, correlation_id=correlation_id) for c in commands]
+    )
 
 
 async def correct_observation(
@@ -428,17 +409,6 @@ class JourneyTargetCheck:
     ceiling: float
 
 
-_RETIRED = str(objectives_domain.ObjectiveStatus.RETIRED)
-
-
-async def _objective_statuses(container: Any, ids: Sequence[str], conn: Any) -> dict[str, str]:
-    """Objective id -> status column, for the existence and retirement checks."""
-    if not ids:
-        return {}
-    rows = await conn.execute(select(objectives.c.id, objectives.c.status).where(objectives.c.id.in_(list(ids))))
-    return {r.id: r.status for r in rows}
-
-
 async def _objective_states(container: Any, ids: Sequence[str]) -> dict[str, objectives_domain.ObjectiveState]:
     if not ids:
         return {}
@@ -453,6 +423,9 @@ async def _journey(container: Any, journey_id: str) -> journeys_domain.JourneySt
     if doc is None:
         raise NotFound(f"journey {journey_id} does not exist", journey_id=journey_id)
     return journeys_domain.from_dict(orjson.loads(doc))
+
+
+_RETIRED = str(objectives_domain.ObjectiveStatus.RETIRED)
 
 
 async def _dependency_objectives(

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import uuid
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Iterable, Protocol, Sequence
+from typing import Any, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
 
 import orjson
 
@@ -44,10 +44,12 @@ class StateView:
     def __init__(self, tx: AppendTransaction, cache: "StateCache") -> None:
         self.tx = tx
         self._cache = cache
-        self.changed: dict[str, tuple[int, Any]] = {}
+        # Shared with the transaction, so inline projections can use these states.
+        self.changed: dict[str, tuple[int, Any]] = tx.folded
 
     async def state(self, stream_id: str) -> Any:
-        await self.tx.load_versions([stream_id])
+        if not self.tx.knows(stream_id):
+            await self.tx.load_versions([stream_id])
         version = self.tx.version(stream_id)
         if stream_id in self.changed:
             return self.changed[stream_id][1]
@@ -110,6 +112,23 @@ def _touched_streams(envelopes: Iterable[Envelope], cache: "StateCache") -> list
     return out
 
 
+class _Decided(NamedTuple):
+    envelope: Envelope
+    stream_id: str
+    role: str
+    fingerprint: str
+    state: Any
+    new_events: list[NewEvent]
+
+
+class _GroupAborted(Exception):
+    """A group's command failed after others of it were appended: roll the batch back."""
+
+    def __init__(self, cause: DomainError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 # A reactor sees each newly recorded event and may derive more, per stream.
 Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[tuple[str, list[NewEvent]]]]]
 BatchObserver = Callable[[int], None]
@@ -130,7 +149,7 @@ class CommandBus:
         self.max_batch = max_batch
         self.cache = StateCache()
         self._on_batch = on_batch
-        self._queue: asyncio.Queue[tuple[Envelope, asyncio.Future]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[list[Envelope], asyncio.Future]] = asyncio.Queue()
         self._worker: asyncio.Task | None = None
 
     # ---- lifecycle -----------------------------------------------------
@@ -152,7 +171,24 @@ class CommandBus:
 
     async def execute(self, envelope: Envelope) -> CommandResult:
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((envelope, future))
+        self._queue.put_nowait(([envelope], future))
+        self._ensure_worker()
+        return (await future)[0]
+
+    async def execute_all(self, envelopes: Sequence[Envelope]) -> list[CommandResult]:
+        """Several commands as one all-or-nothing unit, in one transaction.
+
+        Every command is decided before any is appended; the first refusal is raised
+        and nothing of the group is appended. The commands must write distinct streams,
+        none of which another command of the group reads (so deciding all first is the
+        same as deciding each after the one before). Used by batch writes that span
+        streams (one budget stream per objective in `recordObservations`).
+        """
+        envelopes = list(envelopes)
+        if not envelopes:
+            return []
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((envelopes, future))
         self._ensure_worker()
         return await future
 
@@ -161,23 +197,29 @@ class CommandBus:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            while len(batch) < self.max_batch and not self._queue.empty():
+            # One turn of the loop first: callers woken by the previous batch's results
+            # queue their next commands in it, and ride in this transaction.
+            await asyncio.sleep(0)
+            size = len(batch[0][0])
+            while size < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+                size += len(batch[-1][0])
             await self._process(batch)
 
-    async def _process(self, batch: list[tuple[Envelope, asyncio.Future]]) -> None:
+    async def _process(self, batch: list[tuple[list[Envelope], asyncio.Future]]) -> None:
         try:
-            outcomes = await self._attempt([envelope for envelope, _ in batch])
+            outcomes = await self._attempt([group for group, _ in batch])
         except Exception as exc:  # the database failed, or a bug: nothing was committed
             if len(batch) > 1:
                 # Isolate: one command's failure must not sink the others.
                 for item in batch:
                     await self._process([item])
                 return
-            log.exception("command failed")
-            outcomes = [exc]
+            if not isinstance(exc, DomainError):
+                log.exception("command failed")
+            outcomes = [exc.cause if isinstance(exc, _GroupAborted) else exc]
         if self._on_batch is not None:
-            self._on_batch(len(batch))
+            self._on_batch(sum(len(group) for group, _ in batch))
         for (_, future), outcome in zip(batch, outcomes):
             if future.done():
                 continue
@@ -186,9 +228,10 @@ class CommandBus:
             else:
                 future.set_result(outcome)
 
-    async def _attempt(self, envelopes: list[Envelope]) -> list[CommandResult | Exception]:
-        outcomes: list[CommandResult | Exception] = []
+    async def _attempt(self, groups: list[list[Envelope]]) -> list[list[CommandResult] | Exception]:
+        outcomes: list[list[CommandResult] | Exception] = []
         view: StateView | None = None
+        envelopes = [e for group in groups for e in group]
         try:
             async with self.store.transaction() as tx:
                 keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
@@ -196,9 +239,12 @@ class CommandBus:
                 view = StateView(tx, self.cache)
                 # Read under the lock: the same values _handle would load one by one.
                 await tx.load_versions(_touched_streams(envelopes, self.cache))
-                for envelope in envelopes:
+                for group in groups:
                     try:
-                        outcomes.append(await self._handle(tx, view, envelope, known))
+                        if len(group) == 1:
+                            outcomes.append([await self._handle(tx, view, group[0], known)])
+                        else:
+                            outcomes.append(await self._handle_group(tx, view, group, known))
                     except DomainError as err:
                         outcomes.append(err)
                 if self.projections is not None and tx.appended:
@@ -219,6 +265,45 @@ class CommandBus:
         envelope: Envelope,
         known: dict[str, tuple[str, str, bytes]],
     ) -> CommandResult:
+        decided = await self._decide(tx, view, envelope, known)
+        if isinstance(decided, CommandResult):
+            return decided
+        return await self._commit(tx, view, decided, known)
+
+    async def _handle_group(
+        self,
+        tx: AppendTransaction,
+        view: StateView,
+        group: list[Envelope],
+        known: dict[str, tuple[str, str, bytes]],
+    ) -> list[CommandResult]:
+        """Decide every command, then append them all: a refusal appends nothing."""
+        writes = [e.command.stream() for e in group]
+        reads = {s for e in group for s in e.command.reads(None)}
+        if len(set(writes)) != len(writes) or reads & set(writes):
+            raise ValueError("the commands of a group must write distinct streams that none of them reads")
+        decided = [await self._decide(tx, view, envelope, known) for envelope in group]
+        out: list[CommandResult] = []
+        for item in decided:
+            if isinstance(item, CommandResult):
+                out.append(item)
+                continue
+            try:
+                out.append(await self._commit(tx, view, item, known))
+            except DomainError as err:
+                # A reactor refused after earlier commands were appended: undo the
+                # whole transaction (the batch is then retried one group at a time).
+                raise _GroupAborted(err) from err
+        return out
+
+    async def _decide(
+        self,
+        tx: AppendTransaction,
+        view: StateView,
+        envelope: Envelope,
+        known: dict[str, tuple[str, str, bytes]],
+    ) -> "CommandResult | _Decided":
+        """Check and decide one command (nothing appended): its events, or a replayed result."""
         command = envelope.command
         role = authorize(command, envelope.roles)
         stream_id = command.stream()
@@ -233,7 +318,8 @@ class CommandBus:
                 )
             return CommandResult.from_json(orjson.loads(result), replayed=True)
 
-        await tx.load_versions([stream_id])
+        if not tx.knows(stream_id):
+            await tx.load_versions([stream_id])
         if envelope.expected_version is not None and envelope.expected_version != tx.version(stream_id):
             raise Conflict(
                 f"{stream_id} is at version {tx.version(stream_id)}, "
@@ -248,21 +334,33 @@ class CommandBus:
         related = {sid: await view.state(sid) for sid in command.reads(state)}
         context = Context(now=tx.now, actor=envelope.actor, roles=envelope.roles, related=related)
         new_events = aggregate_for(stream_id).decide(command, state, context)
+        return _Decided(envelope, stream_id, role, fingerprint, state, new_events)
 
+    async def _commit(
+        self,
+        tx: AppendTransaction,
+        view: StateView,
+        decided: "_Decided",
+        known: dict[str, tuple[str, str, bytes]],
+    ) -> CommandResult:
+        """Append a decided command's events, fold them, and let reactors derive more."""
+        envelope, stream_id = decided.envelope, decided.stream_id
+        key = envelope.idempotency_key
+        command_id = str(uuid.uuid4())
+        correlation_id = envelope.correlation_id or str(uuid.uuid4())
         metadata = {
             "actor": envelope.actor,
-            "role": role,
-            "command": type(command).__name__,
-            "command_id": str(uuid.uuid4()),
-            "correlation_id": envelope.correlation_id or str(uuid.uuid4()),
-            "causation_id": None,
+            "role": decided.role,
+            "command": type(envelope.command).__name__,
+            "command_id": command_id,
+            "correlation_id": correlation_id,
+            "causation_id": command_id,
             "reason": envelope.reason,
             "idempotency_key": key,
         }
-        metadata["causation_id"] = metadata["command_id"]
-        recorded = tx.append(stream_id, new_events, metadata, envelope.expected_version)
-        view.evolve(stream_id, state, recorded)
-        derived = await self._react(tx, view, recorded, metadata["correlation_id"])
+        recorded = tx.append(stream_id, decided.new_events, metadata, envelope.expected_version)
+        view.evolve(stream_id, decided.state, recorded)
+        derived = await self._react(tx, view, recorded, correlation_id)
 
         result = CommandResult(
             stream_id=stream_id,
@@ -273,8 +371,8 @@ class CommandBus:
         )
         if key:
             encoded = orjson.dumps(result.to_json())
-            tx.remember(key, fingerprint, stream_id, encoded)
-            known[key] = (fingerprint, stream_id, encoded)
+            tx.remember(key, decided.fingerprint, stream_id, encoded)
+            known[key] = (decided.fingerprint, stream_id, encoded)
         return result
 
     async def _react(

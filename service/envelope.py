@@ -59,7 +59,9 @@ class CommandResult:
 def jsonable(value: Any) -> Any:
     """Commands (dataclasses of tuples, datetimes, enums) as plain JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # Derived fields (init=False, e.g. an interval's cached microseconds) are left out:
+        # they say nothing the others do not, and request hashes stay as they were.
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Enum):

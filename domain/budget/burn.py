@@ -15,6 +15,7 @@ incident that has stopped clears the alert quickly). Comparisons are exact
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
@@ -111,12 +112,51 @@ def burn_rate_exact(bad: int, total: int, allowed_error_rate: Fraction) -> Fract
     return Fraction(bad, total) / allowed_error_rate
 
 
+@lru_cache(maxsize=256)
+def exact_threshold(threshold: float) -> Fraction:
+    """A tier's threshold as the decimal written (14.4 -> 72/5), computed once per value."""
+    return q(threshold)
+
+
+def burn_rate_float(bad: int, total: int, allowed_error_rate: Fraction) -> float | None:
+    """float((bad/total)/allowed) without building Fractions: one correctly rounded int division."""
+    if total <= 0:
+        return None
+    return (bad * allowed_error_rate.denominator) / (total * allowed_error_rate.numerator)
+
+
+def burn_reaches(bad: int, total: int, allowed_error_rate: Fraction, threshold: Fraction) -> bool:
+    """(bad/total)/allowed >= threshold, exactly, by cross-multiplying integers
+    (1.44% against 99.9% is exactly 14.4: 144*1000*5 >= 72*1*10000)."""
+    if total <= 0:
+        return False
+    return (bad * allowed_error_rate.denominator * threshold.denominator
+            >= threshold.numerator * allowed_error_rate.numerator * total)
+
+
+def evaluate_tier_counts(
+    counts: Mapping[str, tuple[int, int]], tiers: Sequence[AlertTier], allowed_error_rate: Fraction
+) -> tuple[Alert, ...]:
+    """`evaluate_tiers` from (bad, total) per window, in integers: the same alerts."""
+    out = []
+    for t in tiers:
+        lb, lt = counts[t.long_window]
+        sb, st = counts[t.short_window]
+        th = exact_threshold(t.threshold)
+        if burn_reaches(lb, lt, allowed_error_rate, th) and burn_reaches(sb, st, allowed_error_rate, th):
+            out.append(Alert(t.severity, t.long_window, t.short_window,
+                             burn_rate_float(lb, lt, allowed_error_rate),
+                             burn_rate_float(sb, st, allowed_error_rate), t.threshold))
+    return tuple(out)
+
+
 def burn_rate_of(bad: int, total: int, target: float) -> float | None:
     """The plain formula, for callers holding counts: (bad/total)/(1-target)."""
     return fl(burn_rate_exact(bad, total, 1 - q(target)))
 
 
-def windows_needed(tiers: Sequence[AlertTier]) -> tuple[str, ...]:
+@lru_cache(maxsize=64)
+def windows_needed(tiers: tuple[AlertTier, ...]) -> tuple[str, ...]:
     labels = list(STANDARD_WINDOWS)
     for t in tiers:
         for label in (t.long_window, t.short_window):

@@ -37,7 +37,7 @@ never the wall clock, so a replay derives the same events.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
@@ -48,12 +48,13 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, to_us
+from .instants import US, from_us, iso_us, to_us
 from .ledger import CORRECTION, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
+    DerivedFlags,
     ALERT_RAISED,
     BUDGET_EXHAUSTED,
     BUDGET_RECOVERED,
@@ -284,15 +285,21 @@ def as_interval(value: Any, field: str = "intervals") -> Interval:
         raise InvalidInput(f"{field}: {error}", field=f"{field}.{error.field}") from None
 
 
-def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
-    """The pure, state-free checks of a batch (shape, counts, bounds, overlaps inside it)."""
+def batch_items(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
+    """A batch's shape: a non-empty list, at most MAX_BATCH valid intervals."""
     if isinstance(intervals, (str, bytes, Mapping)) or not isinstance(intervals, Iterable):
         raise InvalidInput(f"{field} must be a list of intervals", field=field)
-    items = tuple(as_interval(v, f"{field}[{i}]") for i, v in enumerate(intervals))
+    items = tuple(v if type(v) is Interval else as_interval(v, f"{field}[{i}]") for i, v in enumerate(intervals))
     if not items:
         raise InvalidInput(f"{field} must hold at least one interval", field=field)
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"{field} may hold at most {MAX_BATCH} intervals", field=field)
+    return items
+
+
+def check_batch(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
+    """The pure, state-free checks of a batch (shape, counts, bounds, overlaps inside it)."""
+    items = batch_items(intervals, field)
     try:
         _checker().classify_batch(items)
     except BudgetInputError as error:
@@ -339,9 +346,10 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 
 
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
-    intervals = check_batch(cmd.intervals)
+    # classify_batch checks the batch against itself too (what check_batch adds to the shape).
+    intervals = batch_items(cmd.intervals)
     decisions = ledger.classify_batch(intervals, at=ctx.now)
-    fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start)
+    fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
     return [NewEvent("ObservationsRecorded", {
@@ -431,7 +439,7 @@ def derive(state: BudgetState | None, at: datetime | None = None) -> list[NewEve
     after = state.status(at)
     if after is None:
         return []
-    before = replace(after, exhausted=state.exhausted, alerts=tuple(state.alerts.values()), stale=state.stale)
+    before = DerivedFlags(state.exhausted, tuple(state.alerts.values()), state.stale)
     return [
         NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
         for t in transitions(before, after)
@@ -478,7 +486,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_batch([_interval(d) for d in data["intervals"]])
+        state.ledger.record_rows([(iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]) for d in data["intervals"]])
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

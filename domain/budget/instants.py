@@ -7,6 +7,7 @@ sums, bisection and slice indices exact. Only timezone-aware datetimes are accep
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from .errors import BudgetInputError
@@ -34,13 +35,29 @@ def require_aware(value: object, field: str) -> datetime:
 
 
 def to_us(value: datetime, field: str = "at") -> int:
+    if type(value) is datetime and value.tzinfo is not None and value.utcoffset() is not None:
+        d = value - EPOCH  # aware: the difference is already in UTC terms
+    else:
+        d = require_aware(value, field) - EPOCH
     # Integer arithmetic on the difference: the same number as `// US`, without the division.
-    d = require_aware(value, field) - EPOCH
     return (d.days * 86_400 + d.seconds) * US_PER_SECOND + d.microseconds
+
+
+@lru_cache(maxsize=1 << 16)
+def iso_us(value: str) -> int:
+    """An ISO 8601 time with a zone (as the log stores them) in microseconds. Remembered:
+    a push repeats the same few minute boundaries for every objective."""
+    return to_us(datetime.fromisoformat(value), "time")
 
 
 def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
+
+
+@lru_cache(maxsize=1 << 16)
+def us_iso(us: int) -> str:
+    """`from_us(us).isoformat()` ("...+00:00"), remembered like `iso_us`."""
+    return from_us(us).isoformat()
 
 
 def duration_us(value: timedelta, field: str) -> int:

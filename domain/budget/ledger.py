@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any, Iterable, Mapping, Sequence
 
-from .burn import AlertTier, burn_rate_exact, evaluate_tiers, parse_tiers, windows_needed
+from .burn import AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, parse_tiers, windows_needed
 from .chart import ChartPoint
 from .config import TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
@@ -81,6 +81,10 @@ class Ledger:
         self._L: int = b.slice_us if self._timeslices else 0
         self._thr: Fraction = q(b.slice_threshold) if self._timeslices else Fraction(0)
         self._dur_cache: dict[str, int] = {}
+        # Bumped by every change of the data; `status` answers a repeated question from
+        # `_memo` (the reactor and the read model ask the same one after each command).
+        self._gen = 0
+        self._memo: tuple[Any, Status] | None = None
         # intervals, ordered by start (and so by end)
         self._starts: list[int] = []
         self._ends: list[int] = []
@@ -163,11 +167,7 @@ class Ledger:
             raise BudgetInputError("interval", "expected an Interval")
         if at is not None:
             check_not_future(interval, at)
-        return self._classify_us(interval, to_us(interval.start), to_us(interval.end))
-
-    def _classify_us(self, interval: Interval, s: int, e: int) -> str:
-        """`classify` with the bounds already in microseconds."""
-        where, i = self._locate(s, e)
+        where, i = self._locate(interval.start_us, interval.end_us)
         if where == "free":
             return NEW
         if where == "overlap":
@@ -188,7 +188,7 @@ class Ledger:
             raise BudgetInputError("interval", "expected an Interval")
         if at is not None:
             check_not_future(interval, at)
-        where, i = self._locate(to_us(interval.start), to_us(interval.end))
+        where, i = self._locate(interval.start_us, interval.end_us)
         if where == "overlap":
             raise self._overlap_error(i, interval)
         if where == "free":
@@ -205,32 +205,17 @@ class Ledger:
         """Decisions for a batch recorded in one event: each "new" or "duplicate", checked against
         the ledger and against the batch's other intervals (a repeat inside a batch is a duplicate;
         a clash inside a batch is refused like a clash with the ledger)."""
-        return self._classify_batch(intervals, at)[0]
-
-    def _classify_batch(self, intervals: Sequence[Interval], at: datetime | None) -> tuple[list[str], list[tuple[int, int]]]:
-        """`classify_batch`'s decisions and each interval's bounds in microseconds."""
-        bounds: list[tuple[int, int]] = []
-        decisions: list[str] = []
-        for iv in intervals:
-            if not isinstance(iv, Interval):
-                raise BudgetInputError("interval", "expected an Interval")
-            if at is not None:
-                check_not_future(iv, at)
-            s, e = to_us(iv.start), to_us(iv.end)
-            bounds.append((s, e))
-            decisions.append(self._classify_us(iv, s, e))
-        if len(intervals) < 2:  # nothing in the batch to clash with
-            return decisions, bounds
-        fresh = sorted((iv.start, iv.end, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
+        decisions = [self.classify(iv, at=at) for iv in intervals]
+        fresh = sorted((iv.start_us, iv.end_us, n) for n, iv in enumerate(intervals) if decisions[n] == NEW)
         for (s0, e0, n0), (s1, e1, n1) in zip(fresh, fresh[1:]):
             a, b = intervals[n0], intervals[n1]
             if (s0, e0) == (s1, e1):
                 if (a.good, a.total) != (b.good, b.total):
-                    raise IntervalConflict("total", f"the batch sends [{s0.isoformat()}, {e0.isoformat()}) twice with different counts", "conflict")
+                    raise IntervalConflict("total", f"the batch sends [{a.start.isoformat()}, {a.end.isoformat()}) twice with different counts", "conflict")
                 decisions[n1] = DUPLICATE
             elif s1 < e0:
-                raise IntervalConflict("start", f"the batch's intervals starting {s0.isoformat()} and {s1.isoformat()} overlap", "overlap")
-        return decisions, bounds
+                raise IntervalConflict("start", f"the batch's intervals starting {a.start.isoformat()} and {b.start.isoformat()} overlap", "overlap")
+        return decisions
 
     def classify_exclusion(self, exclusion: Exclusion) -> str:
         """"new" or "duplicate" (same id, same range); an id reused otherwise is refused."""
@@ -259,24 +244,47 @@ class Ledger:
         """Record one interval: "new" or "duplicate" (no-op); raises like `classify`."""
         decision = self.classify(interval)
         if decision == NEW:
-            s, e = to_us(interval.start), to_us(interval.end)
+            s, e = interval.start_us, interval.end_us
             self._insert(bisect_left(self._starts, s), s, e, interval.good, interval.total)
         return decision
 
     def record_batch(self, intervals: Sequence[Interval]) -> list[str]:
-        decisions, bounds = self._classify_batch(intervals, None)
-        # Every new interval has been checked against the ledger and the batch's others,
-        # so it goes straight in (no second classification each).
-        for iv, d, (s, e) in zip(intervals, decisions, bounds):
+        decisions = self.classify_batch(intervals)
+        for iv, d in zip(intervals, decisions):
             if d == NEW:
-                self._insert(bisect_left(self._starts, s), s, e, iv.good, iv.total)
+                s = iv.start_us
+                self._insert(bisect_left(self._starts, s), s, iv.end_us, iv.good, iv.total)
         return decisions
+
+    def record_rows(self, rows: Sequence[tuple[int, int, int, int]]) -> None:
+        """Record (start_us, end_us, good, total) rows a decision already accepted as new
+        (the log's ObservationsRecorded): no Interval objects, but still refused, changing
+        nothing, when one is not new or they overlap."""
+        starts, ends = self._starts, self._ends
+        n = len(starts)
+        prev_end = None
+        ordered = True
+        for s, e, g, t in rows:
+            if not (0 <= g <= t and s < e) or (prev_end is not None and s < prev_end):
+                ordered = False
+                break
+            prev_end = e
+        if not ordered:  # not the shape the decider writes: take the general path
+            self.record_batch([Interval._from_us(*r) for r in rows])
+            return
+        for s, e, _, _ in rows:
+            i = bisect_left(starts, s)
+            if (i < n and starts[i] < e) or (i > 0 and ends[i - 1] > s):
+                self.record_batch([Interval._from_us(*r) for r in rows])  # raises with the reason
+                return
+        for s, e, g, t in rows:
+            self._insert(bisect_left(starts, s), s, e, g, t)
 
     def correct(self, interval: Interval) -> str:
         """Replace the counts of an already-recorded interval: "correction" or "duplicate"."""
         decision = self.classify_correction(interval)
         if decision == CORRECTION:
-            s = to_us(interval.start)
+            s = interval.start_us
             i = bisect_left(self._starts, s)
             if self._timeslices and self._cover[i] == 0:
                 self._slices_add(s, self._ends[i], self._good[i], self._total[i], -1)
@@ -284,6 +292,7 @@ class Ledger:
             self._good[i] = interval.good
             self._total[i] = interval.total
             self._pvalid = min(self._pvalid, i)
+            self._gen += 1
         return decision
 
     def exclude(self, exclusion: Exclusion) -> str:
@@ -305,16 +314,25 @@ class Ledger:
 
     def _insert(self, i: int, s: int, e: int, g: int, t: int) -> None:
         cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
-        self._starts.insert(i, s)
-        self._ends.insert(i, e)
-        self._good.insert(i, g)
-        self._total.insert(i, t)
-        self._cover.insert(i, cover)
+        if i == len(self._starts):  # data in time order: the common case
+            self._starts.append(s)
+            self._ends.append(e)
+            self._good.append(g)
+            self._total.append(t)
+            self._cover.append(cover)
+        else:
+            self._starts.insert(i, s)
+            self._ends.insert(i, e)
+            self._good.insert(i, g)
+            self._total.insert(i, t)
+            self._cover.insert(i, cover)
         self._pvalid = min(self._pvalid, i)
+        self._gen += 1
         if self._timeslices and cover == 0:
             self._slices_add(s, e, g, t, +1)
 
     def _cover_range(self, s: int, e: int, delta: int) -> None:
+        self._gen += 1
         lo = bisect_left(self._starts, s)
         hi = bisect_left(self._starts, e)
         cover = self._cover
@@ -450,13 +468,23 @@ class Ledger:
     ) -> Status:
         """The budget as of `at` over the objective's window (see module and status.py docs)."""
         at_us = to_us(at)
-        at_utc = from_us(at_us)
         tiers_ = self.tiers if tiers is None else parse_tiers(tiers)
         stale_after_ = self.stale_after if stale_after is None else _stale_after(stale_after)
+        key = (self._gen, at_us, tiers_, stale_after_)
+        memo = self._memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        status = self._status(at_us, tiers_, stale_after_)
+        self._memo = (key, status)
+        return status
+
+    def _status(self, at_us: int, tiers_: tuple[AlertTier, ...], stale_after_: timedelta) -> Status:
+        at_utc = from_us(at_us)
         ws_dt, we_dt = window_bounds(self.config.window, at_utc)
         ws, we = to_us(ws_dt), to_us(we_dt)
         good, total = self._events(ws, we, at_us)
         bad = total - good
+        err = self._err
         good_slices = bad_slices = None
         slice_sli = siw_f = None
         if self._timeslices:
@@ -465,13 +493,35 @@ class Ledger:
             slice_sli = good_slices / data if data else None
             siw = slices_in_window(we - ws, self._L)
             siw_f = float(siw)
-            allowed, consumed, remaining = timeslice_budget(bad_slices, siw, self._err)
+            allowed, consumed, remaining = timeslice_budget(bad_slices, siw, err)
             spent = bad_slices
+            allowed_f, consumed_f, remaining_f = float(allowed), float(consumed), float(remaining)
+            exhausted = remaining <= 0
         else:
-            allowed, consumed, remaining = occurrence_budget(bad, total, self._err)
+            # occurrence_budget in integers: allowed = en*total/ed, consumed = bad*ed/(en*total);
+            # each float is one correctly rounded int division, as float(Fraction) would give.
+            en, ed = err.numerator, err.denominator
             spent = bad
-        rates = {label: self._burn(at_us, self._dur(label)) for label in windows_needed(tiers_)}
-        alerts = evaluate_tiers(rates, tiers_)
+            if total <= 0:
+                allowed_f, consumed_f, remaining_f, exhausted = 0.0, 0.0, 1.0, False
+            else:
+                allowed_f = (en * total) / ed
+                consumed_f = (bad * ed) / (en * total)
+                remaining_f = (en * total - bad * ed) / (en * total)
+                exhausted = en * total <= bad * ed
+        # Burn windows all end at `at`: one upper bound, one lower bisection per window.
+        counts = {}
+        starts = self._starts
+        hi = min(bisect_right(self._ends, at_us), bisect_left(starts, at_us + 1))
+        pg, pt = self._prefix()
+        for label in windows_needed(tiers_):
+            lo = bisect_left(starts, at_us - self._dur(label))
+            if hi <= lo:
+                counts[label] = (0, 0)
+            else:
+                t = pt[hi] - pt[lo]
+                counts[label] = (t - (pg[hi] - pg[lo]), t)
+        alerts = evaluate_tier_counts(counts, tiers_, err)
         j = bisect_right(self._ends, at_us) - 1
         last = self._ends[j] if j >= 0 else None
         stale = last is not None and last < at_us - stale_after_ // US
@@ -489,12 +539,12 @@ class Ledger:
             bad_slices=bad_slices,
             slice_sli=slice_sli,
             slices_in_window=siw_f,
-            allowed_bad=float(allowed),
+            allowed_bad=allowed_f,
             spent=spent,
-            consumed=float(consumed),
-            remaining=float(remaining),
-            exhausted=remaining <= 0,
-            burn_rates={label: fl(r) for label, r in rates.items()},
+            consumed=consumed_f,
+            remaining=remaining_f,
+            exhausted=exhausted,
+            burn_rates={label: burn_rate_float(b, t, err) for label, (b, t) in counts.items()},
             alerts=alerts,
             last_observation_end=from_us(last) if last is not None else None,
             stale_after=stale_after_,

@@ -19,12 +19,12 @@ in or wholly out, of both a window and an exclusion, and never split.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from .errors import BudgetInputError
-from .instants import from_us, require_aware, to_us
+from .instants import from_us, require_aware, to_us, us_iso
 
 MAX_INTERVAL_LENGTH = timedelta(days=1)
 
@@ -49,6 +49,9 @@ class Interval:
     end: datetime
     good: int
     total: int
+    # the bounds in microseconds since the epoch, computed once (the ledger works in them)
+    start_us: int = field(init=False, repr=False, compare=False)
+    end_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         start = require_aware(self.start, "start")
@@ -65,6 +68,8 @@ class Interval:
         object.__setattr__(self, "end", end)
         object.__setattr__(self, "good", good)
         object.__setattr__(self, "total", total)
+        object.__setattr__(self, "start_us", to_us(start))
+        object.__setattr__(self, "end_us", to_us(end))
 
     @property
     def bad(self) -> int:
@@ -75,7 +80,7 @@ class Interval:
         return (self.start, self.end)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "good": self.good, "total": self.total}
+        return {"start": us_iso(self.start_us), "end": us_iso(self.end_us), "good": self.good, "total": self.total}
 
     @staticmethod
     def from_dict(data: Mapping[str, Any]) -> "Interval":

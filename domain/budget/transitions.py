@@ -13,8 +13,9 @@ Details are JSON-safe (ISO times, floats). Both statuses are computed at event t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
+from .burn import Alert
 from .status import Status
 
 BUDGET_EXHAUSTED = "budget_exhausted"
@@ -46,7 +47,15 @@ def _budget_detail(s: Status) -> dict[str, Any]:
     }
 
 
-def transitions(before: Status | None, after: Status) -> list[Transition]:
+class DerivedFlags(NamedTuple):
+    """What the stream last derived: all `transitions` reads of `before`."""
+
+    exhausted: bool
+    alerts: tuple[Alert, ...]
+    stale: bool
+
+
+def transitions(before: Status | DerivedFlags | None, after: Status) -> list[Transition]:
     out: list[Transition] = []
     was_exhausted = before.exhausted if before is not None else False
     if after.exhausted != was_exhausted:

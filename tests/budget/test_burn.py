@@ -9,6 +9,7 @@ from domain.budget import (
     Alert,
     AlertTier,
     BudgetInputError,
+    Exclusion,
     Ledger,
     active_alerts,
     burn_rate,
@@ -132,3 +133,52 @@ def test_bad_tiers(tier, field):
     with pytest.raises(BudgetInputError) as e:
         parse_tiers([tier])
     assert e.value.field == field
+
+
+# The status path decides thresholds on cross-multiplied integers and reports rates with
+# one int division: both must agree with the exact Fraction arithmetic they replace.
+from fractions import Fraction  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from domain.budget.burn import burn_rate_exact, burn_rate_float, burn_reaches, exact_threshold  # noqa: E402
+from domain.budget.exact import q  # noqa: E402
+
+
+@given(
+    total=st.integers(0, 10**7),
+    bad_share=st.fractions(0, 1),
+    target=st.sampled_from([0.9, 0.95, 0.99, 0.995, 0.999, 0.9995, 0.9999]),
+    threshold=st.sampled_from([0.5, 1.0, 2.0, 6.0, 10.0, 14.4, 36.0]),
+)
+def test_integer_burn_arithmetic_equals_fractions(total, bad_share, target, threshold):
+    bad = int(bad_share * total)
+    allowed = 1 - q(target)
+    exact = burn_rate_exact(bad, total, allowed)
+    assert burn_rate_float(bad, total, allowed) == (None if exact is None else float(exact))
+    assert burn_reaches(bad, total, allowed, exact_threshold(threshold)) == (
+        exact is not None and exact >= Fraction(repr(threshold)))
+
+
+def test_integer_threshold_is_exact_at_the_page_boundary():
+    allowed = 1 - q(0.999)
+    assert burn_reaches(144, 10_000, allowed, exact_threshold(14.4))  # 1.44% is exactly 14.4
+    assert not burn_reaches(143, 10_000, allowed, exact_threshold(14.4))
+    assert burn_rate_float(144, 10_000, allowed) == 14.4
+
+
+def test_status_is_recomputed_after_every_kind_of_change():
+    ledger = Ledger(0.999, {"kind": "rolling", "days": 30})
+    at = minute(60)
+    for iv in per_minute(0, [(10_000, 10_000)] * 60):
+        ledger.record(iv)
+    assert ledger.status(at).bad == 0
+    ledger.correct(type(iv)(iv.start, iv.end, 9_000, 10_000))
+    assert ledger.status(at).bad == 1_000
+    ledger.exclude(Exclusion("x", iv.start, iv.end, "load test"))
+    assert ledger.status(at).bad == 0
+    ledger.restore("x")
+    assert ledger.status(at).bad == 1_000
+    ledger.tiers = parse_tiers([{"severity": "page", "long_window": "1h", "short_window": "5m", "threshold": 1}])
+    assert [a.threshold for a in ledger.status(at).alerts] == [1.0]

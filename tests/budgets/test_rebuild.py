@@ -50,3 +50,34 @@ async def test_rebuilt_budgets_equal_the_live_ones(container):
     assert await snapshot(container) == live
     bq._projection(container).read_cache.clear()
     assert {oid: await bq.budget_of(container, oid) for oid in ("a", "b", "c")} == before
+
+
+async def test_events_the_bus_did_not_fold_are_folded_from_the_rows(container):
+    """The projection uses the writer's folded state when there is one; without it (events
+    appended outside the bus) it folds its own, and both agree with a rebuild. Two
+    corrections of one interval in one transaction: the later one wins."""
+    from domain.events import NewEvent
+
+    await journey(container)
+    await objective(container, "a", days=1)
+    await do(container, "sre", RecordObservations("a", minutes(0, 60, 990, 1000)))
+
+    def correction(good: int) -> NewEvent:
+        return NewEvent("ObservationCorrected", {
+            "objective_id": "a", "interval": Interval(minute(0), minute(1), good, 1000).to_dict(),
+            "previous": {"good": 990, "total": 1000}, "reason": "recount"})
+
+    for first, batch in ((60, [correction(1), correction(2)]), (61, [])):
+        async with container.store.transaction() as tx:
+            await tx.load_versions(["budget-a"])
+            recorded = NewEvent("ObservationsRecorded", {
+                "objective_id": "a", "intervals": [iv.to_dict() for iv in minutes(first, first + 1, 0, 1000)]})
+            tx.append("budget-a", [recorded, *batch], {"actor": "test"})
+            await container.projections.apply_inline(tx.conn, tx.appended)
+    live = await snapshot(container)
+    rows = live["rm_budget_intervals"]  # (objective_id, start_us, end_us, good, total), by start
+    assert len(rows) == 62 and rows[0][3:] == (2, 1000) and rows[-1][3:] == (0, 1000)
+    bq._projection(container).read_cache.clear()
+    assert (await bq.budget_of(container, "a")).bad == 59 * 10 + 998 + 2 * 1000
+    await container.projections.rebuild()
+    assert await snapshot(container) == live

@@ -139,7 +139,7 @@ async def test_refusals_append_nothing(container, now):
     assert await head(container) == before
 
 
-async def test_batch_for_many_objectives_is_prevalidated(container, now):
+async def test_batch_for_many_objectives_is_all_or_nothing(container, now):
     await journey(container)
     await objective(container, "a")
     await objective(container, "b", target=None)  # draft: data accepted as baseline, no budget yet
@@ -170,6 +170,32 @@ async def test_batch_for_many_objectives_is_prevalidated(container, now):
     # Resending the whole batch is a no-op.
     again = await bq.record_observations(container, "sre-person", SRE, rows)
     assert all(r.events == () for r in again)
+
+
+async def test_a_group_refused_by_one_ledger_appends_nothing_beside_other_commands(container):
+    """The refusal comes from the bus deciding against the log (a conflict with what b's
+    ledger holds), not from a check before it; a command batched with the group lands."""
+    import asyncio
+
+    from service.envelope import Envelope
+
+    await journey(container)
+    await objective(container, "a")
+    await objective(container, "b")
+    await bq.record_observations(container, "sre-person", SRE, [
+        {"objective_id": "b", "start": minute(0), "end": minute(1), "good": 9, "total": 10}])
+    before = await head(container)
+    group = [Envelope(RecordObservations("a", minutes(0, 3, 10, 10)), "sre-person", SRE),
+             Envelope(RecordObservations("b", minutes(0, 1, 1, 10)), "sre-person", SRE)]
+    alone = Envelope(RecordObservations("a", minutes(5, 6, 10, 10)), "sre-person", SRE)
+    outcomes = await asyncio.gather(container.bus.execute_all(group), container.bus.execute(alone),
+                                    return_exceptions=True)
+    assert isinstance(outcomes[0], Conflict)
+    assert [e.type for e in outcomes[1].events] == ["BudgetConfigured", "ObservationsRecorded"]
+    assert await head(container) == before + 2
+    assert (await bq.budget_of(container, "a")).total == 10  # only the lone minute
+    with pytest.raises(ValueError):  # two commands on one stream cannot be decided up front
+        await container.bus.execute_all([group[0], group[0]])
 
 
 async def test_journey_composite_and_feasibility(container):
@@ -203,3 +229,33 @@ async def test_journey_composite_and_feasibility(container):
     await do(container, "sre", RetireObjective("orders-db-availability", "replaced"))
     c = await bq.journey_composite(container, "checkout")
     assert c.unmeasured == ("orders-db",) and not c.complete and c.ceiling == pytest.approx(0.999)
+
+
+async def test_a_reactor_refusing_after_part_of_a_group_was_appended_undoes_the_group(container):
+    """Phase two of a group (append, fold, react) can still fail: a reactor refusing
+    objective b's event, after a's events were appended, rolls the whole group back."""
+    from service.bus import CommandBus
+    from service.envelope import Envelope
+
+    await journey(container)
+    await objective(container, "a")
+    await objective(container, "b")
+
+    async def refuse_b(event, view):
+        if event.stream_id == "budget-b":
+            raise Conflict("b is refused by a reactor")
+        return []
+
+    bus = CommandBus(container.store, container.projections, reactors=[refuse_b])
+    try:
+        before = await head(container)
+        group = [Envelope(RecordObservations(oid, minutes(0, 3, 10, 10)), "sre-person", SRE) for oid in ("a", "b")]
+        with pytest.raises(Conflict, match="refused by a reactor"):
+            await bus.execute_all(group)
+        assert await head(container) == before
+        assert await bq.budget_summary(container, "a") is None
+        # The same bus goes on working: a group it accepts lands whole.
+        results = await bus.execute_all([group[0]])
+        assert [e.type for e in results[0].events] == ["BudgetConfigured", "ObservationsRecorded"]
+    finally:
+        await bus.stop()

@@ -1,0 +1,52 @@
+"""The canonical encoding is the stdlib's, byte for byte, whichever encoder wrote it:
+auditors recompute the hash chain with stdlib `json`."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eventstore.codec import canonical
+
+STDLIB = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+scalars = (
+    st.none() | st.booleans() | st.integers() | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True) | st.text() | st.text(alphabet="ab.e+-0123456789\\\"\n\x00\x1f\u2028é𝄞")
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=5),
+    max_leaves=25,
+)
+
+
+def stdlib(value):
+    try:
+        return STDLIB.encode(value)
+    except (TypeError, ValueError) as error:
+        return type(error)
+
+
+def ours(value):
+    try:
+        return canonical(value)
+    except (TypeError, ValueError) as error:
+        return type(error)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(values)
+def test_canonical_equals_the_stdlib_encoding(value):
+    assert ours(value) == stdlib(value)
+
+
+def test_the_budget_event_shape_and_refusals():
+    data = {"objective_id": "obj-0001", "intervals": [
+        {"start": "2026-11-30T04:00:00+00:00", "end": "2026-11-30T04:01:00+00:00", "good": 19_998, "total": 20_000}]}
+    assert canonical(data) == STDLIB.encode(data)
+    for value in ({"a": float("nan")}, {1: "x", "b": 2}, {"x": 1e-05}, {"x": 10**40}, ["a\u0000b"], {"é": 1, "e": 2}):
+        assert ours(value) == stdlib(value), value
