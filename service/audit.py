@@ -20,7 +20,7 @@ from eventstore.codec import GENESIS_HASH
 from eventstore.store import aware
 from eventstore.tables import events
 from eventstore.verify import ChainReport, verify_chain
-from projections.audit import SNAPSHOTTED, category_of, latest_snapshot
+from projections.snapshots import SNAPSHOTTED, category_of, latest_snapshot
 from projections.tables import event_index
 
 # A transitive causes/consequences walk stops after this many events.

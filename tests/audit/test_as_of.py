@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-import projections.audit as audit_projection
+import projections.snapshots as audit_projection
 from domain import objective as objective_domain
 from eventstore.codec import canonical
 from projections.tables import snapshots
