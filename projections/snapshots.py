@@ -1,29 +1,48 @@
 """State snapshots for as-of reads.
 
-``SnapshotProjection`` writes the folded state of a journey, objective, policy or
-policy-actions stream every ``SNAPSHOT_EVERY`` events (at stream versions N, 2N, ...),
-so folding a stream as of any position starts from the nearest snapshot at or below it
-and reads at most N - 1 events more. Live and rebuilt snapshots are the same rows: both
-fold the same events with the domain's own ``evolve``.
+``SnapshotProjection`` writes the folded state of journey, objective, policy,
+policy-actions and budget streams, so folding a stream as of any position starts from
+the nearest snapshot at or below it and reads a bounded number of events more.
+
+When: a stream is considered at versions N, 2N, ... (``SNAPSHOT_EVERY``) and a snapshot
+is written there when ``(version - last snapshot's version) * BYTES_PER_EVENT`` reaches
+the last snapshot's size. Small states are snapshotted every N events; a state that has
+grown to S bytes only every S / BYTES_PER_EVENT events, so the snapshots of a stream
+take at most about ``BYTES_PER_EVENT`` per event in all (linear, not quadratic, in the
+stream's length), and an as-of fold reads at most max(N, S / BYTES_PER_EVENT) + N
+events after loading S bytes. The rule looks only at rows already written, so a skipped
+version costs no fold and no serialization.
+
+Budgets are snapshotted trimmed to their window (``projections.budget_snapshots``).
+
+Live and rebuilt snapshots are the same rows: both fold the same events with the same
+``evolve`` and apply the same rule (a test compares them).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Sequence
+from typing import Any, AsyncIterator, Callable, NamedTuple, Sequence
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import journey, objective, policy, policy_actions
 from domain.events import RecordedEvent
 from eventstore.codec import canonical
 from eventstore.store import EventStore
+from projections import budget_snapshots
 from projections.tables import snapshots
 
-# Stream versions at which a snapshot is written (every N events of a stream).
+# Stream versions at which a snapshot may be written (every N events of a stream).
 SNAPSHOT_EVERY = 100
+# A snapshot of S bytes is followed by the next one no sooner than S / this many events.
+BYTES_PER_EVENT = 4000
+
+
+def _always_sound(base: Any, state: Any) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -31,11 +50,15 @@ class Snapshotted:
     evolve: Callable[[Any, RecordedEvent], Any]
     to_dict: Callable[[Any], Any]
     from_dict: Callable[[Any], Any]
+    # Whether a state folded on from snapshot `base` equals the fold from the start.
+    sound: Callable[[Any, Any], bool] = _always_sound
 
 
 SNAPSHOTTED: dict[str, Snapshotted] = {
-    m.CATEGORY: Snapshotted(m.evolve, m.to_dict, m.from_dict)
-    for m in (journey, objective, policy, policy_actions)
+    **{m.CATEGORY: Snapshotted(m.evolve, m.to_dict, m.from_dict) for m in (journey, objective, policy, policy_actions)},
+    budget_snapshots.CATEGORY: Snapshotted(
+        budget_snapshots.evolve, budget_snapshots.to_dict, budget_snapshots.from_dict, budget_snapshots.sound
+    ),
 }
 
 
@@ -43,22 +66,66 @@ def category_of(stream_id: str) -> str:
     return stream_id.split("-", 1)[0]
 
 
-async def _insert(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), 5000):
-        await conn.execute(table.insert(), rows[start : start + 5000])
+def due(version: int, last_version: int, last_size: int) -> bool:
+    """Whether a snapshot is written at `version`, given the stream's last one (0, 0: none)."""
+    return version % SNAPSHOT_EVERY == 0 and (version - last_version) * BYTES_PER_EVENT >= last_size
 
 
-async def latest_snapshot(
-    conn: AsyncConnection, stream_id: str, until_position: int | None = None
-) -> tuple[int, int, Any] | None:
-    """(version, position, state dict) of the newest snapshot at or below the position."""
+class Snapshot(NamedTuple):
+    version: int
+    position: int
+    size: int
+    state: Any  # the stored dict
+
+
+async def latest_snapshot(conn: AsyncConnection, stream_id: str, until_position: int | None = None) -> Snapshot | None:
+    """The newest snapshot at or below the position."""
     query = select(snapshots.c.version, snapshots.c.position, snapshots.c.state).where(
         snapshots.c.stream_id == stream_id
     )
     if until_position is not None:
         query = query.where(snapshots.c.position <= until_position)
     row = (await conn.execute(query.order_by(snapshots.c.version.desc()).limit(1))).first()
-    return None if row is None else (row.version, row.position, orjson.loads(row.state))
+    return None if row is None else Snapshot(row.version, row.position, len(row.state), orjson.loads(row.state))
+
+
+async def _last_written(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """stream -> (version, size) of its newest snapshot, without loading the states."""
+    newest = (
+        select(snapshots.c.stream_id, func.max(snapshots.c.version).label("version"))
+        .where(snapshots.c.stream_id.in_(stream_ids))
+        .group_by(snapshots.c.stream_id)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(snapshots.c.stream_id, snapshots.c.version, func.length(snapshots.c.state)).join(
+            newest, (newest.c.stream_id == snapshots.c.stream_id) & (newest.c.version == snapshots.c.version)
+        )
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+async def fold_as_of(
+    conn: AsyncConnection, store: EventStore, stream_id: str, position: int | None, extra: Sequence[RecordedEvent] = ()
+) -> Any:
+    """The stream's state at `position` (None: the head), from the nearest snapshot at or
+    below it, refolded from the start when the snapshot cannot answer (see ``sound``).
+    `extra`: events of this transaction not yet readable (inline apply)."""
+    spec = SNAPSHOTTED[category_of(stream_id)]
+    snap = await latest_snapshot(conn, stream_id, position)
+    for start in ((0, None) if snap is None else (snap.version, snap.state), (0, None)):
+        version, stored = start
+        base = spec.from_dict(stored)
+        state = spec.from_dict(stored)  # a fresh copy: evolve may change states in place
+        later = await store.read_stream(stream_id, version, until_position=position, conn=conn)
+        seen = {e.stream_version for e in later}
+        later += [e for e in extra if e.stream_id == stream_id and e.stream_version > version and e.stream_version not in seen]
+        later.sort(key=lambda e: e.stream_version)
+        for event in later:
+            state = spec.evolve(state, event)
+        if version == 0 or spec.sound(base, state):
+            return state
+    raise AssertionError("unreachable")
 
 
 class SnapshotProjection:
@@ -73,54 +140,47 @@ class SnapshotProjection:
         return category_of(event.stream_id) in SNAPSHOTTED
 
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        every = SNAPSHOT_EVERY
-        due = [e for e in events if e.stream_version % every == 0]
-        if not due:
+        candidates = [e for e in events if e.stream_version % SNAPSHOT_EVERY == 0]
+        if not candidates:
             return
-        rows: list[dict[str, Any]] = []
-        written: dict[str, tuple[int, Any]] = {}  # stream -> (version, state) written in this batch
-        for target in due:
-            spec = SNAPSHOTTED[category_of(target.stream_id)]
-            stream_id = target.stream_id
-            if stream_id in written:
-                version, state = written[stream_id]
-            else:
-                found = await latest_snapshot(conn, stream_id)
-                version, state = (0, None) if found is None else (found[0], spec.from_dict(found[2]))
-            # Events after the snapshot: those already written, then this batch's (not yet flushed).
-            folded = [e for e in await self._read_stream(conn, stream_id, version) if e.stream_version <= target.stream_version]
-            seen = {e.stream_version for e in folded}
-            folded += [
-                e for e in events
-                if e.stream_id == stream_id and version < e.stream_version <= target.stream_version
-                and e.stream_version not in seen
-            ]
-            folded.sort(key=lambda e: e.stream_version)
-            for event in folded:
-                state = spec.evolve(state, event)
-            rows.append({
-                "stream_id": stream_id, "version": target.stream_version, "position": target.position,
-                "state": canonical(spec.to_dict(state)),
-            })
-            written[stream_id] = (target.stream_version, spec.from_dict(orjson.loads(rows[-1]["state"])))
-        await _insert(conn, snapshots, rows)
-
-    async def _read_stream(self, conn: AsyncConnection, stream_id: str, after_version: int) -> list[RecordedEvent]:
         if self.store is None:
             raise RuntimeError("SnapshotProjection needs the store to apply events inline")
-        return await self.store.read_stream(stream_id, after_version, conn=conn)
+        last = await _last_written(conn, sorted({e.stream_id for e in candidates}))
+        for target in sorted(candidates, key=lambda e: (e.stream_id, e.stream_version)):
+            version, size = last.get(target.stream_id, (0, 0))
+            if not due(target.stream_version, version, size):
+                continue
+            spec = SNAPSHOTTED[category_of(target.stream_id)]
+            upto = [e for e in events if e.stream_id == target.stream_id and e.stream_version <= target.stream_version]
+            state = await fold_as_of(conn, self.store, target.stream_id, target.position, upto)
+            text = canonical(spec.to_dict(state))
+            # Written at once, so a later snapshot of this stream in this batch starts from it.
+            await _insert(conn, [{"stream_id": target.stream_id, "version": target.stream_version,
+                                  "position": target.position, "state": text}])
+            last[target.stream_id] = (target.stream_version, len(text))
 
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
         every = SNAPSHOT_EVERY
         states: dict[str, Any] = {}
+        last: dict[str, tuple[int, int]] = {}
         rows: list[dict[str, Any]] = []
+        specs = {c: (s.evolve, s.to_dict) for c, s in SNAPSHOTTED.items()}
         async for batch in batches:
             for event in batch:
-                spec = SNAPSHOTTED[category_of(event.stream_id)]
-                state = states[event.stream_id] = spec.evolve(states.get(event.stream_id), event)
-                if event.stream_version % every == 0:
-                    rows.append({
-                        "stream_id": event.stream_id, "version": event.stream_version,
-                        "position": event.position, "state": canonical(spec.to_dict(state)),
-                    })
-        await _insert(conn, snapshots, rows)
+                stream_id = event.stream_id
+                evolve, to_dict = specs[stream_id.split("-", 1)[0]]
+                state = states[stream_id] = evolve(states.get(stream_id), event)
+                version = event.stream_version
+                if version % every == 0:
+                    last_version, size = last.get(stream_id, (0, 0))
+                    if due(version, last_version, size):
+                        text = canonical(to_dict(state))
+                        rows.append({"stream_id": stream_id, "version": version,
+                                     "position": event.position, "state": text})
+                        last[stream_id] = (version, len(text))
+        await _insert(conn, rows)
+
+
+async def _insert(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 5000):
+        await conn.execute(snapshots.insert(), rows[start : start + 5000])
