@@ -106,13 +106,14 @@ async def _last_written(conn: AsyncConnection, stream_ids: list[str]) -> dict[st
 
 
 async def fold_as_of(
-    conn: AsyncConnection, store: EventStore, stream_id: str, position: int | None, extra: Sequence[RecordedEvent] = ()
+    conn: AsyncConnection, store: EventStore, stream_id: str, position: int | None, extra: Sequence[RecordedEvent] = (),
+    *, use_snapshots: bool = True,
 ) -> Any:
     """The stream's state at `position` (None: the head), from the nearest snapshot at or
-    below it, refolded from the start when the snapshot cannot answer (see ``sound``).
-    `extra`: events of this transaction not yet readable (inline apply)."""
+    below it, refolded from the start when the snapshot cannot answer (see ``sound``) or
+    without `use_snapshots`. `extra`: events of this transaction not yet readable (inline apply)."""
     spec = SNAPSHOTTED[category_of(stream_id)]
-    snap = await latest_snapshot(conn, stream_id, position)
+    snap = await latest_snapshot(conn, stream_id, position) if use_snapshots else None
     for start in ((0, None) if snap is None else (snap.version, snap.state), (0, None)):
         version, stored = start
         base = spec.from_dict(stored)

@@ -352,8 +352,8 @@ def from_actions(s: actions_domain.ActionsState) -> PolicyActions:
     )
 
 
-async def actions_of(container: Any, objective_id: str) -> PolicyActions | None:
-    state = await gate.policy_actions(container, objective_id)
+async def actions_of(container: Any, objective_id: str, reads: Any = None) -> PolicyActions | None:
+    state = await (gate.policy_actions(container, objective_id) if reads is None else reads.actions(objective_id))
     return None if state is None else from_actions(state)
 
 
