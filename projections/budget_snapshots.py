@@ -84,9 +84,25 @@ def to_dict(state: decider.BudgetState | None) -> dict[str, Any] | None:
 def from_dict(data: dict[str, Any] | None) -> WindowedBudget | None:
     if data is None:
         return None
-    state = WindowedBudget.from_doc(data["doc"], zip(*data["intervals"]))
+    state = WindowedBudget.from_doc(data["doc"], ())
     state.kept_from_us = data["kept_from_us"]
+    if state.ledger is not None:
+        _load_intervals(state.ledger, *data["intervals"])
     return state
+
+
+def _load_intervals(ledger: Any, starts: list[int], ends: list[int], good: list[int], total: list[int]) -> None:
+    """Fill an empty ledger with intervals our own fold wrote (ordered, valid), as
+    ``Ledger.from_dict`` does but without re-validating each one: on an as-of read this
+    is most of the cost."""
+    spans = [(to_us(x.start), to_us(x.end)) for x in ledger.exclusions]
+    ledger._starts, ledger._ends, ledger._good, ledger._total = starts, ends, good, total
+    ledger._cover = [sum(1 for xs, xe in spans if xs <= s < xe) for s in starts] if spans else [0] * len(starts)
+    ledger._pvalid = 0
+    if ledger._timeslices:
+        for s, e, g, t, c in zip(starts, ends, good, total, ledger._cover):
+            if c == 0:
+                ledger._slices_add(s, e, g, t, +1)
 
 
 def evolve(state: decider.BudgetState | None, event: RecordedEvent) -> decider.BudgetState:
