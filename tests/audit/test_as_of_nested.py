@@ -85,3 +85,30 @@ async def test_review_overdue_as_of_is_judged_at_the_time_of_that_position(api):
     container.store.clock = lambda: far
     assert (await api.ok(query, {"asOf": None}))["objective"]["reviewOverdue"] is True
     assert (await api.ok(query, {"asOf": {"position": head}}))["objective"]["reviewOverdue"] is False
+
+
+async def test_policy_and_deploy_decisions_as_of(api):
+    from policies.loader import POLICY_DIR
+    from tests.policies.support import deploy
+
+    container = api.container
+    adopt = """mutation($input: AdoptPolicyInput!) { adoptPolicy(input: $input) { policy { version } } }"""
+    text = (POLICY_DIR / "default.yaml").read_text()
+    await api.ok(adopt, {"input": {"document": text, "note": "v1"}}, role="leadership")
+    await active_objective(container)
+    await deploy(container, "feature", "run-1")
+    first = await api.head()
+    await api.ok(adopt, {"input": {"document": text.replace("0.2", "0.25", 1), "note": "v2"}}, role="leadership")
+    await deploy(container, "feature", "run-2")
+
+    policy = """query($asOf: AsOf) { policy(id: "default", asOf: $asOf) { version versions { version } } }"""
+    assert (await api.ok(policy, {"asOf": None}))["policy"]["version"] == 2
+    assert (await api.ok(policy, {"asOf": {"position": first}}))["policy"] == {"version": 1, "versions": [{"version": 1}]}
+    assert (await api.ok(policy, {"asOf": {"position": 0}}))["policy"] is None
+
+    decisions = """query($asOf: AsOf) { deployDecisions(asOf: $asOf) { totalCount nodes { id } }
+      a: deployDecision(id: "run-1", asOf: $asOf) { id } b: deployDecision(id: "run-2", asOf: $asOf) { id } }"""
+    now = await api.ok(decisions, {"asOf": None})
+    assert now["deployDecisions"]["totalCount"] == 2 and now["b"] == {"id": "run-2"}
+    then = await api.ok(decisions, {"asOf": {"position": first}})
+    assert then == {"deployDecisions": {"totalCount": 1, "nodes": [{"id": "run-1"}]}, "a": {"id": "run-1"}, "b": None}

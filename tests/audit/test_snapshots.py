@@ -7,16 +7,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import orjson
+import pytest
 from sqlalchemy import select
 
 import projections.snapshots as snapshot_projection
+from domain import objective as o
 from domain.budget import Interval, decider
 from projections import budget_snapshots
 from projections.tables import snapshots
 from service import audit
 from service import budget_queries as bq
 from service.aggregates import fold
-from tests.budgets.support import T0, SRE, journey, objective
+from tests.budgets.support import T0, SRE, agree, do, journey
 from tests.graphql.conftest import negotiating_objective
 
 HOUR = timedelta(hours=1)
@@ -63,10 +65,15 @@ def hours(first: int, last: int, good: int = 990, total: int = 1000) -> list[dic
             for i in range(first, last)]
 
 
-async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(container, monkeypatch):
+@pytest.mark.parametrize("budgeting", [o.Budgeting("occurrences"), o.Budgeting("timeslices", 60, 0.995)],
+                         ids=["occurrences", "timeslices"])
+async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(container, monkeypatch, budgeting):
     monkeypatch.setattr(snapshot_projection, "SNAPSHOT_EVERY", 5)
     await journey(container)
-    await objective(container, "b", days=1)  # window 1 day; burn windows up to 3 days
+    # Window 1 day; burn windows up to 3 days.
+    await do(container, "sre", o.DraftObjective("b", "checkout", "SLO b", o.SLI("availability"), o.Window("rolling", 1),
+                                                budgeting))
+    await agree(container, "b", "p1", 0.999)
     for i in range(0, 24 * 6):  # six days of hourly data, one push each, a bad stretch on day 5
         bad = 4 * 24 <= i < 4 * 24 + 3
         await bq.record_observations(container, "monitoring", SRE, hours(i, i + 1, 900 if bad else 999))
