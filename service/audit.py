@@ -242,9 +242,12 @@ async def state_as_of(container: Any, stream_id: str, position: int) -> Any:
         return await fold_as_of(conn, container.store, stream_id, position)
 
 
-async def created_by(container: Any, table: Any, position: int, after: int, first: int) -> tuple[list[str], bool, int]:
-    """Ids of rows of an entity read model created at or before `position` (pagination by creation)."""
-    conditions = [table.c.created_position <= position]
+async def created_by(
+    container: Any, table: Any, position: int, after: int, first: int, *where: Any
+) -> tuple[list[str], bool, int]:
+    """Ids of rows of an entity read model created at or before `position` (pagination by
+    creation); `where`: conditions on columns that never change (e.g. an objective's journey)."""
+    conditions = [table.c.created_position <= position, *where]
     query = select(table.c.id, table.c.created_position).where(*conditions, table.c.created_position > after)
     async with container.read_engine.connect() as conn:
         rows = (await conn.execute(query.order_by(table.c.created_position).limit(first + 1))).all()

@@ -228,7 +228,7 @@ class AuditSubscription:
 
 async def _page_as_of(
     info: Info, table: Any, category: str, first: int | None, after: str | None, reads: AsOfReads, keep: Any,
-    convert: Any,
+    convert: Any, *where: Any,
 ) -> Connection:
     """Entities that existed at `position`, folded as they stood then, filtered on that
     state (`keep`), paged by creation position. Without a filter only the page is folded;
@@ -238,10 +238,10 @@ async def _page_as_of(
     start = decode_cursor(after)
     position = reads.position
     if keep is None:
-        rows, has_next, total = await audit.created_by(container, table, position, start, size)
+        rows, has_next, total = await audit.created_by(container, table, position, start, size, *where)
         items = [(created, await reads.state(f"{category}-{i}")) for i, created in rows]
     else:
-        rows, _, _ = await audit.created_by(container, table, position, 0, 10**9)
+        rows, _, _ = await audit.created_by(container, table, position, 0, 10**9, *where)
         matched = []
         for entity_id, created in rows:
             state = await reads.state(f"{category}-{entity_id}")
@@ -319,4 +319,6 @@ async def objectives_as_of(
                     return False
             return True
 
-    return await _page_as_of(info, objectives, "objective", first, after, reads, keep, from_objective)
+    # An objective's journey never changes: narrow by the read model's column before folding.
+    where = () if journey is None else (objectives.c.journey_id == str(journey),)
+    return await _page_as_of(info, objectives, "objective", first, after, reads, keep, from_objective, *where)
