@@ -70,15 +70,43 @@ def to_dict(state: decider.BudgetState | None) -> dict[str, Any] | None:
     cut = kept_from(state)
     ledger = state.ledger
     if ledger is None:
-        return {"doc": doc, "kept_from_us": None, "intervals": [[], [], [], []]}
+        return {"doc": doc, "kept_from_us": None, "intervals": _encode([], [], [], [])}
     starts, ends, good, total = ledger._starts, ledger._ends, ledger._good, ledger._total
     first = 0 if cut is None else min(bisect_right(ends, cut), max(len(ends) - 1, 0))
-    # Columns, not rows: a window of per-minute data is tens of thousands of intervals.
     return {
         "doc": doc,
         "kept_from_us": cut,
-        "intervals": [starts[first:], ends[first:], good[first:], total[first:]],
+        "intervals": _encode(starts[first:], ends[first:], good[first:], total[first:]),
     }
+
+
+def _encode(starts: list[int], ends: list[int], good: list[int], total: list[int]) -> dict[str, Any]:
+    """Interval columns with their times as runs: a window of per-minute data is tens of
+    thousands of intervals, nearly all one step after the last and one step long, so
+    [step, length, count] runs make the snapshot a few times smaller than the raw times."""
+    runs: list[list[int]] = []
+    previous = starts[0] if starts else 0
+    for s, e in zip(starts, ends):
+        step, length = s - previous, e - s
+        if runs and runs[-1][0] == step and runs[-1][1] == length:
+            runs[-1][2] += 1
+        else:
+            runs.append([step, length, 1])
+        previous = s
+    return {"first": starts[0] if starts else 0, "runs": runs, "good": good, "total": total}
+
+
+def _decode(data: dict[str, Any]) -> tuple[list[int], list[int], list[int], list[int]]:
+    starts: list[int] = []
+    ends: list[int] = []
+    at = data["first"]
+    for step, length, count in data["runs"]:
+        first = at + step
+        at = first + step * (count - 1)
+        block = list(range(first, at + 1, step)) if step else [first] * count
+        starts.extend(block)
+        ends.extend([s + length for s in block])
+    return starts, ends, data["good"], data["total"]
 
 
 def from_dict(data: dict[str, Any] | None) -> WindowedBudget | None:
@@ -87,7 +115,7 @@ def from_dict(data: dict[str, Any] | None) -> WindowedBudget | None:
     state = WindowedBudget.from_doc(data["doc"], ())
     state.kept_from_us = data["kept_from_us"]
     if state.ledger is not None:
-        _load_intervals(state.ledger, *data["intervals"])
+        _load_intervals(state.ledger, *_decode(data["intervals"]))
     return state
 
 

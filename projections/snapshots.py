@@ -30,7 +30,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import journey, objective, policy, policy_actions
 from domain.events import RecordedEvent
-from eventstore.codec import canonical
 from eventstore.store import EventStore
 from projections import budget_snapshots
 from projections.tables import snapshots
@@ -38,7 +37,13 @@ from projections.tables import snapshots
 # Stream versions at which a snapshot may be written (every N events of a stream).
 SNAPSHOT_EVERY = 100
 # A snapshot of S bytes is followed by the next one no sooner than S / this many events.
-BYTES_PER_EVENT = 4000
+BYTES_PER_EVENT = 1000
+
+
+def encode(state_dict: Any) -> str:
+    """A snapshot's stored text: deterministic (sorted keys), so live and rebuilt rows are
+    equal; orjson, because a rebuild serializes every snapshot (floats round-trip exactly)."""
+    return orjson.dumps(state_dict, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _always_sound(base: Any, state: Any) -> bool:
@@ -154,7 +159,7 @@ class SnapshotProjection:
             spec = SNAPSHOTTED[category_of(target.stream_id)]
             upto = [e for e in events if e.stream_id == target.stream_id and e.stream_version <= target.stream_version]
             state = await fold_as_of(conn, self.store, target.stream_id, target.position, upto)
-            text = canonical(spec.to_dict(state))
+            text = encode(spec.to_dict(state))
             # Written at once, so a later snapshot of this stream in this batch starts from it.
             await _insert(conn, [{"stream_id": target.stream_id, "version": target.stream_version,
                                   "position": target.position, "state": text}])
@@ -175,7 +180,7 @@ class SnapshotProjection:
                 if version % every == 0:
                     last_version, size = last.get(stream_id, (0, 0))
                     if due(version, last_version, size):
-                        text = canonical(to_dict(state))
+                        text = encode(to_dict(state))
                         rows.append({"stream_id": stream_id, "version": version,
                                      "position": event.position, "state": text})
                         last[stream_id] = (version, len(text))

@@ -87,7 +87,7 @@ async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(cont
     stream = await container.store.read_stream("budget-b")
     live = await snapshot_rows(container, "budget-b")
     assert len(live) >= 10
-    kept = [len(orjson.loads(r[3])["intervals"][0]) for r in live]
+    kept = [len(orjson.loads(r[3])["intervals"]["good"]) for r in live]
     assert max(kept) <= 4 * 24 + 2 < 24 * 6  # the window and the burn windows, not the history
     assert any(orjson.loads(r[3])["kept_from_us"] is not None for r in live)
 
