@@ -148,10 +148,10 @@ def evolve(state: decider.BudgetState | None, event: RecordedEvent) -> decider.B
     return decider.evolve(state, event)
 
 
-def sound(base: decider.BudgetState | None, state: decider.BudgetState | None) -> bool:
-    """Whether `state`, folded on from the snapshot `base`, is what a fold from the start gives
-    (up to intervals no status reads any more)."""
-    kept = getattr(base, "kept_from_us", None)
+def sound(stored: dict[str, Any] | None, state: decider.BudgetState | None) -> bool:
+    """Whether `state`, folded on from the snapshot `stored` (its dict), is what a fold from
+    the start gives (up to intervals no status reads any more)."""
+    kept = None if stored is None else stored["kept_from_us"]
     if kept is None or state is None:
         return True
     now = kept_from(state)

@@ -46,7 +46,7 @@ def encode(state_dict: Any) -> str:
     return orjson.dumps(state_dict, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _always_sound(base: Any, state: Any) -> bool:
+def _always_sound(stored: Any, state: Any) -> bool:
     return True
 
 
@@ -55,7 +55,7 @@ class Snapshotted:
     evolve: Callable[[Any, RecordedEvent], Any]
     to_dict: Callable[[Any], Any]
     from_dict: Callable[[Any], Any]
-    # Whether a state folded on from snapshot `base` equals the fold from the start.
+    # Whether a state folded on from a snapshot (its stored dict) equals the fold from the start.
     sound: Callable[[Any, Any], bool] = _always_sound
 
 
@@ -121,15 +121,14 @@ async def fold_as_of(
     snap = await latest_snapshot(conn, stream_id, position) if use_snapshots else None
     for start in ((0, None) if snap is None else (snap.version, snap.state), (0, None)):
         version, stored = start
-        base = spec.from_dict(stored)
-        state = spec.from_dict(stored)  # a fresh copy: evolve may change states in place
+        state = spec.from_dict(stored)
         later = await store.read_stream(stream_id, version, until_position=position, conn=conn)
         seen = {e.stream_version for e in later}
         later += [e for e in extra if e.stream_id == stream_id and e.stream_version > version and e.stream_version not in seen]
         later.sort(key=lambda e: e.stream_version)
         for event in later:
             state = spec.evolve(state, event)
-        if version == 0 or spec.sound(base, state):
+        if version == 0 or spec.sound(stored, state):
             return state
     raise AssertionError("unreachable")
 

@@ -83,11 +83,18 @@ async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(cont
     await bq.exclude_interval(container, "sre", SRE, "b", "x1", T0 + 139 * HOUR, T0 + 140 * HOUR, "maintenance")
     for i in range(24 * 6, 24 * 6 + 12):
         await bq.record_observations(container, "monitoring", SRE, hours(i, i + 1))
+    # A longer burn window lengthens the horizon: folds from the trimmed snapshots before it
+    # lack intervals it reads, and must refold from the start.
+    configured = (await container.store.head())[0]
+    await bq.configure_alerts(container, "sre", SRE, "b", [{"severity": "ticket", "long_window": "5d",
+                                                            "short_window": "6h", "threshold": 1.0}])
+    for i in range(24 * 6 + 12, 24 * 6 + 14):
+        await bq.record_observations(container, "monitoring", SRE, hours(i, i + 1, 900, 1000))
 
     stream = await container.store.read_stream("budget-b")
     live = await snapshot_rows(container, "budget-b")
     assert len(live) >= 10
-    kept = [len(orjson.loads(r[3])["intervals"]["good"]) for r in live]
+    kept = [len(orjson.loads(r[3])["intervals"]["good"]) for r in live if r[2] <= configured]
     assert max(kept) <= 4 * 24 + 2 < 24 * 6  # the window and the burn windows, not the history
     assert any(orjson.loads(r[3])["kept_from_us"] is not None for r in live)
 
