@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from eventstore.store import EventStore
-from projections import audit, budgets, gate_epoch, journeys, objectives, policy_actions
+from projections import audit, budgets, gate_epoch, journeys, objectives, policy_actions, snapshots
 from projections.runner import Projection
 
 
@@ -11,5 +11,5 @@ def inline_projections(store: EventStore | None = None) -> list[Projection]:
     # `store` reads (and upcasts) earlier events of a stream for the inline snapshots.
     return [
         journeys.projection(), objectives.projection(), budgets.projection(), *policy_actions.projections(),
-        gate_epoch.GateEpochProjection(), audit.EventIndexProjection(), audit.SnapshotProjection(store),
+        gate_epoch.GateEpochProjection(), audit.EventIndexProjection(), snapshots.SnapshotProjection(store),
     ]

@@ -179,7 +179,7 @@ event_index = Table(
     Index("ix_rm_event_index_recorded_at", "recorded_at"),
 )
 
-# Folded state of a journey or objective stream every N events (projections/audit.py),
+# Folded state of a journey or objective stream every N events (projections/snapshots.py),
 # so an as-of read folds at most N events after the nearest snapshot.
 snapshots = Table(
     "snapshots",

@@ -20,7 +20,7 @@ from eventstore.codec import GENESIS_HASH
 from eventstore.store import aware
 from eventstore.tables import events
 from eventstore.verify import ChainReport, verify_chain
-from projections.audit import SNAPSHOTTED, category_of, latest_snapshot
+from projections.snapshots import fold_as_of
 from projections.tables import event_index
 
 # A transitive causes/consequences walk stops after this many events.
@@ -238,19 +238,16 @@ async def resolve_as_of(container: Any, position: int | None, time: datetime | N
 async def state_as_of(container: Any, stream_id: str, position: int) -> Any:
     """The stream's folded state as it stood at `position` (None before it existed):
     the newest snapshot at or below the position, then the events after it."""
-    spec = SNAPSHOTTED[category_of(stream_id)]
     async with container.read_engine.connect() as conn:
-        snap = await latest_snapshot(conn, stream_id, position)
-        version, state = (0, None) if snap is None else (snap[0], spec.from_dict(snap[2]))
-        later = await container.store.read_stream(stream_id, version, until_position=position, conn=conn)
-    for event in later:
-        state = spec.evolve(state, event)
-    return state
+        return await fold_as_of(conn, container.store, stream_id, position)
 
 
-async def created_by(container: Any, table: Any, position: int, after: int, first: int) -> tuple[list[str], bool, int]:
-    """Ids of rows of an entity read model created at or before `position` (pagination by creation)."""
-    conditions = [table.c.created_position <= position]
+async def created_by(
+    container: Any, table: Any, position: int, after: int, first: int, *where: Any
+) -> tuple[list[str], bool, int]:
+    """Ids of rows of an entity read model created at or before `position` (pagination by
+    creation); `where`: conditions on columns that never change (e.g. an objective's journey)."""
+    conditions = [table.c.created_position <= position, *where]
     query = select(table.c.id, table.c.created_position).where(*conditions, table.c.created_position > after)
     async with container.read_engine.connect() as conn:
         rows = (await conn.execute(query.order_by(table.c.created_position).limit(first + 1))).all()

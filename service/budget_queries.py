@@ -417,19 +417,23 @@ async def _objective_states(container: Any, ids: Sequence[str]) -> dict[str, obj
         return {s.id: s for s in (objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows)}
 
 
-async def _journey(container: Any, journey_id: str) -> journeys_domain.JourneyState:
-    async with container.read_engine.connect() as conn:
-        doc = (await conn.execute(select(journeys.c.doc).where(journeys.c.id == journey_id))).scalar()
-    if doc is None:
+async def _journey(container: Any, journey_id: str, reads: Any = None) -> journeys_domain.JourneyState:
+    if reads is not None:
+        state = await reads.journey(journey_id)
+    else:
+        async with container.read_engine.connect() as conn:
+            doc = (await conn.execute(select(journeys.c.doc).where(journeys.c.id == journey_id))).scalar()
+        state = None if doc is None else journeys_domain.from_dict(orjson.loads(doc))
+    if state is None:
         raise NotFound(f"journey {journey_id} does not exist", journey_id=journey_id)
-    return journeys_domain.from_dict(orjson.loads(doc))
+    return state
 
 
 _RETIRED = str(objectives_domain.ObjectiveStatus.RETIRED)
 
 
 async def _dependency_objectives(
-    container: Any, journey: journeys_domain.JourneyState
+    container: Any, journey: journeys_domain.JourneyState, reads: Any = None
 ) -> tuple[list[tuple[str, objectives_domain.ObjectiveState]], tuple[str, ...]]:
     """The component objectives measuring the journey's critical services (from any journey:
     a shared service such as auth has one objective that every journey composes), and the
@@ -437,25 +441,29 @@ async def _dependency_objectives(
     services = journey.critical_services
     if not services:
         return [], ()
-    async with container.read_engine.connect() as conn:
-        rows = await conn.execute(
-            select(objectives.c.doc)
-            .where(objectives.c.service.in_(list(services)))
-            .where(objectives.c.status != _RETIRED)
-            .order_by(objectives.c.id)
-        )
-        states = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
+    if reads is not None:
+        states = await reads.objectives_for_services(services)
+    else:
+        async with container.read_engine.connect() as conn:
+            rows = await conn.execute(
+                select(objectives.c.doc)
+                .where(objectives.c.service.in_(list(services)))
+                .where(objectives.c.status != _RETIRED)
+                .order_by(objectives.c.id)
+            )
+            states = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
     order = {service: i for i, service in enumerate(services)}
     found = sorted(((s.service, s) for s in states), key=lambda pair: (order[pair[0]], pair[1].id))
     measured = {service for service, s in found if s.agreed_target is not None}
     return found, tuple(s for s in services if s not in measured)
 
 
-async def feasibility(container: Any, journey_id: str, target: float) -> Feasibility:
+async def feasibility(container: Any, journey_id: str, target: float, reads: Any = None) -> Feasibility:
     """Whether a journey-level target can be met when every critical dependency meets its
-    own agreed target: feasible when target <= the product of those targets (exact)."""
-    journey = await _journey(container, journey_id)
-    deps, unmeasured = await _dependency_objectives(container, journey)
+    own agreed target: feasible when target <= the product of those targets (exact).
+    `reads` (``service.as_of.AsOfReads``): as the system stood at its position."""
+    journey = await _journey(container, journey_id, reads)
+    deps, unmeasured = await _dependency_objectives(container, journey, reads)
     targets = {s.id: s.agreed_target for _, s in deps if s.agreed_target is not None}
     try:
         feasible, ceiling = composite_check(target, targets)
@@ -464,27 +472,31 @@ async def feasibility(container: Any, journey_id: str, target: float) -> Feasibi
     return Feasibility(journey_id, float(target), feasible, ceiling, targets, unmeasured, not unmeasured)
 
 
-async def journey_composite(container: Any, journey_id: str) -> JourneyComposite:
+async def journey_composite(container: Any, journey_id: str, reads: Any = None) -> JourneyComposite:
     """Composite attainment of a journey from its critical dependencies' objectives, their
     target ceiling, and the feasibility of the journey's own objectives' targets (agreed
-    and under open proposal): the negotiation flag, with the numbers."""
-    journey = await _journey(container, journey_id)
-    deps, unmeasured = await _dependency_objectives(container, journey)
+    and under open proposal): the negotiation flag, with the numbers. `reads`
+    (``service.as_of.AsOfReads``): as the system stood at its position."""
+    journey = await _journey(container, journey_id, reads)
+    deps, unmeasured = await _dependency_objectives(container, journey, reads)
     targets = {s.id: s.agreed_target for _, s in deps if s.agreed_target is not None}
     ceiling = composite_ceiling(targets)
     dependencies = []
     slis: dict[str, float | None] = {}
     for service, s in deps:
-        status = await budget_of(container, s.id)
+        status = await (budget_of(container, s.id) if reads is None else reads.budget_status(s.id))
         attainment = status.attainment if status is not None else None
         dependencies.append(DependencyObjective(service, s.id, s.agreed_target, attainment))
         slis[s.id] = attainment
     checks = []
-    async with container.read_engine.connect() as conn:
-        rows = await conn.execute(
-            select(objectives.c.doc).where(objectives.c.journey_id == journey_id).order_by(objectives.c.id)
-        )
-        own = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
+    if reads is not None:
+        own = await reads.journey_objectives(journey_id)
+    else:
+        async with container.read_engine.connect() as conn:
+            rows = await conn.execute(
+                select(objectives.c.doc).where(objectives.c.journey_id == journey_id).order_by(objectives.c.id)
+            )
+            own = [objectives_domain.from_dict(orjson.loads(r.doc)) for r in rows]
     for s in own:
         if s.retired or s.component:  # a component objective is a dependency, not the journey's target
             continue

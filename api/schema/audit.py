@@ -22,6 +22,7 @@ from strawberry.types import Info
 from api.auth import current_principal, require_roles
 from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from service import audit
+from service.as_of import AsOfReads
 
 # Recomputing the chain reads the whole log: only for those whose job it is.
 INTEGRITY_ROLES = ("auditor", "admin", "sre", "leadership")
@@ -37,10 +38,12 @@ class AsOf:
     )
 
 
-async def as_of_position(info: Info, as_of: AsOf | None) -> int | None:
+async def as_of_reads(info: Info, as_of: AsOf | None) -> AsOfReads | None:
+    """The reads behind a query with `asOf` (None: at the head)."""
     if as_of is None:
         return None
-    return await audit.resolve_as_of(info.context["container"], as_of.position, as_of.time)
+    container = info.context["container"]
+    return AsOfReads(container, await audit.resolve_as_of(container, as_of.position, as_of.time))
 
 
 @strawberry.input(description="Which events: every given condition must hold.")
@@ -223,17 +226,9 @@ class AuditSubscription:
 # --- as-of reads of journeys and objectives ------------------------------------------
 
 
-async def journey_as_of(info: Info, journey_id: str, position: int) -> Any:
-    """The journey's folded state at `position` (None: it did not exist yet)."""
-    return await audit.state_as_of(info.context["container"], f"journey-{journey_id}", position)
-
-
-async def objective_as_of(info: Info, objective_id: str, position: int) -> Any:
-    return await audit.state_as_of(info.context["container"], f"objective-{objective_id}", position)
-
-
 async def _page_as_of(
-    info: Info, table: Any, category: str, first: int | None, after: str | None, position: int, keep: Any, convert: Any
+    info: Info, table: Any, category: str, first: int | None, after: str | None, reads: AsOfReads, keep: Any,
+    convert: Any, *where: Any,
 ) -> Connection:
     """Entities that existed at `position`, folded as they stood then, filtered on that
     state (`keep`), paged by creation position. Without a filter only the page is folded;
@@ -241,20 +236,23 @@ async def _page_as_of(
     container = info.context["container"]
     size = page_size(first, container.settings.max_page_size)
     start = decode_cursor(after)
+    position = reads.position
     if keep is None:
-        rows, has_next, total = await audit.created_by(container, table, position, start, size)
-        items = [(created, await audit.state_as_of(container, f"{category}-{i}", position)) for i, created in rows]
+        rows, has_next, total = await audit.created_by(container, table, position, start, size, *where)
+        items = [(created, await reads.state(f"{category}-{i}")) for i, created in rows]
     else:
-        rows, _, _ = await audit.created_by(container, table, position, 0, 10**9)
+        rows, _, _ = await audit.created_by(container, table, position, 0, 10**9, *where)
         matched = []
         for entity_id, created in rows:
-            state = await audit.state_as_of(container, f"{category}-{entity_id}", position)
+            state = await reads.state(f"{category}-{entity_id}")
             if state is not None and await keep(state):
                 matched.append((created, state))
         total = len(matched)
         rest = [m for m in matched if m[0] > start]
         items, has_next = rest[:size], len(rest) > size
-    edges = [Edge(cursor=encode_cursor(created), node=convert(state)) for created, state in items if state is not None]
+    edges = [
+        Edge(cursor=encode_cursor(created), node=convert(state, reads)) for created, state in items if state is not None
+    ]
     return Connection(
         edges=edges,
         page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
@@ -262,7 +260,7 @@ async def _page_as_of(
     )
 
 
-async def journeys_as_of(info: Info, first: int | None, after: str | None, filter: Any, position: int) -> Connection:
+async def journeys_as_of(info: Info, first: int | None, after: str | None, filter: Any, reads: AsOfReads) -> Connection:
     from api.schema import enums
     from api.schema.types import from_journey
     from projections.tables import journeys
@@ -281,17 +279,16 @@ async def journeys_as_of(info: Info, first: int | None, after: str | None, filte
                 and (filter.depends_on is None or any(d.service == filter.depends_on for d in s.dependencies))
             )
 
-    return await _page_as_of(info, journeys, "journey", first, after, position, keep, from_journey)
+    return await _page_as_of(info, journeys, "journey", first, after, reads, keep, from_journey)
 
 
 async def objectives_as_of(
-    info: Info, first: int | None, after: str | None, filter: Any, position: int, *, journey_id: str | None = None
+    info: Info, first: int | None, after: str | None, filter: Any, reads: AsOfReads, *, journey_id: str | None = None
 ) -> Connection:
     from api.schema import enums
     from api.schema.types import from_objective
     from projections.tables import objectives
 
-    container = info.context["container"]
     journey = journey_id if journey_id is not None else (None if filter is None else filter.journey_id)
     f = filter
     keep = None
@@ -316,9 +313,11 @@ async def objectives_as_of(
             if f.informational is not None and s.informational != f.informational:
                 return False
             if f.depends_on is not None:
-                j = await audit.state_as_of(container, f"journey-{s.journey_id}", position)
+                j = await reads.journey(s.journey_id)
                 if j is None or not any(d.service == f.depends_on for d in j.dependencies):
                     return False
             return True
 
-    return await _page_as_of(info, objectives, "objective", first, after, position, keep, from_objective)
+    # An objective's journey never changes: narrow by the read model's column before folding.
+    where = () if journey is None else (objectives.c.journey_id == str(journey),)
+    return await _page_as_of(info, objectives, "objective", first, after, reads, keep, from_objective, *where)

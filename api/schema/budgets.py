@@ -141,8 +141,13 @@ def from_status(objective_id: str, version: int, config: dict[str, Any] | None, 
     )
 
 
-async def budget_for(container: Any, objective_id: str, at: datetime | None = None) -> Budget | None:
-    """The objective's budget at ``at`` (default: its event time); None without a target or data."""
+async def budget_for(container: Any, objective_id: str, at: datetime | None = None, reads: Any = None) -> Budget | None:
+    """The objective's budget at ``at`` (default: its event time); None without a target or data.
+    `reads` (``service.as_of.AsOfReads``): as the budget stood at its position."""
+    if reads is not None:
+        state = await reads.budget(objective_id)
+        status = None if state is None else await reads.budget_status(objective_id, at)
+        return None if status is None else from_status(objective_id, state.version, state.config, status)
     state = await bq.budget_state(container, objective_id)
     if state is None:
         return None
@@ -204,14 +209,21 @@ def _point(p: ChartPoint) -> LedgerPoint:
 
 
 async def ledger_connection(
-    info: Info, objective_id: str, since: datetime | None, until: datetime | None, first: int | None, after: str | None
+    info: Info, objective_id: str, since: datetime | None, until: datetime | None, first: int | None, after: str | None,
+    reads: Any = None,
 ) -> LedgerConnection:
     size = page_size(first, MAX_LEDGER_PAGE_SIZE)
     after_us = _decode_ledger_cursor(after)
     if after_us is not None:
         resume = from_us(after_us + 1)
         since = resume if since is None or since < resume else since
-    points = await bq.ledger_chart(info.context["container"], objective_id, since, until)
+    if reads is None:
+        points = await bq.ledger_chart(info.context["container"], objective_id, since, until)
+    else:  # the chart reads every interval: the budget folded whole up to the position
+        state = await reads.budget(objective_id, whole=True)
+        points = [] if state is None or state.ledger is None or state.target is None else state.ledger.chart(
+            since=since, until=until
+        )
     edges = [Edge(cursor=_encode_ledger_cursor(p.end), node=_point(p)) for p in points[:size]]
     return LedgerConnection(
         edges=edges,
@@ -228,8 +240,13 @@ class BudgetExclusion:
     active: bool = strawberry.field(description="False once restored.")
 
 
-async def exclusions_of(container: Any, objective_id: str) -> list[BudgetExclusion]:
-    active, restored = await bq.budget_exclusions(container, objective_id)
+async def exclusions_of(container: Any, objective_id: str, reads: Any = None) -> list[BudgetExclusion]:
+    if reads is None:
+        active, restored = await bq.budget_exclusions(container, objective_id)
+    else:
+        state = await reads.budget(objective_id)
+        ledger = None if state is None else state.ledger
+        active, restored = ((), ()) if ledger is None else (ledger.exclusions, ledger.restored_exclusions)
     return [
         BudgetExclusion(id=strawberry.ID(x.id), start=x.start, end=x.end, reason=x.reason, active=is_active)
         for xs, is_active in ((active, True), (restored, False))
@@ -308,8 +325,8 @@ def _dependency_targets(c: bq.JourneyComposite) -> list[DependencyTarget]:
     ]
 
 
-async def journey_composite(container: Any, journey_id: str) -> JourneyComposite:
-    c = await bq.journey_composite(container, journey_id)
+async def journey_composite(container: Any, journey_id: str, reads: Any = None) -> JourneyComposite:
+    c = await bq.journey_composite(container, journey_id, reads)
     return JourneyComposite(
         journey_id=strawberry.ID(c.journey_id),
         critical_services=list(c.critical_services),
@@ -336,10 +353,12 @@ async def journey_composite(container: Any, journey_id: str) -> JourneyComposite
     )
 
 
-async def objective_feasibility(container: Any, objective_id: str, journey_id: str) -> Feasibility | None:
+async def objective_feasibility(
+    container: Any, objective_id: str, journey_id: str, reads: Any = None
+) -> Feasibility | None:
     """The open proposal's check (else the agreed target's), with the journey's numbers;
     None without either (or once retired)."""
-    c = await bq.journey_composite(container, journey_id)
+    c = await bq.journey_composite(container, journey_id, reads)
     checks = [t for t in c.journey_targets if t.objective_id == objective_id]
     check = next((t for t in checks if t.proposal_id is not None), None) or next(iter(checks), None)
     if check is None:

@@ -25,6 +25,7 @@ from strawberry.types import Info
 
 from api.auth import current_principal
 from api.schema import inputs as i
+from api.schema.audit import AsOf, as_of_reads
 from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
 from api.schema.mutations import _measured, _run
 from api.schema.types import EventRef, event_refs
@@ -173,12 +174,15 @@ def _replay(r: gate.DeployReplay) -> DeployReplay:
 
 
 async def decision_connection(
-    container: Any, service: str | None, first: int | None, after: str | None
+    container: Any, service: str | None, first: int | None, after: str | None, until: int | None = None
 ) -> Connection[DeployDecision]:
+    """Recorded decisions, oldest first; `until`: only those recorded at or before that log position."""
     size = page_size(first, MAX_DECISIONS_PAGE_SIZE)
     after_position = decode_cursor(after)
     t = deploy_decisions_table
     where = [] if service is None else [t.c.service == service]
+    if until is not None:
+        where.append(t.c.created_position <= until)
     async with container.engines.read.connect() as conn:
         rows = (await conn.execute(
             select(t.c.doc, t.c.created_position)
@@ -373,8 +377,8 @@ def from_actions(s: actions_domain.ActionsState) -> PolicyActions:
     )
 
 
-async def actions_of(container: Any, objective_id: str) -> PolicyActions | None:
-    state = await gate.policy_actions(container, objective_id)
+async def actions_of(container: Any, objective_id: str, reads: Any = None) -> PolicyActions | None:
+    state = await (gate.policy_actions(container, objective_id) if reads is None else reads.actions(objective_id))
     return None if state is None else from_actions(state)
 
 
@@ -589,18 +593,25 @@ class GateMutation:
 
 @strawberry.type
 class GateQuery:
-    @strawberry.field(description="A recorded deploy decision by pipeline run id, or null.")
-    async def deploy_decision(self, info: Info, id: strawberry.ID) -> DeployDecision | None:
+    @strawberry.field(description="A recorded deploy decision by pipeline run id, or null (with asOf: null "
+                      "when it was recorded after that point; a decision never changes once recorded).")
+    async def deploy_decision(self, info: Info, id: strawberry.ID, as_of: AsOf | None = None) -> DeployDecision | None:
         current_principal(info)
+        past = await as_of_reads(info, as_of)
         d = await gate.deploy_decision(info.context["container"], str(id))
-        return None if d is None else from_decision(d)
+        if d is None or (past is not None and d.position > past.position):
+            return None
+        return from_decision(d)
 
     @strawberry.field(description=f"Recorded deploy decisions, oldest first (at most {MAX_DECISIONS_PAGE_SIZE} a page).")
     async def deploy_decisions(
         self, info: Info, service: str | None = None, first: int | None = None, after: str | None = None,
+        as_of: AsOf | None = None,
     ) -> Connection[DeployDecision]:
         current_principal(info)
-        return await decision_connection(info.context["container"], service, first, after)
+        past = await as_of_reads(info, as_of)
+        until = None if past is None else past.position
+        return await decision_connection(info.context["container"], service, first, after, until)
 
     @strawberry.field(
         description="Re-evaluate a recorded decision on the log folded up to its evaluatedAtPosition, at its "
@@ -618,8 +629,13 @@ class GateQuery:
         return from_decision(await gate.deploy_preview(
             info.context["container"], principal.actor, principal.roles, service, change_type.value, version))
 
-    @strawberry.field(description="An error-budget policy with its versions and rules, or null.")
-    async def policy(self, info: Info, id: strawberry.ID) -> Policy | None:
+    @strawberry.field(description="An error-budget policy with its versions and rules, or null (with asOf: "
+                      "as it stood then).")
+    async def policy(self, info: Info, id: strawberry.ID, as_of: AsOf | None = None) -> Policy | None:
         current_principal(info)
-        state = await gate.policy(info.context["container"], str(id))
+        past = await as_of_reads(info, as_of)
+        if past is not None:
+            state = await past.state(policy_domain.stream_id(str(id)))
+        else:
+            state = await gate.policy(info.context["container"], str(id))
         return None if state is None else from_policy(state)

@@ -36,15 +36,15 @@ class Query:
         return Viewer(actor=principal.actor, roles=[r for r in enums.Role if r.value in principal.roles])
 
     @strawberry.field(
-        description="A journey by id, or null. With asOf, as it stood then (null before it was proposed); "
-        "nested fields (objectives, budgets) still answer now."
+        description="A journey by id, or null. With asOf, as it stood then (null before it was proposed), "
+        "and so do its nested fields (objectives, composite)."
     )
     async def journey(self, info: Info, id: strawberry.ID, as_of: audit.AsOf | None = None) -> Journey | None:
         current_principal(info)
-        position = await audit.as_of_position(info, as_of)
-        if position is not None:
-            state = await audit.journey_as_of(info, str(id), position)
-            return None if state is None else from_journey(state)
+        past = await audit.as_of_reads(info, as_of)
+        if past is not None:
+            state = await past.journey(str(id))
+            return None if state is None else from_journey(state, past)
         state = await reads.journey_by_id(info.context["container"], str(id))
         return None if state is None else from_journey(state)
 
@@ -58,21 +58,21 @@ class Query:
         as_of: audit.AsOf | None = None,
     ) -> Connection[Journey]:
         current_principal(info)
-        position = await audit.as_of_position(info, as_of)
-        if position is not None:
-            return await audit.journeys_as_of(info, first, after, filter, position)
+        past = await audit.as_of_reads(info, as_of)
+        if past is not None:
+            return await audit.journeys_as_of(info, first, after, filter, past)
         return await journey_connection(info, first, after, filter)
 
     @strawberry.field(
-        description="An objective by id, or null. With asOf, as it stood then (null before it was drafted); "
-        "nested fields (journey, budget, policy actions) still answer now."
+        description="An objective by id, or null. With asOf, as it stood then (null before it was drafted), "
+        "and so do its nested fields (journey, budget, ledger, exclusions, feasibility, policy actions, reviews)."
     )
     async def objective(self, info: Info, id: strawberry.ID, as_of: audit.AsOf | None = None) -> Objective | None:
         current_principal(info)
-        position = await audit.as_of_position(info, as_of)
-        if position is not None:
-            state = await audit.objective_as_of(info, str(id), position)
-            return None if state is None else from_objective(state)
+        past = await audit.as_of_reads(info, as_of)
+        if past is not None:
+            state = await past.objective(str(id))
+            return None if state is None else from_objective(state, past)
         state = await reads.objective_by_id(info.context["container"], str(id))
         return None if state is None else from_objective(state)
 
@@ -86,7 +86,7 @@ class Query:
         as_of: audit.AsOf | None = None,
     ) -> Connection[Objective]:
         current_principal(info)
-        position = await audit.as_of_position(info, as_of)
-        if position is not None:
-            return await audit.objectives_as_of(info, first, after, filter, position)
+        past = await audit.as_of_reads(info, as_of)
+        if past is not None:
+            return await audit.objectives_as_of(info, first, after, filter, past)
         return await objective_connection(info, first, after, filter)

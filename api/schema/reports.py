@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 import strawberry
 from strawberry.types import Info
 
@@ -81,32 +82,39 @@ def from_review(r: od.Review) -> Review:
     )
 
 
-async def objective_state(info: Info, objective_id: str) -> od.ObjectiveState | None:
-    """The objective's state, read once per request (the review fields share it)."""
+async def objective_state(info: Info, objective_id: str, as_of: Any = None) -> od.ObjectiveState | None:
+    """The objective's state, read once per request (the review fields share it); with
+    `as_of` (``service.as_of.AsOfReads``), as it stood at its position."""
+    if as_of is not None:
+        return await as_of.objective(objective_id)
     cache = info.context.setdefault("_objective_states", {})
     if objective_id not in cache:
         cache[objective_id] = await reads.objective_by_id(info.context["container"], objective_id)
     return cache[objective_id]
 
 
-async def reviews_of(info: Info, objective_id: str) -> list[Review]:
-    state = await objective_state(info, objective_id)
+async def reviews_of(info: Info, objective_id: str, as_of: Any = None) -> list[Review]:
+    state = await objective_state(info, objective_id, as_of)
     return [] if state is None else [from_review(r) for r in state.reviews]
 
 
-async def last_review_of(info: Info, objective_id: str) -> Review | None:
-    state = await objective_state(info, objective_id)
+async def last_review_of(info: Info, objective_id: str, as_of: Any = None) -> Review | None:
+    state = await objective_state(info, objective_id, as_of)
     return None if state is None or state.last_review is None else from_review(state.last_review)
 
 
-async def next_review_due_of(info: Info, objective_id: str) -> datetime | None:
-    state = await objective_state(info, objective_id)
+async def next_review_due_of(info: Info, objective_id: str, as_of: Any = None) -> datetime | None:
+    state = await objective_state(info, objective_id, as_of)
     return None if state is None else od.review_due(state)
 
 
-async def review_overdue_of(info: Info, objective_id: str) -> bool:
-    state = await objective_state(info, objective_id)
-    return state is not None and od.review_overdue(state, info.context["container"].store.clock())
+async def review_overdue_of(info: Info, objective_id: str, as_of: Any = None) -> bool:
+    """Overdue now, or (with `as_of`) at the time its position's event was recorded."""
+    state = await objective_state(info, objective_id, as_of)
+    if state is None:
+        return False
+    now = info.context["container"].store.clock() if as_of is None else await as_of.now()
+    return now is not None and od.review_overdue(state, now)
 
 
 # --- the leadership report -----------------------------------------------------------------

@@ -7,7 +7,7 @@ Each type is built from the domain's folded state (``from_journey`` /
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -111,6 +111,8 @@ class Journey:
     proposed_by: str | None
     proposed_at: datetime
     updated_at: datetime
+    # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
+    as_of: strawberry.Private[Any] = None
 
     @strawberry.field(description="The journey's objectives (SLOs), oldest first.")
     async def objectives(
@@ -120,6 +122,10 @@ class Journey:
         after: str | None = None,
         filter: ObjectiveFilter | None = None,
     ) -> Connection[Objective]:
+        if self.as_of is not None:
+            from api.schema.audit import objectives_as_of
+
+            return await objectives_as_of(info, first, after, filter, self.as_of, journey_id=str(self.id))
         return await objective_connection(info, first, after, filter, journey_id=str(self.id))
 
     @strawberry.field(
@@ -129,10 +135,10 @@ class Journey:
     async def composite(self, info: Info) -> Annotated["JourneyComposite", strawberry.lazy(_BUDGETS)]:
         from api.schema.budgets import journey_composite
 
-        return await journey_composite(info.context["container"], str(self.id))
+        return await journey_composite(info.context["container"], str(self.id), self.as_of)
 
 
-def from_journey(s: jd.JourneyState) -> Journey:
+def from_journey(s: jd.JourneyState, as_of: Any = None) -> Journey:
     prioritization = None
     if s.priority is not None:
         prioritization = Prioritization(
@@ -202,6 +208,7 @@ def from_journey(s: jd.JourneyState) -> Journey:
         proposed_by=s.proposed_by,
         proposed_at=s.proposed_at,
         updated_at=s.updated_at,
+        as_of=as_of,
     )
 
 
@@ -328,11 +335,16 @@ class Objective:
         description="For a component objective, the service it measures: journeys that depend critically on "
         "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
     )
+    # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
+    as_of: strawberry.Private[Any] = None
 
     @strawberry.field
     async def journey(self, info: Info) -> Journey | None:
-        state = await reads.journey_by_id(info.context["container"], str(self.journey_id))
-        return None if state is None else from_journey(state)
+        if self.as_of is not None:
+            state = await self.as_of.journey(str(self.journey_id))
+        else:
+            state = await reads.journey_by_id(info.context["container"], str(self.journey_id))
+        return None if state is None else from_journey(state, self.as_of)
 
     @strawberry.field(
         description="The error budget at `at` (default: the latest data); null without an agreed target or data. "
@@ -343,7 +355,7 @@ class Objective:
     ) -> Annotated["Budget", strawberry.lazy(_BUDGETS)] | None:
         from api.schema.budgets import budget_for
 
-        return await budget_for(info.context["container"], str(self.id), at)
+        return await budget_for(info.context["container"], str(self.id), at, self.as_of)
 
     @strawberry.field(
         description="The chartable ledger: one point per recorded interval ending in [since, until], oldest "
@@ -359,13 +371,13 @@ class Objective:
     ) -> Annotated["LedgerConnection", strawberry.lazy(_BUDGETS)]:
         from api.schema.budgets import ledger_connection
 
-        return await ledger_connection(info, str(self.id), since, until, first, after)
+        return await ledger_connection(info, str(self.id), since, until, first, after, self.as_of)
 
     @strawberry.field(description="Intervals excluded from the budget: active ones, then restored ones.")
     async def exclusions(self, info: Info) -> list[Annotated["BudgetExclusion", strawberry.lazy(_BUDGETS)]]:
         from api.schema.budgets import exclusions_of
 
-        return await exclusions_of(info.context["container"], str(self.id))
+        return await exclusions_of(info.context["container"], str(self.id), self.as_of)
 
     @strawberry.field(
         description="The negotiation's infeasible-target flag: the open proposal's target (else the agreed one) "
@@ -374,7 +386,7 @@ class Objective:
     async def feasibility(self, info: Info) -> Annotated["Feasibility", strawberry.lazy(_BUDGETS)] | None:
         from api.schema.budgets import objective_feasibility
 
-        return await objective_feasibility(info.context["container"], str(self.id), str(self.journey_id))
+        return await objective_feasibility(info.context["container"], str(self.id), str(self.journey_id), self.as_of)
 
     @strawberry.field(
         description="What its error-budget policy did: active freezes (scope, rule, cause), escalations, "
@@ -383,7 +395,7 @@ class Objective:
     async def policy_actions(self, info: Info) -> Annotated["PolicyActions", strawberry.lazy(_GATE)] | None:
         from api.schema.gate import actions_of
 
-        return await actions_of(info.context["container"], str(self.id))
+        return await actions_of(info.context["container"], str(self.id), self.as_of)
 
     # --- quarterly reviews (api.schema.reports) ---
 
@@ -391,13 +403,13 @@ class Objective:
     async def reviews(self, info: Info) -> list[Annotated["Review", strawberry.lazy(_REPORTS)]]:
         from api.schema.reports import reviews_of
 
-        return await reviews_of(info, str(self.id))
+        return await reviews_of(info, str(self.id), self.as_of)
 
     @strawberry.field(description="The latest quarterly review, or null.")
     async def last_review(self, info: Info) -> Annotated["Review", strawberry.lazy(_REPORTS)] | None:
         from api.schema.reports import last_review_of
 
-        return await last_review_of(info, str(self.id))
+        return await last_review_of(info, str(self.id), self.as_of)
 
     @strawberry.field(
         description="When the next review is due: the date the last review planned, else one quarter after the "
@@ -406,7 +418,7 @@ class Objective:
     async def next_review_due(self, info: Info) -> datetime | None:
         from api.schema.reports import next_review_due_of
 
-        return await next_review_due_of(info, str(self.id))
+        return await next_review_due_of(info, str(self.id), self.as_of)
 
     @strawberry.field(
         description="True for an ACTIVE objective whose last review (or agreement) is more than a quarter old now."
@@ -414,7 +426,7 @@ class Objective:
     async def review_overdue(self, info: Info) -> bool:
         from api.schema.reports import review_overdue_of
 
-        return await review_overdue_of(info, str(self.id))
+        return await review_overdue_of(info, str(self.id), self.as_of)
 
 
 def _position(p: od.Position) -> Position:
@@ -448,7 +460,7 @@ def _proposal(p: od.Proposal) -> Proposal:
     )
 
 
-def from_objective(s: od.ObjectiveState) -> Objective:
+def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
     baseline = None
     if s.baseline is not None:
         b = s.baseline
@@ -521,6 +533,7 @@ def from_objective(s: od.ObjectiveState) -> Objective:
         drafted_by=s.drafted_by,
         drafted_at=s.drafted_at,
         updated_at=s.updated_at,
+        as_of=as_of,
     )
 
 
