@@ -40,7 +40,7 @@ async def answers(api, as_of=None) -> tuple[dict, dict]:
 async def test_every_nested_field_answers_as_of_the_same_point(api):
     container = api.container
     await journey(container, "payments")
-    await objective(container, "pay", "payments", target=0.9995)
+    await objective(container, "pay", "payments", target=0.9995, service="payments")  # a component objective
     await active_objective(container, services=("payments",))
     stages: list[tuple[int, tuple[dict, dict]]] = []
 
@@ -69,6 +69,10 @@ async def test_every_nested_field_answers_as_of_the_same_point(api):
                  lambda o, j: o["reviews"], lambda o, j: o["journey"]["composite"], lambda o, j: o["budgetLedger"],
                  lambda o, j: o["feasibility"], lambda o, j: j["objectives"]):
         assert len({repr(path(*a)) for a in firsts}) > 1
+    # the composite is made of the component objective measuring payments, whose data came later
+    assert [d["objectiveId"] for d in firsts[-1][0]["journey"]["composite"]["dependencies"]] == ["pay"]
+    assert firsts[0][0]["journey"]["composite"]["attainment"] is None
+    assert firsts[1][0]["journey"]["composite"]["attainment"] == 0.999
     for position, expected in stages:
         assert await answers(api, {"position": position}) == expected, position
 
