@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from bench.store import Databases
+from service.config import Settings
 
 TARGET_DECISIONS_PER_SECOND = 2_000
 TARGET_P99_MS = 20.0
@@ -55,10 +56,16 @@ def app_factory():
     async def ping(request):
         return JSONResponse({"ok": True, "at": datetime.now(timezone.utc).isoformat()})
 
+    async def gather(request):
+        # Bench only: switch the bus's batch gathering (ms) between phases of one run.
+        product.state.container.bus.gather_max = float(request.query_params["ms"]) / 1000
+        return JSONResponse({"ok": True})
+
     def lifespan(app):
         return product.router.lifespan_context(product)
 
-    return Starlette(routes=[Route("/bench-ping", ping, methods=["GET", "POST"]), Mount("/", app=product)],
+    return Starlette(routes=[Route("/bench-ping", ping, methods=["GET", "POST"]),
+                             Route("/bench-gather", gather, methods=["POST"]), Mount("/", app=product)],
                      lifespan=lifespan)
 
 
@@ -161,7 +168,9 @@ async def batch_totals(url: str, token: str) -> tuple[float, float]:
     return values.get("slogov_group_commit_batch_size_sum", 0.0), values.get("slogov_group_commit_batch_size_count", 0.0)
 
 
-LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)"}
+LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)",
+          "graphql-ungathered": "evaluateDeploy, no gathering", "json-ungathered": "/gate/evaluate, no gathering"}
+GATHER_MS = Settings.from_env().gather_max_ms
 
 
 async def run(pg: str, clients: int, seconds: float, targets: list[str], profile: str | None = None) -> int:
@@ -190,11 +199,14 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
         await load(port, "ping", token, clients, 1.0, tag)  # warm up
         results: dict[str, dict] = {}
         for target in targets:
+            route, _, variant = target.partition("-")
+            async with httpx.AsyncClient() as client:  # the bus's batch gathering for this phase
+                await client.post(url + "/bench-gather", params={"ms": 0 if variant == "ungathered" else GATHER_MS})
             if target != "ping":
-                await load(port, target, token, clients, 1.0, f"{tag}w{target}")  # warm the gate path
+                await load(port, route, token, clients, 1.0, f"{tag}w{route}")  # warm the gate path
             cpu0 = None if profile else cpu_seconds(proc.pid)  # under py-spy, proc is py-spy
             commands0, batches0 = await batch_totals(url, token)
-            results[target] = await load(port, target, token, clients, seconds, f"{tag}{target}")
+            results[target] = await load(port, route, token, clients, seconds, f"{tag}{route}{variant}")
             cpu1 = cpu_seconds(proc.pid)
             commands1, batches1 = await batch_totals(url, token)
             results[target]["per_batch"] = (commands1 - commands0) / (batches1 - batches0) if batches1 > batches0 else None
@@ -247,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--targets", default="graphql,ping",
-                        help="comma-separated, measured in this order: graphql, json, ping")
+                        help="comma-separated, measured in this order: graphql, json, ping; graphql-ungathered "
+                             "and json-ungathered run with the bus's batch gathering off (the code before it)")
     parser.add_argument("--profile", help="record the server with py-spy into this file (.svg or .txt)")
     args = parser.parse_args(argv)
     return asyncio.run(run(args.pg, args.clients, args.seconds, args.targets.split(","), args.profile))
