@@ -86,17 +86,20 @@ class EventStore:
     # ---- writing -------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator["AppendTransaction"]:
+    async def transaction(self, streams: Iterable[str] = ()) -> AsyncIterator["AppendTransaction"]:
+        """Take the append lock and read the head; `streams`: versions to load with it."""
+        versions: dict[str, int] | None = None
         async with self.engines.write.begin() as conn:
             if self.engines.dialect == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
-                # A separate statement after the lock (so its snapshot sees every
-                # commit before ours), straight on the driver: it is on every append.
-                raw = await conn.get_raw_connection()
-                head = await raw.driver_connection.fetchrow(
-                    "SELECT position, hash, recorded_at FROM log_head WHERE id = 1"
-                )
-                head = _Head(head["position"], head["hash"], head["recorded_at"])
+                # Lock, head and stream versions in one round trip (migration 0007): the
+                # function reads them after the lock, each with a fresh snapshot, so they
+                # see every commit before ours. Through SQLAlchemy, which opens the
+                # transaction with it (on the bare driver it would run, and unlock, alone).
+                wanted = list(dict.fromkeys(streams))
+                rows = (await conn.execute(_PG_BEGIN, {"k": APPEND_LOCK_KEY, "ids": wanted})).all()
+                head = _Head(rows[0].version, rows[0].hash, rows[0].recorded_at)
+                found = {r.stream_id: r.version for r in rows[1:]}
+                versions = {s: found.get(s, 0) for s in wanted}
             else:
                 head = (
                     await conn.execute(
@@ -109,6 +112,10 @@ class EventStore:
             if head.recorded_at is not None:
                 now = max(now, aware(head.recorded_at))
             tx = AppendTransaction(self, conn, head.position, head.hash, now)
+            if versions is not None:
+                tx._versions.update(versions)
+            else:
+                await tx.load_versions(streams)
             token = _ACTIVE.set(tx)
             try:
                 yield tx
@@ -432,6 +439,8 @@ class AppendTransaction:
         self._rows = []
         self._touched = {}
 
+
+_PG_BEGIN = text("SELECT * FROM slogov_append_begin(:k, CAST(:ids AS text[]))")
 
 _PG_FLUSH = """
 WITH appended AS (

@@ -280,12 +280,11 @@ class CommandBus:
         view: StateView | None = None
         envelopes = [e for group in groups for e in group]
         try:
-            async with self.store.transaction() as tx:
+            # Loaded under the lock, with the head: the versions _handle would load one by one.
+            async with self.store.transaction(_touched_streams(envelopes, self.cache)) as tx:
                 keys = [e.idempotency_key for e in envelopes if e.idempotency_key]
                 known = await tx.find_idempotent(keys)
                 view = StateView(tx, self.cache)
-                # Read under the lock: the same values _handle would load one by one.
-                await tx.load_versions(_touched_streams(envelopes, self.cache))
                 for group in groups:
                     try:
                         if len(group) == 1:
