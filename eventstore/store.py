@@ -249,6 +249,8 @@ class AppendTransaction:
         self._rows: list[dict[str, Any]] = []
         self._idempotency_rows: list[dict[str, Any]] = []
         self.appended: list[RecordedEvent] = []
+        # (projection names, position): checkpoints the flush sets, in its own statement.
+        self._checkpoints: tuple[list[str], int] | None = None
         # stream id -> (version, state): states the writer folded with the events of this
         # transaction, each exactly the fold of its stream up to that version.
         self.folded: dict[str, tuple[int, Any]] = {}
@@ -357,6 +359,15 @@ class AppendTransaction:
         self.appended.extend(out)
         return out
 
+    @property
+    def writes_checkpoints(self) -> bool:
+        """Whether `set_checkpoints` is taken into the flush (PostgreSQL: no round trip of its own)."""
+        return self.store.engines.dialect == "postgresql"
+
+    def set_checkpoints(self, names: Sequence[str], position: int) -> None:
+        """Inline projections' checkpoints, written with the events (see `writes_checkpoints`)."""
+        self._checkpoints = (list(names), position)
+
     async def find_idempotent(self, keys: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
         """Stored (request_hash, stream_id, result) for keys already used."""
         wanted = list(set(keys))
@@ -389,6 +400,11 @@ class AppendTransaction:
         """Write what was appended; called once, at the end of the transaction."""
         if self._rows and self.store.engines.dialect == "postgresql":
             await self._flush_postgresql()
+        if self._checkpoints is not None:  # nothing appended to carry them: on their own
+            names, position = self._checkpoints
+            raw = await self.conn.get_raw_connection()
+            await raw.driver_connection.execute(_PG_CHECKPOINTS, names, position)
+            self._checkpoints = None
         if self._rows:
             await self.conn.execute(events.insert(), self._rows)
             dialect = postgresql if self.store.engines.dialect == "postgresql" else sqlite
@@ -411,7 +427,7 @@ class AppendTransaction:
             self._idempotency_rows = []
 
     async def _flush_postgresql(self) -> None:
-        """The events, the stream versions and the log head in one statement.
+        """The events, the stream versions, the inline checkpoints and the log head in one statement.
 
         Same rows as the portable path below, but one round trip, with the
         batch passed as arrays (asyncpg encodes them in C) instead of rendered
@@ -435,10 +451,18 @@ class AppendTransaction:
             list(self._touched.values()),
             self._position,
             self._hash,
+            self._checkpoints[0] if self._checkpoints else [],
+            self._checkpoints[1] if self._checkpoints else 0,
         )
+        self._checkpoints = None
         self._rows = []
         self._touched = {}
 
+
+_PG_CHECKPOINTS = """
+INSERT INTO checkpoints (projection, position) SELECT unnest($1::text[]), $2::bigint
+ON CONFLICT (projection) DO UPDATE SET position = excluded.position
+"""
 
 _PG_BEGIN = text("SELECT * FROM slogov_append_begin(:k, CAST(:ids AS text[]))")
 
@@ -454,6 +478,10 @@ WITH appended AS (
     INSERT INTO streams (stream_id, version)
     SELECT * FROM unnest($11::text[], $12::int[])
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version
+), marks AS (
+    INSERT INTO checkpoints (projection, position)
+    SELECT unnest($15::text[]), $16::bigint
+    ON CONFLICT (projection) DO UPDATE SET position = excluded.position
 )
 UPDATE log_head SET position = $13, hash = $14, recorded_at = $10::timestamptz WHERE id = 1
 """

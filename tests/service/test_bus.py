@@ -178,3 +178,17 @@ async def test_the_expected_round_shrinks_when_callers_leave(container):
     container.bus._last_duration = 0.02  # a short window: the missing caller is not waited for long
     await asyncio.wait_for(container.bus.execute(as_role(propose("alone"))), 10)
     assert container.bus._expected == 1
+
+
+async def test_inline_checkpoints_equal_the_head_after_every_batch(container):
+    from sqlalchemy import select
+
+    from eventstore.tables import checkpoints
+
+    for round_ in range(2):
+        await asyncio.gather(*(container.bus.execute(as_role(propose(f"cp{round_}-{i}"))) for i in range(5)))
+        head, _ = await container.store.head()
+        async with container.engines.read.connect() as conn:
+            rows = dict((await conn.execute(select(checkpoints.c.projection, checkpoints.c.position))).all())
+        assert set(rows) == set(container.projections.names())
+        assert set(rows.values()) == {head}, rows
