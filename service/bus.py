@@ -1,8 +1,9 @@
 """The command bus: decide, check and append commands with group commit.
 
 Commands are queued in the process; one writer task takes every command
-waiting, opens one transaction under the global append lock, and handles them
-in order. Each command is still checked on its own (role, expected version,
+waiting (and, for a few milliseconds at most, those the last round saw that
+are still on their way: `_gather`), opens one transaction under the global
+append lock, and handles them in order. Each command is still checked on its own (role, expected version,
 idempotency key, its decider's rules) against the log plus the commands
 before it in the batch; a refused command appends nothing and does not affect
 the others. Reactors run in the same transaction, so derived events commit
