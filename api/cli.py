@@ -57,6 +57,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     demo: bool = typer.Option(False, "--demo", help="Load the demo data (once) and print demo tokens."),
+    workers: int = typer.Option(1, min=1, help="Server processes (PostgreSQL only; they share the one append lock)."),
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
     """Run the GraphQL server (created and migrated on first start)."""
@@ -65,6 +66,15 @@ def serve(
     from api.main import create_app_for
 
     settings = _settings(database_url)
+    if workers > 1:
+        # Each process builds its own app from the environment. Appends stay serial (the
+        # advisory lock) and the gate's caches follow the gate epoch, so processes agree.
+        if settings.is_sqlite or demo:
+            raise typer.BadParameter("--workers > 1 needs PostgreSQL and no --demo", param_hint="--workers")
+        os.environ["SLOGOV_DATABASE_URL"] = settings.database_url
+        uvicorn.run("api.main:create_app_for", factory=True, host=host, port=port, log_level="info",
+                    lifespan="on", workers=workers)
+        return
     application = create_app_for(settings, demo=demo)
     uvicorn.run(application, host=host, port=port, log_level="info", lifespan="on")
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from bench.store import Databases
+from service.config import Settings
 
 TARGET_DECISIONS_PER_SECOND = 2_000
 TARGET_P99_MS = 20.0
@@ -55,10 +56,16 @@ def app_factory():
     async def ping(request):
         return JSONResponse({"ok": True, "at": datetime.now(timezone.utc).isoformat()})
 
+    async def gather(request):
+        # Bench only: switch the bus's batch gathering (ms) between phases of one run.
+        product.state.container.bus.gather_max = float(request.query_params["ms"]) / 1000
+        return JSONResponse({"ok": True})
+
     def lifespan(app):
         return product.router.lifespan_context(product)
 
-    return Starlette(routes=[Route("/bench-ping", ping, methods=["GET", "POST"]), Mount("/", app=product)],
+    return Starlette(routes=[Route("/bench-ping", ping, methods=["GET", "POST"]),
+                             Route("/bench-gather", gather, methods=["POST"]), Mount("/", app=product)],
                      lifespan=lifespan)
 
 
@@ -152,6 +159,23 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process and its children (uvicorn's worker processes)."""
+    total = cpu_seconds(pid)
+    if total is None:
+        return None
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                total += cpu_seconds(int(entry)) or 0.0
+    return total
+
+
 async def batch_totals(url: str, token: str) -> tuple[float, float]:
     """(commands, transactions) the server's group commit has handled so far, from /metrics."""
     async with httpx.AsyncClient() as client:
@@ -161,10 +185,13 @@ async def batch_totals(url: str, token: str) -> tuple[float, float]:
     return values.get("slogov_group_commit_batch_size_sum", 0.0), values.get("slogov_group_commit_batch_size_count", 0.0)
 
 
-LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)"}
+LABELS = {"graphql": "evaluateDeploy (GraphQL)", "json": "POST /gate/evaluate", "ping": "/bench-ping (Starlette)",
+          "graphql-ungathered": "evaluateDeploy, no gathering", "json-ungathered": "/gate/evaluate, no gathering"}
+GATHER_MS = Settings.from_env().gather_max_ms
 
 
-async def run(pg: str, clients: int, seconds: float, targets: list[str], profile: str | None = None) -> int:
+async def run(pg: str, clients: int, seconds: float, targets: list[str], profile: str | None = None,
+              workers: int = 1) -> int:
     dbs = Databases(pg)
     proc = None
     try:
@@ -181,7 +208,8 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
                "--format", "raw" if profile.endswith(".txt") else "flamegraph", "--"] if profile else []
         proc = await asyncio.create_subprocess_exec(
             *spy, sys.executable, "-m", "uvicorn", "bench.gate:app_factory", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--no-access-log", cwd=ROOT, env=env,
+            "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers),
+            cwd=ROOT, env=env,
         )
         url = f"http://127.0.0.1:{port}"
         await wait_ready(url, proc)
@@ -190,21 +218,27 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
         await load(port, "ping", token, clients, 1.0, tag)  # warm up
         results: dict[str, dict] = {}
         for target in targets:
+            route, _, variant = target.partition("-")
+            async with httpx.AsyncClient() as client:  # the bus's batch gathering for this phase
+                for _ in range(4 * workers):  # each worker process has its own bus (best effort)
+                    await client.post(url + "/bench-gather", params={"ms": 0 if variant == "ungathered" else GATHER_MS})
             if target != "ping":
-                await load(port, target, token, clients, 1.0, f"{tag}w{target}")  # warm the gate path
-            cpu0 = None if profile else cpu_seconds(proc.pid)  # under py-spy, proc is py-spy
+                await load(port, route, token, clients, 1.0, f"{tag}w{route}")  # warm the gate path
+            cpu0 = None if profile else tree_cpu_seconds(proc.pid)  # under py-spy, proc is py-spy
             commands0, batches0 = await batch_totals(url, token)
-            results[target] = await load(port, target, token, clients, seconds, f"{tag}{target}")
-            cpu1 = cpu_seconds(proc.pid)
+            results[target] = await load(port, route, token, clients, seconds, f"{tag}{route}{variant}")
+            cpu1 = tree_cpu_seconds(proc.pid)
             commands1, batches1 = await batch_totals(url, token)
-            results[target]["per_batch"] = (commands1 - commands0) / (batches1 - batches0) if batches1 > batches0 else None
+            # /metrics is per process: with several workers it would show one of them.
+            results[target]["per_batch"] = ((commands1 - commands0) / (batches1 - batches0)
+                                            if batches1 > batches0 and workers == 1 else None)
             ok = results[target]["ok"] + results[target]["failed"]
             # Server CPU per request: what the figures would be with the server alone on a core.
             results[target]["cpu_ms"] = (cpu1 - cpu0) * 1000 / ok if cpu0 is not None and cpu1 is not None and ok else None
         recorded = await decisions_recorded(database_url)
 
         print(f"\n{clients} clients (raw HTTP/1.1 keep-alive, own process) x {seconds:.0f}s each, "
-              f"uvicorn (1 process) on PostgreSQL")
+              f"uvicorn ({workers} worker process{'es' if workers > 1 else ''}) on PostgreSQL")
         print(f"{'':26}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ok':>9}{'failed':>8}{'server CPU ms/req':>19}")
         for target, r in results.items():
             rate = r["ok"] / r["elapsed"]
@@ -247,10 +281,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--targets", default="graphql,ping",
-                        help="comma-separated, measured in this order: graphql, json, ping")
+                        help="comma-separated, measured in this order: graphql, json, ping; graphql-ungathered "
+                             "and json-ungathered run with the bus's batch gathering off (the code before it)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
     parser.add_argument("--profile", help="record the server with py-spy into this file (.svg or .txt)")
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.pg, args.clients, args.seconds, args.targets.split(","), args.profile))
+    return asyncio.run(run(args.pg, args.clients, args.seconds, args.targets.split(","), args.profile,
+                           args.workers))
 
 
 if __name__ == "__main__":

@@ -86,17 +86,20 @@ class EventStore:
     # ---- writing -------------------------------------------------------
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator["AppendTransaction"]:
+    async def transaction(self, streams: Iterable[str] = ()) -> AsyncIterator["AppendTransaction"]:
+        """Take the append lock and read the head; `streams`: versions to load with it."""
+        versions: dict[str, int] | None = None
         async with self.engines.write.begin() as conn:
             if self.engines.dialect == "postgresql":
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
-                # A separate statement after the lock (so its snapshot sees every
-                # commit before ours), straight on the driver: it is on every append.
-                raw = await conn.get_raw_connection()
-                head = await raw.driver_connection.fetchrow(
-                    "SELECT position, hash, recorded_at FROM log_head WHERE id = 1"
-                )
-                head = _Head(head["position"], head["hash"], head["recorded_at"])
+                # Lock, head and stream versions in one round trip (migration 0007): the
+                # function reads them after the lock, each with a fresh snapshot, so they
+                # see every commit before ours. Through SQLAlchemy, which opens the
+                # transaction with it (on the bare driver it would run, and unlock, alone).
+                wanted = list(dict.fromkeys(streams))
+                rows = (await conn.execute(_PG_BEGIN, {"k": APPEND_LOCK_KEY, "ids": wanted})).all()
+                head = _Head(rows[0].version, rows[0].hash, rows[0].recorded_at)
+                found = {r.stream_id: r.version for r in rows[1:]}
+                versions = {s: found.get(s, 0) for s in wanted}
             else:
                 head = (
                     await conn.execute(
@@ -109,6 +112,10 @@ class EventStore:
             if head.recorded_at is not None:
                 now = max(now, aware(head.recorded_at))
             tx = AppendTransaction(self, conn, head.position, head.hash, now)
+            if versions is not None:
+                tx._versions.update(versions)
+            else:
+                await tx.load_versions(streams)
             token = _ACTIVE.set(tx)
             try:
                 yield tx
@@ -242,6 +249,8 @@ class AppendTransaction:
         self._rows: list[dict[str, Any]] = []
         self._idempotency_rows: list[dict[str, Any]] = []
         self.appended: list[RecordedEvent] = []
+        # (projection names, position): checkpoints the flush sets, in its own statement.
+        self._checkpoints: tuple[list[str], int] | None = None
         # stream id -> (version, state): states the writer folded with the events of this
         # transaction, each exactly the fold of its stream up to that version.
         self.folded: dict[str, tuple[int, Any]] = {}
@@ -350,6 +359,15 @@ class AppendTransaction:
         self.appended.extend(out)
         return out
 
+    @property
+    def writes_checkpoints(self) -> bool:
+        """Whether `set_checkpoints` is taken into the flush (PostgreSQL: no round trip of its own)."""
+        return self.store.engines.dialect == "postgresql"
+
+    def set_checkpoints(self, names: Sequence[str], position: int) -> None:
+        """Inline projections' checkpoints, written with the events (see `writes_checkpoints`)."""
+        self._checkpoints = (list(names), position)
+
     async def find_idempotent(self, keys: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
         """Stored (request_hash, stream_id, result) for keys already used."""
         wanted = list(set(keys))
@@ -382,6 +400,11 @@ class AppendTransaction:
         """Write what was appended; called once, at the end of the transaction."""
         if self._rows and self.store.engines.dialect == "postgresql":
             await self._flush_postgresql()
+        if self._checkpoints is not None:  # nothing appended to carry them: on their own
+            names, position = self._checkpoints
+            raw = await self.conn.get_raw_connection()
+            await raw.driver_connection.execute(_PG_CHECKPOINTS, names, position)
+            self._checkpoints = None
         if self._rows:
             await self.conn.execute(events.insert(), self._rows)
             dialect = postgresql if self.store.engines.dialect == "postgresql" else sqlite
@@ -404,7 +427,7 @@ class AppendTransaction:
             self._idempotency_rows = []
 
     async def _flush_postgresql(self) -> None:
-        """The events, the stream versions and the log head in one statement.
+        """The events, the stream versions, the inline checkpoints and the log head in one statement.
 
         Same rows as the portable path below, but one round trip, with the
         batch passed as arrays (asyncpg encodes them in C) instead of rendered
@@ -428,10 +451,20 @@ class AppendTransaction:
             list(self._touched.values()),
             self._position,
             self._hash,
+            self._checkpoints[0] if self._checkpoints else [],
+            self._checkpoints[1] if self._checkpoints else 0,
         )
+        self._checkpoints = None
         self._rows = []
         self._touched = {}
 
+
+_PG_CHECKPOINTS = """
+INSERT INTO checkpoints (projection, position) SELECT unnest($1::text[]), $2::bigint
+ON CONFLICT (projection) DO UPDATE SET position = excluded.position
+"""
+
+_PG_BEGIN = text("SELECT * FROM slogov_append_begin(:k, CAST(:ids AS text[]))")
 
 _PG_FLUSH = """
 WITH appended AS (
@@ -445,6 +478,10 @@ WITH appended AS (
     INSERT INTO streams (stream_id, version)
     SELECT * FROM unnest($11::text[], $12::int[])
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version
+), marks AS (
+    INSERT INTO checkpoints (projection, position)
+    SELECT unnest($15::text[]), $16::bigint
+    ON CONFLICT (projection) DO UPDATE SET position = excluded.position
 )
 UPDATE log_head SET position = $13, hash = $14, recorded_at = $10::timestamptz WHERE id = 1
 """

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
 from eventstore.reader import PAGE, paused_gc, read_log
-from eventstore.store import APPEND_LOCK_KEY, EventStore
+from eventstore.store import APPEND_LOCK_KEY, EventStore, active_transaction
 from eventstore.tables import checkpoints
 from projections.bulk import indexes_rebuilt_after
 
@@ -89,8 +89,13 @@ class ProjectionSet:
             if relevant:
                 await projection.apply(conn, relevant)
         # Inline checkpoints all equal the head: one statement, not one per projection
-        # (each is a round trip inside the append lock, on every batch).
-        await _set_checkpoints(conn, self.names(), events[-1].position)
+        # (each is a round trip inside the append lock, on every batch); on PostgreSQL
+        # it rides in the store's flush of the events.
+        tx = active_transaction(conn)
+        if tx is not None and tx.writes_checkpoints:
+            tx.set_checkpoints(self.names(), events[-1].position)
+        else:
+            await _set_checkpoints(conn, self.names(), events[-1].position)
 
     async def rebuild(self, names: Sequence[str] | None = None) -> dict[str, int]:
         """Drop and refold read models; returns events folded per projection.

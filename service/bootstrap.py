@@ -56,7 +56,8 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections(store))
-    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch, on_batch=on_batch)
+    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch,
+                     on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
     return Container(
         settings=settings,
         engines=engines,

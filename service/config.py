@@ -29,6 +29,8 @@ class Settings:
     max_page_size: int = 100
     # Group commit: how many queued commands one transaction may take.
     max_batch: int = 256
+    # Group commit: the longest a batch waits for the callers of the last round (0: never).
+    gather_max_ms: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -37,6 +39,8 @@ class Settings:
             "introspection": _flag("SLOGOV_INTROSPECTION", True),
             "graphiql": _flag("SLOGOV_GRAPHIQL", True),
         }
+        if os.environ.get("SLOGOV_GATHER_MAX_MS"):
+            values["gather_max_ms"] = float(os.environ["SLOGOV_GATHER_MAX_MS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

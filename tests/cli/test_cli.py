@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import asyncio
 import json
 
@@ -77,3 +79,22 @@ def test_demo_loads_once(database_url):
     assert run("demo", url=database_url).exit_code == 0
     second = run("demo", url=database_url)
     assert second.exit_code == 0 and "not loaded" in second.output
+
+
+def test_serve_with_workers_hands_uvicorn_the_app_factory_and_refuses_sqlite(monkeypatch):
+    import uvicorn
+
+    calls: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setenv("SLOGOV_DATABASE_URL", "sqlite+aiosqlite:///unused.db")  # restored after the test
+    url = "postgresql+asyncpg://postgres@127.0.0.1:5432/somewhere"
+    result = runner.invoke(app, ["serve", "--workers", "3", "--database-url", url])
+    assert result.exit_code == 0, result.output
+    (args, kwargs), = calls
+    # Each worker process imports the factory and reads its database from the environment.
+    assert args == ("api.main:create_app_for",) and kwargs["factory"] and kwargs["workers"] == 3
+    assert os.environ["SLOGOV_DATABASE_URL"] == url
+
+    refused = runner.invoke(app, ["serve", "--workers", "2", "--database-url", "sqlite+aiosqlite:///x.db"])
+    assert refused.exit_code != 0 and "--workers" in refused.output
+    assert len(calls) == 1

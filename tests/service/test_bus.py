@@ -135,3 +135,60 @@ async def test_many_writers_on_separate_pools_a_tailing_reader_misses_nothing(se
         tailer.cancel()
         for c in (*writers, reader):
             await c.shutdown()
+
+
+async def _round_of_two(container) -> None:
+    """Two concurrent commands: the bus then expects two callers in the next round."""
+    await asyncio.gather(*(container.bus.execute(as_role(propose(f"warm{i}"))) for i in range(2)))
+
+
+async def test_a_batch_waits_for_the_callers_the_last_round_saw(container):
+    batches: list[int] = []
+    container.bus._on_batch = batches.append
+    container.bus.gather_max = 60.0  # bounded by half the last transaction's time below
+    await _round_of_two(container)
+    container.bus._last_duration = 60.0  # as if transactions were slow: a long window
+    batches.clear()
+
+    async def late() -> None:
+        await asyncio.sleep(0.05)  # arrives well after the first command was taken
+        await container.bus.execute(as_role(propose("late")))
+
+    await asyncio.gather(container.bus.execute(as_role(propose("early"))), late())
+    assert batches == [2], "the second caller of the round should ride in the first one's transaction"
+    logged = await container.store.read_all(limit=1000)
+    assert sorted(e.stream_id for e in logged[-2:]) == ["journey-early", "journey-late"]
+
+
+async def test_a_lone_caller_is_never_held_back_by_the_gathering_window(container):
+    batches: list[int] = []
+    container.bus._on_batch = batches.append
+    container.bus.gather_max = 60.0
+    for i in range(3):
+        container.bus._last_duration = 60.0
+        # A wait would take 30 s; the timeout turns it into a failure, not a slow pass.
+        await asyncio.wait_for(container.bus.execute(as_role(propose(f"solo{i}"))), 10)
+    assert batches == [1, 1, 1]
+
+
+async def test_the_expected_round_shrinks_when_callers_leave(container):
+    container.bus.gather_max = 60.0
+    await _round_of_two(container)
+    assert container.bus._expected == 2
+    container.bus._last_duration = 0.02  # a short window: the missing caller is not waited for long
+    await asyncio.wait_for(container.bus.execute(as_role(propose("alone"))), 10)
+    assert container.bus._expected == 1
+
+
+async def test_inline_checkpoints_equal_the_head_after_every_batch(container):
+    from sqlalchemy import select
+
+    from eventstore.tables import checkpoints
+
+    for round_ in range(2):
+        await asyncio.gather(*(container.bus.execute(as_role(propose(f"cp{round_}-{i}"))) for i in range(5)))
+        head, _ = await container.store.head()
+        async with container.engines.read.connect() as conn:
+            rows = dict((await conn.execute(select(checkpoints.c.projection, checkpoints.c.position))).all())
+        assert set(rows) == set(container.projections.names())
+        assert set(rows.values()) == {head}, rows

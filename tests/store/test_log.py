@@ -135,3 +135,35 @@ async def test_recorded_at_never_goes_backwards_even_if_the_clock_does(database_
         assert second.recorded_at >= first.recorded_at == datetime(2026, 1, 2, tzinfo=timezone.utc)
     finally:
         await engines.dispose()
+
+
+async def test_versions_loaded_with_the_lock_see_the_append_that_held_it(store):
+    import asyncio
+
+    await append(store, "a-1", ["X"])
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def first() -> None:
+        async with store.transaction(["a-1"]) as tx:
+            tx.append("a-1", [NewEvent("Y", {})], {"actor": "t"})
+            holding.set()
+            await release.wait()  # the second transaction asks for the lock meanwhile
+
+    async def second() -> tuple[int, int]:
+        await holding.wait()
+        async with store.transaction(["a-1", "b-1"]) as tx:
+            # Read after the first committed: its event, not the version before it.
+            assert (tx.version("a-1"), tx.version("b-1")) == (2, 0)
+            tx.append("a-1", [NewEvent("Z", {})], {"actor": "t"}, expected_version=2)
+            return tx.position, tx.version("a-1")
+
+    task = asyncio.create_task(second())
+    first_task = asyncio.create_task(first())
+    await holding.wait()
+    await asyncio.sleep(0.2)  # let the second transaction queue on the lock
+    release.set()
+    await first_task
+    assert await task == (3, 3)
+    assert [(e.position, e.type) for e in await store.read_all()] == [(1, "X"), (2, "Y"), (3, "Z")]
+    assert (await verify_chain(store.engines)).ok
