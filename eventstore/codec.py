@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -44,6 +45,10 @@ _ORJSON_OPTIONS = (
 )
 # Every float orjson writes has a "." or an exponent sign ("1.0", "1e-7", "1e+16").
 _FLOAT_MARKS = (b".", b"e+", b"e-")
+# Without backslashes in the output every string is a quote, non-quotes, a quote; what is
+# left once they are removed is structure, integers, true, false, floats and null. Strings
+# often hold the marks (an ISO time's ".", a uuid's "e-"), so they are judged outside them.
+_STRINGS = re.compile(rb'"[^"]*"')
 
 
 def _refuse(value: Any) -> Any:
@@ -55,8 +60,12 @@ def canonical(value: Any) -> str:
         out = orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
     except TypeError:
         return _encoder.encode(value)
-    if b"\\" in out or b"null" in out or any(mark in out for mark in _FLOAT_MARKS):
+    if b"\\" in out:
         return _encoder.encode(value)
+    if b"null" in out or any(mark in out for mark in _FLOAT_MARKS):
+        bare = _STRINGS.sub(b"", out)
+        if b"null" in bare or any(mark in bare for mark in _FLOAT_MARKS):
+            return _encoder.encode(value)
     return out.decode("utf-8")
 
 
