@@ -138,6 +138,10 @@ class Ledger:
     def last_observation_end(self) -> datetime | None:
         return from_us(self._ends[-1]) if self._ends else None
 
+    @property
+    def last_end_us(self) -> int | None:
+        return self._ends[-1] if self._ends else None
+
     # ------------------------------------------------------------------ decisions
 
     def _locate(self, s: int, e: int) -> tuple[str, int]:
@@ -467,7 +471,16 @@ class Ledger:
         stale_after: timedelta | None = None,
     ) -> Status:
         """The budget as of `at` over the objective's window (see module and status.py docs)."""
-        at_us = to_us(at)
+        return self.status_at_us(to_us(at), tiers=tiers, stale_after=stale_after)
+
+    def status_at_us(
+        self,
+        at_us: int,
+        *,
+        tiers: Iterable[Mapping[str, Any] | AlertTier] | None = None,
+        stale_after: timedelta | None = None,
+    ) -> Status:
+        """`status` at a time in microseconds since the epoch."""
         tiers_ = self.tiers if tiers is None else parse_tiers(tiers)
         stale_after_ = self.stale_after if stale_after is None else _stale_after(stale_after)
         key = (self._gen, at_us, tiers_, stale_after_)
