@@ -7,6 +7,8 @@ stream, when the objective is ACTIVE with a formalized policy, the policy its
 agreement pins (see `policies/registry.py`) is applied by the pure
 `policies.reactions.react` to the budget's state after the command, at the ledger's
 event time. Its events go to `actions-{objective_id}`. Nothing here reads a clock.
+Most budget commands cross no rule's condition: `settled` (every level rule agrees with
+its latch, no incident open or opening) then ends the work before the facts are built.
 """
 
 from __future__ import annotations
