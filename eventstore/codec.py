@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -43,7 +44,11 @@ _ORJSON_OPTIONS = (
     | orjson.OPT_PASSTHROUGH_SUBCLASS
 )
 # Every float orjson writes has a "." or an exponent sign ("1.0", "1e-7", "1e+16").
-_FLOAT_MARKS = (b".", b"e+", b"e-")
+# Without backslashes in the output every string is a quote, non-quotes, a quote; what is
+# left once they are removed is structure, integers, true, false, floats and null. Strings
+# often hold the marks (an ISO time's ".", a uuid's "e-"), so they are judged outside them.
+_STRINGS = re.compile(rb'"[^"]*"')
+_MARKS = re.compile(rb"null|\.|e[+-]")  # a float's marks, or null
 
 
 def _refuse(value: Any) -> Any:
@@ -55,7 +60,9 @@ def canonical(value: Any) -> str:
         out = orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
     except TypeError:
         return _encoder.encode(value)
-    if b"\\" in out or b"null" in out or any(mark in out for mark in _FLOAT_MARKS):
+    if b"\\" in out:
+        return _encoder.encode(value)
+    if _MARKS.search(out) is not None and _MARKS.search(_STRINGS.sub(b"", out)) is not None:
         return _encoder.encode(value)
     return out.decode("utf-8")
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from domain.commands import iso, parse_iso
 from domain.events import NewEvent
@@ -89,6 +89,32 @@ class _Ids:
         self.postmortems = len(state.postmortems)
 
 
+def _level_rules(policy: Policy) -> list[Rule]:
+    return [r for r in policy.rules
+            if r.condition.level and (r.has(FREEZE) or r.has(ESCALATE) or r.has(REQUIRE_POSTMORTEM))]
+
+
+def _level_changes(policy: Policy, objective: ObjectiveFacts, state: ActionsState) -> Iterator[tuple[Rule, bool]]:
+    """(rule, holds now) for each level rule whose condition no longer agrees with its latch."""
+    for rule in _level_rules(policy):
+        holds = condition_holds(rule.condition, objective)
+        if holds != (state.latch(rule.id) == LEVEL_KEY):
+            yield rule, holds
+
+
+def settled(policy: Policy, objective: ObjectiveFacts, actions: ActionsState | None) -> bool:
+    """True when `react` returns nothing for facts with these level values and no new
+    exhaustion (`exhaustions_in_quarter` None): every level rule agrees with its latch, and
+    no incident is open or opening (no page alert). The policy reactor asks this first, so a
+    budget command that crossed no rule's condition costs no more than these checks."""
+    state = actions or ActionsState(objective.objective_id)
+    if next(_level_changes(policy, objective, state), None) is not None:
+        return False
+    if any(r.condition.kind == INCIDENT_BUDGET_SHARE_OVER for r in policy.rules):
+        return INCIDENT_SEVERITY not in objective.alert_severities and state.open_incident is None
+    return True
+
+
 def react(
     policy: Policy,
     version: int,
@@ -126,14 +152,10 @@ def react(
 
     # --- level rules -----------------------------------------------------------------
     objective = _objective_facts(facts, policy.id, version)
-    for rule in policy.rules:
-        if not rule.condition.level or not (rule.has(FREEZE) or rule.has(ESCALATE) or rule.has(REQUIRE_POSTMORTEM)):
-            continue
-        holds = condition_holds(rule.condition, objective)
-        latched = state.latch(rule.id) == LEVEL_KEY
-        if holds and not latched:
+    for rule, holds in _level_changes(policy, objective, state):
+        if holds:
             fire(rule, LEVEL_KEY, rule.description or rule.condition.describe())
-        elif not holds and latched:
+        else:
             freeze = state.active_freeze(rule.id)
             if freeze is not None:
                 out.append(NewEvent("FreezeLifted", {

@@ -32,6 +32,13 @@ def _index_row(e: RecordedEvent) -> dict[str, Any]:
 
 _INDEX_COLUMNS = ("position", "event_id", "stream_id", "type", "actor", "role", "correlation_id",
                   "causation_id", "recorded_at")
+# A transaction's index rows in one statement of column arrays (one parameter per column,
+# whatever the number of events) instead of an executemany of one row per event.
+_PG_INSERT_INDEX = (
+    f"INSERT INTO rm_event_index ({', '.join(_INDEX_COLUMNS)}) SELECT * FROM unnest("
+    "$1::int8[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], "
+    "$7::varchar[], $8::varchar[], $9::timestamptz[])"
+)
 
 
 async def _insert(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -47,6 +54,17 @@ class EventIndexProjection:
         return True
 
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        if conn.dialect.name == "postgresql":
+            metas = [e.metadata for e in events]
+            driver = (await conn.get_raw_connection()).driver_connection
+            await driver.execute(
+                _PG_INSERT_INDEX,
+                [e.position for e in events], [e.event_id for e in events], [e.stream_id for e in events],
+                [e.type for e in events], [m.get("actor") for m in metas], [m.get("role") for m in metas],
+                [m.get("correlation_id") for m in metas], [m.get("causation_id") for m in metas],
+                [e.recorded_at for e in events],
+            )
+            return
         await _insert(conn, event_index, [_index_row(e) for e in events])
 
     # On PostgreSQL the runner reads the log on its own connection, so each batch's rows

@@ -16,6 +16,7 @@ from service.bus import CommandBus
 from service.policy_reactor import policy_reactions
 from service.config import Settings
 from service.gate_state import GateReader
+from service.gc_tuning import tune_gc
 from service.migrate import migrate
 from service.upcasters import register_upcasters
 
@@ -41,6 +42,7 @@ class Container:
             return
         if self.auto_migrate:
             await migrate(self.engines.write)
+        tune_gc()
         self._started = True
 
     async def shutdown(self) -> None:

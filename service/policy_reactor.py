@@ -7,6 +7,8 @@ stream, when the objective is ACTIVE with a formalized policy, the policy its
 agreement pins (see `policies/registry.py`) is applied by the pure
 `policies.reactions.react` to the budget's state after the command, at the ledger's
 event time. Its events go to `actions-{objective_id}`. Nothing here reads a clock.
+Most budget commands cross no rule's condition: `settled` (every level rule agrees with
+its latch, no incident open or opening) then ends the work before the facts are built.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from domain.commands import parse_iso
 from domain.events import NewEvent, RecordedEvent
 from eventstore.tables import events as events_table
 from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST
-from policies.reactions import INCIDENT_SEVERITY, BudgetFacts, incident_share, quarter_of, react
+from policies.evaluate import ObjectiveFacts
+from policies.reactions import INCIDENT_SEVERITY, BudgetFacts, incident_share, quarter_of, react, settled
 from policies.registry import resolve
 
 _PREFIX = budget.CATEGORY + "-"
@@ -73,6 +76,11 @@ async def policy_reactions(event: RecordedEvent, view) -> list[tuple[str, list[N
     status = state.status(at) if at is not None else None
     if status is None:
         return []
+    severities = tuple(sorted({a.severity for a in state.alerts.values()}))
+    actions = await view.state(policy_actions.stream_id(objective_id))
+    if event.type != "BudgetExhausted" and settled(policy, ObjectiveFacts(
+            objective_id, obj.journey_id, policy.id, version, state.exhausted, status.remaining, severities), actions):
+        return []  # no rule's condition crossed since the actions last recorded: nothing to do
     journey = await view.state(journeys.stream_id(obj.journey_id))
     # A journey's own objective freezes every service it depends on critically; a component
     # objective, only the service it measures.
@@ -91,7 +99,7 @@ async def policy_reactions(event: RecordedEvent, view) -> list[tuple[str, list[N
         at=at,
         exhausted=state.exhausted,
         remaining=status.remaining,
-        alert_severities=tuple(sorted({a.severity for a in state.alerts.values()})),
+        alert_severities=severities,
         page_long_window=max(page_windows) if page_windows else None,
         exhaustions_in_quarter=exhaustions,
     )
@@ -102,6 +110,5 @@ async def policy_reactions(event: RecordedEvent, view) -> list[tuple[str, list[N
         points = ledger.chart(since=start + timedelta(microseconds=1), until=at)
         return incident_share(sum(p.debit for p in points if p.start >= start and not p.excluded), window)
 
-    actions = await view.state(policy_actions.stream_id(objective_id))
     new = react(policy, version, facts, actions, share_since)
     return [(policy_actions.stream_id(objective_id), new)] if new else []

@@ -115,20 +115,28 @@ class BudgetState:
         return None if self.config is None else self.config.get("target")
 
     @property
+    def event_time_us(self) -> int | None:
+        """The model's "now" in microseconds: the latest observation end or freshness check,
+        whichever is later (in integers: this is asked several times per command)."""
+        last = self.ledger.last_end_us if self.ledger is not None else None
+        checked = self.checked_at_us
+        if last is None:
+            return checked
+        return last if checked is None or last >= checked else checked
+
+    @property
     def event_time(self) -> datetime | None:
-        """The model's "now": the latest observation end or freshness check, whichever is later."""
-        last = self.ledger.last_observation_end if self.ledger is not None else None
-        candidates = [to_us(last)] if last is not None else []
-        if self.checked_at_us is not None:
-            candidates.append(self.checked_at_us)
-        return from_us(max(candidates)) if candidates else None
+        at = self.event_time_us
+        return None if at is None else from_us(at)
 
     def status(self, at: datetime | None = None) -> Status | None:
         """The budget at `at` (default: event time); None without a target or any data."""
-        at = at if at is not None else self.event_time
-        if self.ledger is None or self.target is None or at is None:
+        if self.ledger is None or self.target is None:
             return None
-        return self.ledger.status(at)
+        if at is not None:
+            return self.ledger.status(at)
+        at_us = self.event_time_us
+        return None if at_us is None else self.ledger.status_at_us(at_us)
 
     def to_doc(self) -> dict[str, Any]:
         """Everything but the intervals (they live in their own rows), JSON-safe."""

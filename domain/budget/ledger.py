@@ -81,6 +81,7 @@ class Ledger:
         self._L: int = b.slice_us if self._timeslices else 0
         self._thr: Fraction = q(b.slice_threshold) if self._timeslices else Fraction(0)
         self._dur_cache: dict[str, int] = {}
+        self._windows_cache: tuple[tuple[AlertTier, ...], tuple[tuple[str, int], ...]] | None = None
         # Bumped by every change of the data; `status` answers a repeated question from
         # `_memo` (the reactor and the read model ask the same one after each command).
         self._gen = 0
@@ -137,6 +138,10 @@ class Ledger:
     @property
     def last_observation_end(self) -> datetime | None:
         return from_us(self._ends[-1]) if self._ends else None
+
+    @property
+    def last_end_us(self) -> int | None:
+        return self._ends[-1] if self._ends else None
 
     # ------------------------------------------------------------------ decisions
 
@@ -442,6 +447,15 @@ class Ledger:
                 bad += b1 - self._sbad[j]
         return data, bad
 
+    def _windows(self, tiers_: tuple[AlertTier, ...]) -> tuple[tuple[str, int], ...]:
+        """(label, length in us) of every burn window the tiers need, remembered per tiers."""
+        cached = self._windows_cache
+        if cached is not None and cached[0] is tiers_:
+            return cached[1]
+        windows = tuple((label, self._dur(label)) for label in windows_needed(tiers_))
+        self._windows_cache = (tiers_, windows)
+        return windows
+
     def _dur(self, label: str) -> int:
         us = self._dur_cache.get(label)
         if us is None:
@@ -467,7 +481,16 @@ class Ledger:
         stale_after: timedelta | None = None,
     ) -> Status:
         """The budget as of `at` over the objective's window (see module and status.py docs)."""
-        at_us = to_us(at)
+        return self.status_at_us(to_us(at), tiers=tiers, stale_after=stale_after)
+
+    def status_at_us(
+        self,
+        at_us: int,
+        *,
+        tiers: Iterable[Mapping[str, Any] | AlertTier] | None = None,
+        stale_after: timedelta | None = None,
+    ) -> Status:
+        """`status` at a time in microseconds since the epoch."""
         tiers_ = self.tiers if tiers is None else parse_tiers(tiers)
         stale_after_ = self.stale_after if stale_after is None else _stale_after(stale_after)
         key = (self._gen, at_us, tiers_, stale_after_)
@@ -514,8 +537,8 @@ class Ledger:
         starts = self._starts
         hi = min(bisect_right(self._ends, at_us), bisect_left(starts, at_us + 1))
         pg, pt = self._prefix()
-        for label in windows_needed(tiers_):
-            lo = bisect_left(starts, at_us - self._dur(label))
+        for label, dur_us in self._windows(tiers_):
+            lo = bisect_left(starts, at_us - dur_us)
             if hi <= lo:
                 counts[label] = (0, 0)
             else:

@@ -50,3 +50,12 @@ def test_the_budget_event_shape_and_refusals():
     assert canonical(data) == STDLIB.encode(data)
     for value in ({"a": float("nan")}, {1: "x", "b": 2}, {"x": 1e-05}, {"x": 10**40}, ["a\u0000b"], {"é": 1, "e": 2}):
         assert ours(value) == stdlib(value), value
+
+
+def test_marks_inside_strings_do_not_hide_a_float_or_null_outside_them():
+    # An ISO time's "." and a uuid's "e-" sit in strings; a float or null beside them must
+    # still go to the stdlib (orjson spells 1e-05 and NaN differently).
+    for value in (["2026-11-30T04:00:00.000001+00:00", "3fae-41", 7],
+                  ["2026-11-30T04:00:00.000001+00:00", 1e-05], {"id": "ab3e-4c", "x": None},
+                  {"s": "null", "n": 1}, {"s": "x.y", "f": float("nan")}, ["e+", 1e16]):
+        assert ours(value) == stdlib(value), value
