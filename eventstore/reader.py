@@ -27,7 +27,7 @@ from eventstore.upcasting import Upcasters
 Evolve = Callable[[Any, RecordedEvent], Any]
 
 PAGE = 20_000
-_NO_LIMIT = 2**62
+_FIRST_PAGE = 1_000
 
 _PAGE_SQL = (
     "SELECT position, event_id, stream_id, stream_version, type, schema_version,"
@@ -125,23 +125,40 @@ async def _connection(store: EventStore, conn: AsyncConnection | None) -> AsyncI
 async def _pages(
     store: EventStore, sql: str, after: int, until: int | None, page: int, conn: AsyncConnection | None,
 ) -> AsyncIterator[list[Any]]:
-    """PostgreSQL: the rows of `sql` (position first; keyset after $1, up to $2, $3 rows),
-    a page at a time, the next page requested before this one is handed over."""
+    """PostgreSQL: the rows of `sql` (position first; after $1, up to $2, at most $3 rows),
+    a page at a time, the next page requested before this one is handed over.
+
+    Each page asks for a range of positions as wide as the page (`until` defaults to the
+    head when the read starts), not for "the next N after P up to the end": with no column
+    statistics (a freshly loaded log, before any ANALYZE) the planner reads and sorts the
+    whole rest of the log for that on every page, while a bounded range costs one page
+    whatever the plan. Positions are contiguous, so a range of N positions holds N events;
+    the next range starts where this one ended, not after its last row, so a missing row
+    would not end the read early. The first pages are smaller (growing to `page`), so
+    folding starts while the server reads on.
+    """
     async with _connection(store, conn) as c:
         raw = (await c.get_raw_connection()).driver_connection
+        if until is None:
+            until = await raw.fetchval("SELECT position FROM log_head WHERE id = 1")
         statement = await raw.prepare(sql)
-        limit = _NO_LIMIT if until is None else until
-        pending: asyncio.Future | None = asyncio.ensure_future(statement.fetch(after, limit, page))
+        size = min(page, _FIRST_PAGE)
+
+        def fetch(lo: int) -> tuple[asyncio.Future, int]:
+            hi = min(lo + size, until)
+            return asyncio.ensure_future(statement.fetch(lo, hi, size)), hi
+
+        pending, hi = fetch(after) if after < until else (None, after)
         try:
             while pending is not None:
                 rows = await pending
                 pending = None
-                if not rows:
-                    return
-                if len(rows) == page:  # maybe more: ask for the next page now
-                    pending = asyncio.ensure_future(statement.fetch(rows[-1][0], limit, page))
+                if hi < until:  # more to read: ask for the next range now
+                    size = min(size * 4, page)
+                    pending, hi = fetch(hi)
                     await asyncio.sleep(0)  # let it send the query before the caller folds
-                yield rows
+                if rows:
+                    yield rows
         finally:
             if pending is not None:  # the caller stopped early: let the query finish on the connection
                 await asyncio.gather(pending, return_exceptions=True)
@@ -169,7 +186,7 @@ async def read_log(
 
 
 async def fold_log(
-    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None = None,
+    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None = None, page: int = PAGE,
 ) -> tuple[dict[str, Any], int]:
     """Every stream's state, folded with its category's own evolve (the category is the
     stream id's prefix); returns (states by stream id, events read).
@@ -182,13 +199,13 @@ async def fold_log(
     count = 0
     with paused_gc():
         if store.engines.dialect != "postgresql":
-            async with aclosing(read_log(store, until=until)) as chunks:
+            async with aclosing(read_log(store, until=until, page=page)) as chunks:
                 async for chunk in chunks:
                     for event in chunk:
                         _fold_one(folds, evolvers, event)
                     count += len(chunk)
         else:
-            count = await _fold_rows(store, evolvers, until, folds)
+            count = await _fold_rows(store, evolvers, until, page, folds)
     return {stream: f[1] for stream, f in folds.items()}, count
 
 
@@ -200,12 +217,13 @@ def _fold_one(folds: dict[str, list[Any]], evolvers: Mapping[str, Evolve], event
 
 
 async def _fold_rows(
-    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None, folds: dict[str, list[Any]],
+    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None, page: int,
+    folds: dict[str, list[Any]],
 ) -> int:
     loads, make, stale, upcast = orjson.loads, make_event, _upcast_check(store.upcasters), store.upcasters.upcast
     get = folds.get
     count = 0
-    async with aclosing(_pages(store, _FOLD_SQL, 0, until, PAGE, None)) as pages:
+    async with aclosing(_pages(store, _FOLD_SQL, 0, until, page, None)) as pages:
         async for rows in pages:
             for position, event_id, stream_id, version, type_, schema, data, meta, at in rows:
                 data = loads(data)
