@@ -1,10 +1,11 @@
 """Reading the whole log fast: for replay, rebuild and catch-up.
 
 `read_log` yields the log in position order, in pages. On PostgreSQL it goes
-straight to asyncpg: keyset pages (`position > last seen`) from one prepared
+straight to asyncpg: pages that are bounded ranges of positions, from one prepared
 statement, with the next page requested before the current one is handed over,
 so the server reads it while the caller folds. Data is upcast only for
-(type, schema version) pairs that have an upcaster. Elsewhere (SQLite) it uses
+(type, schema version) pairs that have an upcaster. `fold_log` decodes and folds
+each row in one loop. Elsewhere (SQLite) it uses
 the store's portable reads. Either way the events are the same `RecordedEvent`s
 `EventStore.decode` makes.
 """
