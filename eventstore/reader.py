@@ -53,6 +53,12 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # What the fold kept (the states) is long-lived by construction: move it
+            # straight to the oldest generation (freeze, then unfreeze into it) rather
+            # than let the first young collection walk every object of it. Cycles
+            # among it are still found by the next full collection.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
