@@ -222,7 +222,9 @@ async def write_log(engines: Any, rows: list[tuple], versions: dict[str, int]) -
         await conn.execute(update(log_head).where(log_head.c.id == 1)
                            .values(position=last[0], hash=last[9], recorded_at=last[8]))
     if engines.dialect == "postgresql":
-        async with engines.write.connect() as conn:
+        # Committed: the statistics are rolled back with the transaction otherwise (and
+        # autovacuum may be off), leaving the log as a fresh restore, with none.
+        async with engines.write.begin() as conn:
             await conn.exec_driver_sql("ANALYZE events")
 
 

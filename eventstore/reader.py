@@ -1,10 +1,11 @@
 """Reading the whole log fast: for replay, rebuild and catch-up.
 
 `read_log` yields the log in position order, in pages. On PostgreSQL it goes
-straight to asyncpg: keyset pages (`position > last seen`) from one prepared
+straight to asyncpg: pages that are bounded ranges of positions, from one prepared
 statement, with the next page requested before the current one is handed over,
 so the server reads it while the caller folds. Data is upcast only for
-(type, schema version) pairs that have an upcaster. Elsewhere (SQLite) it uses
+(type, schema version) pairs that have an upcaster. `fold_log` decodes and folds
+each row in one loop. Elsewhere (SQLite) it uses
 the store's portable reads. Either way the events are the same `RecordedEvent`s
 `EventStore.decode` makes.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 from contextlib import aclosing, asynccontextmanager, contextmanager
+from dataclasses import fields
 from typing import Any, AsyncIterator, Callable, Iterator, Mapping
 
 import orjson
@@ -26,13 +28,14 @@ from eventstore.upcasting import Upcasters
 Evolve = Callable[[Any, RecordedEvent], Any]
 
 PAGE = 20_000
-_NO_LIMIT = 2**62
+_FIRST_PAGE = 1_000
 
 _PAGE_SQL = (
     "SELECT position, event_id, stream_id, stream_version, type, schema_version,"
     " data, metadata, recorded_at, hash FROM events"
     " WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3"
 )
+_FOLD_SQL = _PAGE_SQL.replace(", hash FROM", " FROM")
 
 
 @contextmanager
@@ -50,13 +53,41 @@ def paused_gc() -> Iterator[None]:
         yield
     finally:
         if was_enabled:
+            # What the fold kept (the states) is long-lived by construction: move it
+            # straight to the oldest generation (freeze, then unfreeze into it) rather
+            # than let the first young collection walk every object of it. Cycles
+            # among it are still found by the next full collection.
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
+def _event_maker() -> Callable[..., RecordedEvent]:
+    """`RecordedEvent(...)` without the frozen dataclass's `__init__`, which sets each of
+    its ten fields through `object.__setattr__` (about as much CPU as decoding the event's
+    JSON): the same slots, filled through their descriptors. A test holds the result equal
+    to the constructor's."""
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9 = (getattr(RecordedEvent, f.name).__set__ for f in fields(RecordedEvent))
+    new = object.__new__
+
+    def make(position: int, event_id: str, stream_id: str, version: int, type_: str, schema: int,
+             data: Any, meta: Any, at: Any, hash_: str) -> RecordedEvent:
+        e = new(RecordedEvent)
+        s0(e, position); s1(e, event_id); s2(e, stream_id); s3(e, version); s4(e, type_)  # noqa: E702
+        s5(e, schema); s6(e, data); s7(e, meta); s8(e, at); s9(e, hash_)  # noqa: E702
+        return e
+
+    return make
+
+
+make_event = _event_maker()
+
+
 def _decoder(upcasters: Upcasters) -> Callable[[list[Any]], list[RecordedEvent]]:
+    """Rows in `_PAGE_SQL`'s column order to events."""
     loads = orjson.loads
-    make = RecordedEvent
-    current: dict[str, int] = {}  # type -> schema version new events are written at
+    make = make_event
+    stale = _upcast_check(upcasters)
     # asyncpg hands timestamptz back as aware UTC datetimes: nothing for `aware` to do.
 
     def decode(rows: list[Any]) -> list[RecordedEvent]:
@@ -64,17 +95,29 @@ def _decoder(upcasters: Upcasters) -> Callable[[list[Any]], list[RecordedEvent]]
         append = out.append
         for position, event_id, stream_id, version, type_, schema, data, meta, at, hash_ in rows:
             data = loads(data)
-            if upcasters:
-                now = current.get(type_)
-                if now is None:
-                    now = current[type_] = upcasters.current_version(type_)
-                # An upcaster exists only for versions below the current one.
-                if schema != now:
-                    schema, data = upcasters.upcast(type_, schema, data)
+            if stale is not None and stale(type_, schema):
+                schema, data = upcasters.upcast(type_, schema, data)
             append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, hash_))
         return out
 
     return decode
+
+
+def _upcast_check(upcasters: Upcasters) -> Callable[[str, int], bool] | None:
+    """Whether an event of (type, schema version) needs upcasting; None when nothing ever
+    does. An upcaster exists only for versions below the one new events are written at,
+    so an event at that version (almost all) needs no upcast call."""
+    if not upcasters:
+        return None
+    current: dict[str, int] = {}
+
+    def stale(type_: str, schema: int) -> bool:
+        now = current.get(type_)
+        if now is None:
+            now = current[type_] = upcasters.current_version(type_)
+        return schema != now
+
+    return stale
 
 
 @asynccontextmanager
@@ -84,6 +127,48 @@ async def _connection(store: EventStore, conn: AsyncConnection | None) -> AsyncI
     else:
         async with store.engines.read.connect() as c:
             yield c
+
+
+async def _pages(
+    store: EventStore, sql: str, after: int, until: int | None, page: int, conn: AsyncConnection | None,
+) -> AsyncIterator[list[Any]]:
+    """PostgreSQL: the rows of `sql` (position first; after $1, up to $2, at most $3 rows),
+    a page at a time, the next page requested before this one is handed over.
+
+    Each page asks for a range of positions as wide as the page (`until` defaults to the
+    head when the read starts), not for "the next N after P up to the end": with no column
+    statistics (a freshly loaded log, before any ANALYZE) the planner reads and sorts the
+    whole rest of the log for that on every page, while a bounded range costs one page
+    whatever the plan. Positions are contiguous, so a range of N positions holds N events;
+    the next range starts where this one ended, not after its last row, so a missing row
+    would not end the read early. The first pages are smaller (growing to `page`), so
+    folding starts while the server reads on.
+    """
+    async with _connection(store, conn) as c:
+        raw = (await c.get_raw_connection()).driver_connection
+        if until is None:
+            until = await raw.fetchval("SELECT position FROM log_head WHERE id = 1")
+        statement = await raw.prepare(sql)
+        size = min(page, _FIRST_PAGE)
+
+        def fetch(lo: int) -> tuple[asyncio.Future, int]:
+            hi = min(lo + size, until)
+            return asyncio.ensure_future(statement.fetch(lo, hi, size)), hi
+
+        pending, hi = fetch(after) if after < until else (None, after)
+        try:
+            while pending is not None:
+                rows = await pending
+                pending = None
+                if hi < until:  # more to read: ask for the next range now
+                    size = min(size * 4, page)
+                    pending, hi = fetch(hi)
+                    await asyncio.sleep(0)  # let it send the query before the caller folds
+                if rows:
+                    yield rows
+        finally:
+            if pending is not None:  # the caller stopped early: let the query finish on the connection
+                await asyncio.gather(pending, return_exceptions=True)
 
 
 async def read_log(
@@ -102,43 +187,59 @@ async def read_log(
             yield chunk
         return
     decode = _decoder(store.upcasters)
-    async with _connection(store, conn) as c:
-        raw = (await c.get_raw_connection()).driver_connection
-        statement = await raw.prepare(_PAGE_SQL)
-        limit = _NO_LIMIT if until is None else until
-        pending: asyncio.Future | None = asyncio.ensure_future(statement.fetch(after, limit, page))
-        try:
-            while pending is not None:
-                rows = await pending
-                pending = None
-                if not rows:
-                    return
-                if len(rows) == page:  # maybe more: ask for the next page now
-                    pending = asyncio.ensure_future(statement.fetch(rows[-1][0], limit, page))
-                    await asyncio.sleep(0)  # let it send the query before the caller folds
-                yield decode(rows)
-        finally:
-            if pending is not None:  # the caller stopped early: let the query finish on the connection
-                await asyncio.gather(pending, return_exceptions=True)
+    async with aclosing(_pages(store, _PAGE_SQL, after, until, page, conn)) as pages:
+        async for rows in pages:
+            yield decode(rows)
 
 
 async def fold_log(
-    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None = None,
+    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None = None, page: int = PAGE,
 ) -> tuple[dict[str, Any], int]:
     """Every stream's state, folded with its category's own evolve (the category is the
-    stream id's prefix); returns (states by stream id, events read)."""
-    states: dict[str, Any] = {}
-    evolve_of: dict[str, Evolve] = {}  # stream id -> its evolve, looked up once per stream
+    stream id's prefix); returns (states by stream id, events read).
+
+    On PostgreSQL the rows are decoded and folded in one loop, without the chain hash
+    (no evolve reads it: the events it hands over carry an empty `hash`).
+    """
+    # stream id -> [its evolve (looked up once per stream), its state]: one lookup an event
+    folds: dict[str, list[Any]] = {}
     count = 0
-    get = states.get
     with paused_gc():
-        async with aclosing(read_log(store, until=until)) as pages:
-            async for chunk in pages:
-                for event in chunk:
-                    stream = event.stream_id
-                    evolve = evolve_of.get(stream)
-                    if evolve is None:
-                        evolve = evolve_of[stream] = evolvers[stream.split("-", 1)[0]]
-                    states[stream] = evolve(get(stream), event)
-                count += len(chunk)
-    return states, count
+        if store.engines.dialect != "postgresql":
+            async with aclosing(read_log(store, until=until, page=page)) as chunks:
+                async for chunk in chunks:
+                    for event in chunk:
+                        _fold_one(folds, evolvers, event)
+                    count += len(chunk)
+        else:
+            count = await _fold_rows(store, evolvers, until, page, folds)
+    return {stream: f[1] for stream, f in folds.items()}, count
+
+
+def _fold_one(folds: dict[str, list[Any]], evolvers: Mapping[str, Evolve], event: RecordedEvent) -> None:
+    f = folds.get(event.stream_id)
+    if f is None:
+        f = folds[event.stream_id] = [evolvers[event.stream_id.split("-", 1)[0]], None]
+    f[1] = f[0](f[1], event)
+
+
+async def _fold_rows(
+    store: EventStore, evolvers: Mapping[str, Evolve], until: int | None, page: int,
+    folds: dict[str, list[Any]],
+) -> int:
+    loads, make, stale, upcast = orjson.loads, make_event, _upcast_check(store.upcasters), store.upcasters.upcast
+    get = folds.get
+    count = 0
+    async with aclosing(_pages(store, _FOLD_SQL, 0, until, page, None)) as pages:
+        async for rows in pages:
+            for position, event_id, stream_id, version, type_, schema, data, meta, at in rows:
+                data = loads(data)
+                if stale is not None and stale(type_, schema):
+                    schema, data = upcast(type_, schema, data)
+                event = make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, "")
+                f = get(stream_id)
+                if f is None:
+                    f = folds[stream_id] = [evolvers[stream_id.split("-", 1)[0]], None]
+                f[1] = f[0](f[1], event)
+            count += len(rows)
+    return count

@@ -27,7 +27,7 @@ from domain.budget import decider
 from domain.budget.instants import iso_us
 from domain.events import RecordedEvent
 from eventstore.store import active_transaction
-from projections.bulk import insert_rows
+from projections.bulk import insert_records, insert_rows
 from projections.tables import budget_intervals, budgets
 
 NAME = "budgets"
@@ -139,11 +139,7 @@ _PG_CORRECT_INTERVALS = (
 )
 
 
-def _interval_rows(objective_id: str, state: decider.BudgetState) -> list[dict[str, Any]]:
-    if state.ledger is None:
-        return []
-    snap = state.ledger.to_dict()["intervals"]
-    return [{"objective_id": objective_id, "start_us": s, "end_us": e, "good": g, "total": t} for s, e, g, t in snap]
+_INTERVAL_COLUMNS = ("objective_id", "start_us", "end_us", "good", "total")
 
 
 class BudgetProjection:
@@ -267,10 +263,13 @@ class BudgetProjection:
                 state = states.get(objective_id, (None, ""))[0]
                 states[objective_id] = (decider.evolve(state, event), event.event_id)
         summaries = [summary_row(state, last_id) for state, last_id in states.values()]
-        inserts: list[dict[str, Any]] = []
+        # Interval rows straight from each ledger as tuples (one per observed interval:
+        # most of the rows a rebuild writes), with no dict per row.
+        records: list[tuple[Any, ...]] = []
         for objective_id, (state, _) in states.items():
-            inserts.extend(_interval_rows(objective_id, state))
-        await insert_rows(conn, budget_intervals, inserts)
+            if state.ledger is not None:
+                records.extend((objective_id, *r) for r in state.ledger.to_dict()["intervals"])
+        await insert_records(conn, budget_intervals, _INTERVAL_COLUMNS, records)
         await insert_rows(conn, budgets, summaries)
         for objective_id, (state, last_id) in states.items():
             self.cache.put(objective_id, last_id, state)

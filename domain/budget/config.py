@@ -10,6 +10,7 @@ They arrive as plain data from the objective's draft event:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
@@ -95,7 +96,14 @@ class BudgetConfig:
     @property
     def error_rate_allowed(self) -> Fraction:
         """1 - target, exactly (0.999 -> 1/1000)."""
-        return 1 - q(self.target)
+        return _error_rate_allowed(self.target)
 
     def to_dict(self) -> dict[str, Any]:
         return {"target": self.target, "window": self.window.to_dict(), "budgeting": self.budgeting.to_dict()}
+
+
+@lru_cache(maxsize=1024)
+def _error_rate_allowed(target: float) -> Fraction:
+    # Remembered: `q` parses the target's decimal text, and every ledger a log folds
+    # (one per objective, again at each reconfiguration) asks for one of a few targets.
+    return 1 - q(target)

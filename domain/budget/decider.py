@@ -49,7 +49,7 @@ from domain.events import Context, NewEvent, RecordedEvent
 from .burn import Alert, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
 from .instants import US, from_us, iso_us, to_us
-from .ledger import CORRECTION, NEW, RESTORED, Ledger
+from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval
 from .status import Status
 from .transitions import (
@@ -192,7 +192,7 @@ def _ledger_config(config: Mapping[str, Any]) -> dict[str, Any]:
 
 def _stale_after_us(state: BudgetState) -> int:
     if state.stale_after_seconds is None:
-        return Ledger(_PLACEHOLDER_TARGET, {"kind": "rolling", "days": 1}).stale_after // US
+        return DEFAULT_STALE_AFTER // US
     return state.stale_after_seconds * 1_000_000
 
 
@@ -474,7 +474,7 @@ def _apply_config(state: BudgetState) -> None:
     state.ledger = Ledger.from_dict({
         "version": 1,
         "config": _ledger_config(state.config),
-        "tiers": state.tiers if state.tiers is not None else [t.to_dict() for t in parse_tiers(None)],
+        "tiers": state.tiers,  # None: the default tiers, already parsed
         "stale_after_us": _stale_after_us(state),
         "intervals": intervals,
         "exclusions": exclusions,
