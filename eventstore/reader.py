@@ -48,17 +48,21 @@ def paused_gc() -> Iterator[None]:
     dropped; the collector resumes (if it was on) when the fold ends.
     """
     was_enabled = gc.isenabled()
+    # A process that froze its startup objects (service.gc_tuning) must keep them frozen:
+    # `unfreeze` below would hand them back to the collector, so it is skipped there.
+    frozen_before = gc.get_freeze_count()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            # What the fold kept (the states) is long-lived by construction: move it
-            # straight to the oldest generation (freeze, then unfreeze into it) rather
-            # than let the first young collection walk every object of it. Cycles
-            # among it are still found by the next full collection.
-            gc.freeze()
-            gc.unfreeze()
+            if not frozen_before:
+                # What the fold kept (the states) is long-lived by construction: move it
+                # straight to the oldest generation (freeze, then unfreeze into it) rather
+                # than let the first young collection walk every object of it. Cycles
+                # among it are still found by the next full collection.
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
