@@ -38,6 +38,7 @@ from domain import policy as policy_domain
 from domain import policy_actions as actions_domain
 from domain.budget import decider as budget_decider
 from domain.budget.instants import to_us
+from eventstore.reader import fold_log
 from eventstore.tables import log_head
 from policies.evaluate import ExceptionFacts, FreezeFacts, GateState, ObjectiveFacts, policy_key
 from policies.language import Policy
@@ -54,7 +55,7 @@ from projections.tables import (
     objectives,
     policies as policies_table,
 )
-from service.aggregates import aggregate_for, category_of
+from service.aggregates import AGGREGATES
 
 _ACTIVE = str(objectives_domain.ObjectiveStatus.ACTIVE)
 _RETIRED_JOURNEY = str(journeys_domain.JourneyStatus.RETIRED)
@@ -269,15 +270,19 @@ class GateReader:
 # --------------------------------------------------------------------------- then, folded from the log
 
 
+def _skip(state: Any, event: Any) -> None:
+    return None
+
+
+# The gate's categories fold with their own evolve; the rest (deploy decisions) are skipped.
+_EVOLVERS = {c: (a.evolve if c in GATE_CATEGORIES else _skip) for c, a in AGGREGATES.items()}
+
+
 async def _fold(container: Any, position: int) -> dict[str, Any]:
-    """Every stream the gate reads, folded from the log up to `position`."""
-    states: dict[str, Any] = {}
-    async for batch in container.store.iter_all(0, until=position):
-        for event in batch:
-            if category_of(event.stream_id) not in GATE_CATEGORIES:
-                continue
-            states[event.stream_id] = aggregate_for(event.stream_id).evolve(states.get(event.stream_id), event)
-    return states
+    """Every stream the gate reads, folded from the log up to `position` (the replay
+    path's own fold: one pass, decoded and folded page by page)."""
+    states, _ = await fold_log(container.store, _EVOLVERS, until=position)
+    return {stream_id: state for stream_id, state in states.items() if state is not None}
 
 
 def _judges(component: objectives_domain.ObjectiveState, service: str, states: Mapping[str, Any]) -> bool:
