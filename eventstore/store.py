@@ -12,10 +12,12 @@ position N never later finds a new event below N.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import orjson
@@ -248,6 +250,8 @@ class AppendTransaction:
         self._touched: dict[str, int] = {}
         self._rows: list[dict[str, Any]] = []
         self._idempotency_rows: list[dict[str, Any]] = []
+        # PostgreSQL statements that run as part of the flush's one statement (see `ride`).
+        self._riders: list[tuple[str, tuple[Any, ...]]] = []
         self.appended: list[RecordedEvent] = []
         # (projection names, position): checkpoints the flush sets, in its own statement.
         self._checkpoints: tuple[list[str], int] | None = None
@@ -368,6 +372,24 @@ class AppendTransaction:
         """Inline projections' checkpoints, written with the events (see `writes_checkpoints`)."""
         self._checkpoints = (list(names), position)
 
+    @property
+    def takes_riders(self) -> bool:
+        """Whether `ride` is available (PostgreSQL)."""
+        return self.store.engines.dialect == "postgresql"
+
+    def ride(self, sql: str, args: Sequence[Any]) -> None:
+        """Run a PostgreSQL INSERT/UPDATE/DELETE (`$1`.. parameters) inside the flush's statement.
+
+        Inline projections write their rows this way: one round trip for the events and
+        every read model, instead of one per table while the append lock is held. Riders
+        become CTEs of that statement, so they all see the transaction as it was before
+        the flush and must not touch the same rows; what must see an earlier write
+        (a correction of an interval inserted in the same batch) runs at once instead.
+        """
+        if len(args) != _parameter_count(sql):
+            raise ValueError(f"a rider takes {_parameter_count(sql)} arguments, not {len(args)}")
+        self._riders.append((sql, tuple(args)))
+
     async def find_idempotent(self, keys: Iterable[str]) -> dict[str, tuple[str, str, bytes]]:
         """Stored (request_hash, stream_id, result) for keys already used."""
         wanted = list(set(keys))
@@ -400,6 +422,11 @@ class AppendTransaction:
         """Write what was appended; called once, at the end of the transaction."""
         if self._rows and self.store.engines.dialect == "postgresql":
             await self._flush_postgresql()
+        if self._riders:  # nothing appended to carry them: on their own
+            raw = await self.conn.get_raw_connection()
+            for sql, args in self._riders:
+                await raw.driver_connection.execute(sql, *args)
+            self._riders = []
         if self._checkpoints is not None:  # nothing appended to carry them: on their own
             names, position = self._checkpoints
             raw = await self.conn.get_raw_connection()
@@ -435,8 +462,9 @@ class AppendTransaction:
         """
         rows = self._rows
         raw = await self.conn.get_raw_connection()
+        riders, self._riders = self._riders, []
         await raw.driver_connection.execute(
-            _PG_FLUSH,
+            _flush_statement(tuple(sql for sql, _ in riders)),
             [r["position"] for r in rows],
             [r["event_id"] for r in rows],
             [r["stream_id"] for r in rows],
@@ -453,6 +481,7 @@ class AppendTransaction:
             self._hash,
             self._checkpoints[0] if self._checkpoints else [],
             self._checkpoints[1] if self._checkpoints else 0,
+            *(arg for _, args in riders for arg in args),
         )
         self._checkpoints = None
         self._rows = []
@@ -466,7 +495,7 @@ ON CONFLICT (projection) DO UPDATE SET position = excluded.position
 
 _PG_BEGIN = text("SELECT * FROM slogov_append_begin(:k, CAST(:ids AS text[]))")
 
-_PG_FLUSH = """
+_PG_FLUSH_CTES = """
 WITH appended AS (
     INSERT INTO events (position, event_id, stream_id, stream_version, type,
                         schema_version, data, metadata, recorded_at, hash)
@@ -482,6 +511,26 @@ WITH appended AS (
     INSERT INTO checkpoints (projection, position)
     SELECT unnest($15::text[]), $16::bigint
     ON CONFLICT (projection) DO UPDATE SET position = excluded.position
-)
-UPDATE log_head SET position = $13, hash = $14, recorded_at = $10::timestamptz WHERE id = 1
-"""
+)"""
+_PG_FLUSH_HEAD = "UPDATE log_head SET position = $13, hash = $14, recorded_at = $10::timestamptz WHERE id = 1"
+_PG_FLUSH_PARAMETERS = 16
+_PARAMETER = re.compile(r"\$(\d+)")
+
+
+@lru_cache(maxsize=64)
+def _parameter_count(sql: str) -> int:
+    return max((int(n) for n in _PARAMETER.findall(sql)), default=0)
+
+
+@lru_cache(maxsize=64)
+def _flush_statement(riders: tuple[str, ...]) -> str:
+    """The flush: events, stream versions, checkpoints and head, with each rider as one
+    more CTE, its parameters numbered on after those before it."""
+    parts = [_PG_FLUSH_CTES]
+    offset = _PG_FLUSH_PARAMETERS
+    for n, sql in enumerate(riders):
+        shift = offset
+        parts.append(f", ride{n} AS (\n" + _PARAMETER.sub(lambda m: f"${int(m.group(1)) + shift}", sql) + "\n)")
+        offset += _parameter_count(sql)
+    parts.append("\n" + _PG_FLUSH_HEAD)
+    return "".join(parts)

@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
-from projections.bulk import insert_records
+from projections.bulk import insert_records, write_pg
 from projections.tables import event_index
 
 
@@ -56,8 +56,8 @@ class EventIndexProjection:
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
         if conn.dialect.name == "postgresql":
             metas = [e.metadata for e in events]
-            driver = (await conn.get_raw_connection()).driver_connection
-            await driver.execute(
+            await write_pg(
+                conn,
                 _PG_INSERT_INDEX,
                 [e.position for e in events], [e.event_id for e in events], [e.stream_id for e in events],
                 [e.type for e in events], [m.get("actor") for m in metas], [m.get("role") for m in metas],

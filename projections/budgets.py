@@ -27,7 +27,7 @@ from domain.budget import decider
 from domain.budget.instants import iso_us
 from domain.events import RecordedEvent
 from eventstore.store import active_transaction
-from projections.bulk import insert_records, insert_rows
+from projections.bulk import insert_records, insert_rows, write_pg
 from projections.tables import budget_intervals, budgets
 
 NAME = "budgets"
@@ -227,12 +227,15 @@ class BudgetProjection:
         interval's insert in one batch) and summary rows: on PostgreSQL as arrays in three
         statements, elsewhere as executemany."""
         if conn.dialect.name == "postgresql":
-            driver = (await conn.get_raw_connection()).driver_connection
-            if inserts:
+            # The inserts ride in the store's flush, unless a correction must see them first.
+            if inserts and corrections:
+                driver = (await conn.get_raw_connection()).driver_connection
                 await driver.execute(_PG_INSERT_INTERVALS, *map(list, zip(*inserts)))
+            elif inserts:
+                await write_pg(conn, _PG_INSERT_INTERVALS, *map(list, zip(*inserts)))
             if corrections:
-                await driver.execute(_PG_CORRECT_INTERVALS, *map(list, zip(*corrections)))
-            await driver.execute(_PG_UPSERT_SUMMARIES, *([r[c] for r in summaries] for c in _SUMMARY_COLUMNS))
+                await write_pg(conn, _PG_CORRECT_INTERVALS, *map(list, zip(*corrections)))
+            await write_pg(conn, _PG_UPSERT_SUMMARIES, *([r[c] for r in summaries] for c in _SUMMARY_COLUMNS))
             return
         cols = ("objective_id", "start_us", "end_us", "good", "total")
         rows = [dict(zip(cols, r)) for r in inserts]

@@ -1,9 +1,13 @@
-"""Writing many read-model rows at once (rebuild).
+"""Writing many read-model rows at once.
 
-On PostgreSQL rows go in with COPY on the rebuild's own connection (inside its
-transaction): one round trip per table and no statement rendering per row, which
+Rebuild: on PostgreSQL rows go in with COPY on the rebuild's own connection (inside
+its transaction): one round trip per table and no statement rendering per row, which
 is what a rebuild of a million events spends most of its write time on otherwise.
 Elsewhere they are inserted in executemany chunks.
+
+Inline (in an append transaction): on PostgreSQL a projection's statement rides in
+the store's flush (`write_pg`), so the events and every read model they change are
+written in one round trip while the append lock is held.
 """
 
 from __future__ import annotations
@@ -11,8 +15,14 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Sequence
 
+import re
+from functools import lru_cache
+
 from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from eventstore.store import active_transaction
 
 CHUNK = 5000
 COPY_CHUNK = 100_000
@@ -42,6 +52,41 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
     if conn.dialect.name == "postgresql":
         columns = list(rows[0])
         await insert_records(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
+        return
+    for start in range(0, len(rows), CHUNK):
+        await conn.execute(table.insert(), list(rows[start:start + CHUNK]))
+
+
+async def write_pg(conn: AsyncConnection, sql: str, *args: Any) -> None:
+    """Run a PostgreSQL write: inside an append transaction as part of its flush (a rider,
+    see `AppendTransaction.ride`), otherwise at once on the connection."""
+    tx = active_transaction(conn)
+    if tx is not None and tx.takes_riders:
+        tx.ride(sql, args)
+        return
+    await (await conn.get_raw_connection()).driver_connection.execute(sql, *args)
+
+
+@lru_cache(maxsize=None)
+def pg_insert_sql(table: Table, columns: tuple[str, ...]) -> str:
+    """INSERT of column arrays, one parameter per column whatever the number of rows."""
+    dialect = postgresql.dialect()
+    # VARCHAR, not VARCHAR(n): a cast to a length truncates; the insert itself refuses.
+    arrays = ", ".join(
+        f"${n}::{re.sub(r'[(].*[)]', '', table.c[c].type.compile(dialect=dialect))}[]"
+        for n, c in enumerate(columns, 1)
+    )
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
+
+
+async def insert_rows_inline(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert a transaction's rows (dicts with the same keys): on PostgreSQL in one statement
+    that rides in the flush, elsewhere as executemany."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        columns = tuple(rows[0])
+        await write_pg(conn, pg_insert_sql(table, columns), *([r[c] for r in rows] for c in columns))
         return
     for start in range(0, len(rows), CHUNK):
         await conn.execute(table.insert(), list(rows[start:start + CHUNK]))

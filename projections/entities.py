@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
 from eventstore.codec import canonical
-from projections.bulk import insert_rows
+from projections.bulk import insert_rows, insert_rows_inline
 
 # (state, created_position) -> {table: [rows]}: the main row first, then side tables.
 RowMapper = Callable[[Any, int], dict[Table, list[dict[str, Any]]]]
@@ -114,8 +114,5 @@ class EntityProjection:
 
     async def _insert(self, conn: AsyncConnection, out: dict[Table, list[dict[str, Any]]]) -> None:
         for table in self.tables:
-            rows = out.get(table)
-            if rows:
-                for start in range(0, len(rows), 5000):
-                    await conn.execute(table.insert(), rows[start : start + 5000])
+            await insert_rows_inline(conn, table, out.get(table, ()))
 

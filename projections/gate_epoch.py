@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
+from projections.bulk import write_pg
 from projections.tables import gate_epoch
 
 # The stream categories the gate state is folded from (service/gate_state.py folds
@@ -28,7 +29,16 @@ def is_gate_relevant(event: RecordedEvent) -> bool:
     return event.stream_id.split("-", 1)[0] in GATE_CATEGORIES
 
 
+_PG_UPSERT = (
+    "INSERT INTO rm_gate_epoch (id, position) VALUES ($1, $2) "
+    "ON CONFLICT (id) DO UPDATE SET position = excluded.position"
+)
+
+
 async def _write(conn: AsyncConnection, position: int) -> None:
+    if conn.dialect.name == "postgresql":
+        await write_pg(conn, _PG_UPSERT, EPOCH_ROW, position)
+        return
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(gate_epoch).values(id=EPOCH_ROW, position=position)
     await conn.execute(stmt.on_conflict_do_update(index_elements=[gate_epoch.c.id],

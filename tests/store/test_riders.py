@@ -1,0 +1,57 @@
+"""PostgreSQL: read-model writes that ride in the append's flush."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from domain.events import NewEvent
+from eventstore.engine import create_engines
+from eventstore.store import EventStore
+
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+
+MARK = "INSERT INTO checkpoints (projection, position) VALUES ($1, $2)"
+
+
+@pytest.fixture
+async def store(database_url):
+    engines = create_engines(database_url)
+    yield EventStore(engines)
+    await engines.dispose()
+
+
+async def _checkpoints(store: EventStore) -> dict[str, int]:
+    async with store.engines.read.connect() as conn:
+        rows = await conn.execute(text("SELECT projection, position FROM checkpoints WHERE projection LIKE 'test-%'"))
+        return dict(rows.all())
+
+
+async def test_riders_are_written_with_the_events_each_with_its_own_parameters(store):
+    async with store.transaction(["a-1"]) as tx:
+        tx.append("a-1", [NewEvent("X", {})], {"actor": "t"})
+        tx.ride(MARK, ("test-first", 11))
+        tx.ride("UPDATE checkpoints SET position = $2 WHERE projection = $1", ("test-absent", 5))
+        tx.ride(MARK, ("test-second", 22))
+    assert await _checkpoints(store) == {"test-first": 11, "test-second": 22}
+    assert (await store.head())[0] == 1
+
+
+async def test_a_failing_rider_appends_nothing(store):
+    async with store.transaction(["a-1"]) as tx:
+        tx.append("a-1", [NewEvent("X", {})], {"actor": "t"})
+    head = await store.head()
+    with pytest.raises(Exception, match="duplicate key"):
+        async with store.transaction(["a-1"]) as tx:
+            tx.append("a-1", [NewEvent("Y", {})], {"actor": "t"})
+            tx.ride(MARK, ("test-same", 1))
+            tx.ride(MARK, ("test-same", 2))
+    assert await store.head() == head
+    assert [e.type for e in await store.read_all()] == ["X"]
+    assert await _checkpoints(store) == {}
+
+
+async def test_a_rider_is_refused_when_its_arguments_do_not_fit(store):
+    async with store.transaction() as tx:
+        with pytest.raises(ValueError, match="takes 2 arguments"):
+            tx.ride(MARK, ("only-one",))
