@@ -1,6 +1,8 @@
-"""PostgreSQL: read-model writes that ride in the append's flush."""
+"""PostgreSQL: read-model writes that ride in the append's flush, and reads in autocommit."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from sqlalchemy import text
@@ -55,3 +57,18 @@ async def test_a_rider_is_refused_when_its_arguments_do_not_fit(store):
     async with store.transaction() as tx:
         with pytest.raises(ValueError, match="takes 2 arguments"):
             tx.ride(MARK, ("only-one",))
+
+
+async def test_reads_run_in_autocommit_each_statement_on_its_own(store):
+    # now() is the transaction's start: in a transaction it stays, in autocommit it moves on.
+    async def two_nows(conn):
+        first = (await conn.execute(text("SELECT now()"))).scalar()
+        await asyncio.sleep(0.01)
+        return first, (await conn.execute(text("SELECT now()"))).scalar()
+
+    async with store.engines.read.connect() as conn:
+        first, second = await two_nows(conn)
+    assert second > first
+    async with store.engines.write.begin() as conn:
+        first, second = await two_nows(conn)
+    assert second == first
