@@ -34,7 +34,8 @@ _encoder = json.JSONEncoder(
 # orjson's output is used only when it is provably the stdlib's, byte for byte: keys
 # sorted (orjson compares UTF-8 bytes, which orders like code points), no escapes (so no
 # string needed one, and raw UTF-8 is what ensure_ascii=False writes too), no floats
-# (their spelling differs), no null (orjson writes NaN as null where the stdlib refuses).
+# (their spelling differs), no null (orjson writes NaN as null where the stdlib refuses)
+# unless the value is a flat dict with no float in it, so every null is a None.
 # Anything else, or anything orjson refuses (big ints, non-str keys, str/int subclasses,
 # datetimes, dataclasses), goes to the stdlib encoder.
 _ORJSON_OPTIONS = (
@@ -49,6 +50,7 @@ _ORJSON_OPTIONS = (
 # often hold the marks (an ISO time's ".", a uuid's "e-"), so they are judged outside them.
 _STRINGS = re.compile(rb'"[^"]*"')
 _MARKS = re.compile(rb"null|\.|e[+-]")  # a float's marks, or null
+_FLOAT_MARKS = re.compile(rb"\.|e[+-]")
 
 
 def _refuse(value: Any) -> Any:
@@ -62,9 +64,21 @@ def canonical(value: Any) -> str:
         return _encoder.encode(value)
     if b"\\" in out:
         return _encoder.encode(value)
-    if _MARKS.search(out) is not None and _MARKS.search(_STRINGS.sub(b"", out)) is not None:
-        return _encoder.encode(value)
+    if _MARKS.search(out) is not None:
+        bare = _STRINGS.sub(b"", out)
+        if _FLOAT_MARKS.search(bare) is not None:
+            return _encoder.encode(value)
+        if b"null" in bare and not _flat_without_floats(value):
+            return _encoder.encode(value)
     return out.decode("utf-8")
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _flat_without_floats(value: Any) -> bool:
+    """A dict of plain scalars (event metadata): its nulls are Nones, not a NaN or an infinity."""
+    return type(value) is dict and all(type(v) in _PLAIN for v in value.values())
 
 
 def iso(at: datetime) -> str:

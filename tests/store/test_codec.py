@@ -59,3 +59,23 @@ def test_marks_inside_strings_do_not_hide_a_float_or_null_outside_them():
                   ["2026-11-30T04:00:00.000001+00:00", 1e-05], {"id": "ab3e-4c", "x": None},
                   {"s": "null", "n": 1}, {"s": "x.y", "f": float("nan")}, ["e+", 1e16]):
         assert ours(value) == stdlib(value), value
+
+
+def test_event_metadata_with_nulls_takes_the_fast_path_and_a_hidden_nan_does_not():
+    meta = {"actor": "ci-bot", "role": "ci", "reason": None, "idempotency_key": None, "attempt": 2, "dry": False}
+    assert canonical(meta) == STDLIB.encode(meta)
+    # orjson writes NaN and infinity as null: beside a None they must still be refused.
+    for value in ({"reason": None, "x": float("nan")}, {"reason": None, "x": float("inf")},
+                  {"reason": None, "nested": [float("nan")]}, [None, float("nan")]):
+        assert ours(value) is ValueError, value
+
+
+def test_flat_metadata_with_nulls_is_encoded_without_the_stdlib(monkeypatch):
+    from eventstore import codec
+
+    class Refuse:
+        def encode(self, value):
+            raise AssertionError("stdlib encoder used")
+
+    monkeypatch.setattr(codec, "_encoder", Refuse())
+    assert canonical({"actor": "a", "reason": None, "n": 3}) == '{"actor":"a","n":3,"reason":null}'
