@@ -28,6 +28,7 @@ from domain.budget.instants import iso_us
 from domain.events import RecordedEvent
 from eventstore.store import active_transaction
 from projections.bulk import insert_records, insert_rows, write_pg
+from projections.documents import doc_json
 from projections.tables import budget_intervals, budgets
 
 NAME = "budgets"
@@ -76,11 +77,6 @@ async def load_state(conn: AsyncConnection, objective_id: str, doc: str) -> deci
     return decider.BudgetState.from_doc(orjson.loads(doc), (tuple(r) for r in rows))
 
 
-def _json(value: Any) -> str:
-    # Read-model text, not hashed: any stable encoding will do (live and rebuild share it).
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-
-
 def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any]:
     status = state.status()
     config = state.config or {"window": {"kind": "rolling"}, "budgeting": {"method": "occurrences"}}
@@ -103,14 +99,14 @@ def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any
         "remaining": status.remaining if status else None,
         "exhausted": status.exhausted if status else False,
         "alert_severity": severity,
-        "alerts": _json(alerts),
+        "alerts": doc_json(alerts),
         "stale": status.stale if status else False,
         "event_time": event_time.isoformat() if event_time else None,
         "last_observation_end": last.isoformat() if last else None,
         "intervals": len(ledger) if ledger is not None else 0,
         "version": state.version,
         "last_event_id": last_event_id,
-        "doc": _json(state.to_doc()),
+        "doc": doc_json(state.to_doc()),
     }
 
 

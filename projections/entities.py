@@ -1,7 +1,7 @@
 """A projection whose rows are the folded state of each stream of one category.
 
 The fold is the domain's own `evolve`, so the read model cannot drift from what
-deciders see. Each row keeps the state as canonical JSON beside the columns
+deciders see. Each row keeps the state as JSON (`doc_json`) beside the columns
 queries filter on; a stream's row is read, evolved and upserted inline, and a
 rebuild folds everything in memory and bulk-inserts.
 """
@@ -16,7 +16,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
-from eventstore.codec import canonical
+from projections.documents import doc_json
 from projections.bulk import insert_rows, insert_rows_inline
 
 # (state, created_position) -> {table: [rows]}: the main row first, then side tables.
@@ -47,7 +47,7 @@ class EntityProjection:
         return stream_id[len(self.category) + 1 :]
 
     def doc(self, state: Any) -> str:
-        return canonical(self.to_dict(state))
+        return doc_json(self.to_dict(state))
 
     async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
         by_entity: dict[str, list[RecordedEvent]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain import journey
-from eventstore.codec import canonical
+from projections.documents import doc_json
 from projections.entities import EntityProjection
 from projections.tables import journey_dependencies, journeys
 
@@ -19,7 +19,7 @@ def _rows(state: journey.JourneyState, created_position: int) -> dict:
         "tier": state.tier,
         "owner": state.owner,
         "version": state.version,
-        "doc": canonical(journey.to_dict(state)),
+        "doc": doc_json(journey.to_dict(state)),
     }
     deps: list[dict[str, Any]] = [
         {"journey_id": state.id, "service": d.service, "kind": d.kind, "critical": d.critical}

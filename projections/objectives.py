@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain import objective
-from eventstore.codec import canonical
+from projections.documents import doc_json
 from projections.entities import EntityProjection
 from projections.tables import objectives
 
@@ -25,7 +25,7 @@ def _rows(state: objective.ObjectiveState, created_position: int) -> dict:
                 "sre_owner": agreement.sre_owner if agreement else None,
                 "version": state.version,
                 "service": state.service,
-                "doc": canonical(objective.to_dict(state)),
+                "doc": doc_json(objective.to_dict(state)),
             }
         ]
     }

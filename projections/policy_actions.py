@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from domain import freeze_exception, gate, policy, policy_actions
 from domain.budget.instants import to_us
-from eventstore.codec import canonical
+from projections.documents import doc_json
 from projections.entities import EntityProjection
 from projections.tables import deploy_decisions, freeze_exceptions, freeze_scope, policies
 from projections.tables import policy_actions as policy_actions_table
@@ -24,7 +24,7 @@ from domain import codec
 
 def _policy_rows(state: policy.PolicyState, created: int) -> dict:
     return {policies: [{"id": state.id, "created_position": created, "version": state.version,
-                        "doc": canonical(policy.to_dict(state))}]}
+                        "doc": doc_json(policy.to_dict(state))}]}
 
 
 def _actions_rows(state: policy_actions.ActionsState, created: int) -> dict:
@@ -37,11 +37,11 @@ def _actions_rows(state: policy_actions.ActionsState, created: int) -> dict:
             "open_escalations": sum(1 for e in state.escalations if e.open),
             "open_postmortems": sum(1 for p in state.postmortems if p.open),
             "version": state.version,
-            "doc": canonical(policy_actions.to_dict(state)),
+            "doc": doc_json(policy_actions.to_dict(state)),
         }],
         freeze_scope: [
             {"objective_id": state.objective_id, "freeze_id": f.freeze_id, "service": s,
-             "doc": canonical(codec.encode(f))}
+             "doc": doc_json(codec.encode(f))}
             for f in active for s in dict.fromkeys(f.services)
         ],
     }
@@ -51,7 +51,7 @@ def _exception_rows(state: freeze_exception.ExceptionState, created: int) -> dic
     return {freeze_exceptions: [{
         "id": state.exception_id, "created_position": created, "service": state.service,
         "change_version": state.version_label, "expires_at_us": to_us(state.expires),
-        "version": state.version, "doc": canonical(freeze_exception.to_dict(state)),
+        "version": state.version, "doc": doc_json(freeze_exception.to_dict(state)),
     }]}
 
 
@@ -59,7 +59,7 @@ def _deploy_rows(state: gate.DeployState, created: int) -> dict:
     return {deploy_decisions: [{
         "id": state.pipeline_run_id, "created_position": created, "service": state.service,
         "outcome": state.outcome, "evaluated_at_position": state.evaluated_at_position, "at": state.at,
-        "version": state.version, "doc": canonical(gate.to_dict(state)),
+        "version": state.version, "doc": doc_json(gate.to_dict(state)),
     }]}
 
 

@@ -1,6 +1,6 @@
 """Read-model tables. Every row here can be dropped and refolded from the log.
 
-Each entity row keeps its full folded state as canonical JSON (`doc`) beside
+Each entity row keeps its full folded state as JSON (`doc`, see projections/documents.py) beside
 the columns queries filter and sort on, so an inline update is one read and one
 upsert, and a rebuild can compare rows byte for byte.
 """
