@@ -72,3 +72,21 @@ async def test_reads_run_in_autocommit_each_statement_on_its_own(store):
     async with store.engines.write.begin() as conn:
         first, second = await two_nows(conn)
     assert second == first
+
+
+async def test_the_append_lock_looks_stream_versions_up_by_index_whatever_the_table_size(store):
+    # A batch's keys against an unanalyzed `streams` plan as a sequential scan: every append
+    # would read the whole table under the lock, more each time (migration 0008).
+    keys = [f"bulk-{n}" for n in range(0, 1600, 100)] + ["none"]
+    async with store.engines.write.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        await driver.execute("INSERT INTO streams (stream_id, version) SELECT 'bulk-' || g, 1 FROM generate_series(1, 5000) g")
+        async with driver.transaction():
+            before = await driver.fetchrow(_SCANS)
+            rows = await driver.fetch("SELECT * FROM slogov_append_begin($1, $2::text[])", 0x510607, keys)
+            after = await driver.fetchrow(_SCANS)
+    assert sorted(r["stream_id"] for r in rows[1:]) == sorted(keys[1:-1])
+    assert after["seq_scan"] == before["seq_scan"] and after["idx_scan"] > before["idx_scan"]
+
+
+_SCANS = "SELECT seq_scan, idx_scan FROM pg_stat_xact_user_tables WHERE relname = 'streams'"
