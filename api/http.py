@@ -26,7 +26,6 @@ import asyncio
 import logging
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -68,6 +67,7 @@ from api.errors import (
     normalize_errors,
 )
 from api.metrics import Metrics, default_metrics, metrics_endpoint
+from eventstore.ids import new_id
 
 logger = logging.getLogger("slogov.api.http")
 
@@ -85,7 +85,7 @@ def request_id_from(value: str | None) -> str:
     """The caller's id when it is safe to log and echo, else a fresh uuid4."""
     if value and _REQUEST_ID_RE.match(value):
         return value
-    return str(uuid.uuid4())
+    return new_id()
 
 
 def bearer_token(value: str | None) -> str | None:
@@ -186,7 +186,7 @@ class SlogovGraphQL(GraphQL):
             response=response,
             container=self.container,
             principal=state.get("principal"),
-            correlation_id=state.get("correlation_id") or str(uuid.uuid4()),
+            correlation_id=state.get("correlation_id") or new_id(),
         )
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:

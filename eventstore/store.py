@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import uuid
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from datetime import datetime, timezone
@@ -29,6 +28,7 @@ from domain.errors import Conflict
 from domain.events import NewEvent, RecordedEvent
 from eventstore.codec import canonical, chain_hash, iso
 from eventstore.engine import Engines
+from eventstore.ids import new_id
 from eventstore.tables import events, idempotency_keys, log_head, streams
 from eventstore.upcasting import Upcasters
 
@@ -324,7 +324,7 @@ class AppendTransaction:
         for new in new_events:
             current += 1
             self._position += 1
-            event_id = str(uuid.uuid4())
+            event_id = new_id()
             data_json = canonical(dict(new.data))
             self._hash = chain_hash(
                 self._hash, self._position, event_id, stream_id, current,

@@ -20,7 +20,6 @@ listed as `unmeasured`; attainment and ceiling then cover only what is measured 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
@@ -44,6 +43,7 @@ from domain.budget.composite import composite_ceiling
 from domain.commands import require_id
 from domain.errors import InvalidInput, NotFound
 from domain.permissions import authorize
+from eventstore.ids import new_id
 from eventstore.store import _COLUMNS as _EVENT_COLUMNS
 from eventstore.tables import events
 from projections import budgets as budget_projection
@@ -110,7 +110,7 @@ async def record_observations(
         authorize(command, roles)
     for command in commands:
         decider.check_batch(command.intervals, f"observations[{command.objective_id}]")
-    correlation_id = correlation_id or str(uuid.uuid4())
+    correlation_id = correlation_id or new_id()
     roles = frozenset(roles)
     return await container.bus.execute_all(
         [Envelope(c, actor, roles, correlation_id=correlation_id) for c in commands]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections import OrderedDict
 from typing import Any, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
 
@@ -24,6 +23,7 @@ import orjson
 from domain.errors import Conflict, DomainError
 from domain.events import Context, NewEvent, RecordedEvent
 from domain.permissions import authorize
+from eventstore.ids import new_id
 from eventstore.store import AppendTransaction, EventStore
 from service.aggregates import aggregate_for, fold
 from service.envelope import CommandResult, Envelope, EventRef, request_hash
@@ -393,8 +393,8 @@ class CommandBus:
         """Append a decided command's events, fold them, and let reactors derive more."""
         envelope, stream_id = decided.envelope, decided.stream_id
         key = envelope.idempotency_key
-        command_id = str(uuid.uuid4())
-        correlation_id = envelope.correlation_id or str(uuid.uuid4())
+        command_id = new_id()
+        correlation_id = envelope.correlation_id or new_id()
         metadata = {
             "actor": envelope.actor,
             "role": decided.role,
