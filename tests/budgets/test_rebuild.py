@@ -81,3 +81,28 @@ async def test_events_the_bus_did_not_fold_are_folded_from_the_rows(container):
     assert (await bq.budget_of(container, "a")).bad == 59 * 10 + 998 + 2 * 1000
     await container.projections.rebuild()
     assert await snapshot(container) == live
+
+
+async def test_a_large_push_is_copied_and_rebuilds_to_the_same_rows(container, monkeypatch):
+    """At COPY_FROM interval rows or more in a transaction, PostgreSQL takes them with COPY
+    instead of riding in the flush: the rows are the same either way, and equal a rebuild."""
+    from projections import budgets as budget_projection
+
+    copied: list[int] = []
+    original = budget_projection.insert_records
+
+    async def counting(conn, table, columns, records):
+        copied.append(len(records))
+        await original(conn, table, columns, records)
+
+    monkeypatch.setattr(budget_projection, "insert_records", counting)
+    await journey(container)
+    await objective(container, "a", days=1)
+    await do(container, "sre", RecordObservations("a", minutes(0, budget_projection.COPY_FROM + 20, 999, 1000)))
+    await do(container, "sre", RecordObservations("a", minutes(200, 203, 1000, 1000)))  # a few: they ride
+    live = await snapshot(container)
+    assert len(live["rm_budget_intervals"]) == budget_projection.COPY_FROM + 23
+    if container.engines.dialect == "postgresql":
+        assert copied == [budget_projection.COPY_FROM + 20]
+    await container.projections.rebuild()
+    assert await snapshot(container) == live
