@@ -138,6 +138,9 @@ class ReviewSummary:
 class ObjectiveReport:
     objective_id: strawberry.ID
     name: str
+    service: str | None = strawberry.field(description=(
+        "The dependency a component objective measures (it feeds the journey's composite); "
+        "null for the journey's own, end-to-end objective."))
     status: str
     sli_kind: str
     target: float | None
@@ -216,7 +219,8 @@ class LeadershipReport:
 def _objective_report(o: rm.ObjectiveLine) -> ObjectiveReport:
     last = o.last_review
     return ObjectiveReport(
-        objective_id=strawberry.ID(o.objective_id), name=o.name, status=o.status, sli_kind=o.sli_kind,
+        objective_id=strawberry.ID(o.objective_id), name=o.name, service=o.service, status=o.status,
+        sli_kind=o.sli_kind,
         target=o.target, informational=o.informational, policy=o.policy, attainment=o.attainment,
         budget_spent=o.budget_spent, budget_remaining=o.budget_remaining, exhaustions=o.exhaustions,
         days_under_freeze=o.days_under_freeze, escalations=o.escalations, agreements=o.agreements,

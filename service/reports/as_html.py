@@ -39,7 +39,8 @@ def _objective_row(o: ObjectiveLine) -> str:
     if o.informational:
         target += ' <span class="info">(informational: no policy)</span>'
     cells = [
-        f"{_e(o.name)}<br><small>{_e(o.objective_id)}</small>", _e(o.status), target,
+        f"{_e(o.name)}<br><small>{_e(o.objective_id)}"
+        + (f"; component: {_e(o.service)}" if o.service else "") + "</small>", _e(o.status), target,
         _e(pct(o.attainment)), _e(share(o.budget_spent)), _e(share(o.budget_remaining)), _e(o.exhaustions),
         _e(days(o.days_under_freeze)), _e(o.escalations), _e(days(o.median_days_to_agreement)), _review(o),
     ]

@@ -21,7 +21,7 @@ def _review(o: ObjectiveLine) -> str:
 def _objective_row(j: JourneyLine, o: ObjectiveLine) -> str:
     target = pct(o.target) + (" (informational: no policy)" if o.informational else "")
     cells = [
-        f"{j.name} / {o.name}", o.status, target, pct(o.attainment), share(o.budget_spent),
+        f"{j.name} / {o.name}" + (f" (component: {o.service})" if o.service else ""), o.status, target, pct(o.attainment), share(o.budget_spent),
         share(o.budget_remaining), str(o.exhaustions), days(o.days_under_freeze), str(o.escalations),
         days(o.median_days_to_agreement), _review(o),
     ]

@@ -75,6 +75,7 @@ class ObjectiveLine:
     next_review_due: datetime | None
     review_overdue: bool
     chart: tuple[tuple[datetime, float], ...] = ()  # (time, budget remaining), at most 200 points
+    service: str | None = None  # the dependency a component objective measures; None: the journey's own
 
 
 @dataclass(frozen=True)
@@ -248,6 +249,7 @@ def _objective_line(
         next_review_due=objectives_domain.review_due(s),
         review_overdue=objectives_domain.review_overdue(s, as_of),
         chart=downsample([(p.end, p.remaining) for p in points]),
+        service=s.service,
     )
     return line, spans, days
 

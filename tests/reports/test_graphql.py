@@ -122,7 +122,7 @@ REPORT = """query($q: String!) { leadershipReport(quarter: $q) {
   quarter start end asOf
   totals { journeys objectives informationalObjectives overdueReviews exhaustions deploysAllowed deploysDenied
            medianDaysToAgreement }
-  tiers { tier journeys { journeyId name objectives { objectiveId target informational attainment budgetSpent
+  tiers { tier journeys { journeyId name objectives { objectiveId service target informational attainment budgetSpent
           budgetRemaining reviewOverdue lastReview { quarter outcome } chart { at remaining } } } } } }"""
 
 
@@ -141,6 +141,9 @@ async def test_leadership_report_on_the_demo(api):
     assert checkout["lastReview"] == {"quarter": quarters.previous(q), "outcome": "MAINTAIN"}
     assert not checkout["reviewOverdue"]
     assert 2 < len(checkout["chart"]) <= 200
+    # the journey's own objective is end to end; its dependencies' objectives say which service they measure
+    assert checkout["service"] is None
+    assert len([o for o in listed if o["service"] is not None]) == 4
     totals = report["totals"]
     # checkout's four component objectives (agreed, no policy) count among the informational ones
     assert totals["journeys"] == 3 and totals["objectives"] == 10 and totals["informationalObjectives"] == 9

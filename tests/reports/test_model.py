@@ -14,7 +14,9 @@ from domain.gate import DeployState
 from domain.journey import MapDependency, PrioritizeJourney
 from domain.policy_actions import ActionsState, Escalation, Freeze
 from service.reports import ReportInputs, build_report, downsample
-from tests.domain.support import World, agree, drafted_objective, formalize, prioritized_journey, propose
+from tests.domain.support import (
+    AVAILABILITY, OCCURRENCES, ROLLING_28, World, agree, drafted_objective, formalize, prioritized_journey, propose,
+)
 
 UTC = timezone.utc
 Q_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -196,3 +198,19 @@ def test_downsample_keeps_at_most_200_points_with_the_extremes():
     assert (points[2500][0], -0.5) in out
     assert [p[0] for p in out] == sorted(p[0] for p in out)
     assert downsample(points[:10]) == tuple(points[:10])
+
+
+def test_a_component_objective_is_marked_with_the_service_it_measures(inputs):
+    from service.reports import render
+
+    w = world()
+    w.run(objective.DraftObjective("checkout-api-availability", "checkout", "Checkout API availability",
+                                   AVAILABILITY, ROLLING_28, OCCURRENCES, service="checkout-api"),
+          actor="sam", roles={"sre"})
+    component = w.objective("checkout-api-availability")
+    report = build_report("2025-Q1", at(86), ReportInputs(**{**inputs.__dict__, "objectives": [*inputs.objectives, component]}))
+    lines = {o.objective_id: o for o in report.tiers[0].journeys[0].objectives}
+    assert lines["checkout-api-availability"].service == "checkout-api"
+    assert lines["checkout-availability"].service is None
+    assert "Checkout API availability (component: checkout-api)" in render(report, "markdown")
+    assert "component: checkout-api" in render(report, "html")
