@@ -49,7 +49,6 @@ _ORJSON_OPTIONS = (
 # left once they are removed is structure, integers, true, false, floats and null. Strings
 # often hold the marks (an ISO time's ".", a uuid's "e-"), so they are judged outside them.
 _STRINGS = re.compile(rb'"[^"]*"')
-_MARKS = re.compile(rb"null|\.|e[+-]")  # a float's marks, or null
 _FLOAT_MARKS = re.compile(rb"\.|e[+-]")
 
 
@@ -64,7 +63,8 @@ def canonical(value: Any) -> str:
         return _encoder.encode(value)
     if b"\\" in out:
         return _encoder.encode(value)
-    if _MARKS.search(out) is not None:
+    # Plain substring tests first (memchr speed): a push's 5 KB of intervals usually has none.
+    if b"." in out or b"null" in out or b"e+" in out or b"e-" in out:
         bare = _STRINGS.sub(b"", out)
         if _FLOAT_MARKS.search(bare) is not None:
             return _encoder.encode(value)
