@@ -6,11 +6,11 @@ in the same run.
 
 It creates `slogov_bench_<random>_gate`, sets up a frozen service (`payments`, its
 journey's objective has exhausted its budget under the default policy) and an unfrozen one
-(`search`), starts `uvicorn bench.gate:app_factory --factory` (the product app mounted
-under a wrapper that adds `/bench-ping`; the product app itself gains no route), then runs
-`--clients` concurrent httpx clients for `--seconds` each against `evaluateDeploy` (unique
-pipeline run ids, alternating the two services and feature/rollback) and then against
-`/bench-ping`. The database is dropped at the end.
+(`search`), starts `uvicorn bench.gate:app_factory --factory` (the product app as served,
+beside a plain Starlette app with `/bench-ping`; the product app itself gains no route),
+then runs `--clients` concurrent raw HTTP clients (`bench/loadgen.py`) for `--seconds` each
+against the gate (unique pipeline run ids, alternating the two services and
+feature/rollback) and then against `/bench-ping`. The database is dropped at the end.
 """
 
 from __future__ import annotations
@@ -43,10 +43,16 @@ EVALUATE = ("mutation($input: EvaluateDeployInput!) { evaluateDeploy(input: $inp
 
 
 def app_factory():
-    """The product app (from SLOGOV_DATABASE_URL) mounted under a wrapper with /bench-ping."""
+    """The product app (from SLOGOV_DATABASE_URL) beside a plain Starlette app with /bench-ping.
+
+    A bare ASGI dispatch sends those two paths to the plain app and everything else to
+    the product app as it is served in production (its lifespan too): mounting the
+    product under a wrapper Starlette app would add the wrapper's middleware and routing
+    to every gate request but not to the ping.
+    """
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
-    from starlette.routing import Mount, Route
+    from starlette.routing import Route
 
     from api.main import create_app_for
     from service.config import Settings
@@ -61,12 +67,17 @@ def app_factory():
         product.state.container.bus.gather_max = float(request.query_params["ms"]) / 1000
         return JSONResponse({"ok": True})
 
-    def lifespan(app):
-        return product.router.lifespan_context(product)
+    plain = Starlette(routes=[Route("/bench-ping", ping, methods=["GET", "POST"]),
+                              Route("/bench-gather", gather, methods=["POST"])])
+    own = {"/bench-ping", "/bench-gather"}
 
-    return Starlette(routes=[Route("/bench-ping", ping, methods=["GET", "POST"]),
-                             Route("/bench-gather", gather, methods=["POST"]), Mount("/", app=product)],
-                     lifespan=lifespan)
+    async def app(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] in own:
+            await plain(scope, receive, send)
+        else:
+            await product(scope, receive, send)
+
+    return app
 
 
 # ---- setup ------------------------------------------------------------------------
