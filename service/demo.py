@@ -14,6 +14,8 @@
 - error budgets: two days of 5-minute SLI data for checkout availability, mostly
   good with an hour of errors a day ago (a page alert raised and cleared, about
   half the budget spent), and the last hour of search availability.
+- the default error-budget policy (the SRE workbook's example) adopted by leadership as
+  version 1, the version checkout availability's agreement pins.
 - a quarterly review of checkout availability for the previous quarter: maintain.
 
 Every fact goes through the command bus as the person who would record it.
@@ -27,6 +29,8 @@ from typing import Any
 from domain import journey as j
 from domain import objective as o
 from domain import quarters
+from domain.policy import AdoptPolicy
+from policies.loader import DEFAULT_POLICY_ID, default_policy
 from service.bootstrap import Container
 from service.budget_queries import record_observations
 from service.envelope import Envelope
@@ -102,6 +106,8 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     await do("sre", o.ProposeTarget("checkout-availability", "p1", 0.999, "baseline 99.91%; users abandon after 2 failures"))
     for party in ("sre", "product", "engineering", "leadership"):
         await do(party, o.EndorseProposal("checkout-availability", "p1", party, "agreed in the SLO workshop"))
+    # The workbook's example policy, adopted as version 1 (the version the agreement pins).
+    await do("leadership", AdoptPolicy(DEFAULT_POLICY_ID, default_policy(), "the SRE workbook's example policy"))
     await do("sre", o.FormalizeAgreement("checkout-availability", "default", 1, "pat.product", "sam.sre",
                                          ("sre-oncall", "checkout-eng-manager", "vp-engineering"),
                                          "20% of checkout team capacity for reliability when budget < 25%"))

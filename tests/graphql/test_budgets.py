@@ -435,6 +435,10 @@ async def test_demo_budgets(api):
     assert len(points) == 576 and not checkout["budgetLedger"]["pageInfo"]["hasNextPage"]
     assert max(p["node"]["debit"] for p in points) > 0.02  # the burst hour
     assert 0 < data["search"]["budget"]["remaining"] < 1
+    # the demo adopts the default policy as the version checkout's agreement pins: the gate cites it
+    from service import gate
+    preview = await gate.deploy_preview(api.container, "ci-bot", frozenset({"ci"}), "checkout-api", "feature", "v1")
+    assert preview.policy_versions == ("default@1",) and preview.objectives == ("checkout-availability",)
     # every critical service of checkout has its component objective: the composite is
     # complete, and checkout's 99.9% sits above their product (99.88%): infeasible
     composite = data["journey"]["composite"]
