@@ -12,11 +12,10 @@ written in one round trip while the append lock is held.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Sequence
-
 import re
+from contextlib import asynccontextmanager
 from functools import lru_cache
+from typing import Any, AsyncIterator, Sequence
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
@@ -81,15 +80,14 @@ def pg_insert_sql(table: Table, columns: tuple[str, ...]) -> str:
 
 async def insert_rows_inline(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert a transaction's rows (dicts with the same keys): on PostgreSQL in one statement
-    that rides in the flush, elsewhere as executemany."""
+    that rides in the flush, elsewhere as `insert_rows` does."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        columns = tuple(rows[0])
-        await write_pg(conn, pg_insert_sql(table, columns), *([r[c] for r in rows] for c in columns))
+    if conn.dialect.name != "postgresql":
+        await insert_rows(conn, table, rows)
         return
-    for start in range(0, len(rows), CHUNK):
-        await conn.execute(table.insert(), list(rows[start:start + CHUNK]))
+    columns = tuple(rows[0])
+    await write_pg(conn, pg_insert_sql(table, columns), *([r[c] for r in rows] for c in columns))
 
 
 _INDEXES_SQL = """

@@ -16,8 +16,8 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
-from projections.documents import doc_json
 from projections.bulk import insert_rows, insert_rows_inline
+from projections.documents import doc_json
 
 # (state, created_position) -> {table: [rows]}: the main row first, then side tables.
 RowMapper = Callable[[Any, int], dict[Table, list[dict[str, Any]]]]

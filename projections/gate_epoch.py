@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import AsyncIterator, Sequence
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
@@ -39,8 +39,7 @@ async def _write(conn: AsyncConnection, position: int) -> None:
     if conn.dialect.name == "postgresql":
         await write_pg(conn, _PG_UPSERT, EPOCH_ROW, position)
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(gate_epoch).values(id=EPOCH_ROW, position=position)
+    stmt = sqlite.insert(gate_epoch).values(id=EPOCH_ROW, position=position)
     await conn.execute(stmt.on_conflict_do_update(index_elements=[gate_epoch.c.id],
                                                   set_={"position": stmt.excluded.position}))
 
