@@ -9,7 +9,8 @@ journey's objective has exhausted its budget under the default policy) and an un
 (`search`), starts `uvicorn bench.gate:app_factory --factory` (the product app as served,
 beside a plain Starlette app with `/bench-ping`; the product app itself gains no route),
 then runs `--clients` concurrent raw HTTP clients (`bench/loadgen.py`) for `--seconds` each
-against the gate (unique pipeline run ids, alternating the two services and
+against the gate -- `POST /gate/evaluate` (what `slogov gate` asks on), then GraphQL's
+`evaluateDeploy` -- (unique pipeline run ids, alternating the two services and
 feature/rollback) and then against `/bench-ping`. The database is dropped at the end.
 """
 
@@ -291,8 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default=os.environ.get("SLOGOV_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432"))
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--targets", default="graphql,ping",
-                        help="comma-separated, measured in this order: graphql, json, ping; graphql-ungathered "
+    parser.add_argument("--targets", default="json,graphql,ping",
+                        help="comma-separated, measured in the order given: json (the route `slogov gate` asks "
+                             "on), graphql, ping (the peer); graphql-ungathered "
                              "and json-ungathered run with the bus's batch gathering off (the code before it)")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
     parser.add_argument("--profile", help="record the server with py-spy into this file (.svg or .txt)")
