@@ -18,7 +18,7 @@ import types
 import typing
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Callable
 
 
 @cache
@@ -52,38 +52,54 @@ def encode(value: Any) -> Any:
 
 
 def decode(hint: Any, data: Any) -> Any:
+    return _decoder(hint)(data)
+
+
+# One decoding function per hint, built on first use by following the hint once: a state
+# with a long negotiation history decodes thousands of nested values, and asking
+# `typing` about every one of them cost more than the decoding itself.
+_DECODERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    found = _DECODERS.get(hint)
+    if found is None:
+        # A hint that refers to itself is reached again while its decoder is built:
+        # it then gets this forwarder, which finds the finished decoder when called.
+        _DECODERS[hint] = lambda data: _DECODERS[hint](data)
+        try:
+            found = _DECODERS[hint] = _build(hint)
+        except BaseException:
+            del _DECODERS[hint]  # an unsupported hint fails the same way every time
+            raise
+    return found
+
+
+def _build(hint: Any) -> Callable[[Any], Any]:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        return _decode_union(hint, data)
+        return _union(hint)
     if origin is tuple:
-        return _decode_tuple(hint, data)
+        return _tuple(hint)
     if origin is dict:
-        _, value_hint = typing.get_args(hint)
-        return {str(k): decode(value_hint, v) for k, v in _expect(dict, data).items()}
+        value = _decoder(typing.get_args(hint)[1])
+        return lambda data: {str(k): value(v) for k, v in _expect(dict, data).items()}
     if hint is Any:
-        return data
+        return lambda data: data
     if dataclasses.is_dataclass(hint):
-        return _decode_dataclass(hint, data)
+        return _dataclass(hint)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return hint(data)
+        return hint
     if hint is datetime:
-        at = datetime.fromisoformat(_expect(str, data))
-        if at.tzinfo is None:
-            raise ValueError(f"naive datetime {data!r}")
-        return at
+        return _datetime
     if hint is float:
-        # JSON writes 1.0 as 1 in some encoders; a float field stays a float.
-        if isinstance(data, bool) or not isinstance(data, (int, float)):
-            raise ValueError(f"expected a number, got {data!r}")
-        return float(data)
-    if hint is int and isinstance(data, bool):
-        raise ValueError(f"expected an int, got {data!r}")
-    if hint in (int, str, bool):
-        return _expect(hint, data)
+        return _float
+    if hint is int:
+        return _int
+    if hint in (str, bool):
+        return lambda data: _expect(hint, data)
     if hint is type(None):
-        if data is not None:
-            raise ValueError(f"expected null, got {data!r}")
-        return None
+        return _none
     raise TypeError(f"cannot decode into {hint!r}")
 
 
@@ -93,26 +109,69 @@ def _expect(kind: type, data: Any) -> Any:
     return data
 
 
-def _decode_union(hint: Any, data: Any) -> Any:
-    arms = [a for a in typing.get_args(hint) if a is not type(None)]
-    if data is None:
-        if len(arms) == len(typing.get_args(hint)):
-            raise ValueError(f"null is not allowed for {hint!r}")
-        return None
-    if len(arms) != 1:
-        # Which arm a JSON value came from is ambiguous; states avoid such unions.
-        raise TypeError(f"cannot decode the union {hint!r}")
-    return decode(arms[0], data)
+def _datetime(data: Any) -> datetime:
+    at = datetime.fromisoformat(_expect(str, data))
+    if at.tzinfo is None:
+        raise ValueError(f"naive datetime {data!r}")
+    return at
 
 
-def _decode_tuple(hint: Any, data: Any) -> tuple:
+def _float(data: Any) -> float:
+    # JSON writes 1.0 as 1 in some encoders; a float field stays a float.
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        raise ValueError(f"expected a number, got {data!r}")
+    return float(data)
+
+
+def _int(data: Any) -> int:
+    if isinstance(data, bool):
+        raise ValueError(f"expected an int, got {data!r}")
+    return _expect(int, data)
+
+
+def _none(data: Any) -> None:
+    if data is not None:
+        raise ValueError(f"expected null, got {data!r}")
+    return None
+
+
+def _union(hint: Any) -> Callable[[Any], Any]:
     args = typing.get_args(hint)
-    items = _expect(list, data) if not isinstance(data, tuple) else list(data)
+    arms = [a for a in args if a is not type(None)]
+    nullable = len(arms) != len(args)
+    # Which arm a JSON value came from is ambiguous; states avoid such unions.
+    arm = _decoder(arms[0]) if len(arms) == 1 else None
+
+    def decode_union(data: Any) -> Any:
+        if data is None:
+            if not nullable:
+                raise ValueError(f"null is not allowed for {hint!r}")
+            return None
+        if arm is None:
+            raise TypeError(f"cannot decode the union {hint!r}")
+        return arm(data)
+
+    return decode_union
+
+
+def _tuple(hint: Any) -> Callable[[Any], tuple]:
+    args = typing.get_args(hint)
     if len(args) == 2 and args[1] is Ellipsis:
-        return tuple(decode(args[0], v) for v in items)
-    if len(args) != len(items):
-        raise ValueError(f"expected {len(args)} items, got {len(items)}")
-    return tuple(decode(a, v) for a, v in zip(args, items))
+        item = _decoder(args[0])
+        return lambda data: tuple(map(item, _items(data)))
+    items = [_decoder(a) for a in args]
+
+    def decode_fixed(data: Any) -> tuple:
+        values = _items(data)
+        if len(items) != len(values):
+            raise ValueError(f"expected {len(items)} items, got {len(values)}")
+        return tuple(f(v) for f, v in zip(items, values))
+
+    return decode_fixed
+
+
+def _items(data: Any) -> list | tuple:
+    return data if isinstance(data, tuple) else _expect(list, data)
 
 
 @cache
@@ -121,14 +180,19 @@ def _field_hints(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
 
 
-def _decode_dataclass(cls: type, data: Any) -> Any:
-    data = _expect(dict, data)
+def _dataclass(cls: type) -> Callable[[Any], Any]:
     hints = _field_hints(cls)
-    # Strict both ways: an unknown or missing key means the snapshot and the code disagree.
-    unknown = set(data) - set(hints)
-    missing = set(hints) - set(data)
-    if unknown or missing:
-        raise ValueError(
-            f"{cls.__name__}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
-        )
-    return cls(**{name: decode(h, data[name]) for name, h in hints.items()})
+    names = frozenset(hints)
+    fields = [(name, _decoder(h)) for name, h in hints.items()]
+
+    def decode_dataclass(data: Any) -> Any:
+        data = _expect(dict, data)
+        # Strict both ways: an unknown or missing key means the snapshot and the code disagree.
+        if data.keys() != names:
+            unknown, missing = set(data) - names, names - set(data)
+            raise ValueError(
+                f"{cls.__name__}: unknown keys {sorted(unknown)}, missing keys {sorted(missing)}"
+            )
+        return cls(**{name: f(data[name]) for name, f in fields})
+
+    return decode_dataclass

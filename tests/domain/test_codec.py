@@ -182,3 +182,36 @@ def test_decode_keeps_offsets_and_floats():
     back = codec.decode(Sample, {**data, "ratio": 1})  # a JSON encoder may have written 1
     assert back == sample and isinstance(back.ratio, float)
     assert back.at.utcoffset() == timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class _Node:
+    label: str
+    children: tuple["_Node", ...]
+    weight: float | None = None
+
+
+@dataclass(frozen=True)
+class _Odd:
+    handler: "set[int]"
+
+
+def test_decoders_are_built_once_per_hint_and_stay_strict():
+    """Decoders are compiled per hint (codec._decoder): a self-referring state decodes,
+    an unsupported hint fails the same way on every call, and the checks still hold."""
+    tree = _Node("root", (_Node("a", (), 1), _Node("b", (_Node("c", ()),))))
+    assert codec.decode(_Node, json.loads(json.dumps(codec.encode(tree)))) == tree
+    assert codec.decode(_Node, {"label": "x", "children": [], "weight": 2}).weight == 2.0
+    for _ in range(2):
+        with pytest.raises(TypeError, match="cannot decode into"):
+            codec.decode(_Odd, {"handler": [1]})
+    bad = [
+        {"label": "x", "children": [], "weight": True},  # a bool is not a number
+        {"label": "x", "children": {}, "weight": None},  # a tuple comes as a list
+        {"label": 1, "children": [], "weight": None},
+        {"label": "x", "children": [], "weight": None, "extra": 1},
+        {"label": "x", "children": []},
+    ]
+    for data in bad:
+        with pytest.raises(ValueError):
+            codec.decode(_Node, data)
