@@ -30,25 +30,41 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def encode(value: Any) -> Any:
-    # Exact types first (the common case); a StrEnum is a str subclass, so it
-    # fails this test and is converted below.
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, enum.Enum):
-        return value.value
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"cannot encode a naive datetime: {value!r}")
-        return value.isoformat()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: encode(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, (tuple, list)):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): encode(v) for k, v in value.items()}
-    raise TypeError(f"cannot encode {type(value).__name__}")
+    return _encoder(type(value))(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def _encoder(cls: type) -> Callable[[Any], Any]:
+    """How to encode a value of this type, found once per type (a read-model row encodes
+    a whole state on every write)."""
+    # Exact plain types first (the common case); a StrEnum is a str subclass, so it is
+    # an Enum here and encodes as its value.
+    if cls in _PLAIN:
+        return _same
+    if issubclass(cls, enum.Enum):
+        return lambda value: value.value
+    if issubclass(cls, (bool, int, float, str)):
+        return _same
+    if issubclass(cls, datetime):
+        return _encode_datetime
+    if dataclasses.is_dataclass(cls):
+        names = _field_names(cls)
+        return lambda value: {name: encode(getattr(value, name)) for name in names}
+    if issubclass(cls, (tuple, list)):
+        return lambda value: [encode(v) for v in value]
+    if issubclass(cls, dict):
+        return lambda value: {str(k): encode(v) for k, v in value.items()}
+    raise TypeError(f"cannot encode {cls.__name__}")
+
+
+def _encode_datetime(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"cannot encode a naive datetime: {value!r}")
+    return value.isoformat()
 
 
 def decode(hint: Any, data: Any) -> Any:

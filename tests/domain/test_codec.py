@@ -215,3 +215,19 @@ def test_decoders_are_built_once_per_hint_and_stay_strict():
     for data in bad:
         with pytest.raises(ValueError):
             codec.decode(_Node, data)
+
+
+def test_encoders_are_found_once_per_type_and_stay_strict():
+    import enum as enum_module
+
+    class Colour(str, enum_module.Enum):
+        RED = "red"
+
+    naive = datetime(2026, 1, 1)
+    for _ in range(2):  # the second call takes the cached encoder
+        assert codec.encode({"c": (Colour.RED, [1, 2.5, None, True])}) == {"c": ["red", [1, 2.5, None, True]]}
+        with pytest.raises(ValueError, match="naive"):
+            codec.encode(naive)
+        with pytest.raises(TypeError, match="cannot encode object"):
+            codec.encode(object())
+    assert codec.encode(_Node("a", ())) == {"label": "a", "children": [], "weight": None}
