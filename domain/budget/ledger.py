@@ -388,6 +388,12 @@ class Ledger:
         if v < n or len(pg) != n + 1:
             del pg[v + 1:]
             del pt[v + 1:]
+            if n - v == 1:  # one interval appended since: the live exporter's push
+                counted = self._cover[v] == 0
+                pg.append(pg[v] + self._good[v] if counted else pg[v])
+                pt.append(pt[v] + self._total[v] if counted else pt[v])
+                self._pvalid = n
+                return pg, pt
             good, total, cover = self._good[v:n], self._total[v:n], self._cover[v:n]
             if any(cover):  # excluded intervals count as neither good nor bad
                 good = [x if c == 0 else 0 for x, c in zip(good, cover)]
