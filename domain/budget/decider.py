@@ -295,7 +295,10 @@ def as_interval(value: Any, field: str = "intervals") -> Interval:
 
 def batch_items(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
     """A batch's shape: a non-empty list, at most MAX_BATCH valid intervals."""
-    if isinstance(intervals, (str, bytes, Mapping)) or not isinstance(intervals, Iterable):
+    # A tuple or list (what commands hold) skips the generic checks, which are slow.
+    if type(intervals) not in (tuple, list) and (
+        isinstance(intervals, (str, bytes, Mapping)) or not isinstance(intervals, Iterable)
+    ):
         raise InvalidInput(f"{field} must be a list of intervals", field=field)
     items = tuple(v if type(v) is Interval else as_interval(v, f"{field}[{i}]") for i, v in enumerate(intervals))
     if not items:
