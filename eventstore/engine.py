@@ -4,7 +4,8 @@ SQLite (the embedded default) has one writer: the write engine holds a single
 connection and starts every transaction with BEGIN IMMEDIATE, so the append
 lock is the database's own write lock; readers use a separate engine and, in
 WAL mode, never block it. PostgreSQL uses one pool for both, and appends take a
-transaction-level advisory lock instead (see store.py); its reads run in autocommit.
+transaction-level advisory lock instead (see store.py); its reads run in autocommit,
+and so does the SQLAlchemy side of an append, whose transaction is asyncpg's own.
 """
 
 from __future__ import annotations
