@@ -62,6 +62,7 @@ from .transitions import (
     OBSERVATIONS_STALE,
     transitions,
 )
+from .walk import judgement_points, walk
 
 CATEGORY = "budget"
 MAX_BATCH = 50_000
@@ -454,6 +455,30 @@ def derive(state: BudgetState | None, at: datetime | None = None) -> list[NewEve
     return [
         NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
         for t in transitions(before, after)
+    ]
+
+
+def judged_at(state: BudgetState | None, event_type: str, data: Mapping[str, Any]) -> list[int]:
+    """The instants (microseconds, ascending) the data event just folded into `state` is
+    judged at (see walk.py); none before the budget has a target and data."""
+    if state is None or state.ledger is None or state.target is None:
+        return []
+    at = state.event_time_us
+    if at is None:
+        return []
+    return judgement_points(state.ledger, event_type, data, at, state.checked_at_us)
+
+
+def derive_at(state: BudgetState | None, points: Iterable[int]) -> list[NewEvent]:
+    """Transition events from the last derived flags on, found at each of `points` in turn
+    (ascending) and stamped with the instant they happened at."""
+    if state is None or state.ledger is None or state.target is None:
+        return []
+    before = DerivedFlags(state.exhausted, tuple(state.alerts.values()), state.stale)
+    return [
+        NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
+        for step in walk(state.ledger, before, points)
+        for t in step.transitions
     ]
 
 
