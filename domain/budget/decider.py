@@ -29,10 +29,12 @@ differs from the one in force (first data, a renegotiated target). A renegotiate
 so takes effect in the budget stream with the next command on it.
 
 State is a mutable `BudgetState` around a `Ledger`: `evolve` updates it in place (the bus
-forgets cached states touched by a failed batch). Derived transitions (`derive`) compare
-the status at event time with the last derived flags (exhausted, alerts, stale) the stream
-holds; event time is the latest of the last observation end and the last freshness check,
-never the wall clock, so a replay derives the same events.
+forgets cached states touched by a failed batch). Derived transitions compare the ledger
+with the last derived flags (exhausted, alerts, stale) the stream holds, at every instant
+a data event reaches (`judged_at`, `derive_at`; see walk.py): each interval end an
+ObservationsRecorded adds, else the event time -- the latest of the last observation end
+and the last freshness check, never the wall clock. So a replay derives the same events,
+and a batch derives what its intervals would one request at a time.
 """
 
 from __future__ import annotations

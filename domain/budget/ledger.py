@@ -596,6 +596,78 @@ class Ledger:
         stale = top > 0 and ends[top - 1] < at_us - stale_us
         return Judgement(budget[7], budget[6], tuple(firing), stale)
 
+    def steady(self, points: Sequence[int], exhausted: bool, firing: frozenset, stale: bool) -> bool:
+        """True when no flag can differ from (exhausted, firing tier keys, stale) at any of
+        `points` (ascending), proved by bounds instead of judging each instant (a batch of
+        healthy minutes, the common case, is then judged in O(tiers) bisections). False
+        says nothing: judge each point.
+
+        A window's counted intervals at p are an index range [lo(p), hi(p)) whose bounds
+        never move back as p grows (rolling and calendar windows alike), so every window
+        of the batch holds [lo(last), hi(first)) and lies inside [lo(first), hi(last)):
+        bad over the larger range against total over the smaller one bounds every ratio."""
+        if self._timeslices or stale or not points:
+            return False
+        first, last = points[0], points[-1]
+        starts, ends = self._starts, self._ends
+        # Not stale at a point that is an interval's end (a batch's own ends, in order, the
+        # usual case: one slice comparison).
+        i = bisect_left(ends, first)
+        if ends[i:i + len(points)] != points:
+            for p in points:
+                k = bisect_right(ends, p)
+                if k == 0 or ends[k - 1] != p:
+                    return False
+        pg, pt = self._prefix()
+        h1 = min(bisect_right(ends, first), bisect_left(starts, first + 1))
+        hk = min(bisect_right(ends, last), bisect_left(starts, last + 1))
+
+        def sums(lo: int, hi: int) -> tuple[int, int]:
+            if hi <= lo:
+                return 0, 0
+            t = pt[hi] - pt[lo]
+            return t - (pg[hi] - pg[lo]), t
+
+        err = self._err
+        en, ed = err.numerator, err.denominator
+        ws1, we1 = self._bounds_us(first)
+        wsk, wek = self._bounds_us(last)
+        lo1 = bisect_left(starts, ws1)
+        lok = bisect_left(starts, wsk)
+        h1w = min(h1, bisect_left(starts, we1)) if we1 <= first else h1
+        hkw = min(hk, bisect_left(starts, wek)) if wek <= last else hk
+        if exhausted:
+            b_min, _ = sums(lok, h1w)
+            _, t_max = sums(lo1, hkw)
+            if not (b_min > 0 and en * t_max <= ed * b_min):
+                return False
+        else:
+            b_max, _ = sums(lo1, hkw)
+            _, t_min = sums(lok, h1w)
+            if b_max > 0 and not (t_min > 0 and en * t_min > ed * b_max):
+                return False
+        for tier in self.tiers:
+            if tier.key in firing:
+                return False  # a firing alert may clear at any minute: judge each
+            th = exact_threshold(tier.threshold)
+            a, c = ed * th.denominator, th.numerator * en
+            lo_first = hk
+            for label in (tier.long_window, tier.short_window):
+                dur = self._dur(label)
+                lo_first, lo_last = bisect_left(starts, first - dur), bisect_left(starts, last - dur)
+                b_max, _ = sums(lo_first, hk)
+                _, t_min = sums(lo_last, h1)
+                if b_max == 0 or (t_min > 0 and b_max * a < c * t_min):
+                    break  # this window's rate stays under the threshold at every point
+            else:
+                # Every interval the short windows can hold under the threshold: so is any
+                # sum of them (excluded ones count nothing).
+                cover, good, total = self._cover, self._good, self._total
+                if not all(cover[i] or (total[i] - good[i]) * a < c * total[i] or total[i] == 0
+                           for i in range(lo_first, hk)):
+                    return False
+        return True
+
     def _status(self, at_us: int, tiers_: tuple[AlertTier, ...], stale_after_: timedelta) -> Status:
         at_utc = from_us(at_us)
         ws, we = self._bounds_us(at_us)

@@ -3,9 +3,11 @@
 A batch is a transport detail. Sixty minutes sent in one request must derive the same
 transitions, at the same times, as sixty one-minute requests; so the ledger is judged at
 each interval end a batch adds (`judgement_points`), in time order, and a transition is
-stamped with the instant it happened at. The walk costs one `Ledger.judge_at_us` per
-point (a few bisections over the prefix sums); a full `Status` is built only where a
-flag flips, for the transition's details.
+stamped with the instant it happened at. `Ledger.steady` first tries to prove, by
+bounds over the batch's span, that no flag can flip (healthy minutes: a few bisections
+for the whole batch); otherwise the walk costs one `Ledger.judge_at_us` per point (a few
+bisections over the prefix sums), and a full `Status` is built only where a flag flips,
+for the transition's details.
 
 Data behind the stream's event time (late data, a backfill after a freshness probe moved
 the event time on) is judged once, at that event time: the instants it belongs to have
@@ -50,6 +52,9 @@ def walk(ledger: Ledger, flags: DerivedFlags, points: Iterable[int]) -> list[Ste
     instant where a flag flips, each judged on the data ended by then."""
     steps: list[Step] = []
     exhausted, keys, stale = flags.exhausted, frozenset(a.key for a in flags.alerts), flags.stale
+    points = list(points)
+    if ledger.steady(points, exhausted, keys, stale):
+        return steps
     for at_us in points:
         j = ledger.judge_at_us(at_us)
         if j.exhausted == exhausted and j.stale == stale and (
