@@ -155,14 +155,19 @@ class Ledger:
     def last_end_us(self) -> int | None:
         return self._ends[-1] if self._ends else None
 
-    def last_end_besides(self, starts: Iterable[int]) -> int | None:
-        """The latest observation end among intervals not starting at one of `starts`: what
-        the last end was before a batch with those starts was recorded."""
+    def added_ends(self, starts: Sequence[int]) -> tuple[int | None, list[int]]:
+        """For a batch just recorded, its intervals starting at `starts` (ascending): the
+        latest other observation end (what the last end was before it) and the batch's
+        ends, ascending."""
+        all_starts, ends = self._starts, self._ends
+        n, k = len(all_starts), len(starts)
+        if all_starts[n - k:] == list(starts):  # appended in time order: the usual case
+            return (ends[n - k - 1] if n > k else None), ends[n - k:]
         added = set(starts)
-        i = len(self._starts) - 1
-        while i >= 0 and self._starts[i] in added:
+        i = n - 1
+        while i >= 0 and all_starts[i] in added:
             i -= 1
-        return self._ends[i] if i >= 0 else None
+        return (ends[i] if i >= 0 else None), [ends[bisect_left(all_starts, s)] for s in starts]
 
     # ------------------------------------------------------------------ decisions
 

@@ -39,12 +39,11 @@ def judgement_points(ledger: Ledger, event_type: str, data: Mapping[str, Any], e
     event (a correction, an exclusion, a configuration, a freshness check) at the event time."""
     if event_type != "ObservationsRecorded":
         return [event_time_us]
-    rows = data["intervals"]
-    last = ledger.last_end_besides(iso_us(r["start"]) for r in rows)
+    last, ends = ledger.added_ends([iso_us(r["start"]) for r in data["intervals"]])
     before = checked_at_us if last is None or (checked_at_us is not None and checked_at_us > last) else last
-    if before is None:
-        return sorted({iso_us(r["end"]) for r in rows})
-    return sorted({end if end > before else before for end in (iso_us(r["end"]) for r in rows)})
+    if before is None or before < ends[0]:
+        return ends
+    return sorted({end if end > before else before for end in ends})
 
 
 def walk(ledger: Ledger, flags: DerivedFlags, points: Iterable[int]) -> list[Step]:
@@ -53,14 +52,20 @@ def walk(ledger: Ledger, flags: DerivedFlags, points: Iterable[int]) -> list[Ste
     steps: list[Step] = []
     exhausted, keys, stale = flags.exhausted, frozenset(a.key for a in flags.alerts), flags.stale
     points = list(points)
-    if ledger.steady(points, exhausted, keys, stale):
+    # One instant (a live push): the full status, which the read model then reads from the
+    # ledger's memo; more: try to prove the batch steady before judging each instant.
+    if len(points) > 1 and ledger.steady(points, exhausted, keys, stale):
         return steps
     for at_us in points:
-        j = ledger.judge_at_us(at_us)
-        if j.exhausted == exhausted and j.stale == stale and (
-                frozenset(t.key for t in j.alerts) == keys if j.alerts or keys else True):
-            continue
+        if len(points) > 1:
+            j = ledger.judge_at_us(at_us)
+            if j.exhausted == exhausted and j.stale == stale and (
+                    frozenset(t.key for t in j.alerts) == keys if j.alerts or keys else True):
+                continue
         status = ledger.status_at_us(at_us)
+        if (status.exhausted == exhausted and status.stale == stale
+                and frozenset(a.key for a in status.alerts) == keys):
+            continue
         steps.append(Step(status, transitions(flags, status)))
         flags = DerivedFlags(status.exhausted, status.alerts, status.stale)
         exhausted, keys, stale = status.exhausted, frozenset(a.key for a in status.alerts), status.stale
