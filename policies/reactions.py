@@ -39,6 +39,7 @@ from domain.events import NewEvent
 from domain.policy_actions import LEVEL_KEY, ActionsState
 from policies.evaluate import ObjectiveFacts, condition_holds
 from policies.language import (
+    BUDGET_REMAINING_AT_MOST,
     ESCALATE,
     EXHAUSTIONS_IN_QUARTER_AT_LEAST,
     FREEZE,
@@ -110,6 +111,13 @@ def settled(policy: Policy, objective: ObjectiveFacts, actions: ActionsState | N
     if any(r.condition.kind == INCIDENT_BUDGET_SHARE_OVER for r in policy.rules):
         return INCIDENT_SEVERITY not in objective.alert_severities and state.open_incident is None
     return True
+
+
+def settles_on_flags(policy: Policy) -> bool:
+    """True when `settled` reads nothing but the exhausted flag and the alert severities:
+    every level rule is on an alert or on the budget being spent (remaining at most 0).
+    Then, while those flags hold still, it answers the same at every instant."""
+    return all(r.condition.kind != BUDGET_REMAINING_AT_MOST or r.condition.value <= 0 for r in _level_rules(policy))
 
 
 def react(

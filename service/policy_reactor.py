@@ -34,7 +34,9 @@ from domain.events import NewEvent, RecordedEvent
 from eventstore.tables import events as events_table
 from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST
 from policies.evaluate import ObjectiveFacts
-from policies.reactions import INCIDENT_SEVERITY, BudgetFacts, incident_share, quarter_of, react, settled
+from policies.reactions import (
+    INCIDENT_SEVERITY, BudgetFacts, incident_share, quarter_of, react, settled, settles_on_flags,
+)
 from policies.registry import resolve
 
 _PREFIX = budget.CATEGORY + "-"
@@ -130,15 +132,25 @@ async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[st
     actions_stream = policy_actions.stream_id(objective_id)
     services: tuple[str, ...] | None = None
     shares = _IncidentShare(ledger)
+
+    def facts_at(judged) -> ObjectiveFacts:
+        severities = tuple(sorted({t.severity for t in judged.alerts}))
+        return ObjectiveFacts(objective_id, obj.journey_id, policy.id, version, judged.exhausted, judged.remaining,
+                              severities)
+
+    if not derived and len(points) > 1 and settles_on_flags(policy) and settled(
+            policy, facts_at(ledger.judge_at_us(points[-1])), await view.state(actions_stream)):
+        # No transition in the batch: the flags held still at every instant, so the policy,
+        # settled at the last, was settled at each (a healthy hourly push, usually).
+        return
     for at_us in points:
         judged = ledger.judge_at_us(at_us)
         here = by_instant.get(at_us, ())
         exhausted_now = next((e for e in here if e.type == "BudgetExhausted"), None)
-        severities = tuple(sorted({t.severity for t in judged.alerts}))
+        objective_facts = facts_at(judged)
+        severities = objective_facts.alert_severities
         actions = await view.state(actions_stream)
-        if exhausted_now is None and settled(policy, ObjectiveFacts(
-                objective_id, obj.journey_id, policy.id, version, judged.exhausted, judged.remaining, severities),
-                actions):
+        if exhausted_now is None and settled(policy, objective_facts, actions):
             continue  # no rule's condition crossed since the actions last recorded: nothing to do
         if services is None:
             journey = await view.state(journeys.stream_id(obj.journey_id))

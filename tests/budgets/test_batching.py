@@ -57,13 +57,14 @@ async def adopt_default(container) -> None:
     await gate.adopt_policy(container, "vp", LEADERSHIP, (POLICY_DIR / "default.yaml").read_text())
 
 
-async def governed_objective(container, prefix: str, target: float = 0.999, days: int = 30) -> str:
+async def governed_objective(container, prefix: str, target: float = 0.999, days: int = 30,
+                             budgeting: o.Budgeting = o.Budgeting("occurrences")) -> str:
     """An ACTIVE objective under the default policy, its journey depending critically on
     `{prefix}svc`; returns its id."""
     oid = f"{prefix}obj"
     await journey(container, f"{prefix}journey", critical=(f"{prefix}svc",))
     await do(container, "sre", o.DraftObjective(oid, f"{prefix}journey", "availability", o.SLI("availability"),
-                                                o.Window("rolling", days), o.Budgeting("occurrences")))
+                                                o.Window("rolling", days), budgeting))
     await agree(container, oid, "p1", target)
     await do(container, "sre", o.FormalizeAgreement(oid, "default", 1, "pm", "sre-lead", ("sre-oncall",), "two"))
     return oid
@@ -249,6 +250,7 @@ def build_history(segs) -> list[tuple[int, int, int, int]]:
 async def test_any_split_of_a_history_derives_the_same(container, segs, data):
     history = build_history(segs)
     random_cuts = data.draw(st.lists(st.integers(1, max(1, len(history) - 1)), max_size=6), label="cuts")
+    budgeting = data.draw(st.sampled_from([o.Budgeting("occurrences"), o.Budgeting("timeslices", 5, 0.95)]))
     n = next(_ids)
     fixed_clock(container)
     await adopt_default(container)  # once; again it records nothing
@@ -256,8 +258,8 @@ async def test_any_split_of_a_history_derives_the_same(container, segs, data):
     for name, cuts in (("one", []), ("each", range(len(history))), ("hour", per_hour(history)),
                        ("random", random_cuts)):
         prefix = f"p{n}{name}-"
-        # 99% over one day: small histories exhaust, recover and page.
-        oid = await governed_objective(container, prefix, target=0.99, days=1)
+        # 99% over one day: small histories exhaust, recover and page (events or 5-minute slices).
+        oid = await governed_objective(container, prefix, target=0.99, days=1, budgeting=budgeting)
         await send(container, oid, history, cuts)
         views.append(await derived_view(container, oid, prefix))
     assert views[0]["intervals"] == [{"start": minute(s).isoformat(), "end": minute(e).isoformat(),
