@@ -61,3 +61,16 @@ async def test_an_altered_event_is_found(api, change):
     assert report["eventsChecked"] == broken - 1
     assert report["headPosition"] == head
     assert report["problem"]
+
+
+@pytest.mark.parametrize("removed", [1, 2])
+async def test_removing_the_newest_events_is_found_by_the_head(api, removed):
+    # The newest events leave no gap behind them: only the log_head row, which still
+    # names the old head, shows that they are gone.
+    await negotiating_objective(api, "lat", "checkout")
+    head, head_hash = await api.container.store.head()
+    await tamper(api.container, "DELETE FROM events WHERE position > :p", {"p": head - removed})
+    report = (await api.ok(INTEGRITY, role="auditor"))["auditIntegrity"]
+    assert report == {"ok": False, "eventsChecked": head - removed, "headPosition": head, "headHash": head_hash,
+                      "firstBrokenPosition": head - removed + 1,
+                      "problem": "the log head does not match the last event"}
