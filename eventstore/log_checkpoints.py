@@ -7,8 +7,9 @@ A checkpoint is one JSON line (docs/audit-checkpoints.md):
      "public_key":"<64 hex>","signature":"<128 hex>"}
 
 The signature is Ed25519 over the UTF-8 bytes of the canonical JSON (eventstore/codec.py)
-of the other four keys. The signer signs a head only after recomputing the chain from
-its previous checkpoint to it, so the key never vouches for a log it has not checked.
+of the other four keys. The signer signs a head only after recomputing the chain to it
+from the newest checkpoint of its own that the database holds, so the key never vouches
+for a chain it has not recomputed.
 """
 
 from __future__ import annotations
