@@ -89,6 +89,13 @@ async def test_a_log_that_extends_its_checkpoints_verifies_and_the_key_file_is_p
     assert second["position"] == head + 2
     code, report = await cli_verify(api, kept)
     assert code == 0 and report["ok"] and report["checkpoints"] == {"checked": 3, "hold": 3, "problems": []}
+    # An auditor off the server pins the published key instead of reading the key file.
+    pinned = await cli(api, "audit", "verify", "--checkpoint", str(kept), "--public-key", first["public_key"], key=False)
+    assert pinned.exit_code == 0 and json.loads(pinned.stdout)["checkpoints"]["hold"] == 3
+    unpinned = await asyncio.to_thread(runner.invoke, app, [
+        "audit", "verify", "--checkpoint", str(kept), "--database-url", api.container.settings.database_url,
+        "--key", str(tmp_path / "none.key")])
+    assert unpinned.exit_code == 2 and "--public-key" in unpinned.output
     done = script(await export_to(api, tmp_path / "log.jsonl"), kept, first["public_key"])
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"{head + 2} {head + 2} {second['head_hash']}", "3 checkpoints hold"]
