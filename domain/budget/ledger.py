@@ -730,6 +730,16 @@ class Ledger:
             stale=stale,
         )
 
+    def counted(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """(good, total) over the intervals ending in (since, until], excluded ones left
+        out: the sums a period's attainment is read from (the chart's points, summed)."""
+        ends = self._ends
+        lo, hi = bisect_right(ends, to_us(since, "since")), bisect_right(ends, to_us(until, "until"))
+        if hi <= lo:
+            return 0, 0
+        pg, pt = self._prefix()
+        return pg[hi] - pg[lo], pt[hi] - pt[lo]
+
     def chart(self, *, since: datetime | None = None, until: datetime | None = None) -> list[ChartPoint]:
         """One point per interval ending in [since, until] (see chart.py)."""
         ends = self._ends
