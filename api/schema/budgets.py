@@ -457,6 +457,15 @@ async def _budget(
     )
 
 
+def tier_dicts(tiers: list[i.AlertTierInput] | None) -> list[dict[str, Any]] | None:
+    """Alert tiers as the budget decider takes them (None: the defaults, or as recorded)."""
+    return None if tiers is None else [
+        {"severity": t.severity.value, "long_window": t.long_window, "short_window": t.short_window,
+         "threshold": t.threshold}
+        for t in tiers
+    ]
+
+
 def _interval(input: Any) -> dict[str, Any]:
     return {"start": input.start, "end": input.end, "good": input.good, "total": input.total}
 
@@ -530,11 +539,7 @@ class BudgetsMutation:
     @strawberry.mutation(description="Set the burn-rate alert tiers and the staleness limit of a budget (sre).")
     async def configure_budget_alerts(self, info: Info, input: i.ConfigureBudgetAlertsInput) -> BudgetPayload:
         objective_id = str(input.objective_id)
-        tiers = None if input.tiers is None else [
-            {"severity": t.severity.value, "long_window": t.long_window, "short_window": t.short_window,
-             "threshold": t.threshold}
-            for t in input.tiers
-        ]
+        tiers = tier_dicts(input.tiers)
         return await _budget(info, "ConfigureAlerts", objective_id, input, lambda c, p, g: bq.configure_alerts(
             c, p.actor, p.roles, objective_id, tiers, input.stale_after_minutes, **g), with_reason=True)
 

@@ -16,10 +16,11 @@ from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.viewer import ViewerQuery
+from api.schema.whatif import WhatIfQuery
 from service.config import Settings
 
 
-Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery))
+Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery))
 Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 

@@ -1,0 +1,117 @@
+"""What-if over the recorded history in the API.
+
+Query: whatIfTarget -- an objective's recorded budget history over [from, to) judged
+again with a candidate target, window, budgeting method or alert tiers (any omitted one
+keeps what was in force), beside the same history as recorded (``service.whatif``). Any
+authenticated party may ask; nothing is appended.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Mapping
+
+import strawberry
+from strawberry.types import Info
+
+from api.auth import current_principal
+from api.schema import inputs as i
+from domain.budget.whatif import Moment, Outcome
+from api.schema.budgets import tier_dicts
+from service import whatif as whatif_service
+
+
+@strawberry.type(description="A budget transition: when it happened (data time) and, for alerts, which tier.")
+class WhatIfTransition:
+    type: str = strawberry.field(description="BudgetExhausted, BudgetRecovered, BurnRateAlertRaised, "
+                                             "BurnRateAlertCleared, ObservationsStale or ObservationsFresh.")
+    at: datetime
+    severity: str | None = None
+    long_window: str | None = None
+    short_window: str | None = None
+    threshold: float | None = None
+    remaining: float | None = strawberry.field(default=None, description="Budget transitions: remaining then.")
+
+
+@strawberry.type(description="One history over the period: the period's figures and its transitions.")
+class WhatIfOutcome:
+    target: float | None = strawberry.field(description="The target judged against (null: never agreed).")
+    attainment: float | None = strawberry.field(
+        description="Good / total over the intervals ending in the period, excluded ones left out (as the "
+        "leadership report).")
+    budget_spent: float | None = strawberry.field(
+        description="The period's bad over what its own traffic allowed at the target: 1.0 = the whole budget.")
+    good: float
+    total: float
+    remaining: float | None = strawberry.field(description="The budget over the window at the period's last data.")
+    exhausted: bool | None
+    exhaustions: list[datetime]
+    recoveries: list[datetime]
+    alerts_raised: list[WhatIfTransition]
+    transitions: list[WhatIfTransition] = strawberry.field(description="Every transition in the period, in order.")
+
+
+@strawberry.type(description="A candidate judged over the recorded history, beside what happened.")
+class TargetWhatIf:
+    objective_id: strawberry.ID
+    start: datetime = strawberry.field(name="from")
+    end: datetime = strawberry.field(name="to")
+    position: int = strawberry.field(description="The log position the history was read up to.")
+    what_if: WhatIfOutcome = strawberry.field(description="With the candidate in force.")
+    actual: WhatIfOutcome = strawberry.field(description="As recorded: the figures under the configuration in "
+                                                         "force, the transitions the log holds.")
+
+
+def _transition(m: Moment) -> WhatIfTransition:
+    d: Mapping[str, Any] = m.data
+    return WhatIfTransition(
+        type=m.type, at=datetime.fromisoformat(m.at), severity=d.get("severity"), long_window=d.get("long_window"),
+        short_window=d.get("short_window"), threshold=d.get("threshold"), remaining=d.get("remaining"),
+    )
+
+
+def outcome(o: Outcome, transitions: tuple[Moment, ...]) -> WhatIfOutcome:
+    s = o.status
+    return WhatIfOutcome(
+        target=o.target, attainment=o.attainment, budget_spent=o.budget_spent, good=o.good, total=o.total,
+        remaining=None if s is None else s.remaining, exhausted=None if s is None else s.exhausted,
+        exhaustions=[datetime.fromisoformat(m.at) for m in transitions if m.type == "BudgetExhausted"],
+        recoveries=[datetime.fromisoformat(m.at) for m in transitions if m.type == "BudgetRecovered"],
+        alerts_raised=[_transition(m) for m in transitions if m.type == "BurnRateAlertRaised"],
+        transitions=[_transition(m) for m in transitions],
+    )
+
+
+def from_result(r: whatif_service.TargetWhatIf) -> TargetWhatIf:
+    return TargetWhatIf(
+        objective_id=strawberry.ID(r.objective_id), start=r.start, end=r.end, position=r.position,
+        what_if=outcome(r.whatif, r.whatif.transitions), actual=outcome(r.actual, r.recorded),
+    )
+
+
+@strawberry.type
+class WhatIfQuery:
+    @strawberry.field(description=(
+        "An objective's recorded budget history over [from, to) judged again with a candidate target, window, "
+        "budgeting method or alert tiers (each omitted one keeps what was in force), by the same ledger and "
+        "transitions as live, beside what happened. Any role; appends nothing."))
+    async def what_if_target(
+        self, info: Info, objective_id: strawberry.ID,
+        start: Annotated[datetime, strawberry.argument(name="from")],
+        end: Annotated[datetime, strawberry.argument(name="to")],
+        target: float | None = None,
+        window: i.WindowInput | None = None,
+        budgeting: i.BudgetingInput | None = None,
+        tiers: list[i.AlertTierInput] | None = None,
+    ) -> TargetWhatIf:
+        current_principal(info)
+        result = await whatif_service.target_whatif_of(
+            info.context["container"], str(objective_id), start, end, target=target,
+            window=None if window is None else {"kind": window.kind.value, **({} if window.days is None else {"days": window.days})},
+            budgeting=None if budgeting is None else {
+                "method": budgeting.method.value,
+                **{k: v for k, v in (("slice_minutes", budgeting.slice_minutes),
+                                     ("slice_threshold", budgeting.slice_threshold)) if v is not None}},
+            tiers=tier_dicts(tiers),
+        )
+        return from_result(result)
