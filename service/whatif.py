@@ -76,3 +76,27 @@ async def target_whatif_of(
         actual=target_whatif(events, None, start, end),
         recorded=recorded(events, start, end),
     )
+
+
+def _outcome_dict(o: Outcome, transitions: tuple[Moment, ...]) -> dict[str, Any]:
+    s = o.status
+    return {
+        "target": o.target, "attainment": o.attainment, "budget_spent": o.budget_spent,
+        "good": o.good, "total": o.total,
+        "remaining": None if s is None else s.remaining, "exhausted": None if s is None else s.exhausted,
+        "exhaustions": [m.at for m in transitions if m.type == "BudgetExhausted"],
+        "recoveries": [m.at for m in transitions if m.type == "BudgetRecovered"],
+        "transitions": [{"type": m.type, **m.data} for m in transitions],
+    }
+
+
+def to_dict(r: TargetWhatIf) -> dict[str, Any]:
+    """JSON-safe: the inputs (what changed, the period, the position) and both outcomes."""
+    c = r.candidate
+    return {
+        "objective_id": r.objective_id, "from": r.start.isoformat(), "to": r.end.isoformat(), "position": r.position,
+        "candidate": {"target": c.target, "window": c.window, "budgeting": c.budgeting,
+                      "tiers": None if c.tiers is None else [dict(t) for t in c.tiers]},
+        "what_if": _outcome_dict(r.whatif, r.whatif.transitions),
+        "actual": _outcome_dict(r.actual, r.recorded),
+    }
