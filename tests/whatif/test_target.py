@@ -57,7 +57,7 @@ async def _apply(container, oid: str, kind: str, history, done: int, n: int) -> 
     elif kind == "tiers":
         await do(container, "sre", decider.ConfigureAlerts(oid, CUSTOM_TIERS, 20))
     elif kind == "retarget":
-        await agree(container, oid, f"p{n}", 0.995)
+        await agree(container, oid, f"retarget{n}", 0.995)
 
 
 async def _record(container, oid: str, history, cuts, extra) -> None:
