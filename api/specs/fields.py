@@ -6,6 +6,7 @@ cannot keep."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from difflib import get_close_matches
 from typing import Any
 
 from domain.budget.calendar import Duration, parse_duration
@@ -13,7 +14,7 @@ from domain.budget.errors import BudgetInputError
 
 from .builder import Builder
 from .model import Annotations, Labels, Meta
-from .yaml_source import Item
+from .yaml_source import Item, SpecError
 
 
 class Fields:
@@ -35,8 +36,15 @@ class Fields:
     def req(self, key: str) -> Item:
         found = self.opt(key)
         if found is None:
-            raise self.item.missing(key)
+            raise self.missing(key)
         return found
+
+    def missing(self, key: str) -> SpecError:
+        error = self.item.missing(key)
+        near = get_close_matches(key, [k for k in self._fields if k not in self._used], n=1)
+        if near:  # most often a typo: say which field was meant
+            return SpecError(error.where, f"{error.message} (is {near[0]!r} a misspelling of it?)")
+        return error
 
     def text(self, key: str) -> str | None:
         found = self.opt(key)

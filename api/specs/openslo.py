@@ -21,7 +21,8 @@ alert policies) are hoisted into the set under their names; the SLO refers to th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from domain.budget.calendar import Duration, parse_duration
@@ -56,6 +57,9 @@ VERSIONS = (V1, V1ALPHA, V2ALPHA)
 # Annotation on an AlertCondition carrying the multiwindow short window, which OpenSLO's
 # burn-rate condition has no field for (Sloth's and the workbook's alerts have one).
 SHORT_WINDOW = "slogov/short-window"
+# Annotation on an SLO carrying its objectives' labels, which v1 objectives have no field
+# for: canonical JSON, {"objective name": {"label": ["value", ...]}}.
+OBJECTIVE_LABELS = "slogov/objective-labels"
 
 
 @dataclass(frozen=True)
@@ -154,12 +158,12 @@ def _ratio(item: Item, builder: Builder, dialect: Dialect) -> RatioMetric:
         if any(parts[p] for p in ("good", "bad", "total")):
             raise item.error("raw cannot be used together with good, bad or total")
         if raw_type is None:
-            raise item.missing("rawType")
+            raise f.missing("rawType")
     else:
         if (parts["good"] is None) == (parts["bad"] is None):
             raise item.error("exactly one of good or bad is required (or raw)")
         if parts["total"] is None:
-            raise item.missing("total")
+            raise f.missing("total")
         if raw_type is not None:
             raise f.opt("rawType").error("rawType goes only with raw")  # type: ignore[union-attr]
     ratio = RatioMetric(counter=f.boolean("counter"), raw_type=raw_type, **parts)
@@ -200,7 +204,7 @@ def read_slo(item: Item, builder: Builder, dialect: Dialect) -> str:
     sli_ref = _indicator(spec, builder, dialect)
     budgeting = spec.choice("budgetingMethod", BUDGETING_METHODS)
     if budgeting is None:
-        raise spec.item.missing("budgetingMethod")
+        raise spec.missing("budgetingMethod")
     objectives = tuple(_objective(o, builder, dialect, budgeting) for o in spec.req("objectives").sequence())
     if not objectives:
         raise spec.req("objectives").error("at least one objective is required")
@@ -216,6 +220,7 @@ def read_slo(item: Item, builder: Builder, dialect: Dialect) -> str:
             raise windows.error(f"exactly one time window is required, got {len(items)}")
         window = _time_window(items[0], builder, dialect)
     policies = spec.opt("alertPolicies")
+    meta, objectives = _objective_labels(meta, objectives, item)
     slo = Slo(
         meta,
         service=spec.req("service").text(),
@@ -230,6 +235,28 @@ def read_slo(item: Item, builder: Builder, dialect: Dialect) -> str:
     )
     spec.done()
     return builder.add("SLO", slo, item)
+
+
+def _objective_labels(meta: Meta, objectives: tuple[Objective, ...], item: Item) -> tuple[Meta, tuple[Objective, ...]]:
+    """Objective labels from the SLO's annotation into the objectives they belong to."""
+    annotations = dict(meta.annotations)
+    text = annotations.pop(OBJECTIVE_LABELS, None)
+    if text is None:
+        return meta, objectives
+    try:
+        by_objective = json.loads(text)
+        assert isinstance(by_objective, dict)
+        labels = {name: tuple(sorted((k, tuple(sorted(set(map(str, v))))) for k, v in found.items()))
+                  for name, found in by_objective.items()}
+    except (ValueError, AssertionError, AttributeError, TypeError):
+        raise item.error(f"annotation {OBJECTIVE_LABELS}: expected JSON like "
+                         '{"objective": {"label": ["value"]}}') from None
+    unknown = set(labels) - {o.name for o in objectives}
+    if unknown:
+        raise item.error(f"annotation {OBJECTIVE_LABELS} names no objective {sorted(unknown)[0]!r}")
+    objectives = tuple(replace(o, labels=tuple(sorted({**dict(o.labels), **dict(labels.get(o.name, ()))}.items())))
+                       for o in objectives)
+    return replace(meta, annotations=tuple(sorted(annotations.items()))), objectives
 
 
 def _indicator(f: Fields, builder: Builder, dialect: Dialect) -> str | None:
@@ -256,11 +283,11 @@ def _objective(item: Item, builder: Builder, dialect: Dialect, budgeting: str) -
         value = float(Decimal(str(p)) / 100)  # 99.95 -> 0.9995 exactly as written
     slice_target, slice_window = f.opt("timeSliceTarget"), f.opt("timeSliceWindow")
     if budgeting == "Timeslices" and slice_target is None:
-        raise item.missing("timeSliceTarget")
+        raise f.missing("timeSliceTarget")
     if budgeting != "Timeslices" and slice_target is not None:
         raise slice_target.error(f"timeSliceTarget applies only to Timeslices, not {budgeting}")
     if budgeting != "Occurrences" and slice_window is None:
-        raise item.missing("timeSliceWindow")
+        raise f.missing("timeSliceWindow")
     if budgeting == "Occurrences" and slice_window is not None:
         raise slice_window.error("timeSliceWindow does not apply to Occurrences")
     op = f.choice("op", OPERATORS)
@@ -299,7 +326,7 @@ def _time_window(item: Item, builder: Builder, dialect: Dialect) -> TimeWindow:
     f = Fields(item, builder, strict=dialect.strict)
     duration = f.duration("duration")
     if duration is None:
-        raise item.missing("duration")
+        raise f.missing("duration")
     calendar = f.opt("calendar")
     rolling = f.boolean("isRolling", default=calendar is None)
     if rolling:
@@ -311,7 +338,7 @@ def _time_window(item: Item, builder: Builder, dialect: Dialect) -> TimeWindow:
         f.done()
         return TimeWindow(duration, True)
     if calendar is None:
-        raise item.missing("calendar")
+        raise f.missing("calendar")
     c = Fields(calendar, builder, strict=dialect.strict)
     start = wall_clock(c.req("startTime"))
     zone_item = c.req("timeZone")
@@ -426,7 +453,7 @@ def read_v1alpha(item: Item, builder: Builder, kind: object) -> None:
     _, meta, spec = _object_fields(item, builder, lenient)
     budgeting = spec.choice("budgetingMethod", ("Occurrences", "Timeslices"))
     if budgeting is None:
-        raise spec.item.missing("budgetingMethod")
+        raise spec.missing("budgetingMethod")
     shared = None
     indicator = spec.opt("indicator")
     if indicator is not None:
