@@ -4,33 +4,10 @@ definitions hoisted beside referenced ones, references checked once everything i
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
-from .model import (
-    AlertCondition,
-    AlertPolicy,
-    DataSource,
-    NotCarried,
-    NotificationTarget,
-    Service,
-    Sli,
-    Slo,
-    SpecSet,
-)
+from .model import NotCarried, SpecSet
 from .yaml_source import Item, SpecError, SpecErrors, Where
-
-T = TypeVar("T")
-
-KINDS: dict[str, type] = {
-    "Service": Service,
-    "DataSource": DataSource,
-    "SLI": Sli,
-    "SLO": Slo,
-    "AlertCondition": AlertCondition,
-    "AlertPolicy": AlertPolicy,
-    "AlertNotificationTarget": NotificationTarget,
-}
-
 
 class Builder:
     def __init__(self) -> None:

@@ -205,7 +205,7 @@ def read_slo(item: Item, builder: Builder, dialect: Dialect) -> str:
     budgeting = spec.choice("budgetingMethod", BUDGETING_METHODS)
     if budgeting is None:
         raise spec.missing("budgetingMethod")
-    objectives = tuple(_objective(o, builder, dialect, budgeting) for o in spec.req("objectives").sequence())
+    objectives = tuple(_objective(o, i, builder, dialect, budgeting) for i, o in enumerate(spec.req("objectives").sequence()))
     if not objectives:
         raise spec.req("objectives").error("at least one objective is required")
     _unique([o.name for o in objectives], spec.req("objectives"), "objective displayName")
@@ -268,7 +268,7 @@ def _indicator(f: Fields, builder: Builder, dialect: Dialect) -> str | None:
     return builder.ref("SLI", ref.text(), ref) if ref is not None else None
 
 
-def _objective(item: Item, builder: Builder, dialect: Dialect, budgeting: str) -> Objective:
+def _objective(item: Item, index: int, builder: Builder, dialect: Dialect, budgeting: str) -> Objective:
     f = Fields(item, builder, strict=dialect.strict)
     target, percent = f.opt("target"), f.opt("targetPercent")
     if (target is None) == (percent is None):
@@ -298,7 +298,7 @@ def _objective(item: Item, builder: Builder, dialect: Dialect, budgeting: str) -
     if weight is not None and not weight > 0:
         raise f.opt("compositeWeight").error(f"must be above 0, got {weight!r}")  # type: ignore[union-attr]
     objective = Objective(
-        name=f.text("displayName") or f"objective-{int(item.path.rpartition('[')[2].rstrip(']')) + 1}",
+        name=f.text("displayName") or f"objective-{index + 1}",
         target=value,
         op=op,
         value=float(threshold) if threshold is not None else None,
@@ -389,8 +389,10 @@ def read_alert_policy(item: Item, builder: Builder, dialect: Dialect) -> str:
 def read_alert_condition(item: Item, builder: Builder, dialect: Dialect) -> str:
     _, meta, spec = _object_fields(item, builder, dialect)
     c = Fields(spec.req("condition"), builder, strict=dialect.strict)
-    kind = c.choice("kind", ("burnrate",))
-    del kind  # burnrate is the only kind, and the default
+    c.choice("kind", ("burnrate",))  # the only kind, and the default
+    op = c.choice("op", OPERATORS)
+    if op is None:
+        raise c.missing("op")
     threshold = c.req("threshold").number()
     if not threshold > 0:
         raise c.req("threshold").error(f"a burn rate above 0, got {threshold!r}")
@@ -406,7 +408,7 @@ def read_alert_condition(item: Item, builder: Builder, dialect: Dialect) -> str:
         Meta(meta.name, meta.display_name, meta.labels,
              tuple(a for a in meta.annotations if a[0] != SHORT_WINDOW), meta.origin),
         severity=spec.req("severity").text(),
-        op=c.choice("op", OPERATORS) or _missing(c, "op"),
+        op=op,
         threshold=float(threshold),
         lookback=duration_at(c.req("lookbackWindow")),
         alert_after=None if after is None or after.scalar() in (0, "0m", "0h") else duration_at(after),
@@ -416,10 +418,6 @@ def read_alert_condition(item: Item, builder: Builder, dialect: Dialect) -> str:
     c.done()
     spec.done()
     return builder.add("AlertCondition", condition, item)
-
-
-def _missing(f: Fields, key: str) -> str:
-    raise f.item.missing(key)
 
 
 def read_notification_target(item: Item, builder: Builder, dialect: Dialect) -> str:
@@ -482,7 +480,7 @@ def read_v1alpha(item: Item, builder: Builder, kind: object) -> None:
         slo_sli = builder.add("SLI", Sli(Meta(name, origin=meta.origin), ratio=distinct.pop()), spec.item)
     read = []
     for i, ((o, f), ratio) in enumerate(zip(objectives, ratios)):
-        obj = _objective_v1alpha(o, f, builder, budgeting)
+        obj = _objective_v1alpha(o, i, f, builder, budgeting)
         if slo_sli is None:
             if ratio is None:
                 raise o.missing("ratioMetrics")
@@ -503,18 +501,18 @@ def read_v1alpha(item: Item, builder: Builder, kind: object) -> None:
     builder.add("SLO", slo, item)
 
 
-def _objective_v1alpha(item: Item, f: Fields, builder: Builder, budgeting: str) -> Objective:
+def _objective_v1alpha(item: Item, index: int, f: Fields, builder: Builder, budgeting: str) -> Objective:
     target = fraction_at(f.req("target"))
     slice_target = f.opt("timeSliceTarget")
     if budgeting == "Timeslices" and slice_target is None:
-        raise item.missing("timeSliceTarget")
+        raise f.missing("timeSliceTarget")
     op, value = f.choice("op", OPERATORS), f.number("value")
     slice_window = f.opt("timeSliceWindow")
     if budgeting == "Timeslices" and slice_window is None:
         # v1alpha had no slice length; slogov measures by the minute, so a slice is one.
         builder.drop(item, "v1alpha has no timeSliceWindow: a slice is taken as 1m")
     objective = Objective(
-        name=f.text("displayName") or f"objective-{int(item.path.rpartition('[')[2].rstrip(']')) + 1}",
+        name=f.text("displayName") or f"objective-{index + 1}",
         target=target,
         op=op,
         value=float(value) if value is not None else None,
@@ -566,7 +564,7 @@ def _alpha_window(item: Item, builder: Builder) -> TimeWindow:
         f.done()
         return TimeWindow(duration, True)
     if calendar is None:
-        raise item.missing("calendar")
+        raise f.missing("calendar")
     c = Fields(calendar, builder, strict=False)
     zone_item = c.req("timeZone")
     window = TimeWindow(duration, False, wall_clock(c.req("startTime")), zone_item.text())

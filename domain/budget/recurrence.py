@@ -14,7 +14,8 @@ The subset is the one exclusions need, and anything outside it is refused by nam
   FREQ      DAILY | WEEKLY | MONTHLY
   INTERVAL  every n-th period (default 1)
   COUNT     at most n occurrences, counted from the start
-  UNTIL     last possible start (a date, a local date-time, or a UTC date-time ending in Z)
+  UNTIL     last possible start (a local date-time, a UTC date-time ending in Z, or a date:
+            its midnight)
   BYDAY     weekdays (MO..SU); for MONTHLY also with an ordinal (1SU, -1FR)
   BYMONTHDAY  days of the month (1..31, -1..-31), for DAILY and MONTHLY
   BYHOUR, BYMINUTE  the occurrence's time of day (default: the start's)
@@ -125,7 +126,9 @@ def _weekday(text: str, freq: str, field: str) -> tuple[int, int]:
 def _until(text: str, field: str) -> datetime:
     try:
         if len(text) == 8:
-            return datetime.combine(date(int(text[:4]), int(text[4:6]), int(text[6:8])), time(23, 59, 59))
+            # a date alone is its midnight, as dateutil reads it (RFC 5545 wants a date-time
+            # here when the start has a time, so there is no rule to follow instead)
+            return datetime.combine(date(int(text[:4]), int(text[4:6]), int(text[6:8])), time())
         utc = text.endswith("Z")
         stamp = datetime.strptime(text[:-1] if utc else text, "%Y%m%dT%H%M%S")
     except ValueError:
