@@ -327,19 +327,23 @@ def _time_window(item: Item, builder: Builder, dialect: Dialect) -> TimeWindow:
     duration = f.duration("duration")
     if duration is None:
         raise f.missing("duration")
+    return _rolling_or_calendar(f, duration, f.req("duration"), builder)
+
+
+def _rolling_or_calendar(f: Fields, duration: Duration, duration_item: Item, builder: Builder) -> TimeWindow:
+    """The rest of a time window once its duration is read (v1, v2alpha and v1alpha alike)."""
     calendar = f.opt("calendar")
     rolling = f.boolean("isRolling", default=calendar is None)
     if rolling:
         if calendar is not None:
             raise calendar.error("a rolling window takes no calendar")
         if not duration.is_fixed:
-            raise f.opt("duration").error(  # type: ignore[union-attr]
-                f"a rolling window needs m, h, d or w; {duration} has no fixed length")
+            raise duration_item.error(f"a rolling window needs m, h, d or w; {duration} has no fixed length")
         f.done()
         return TimeWindow(duration, True)
     if calendar is None:
         raise f.missing("calendar")
-    c = Fields(calendar, builder, strict=dialect.strict)
+    c = Fields(calendar, builder, strict=f.strict)
     start = wall_clock(c.req("startTime"))
     zone_item = c.req("timeZone")
     window = TimeWindow(duration, False, start, zone_item.text())
@@ -555,23 +559,4 @@ def _alpha_window(item: Item, builder: Builder) -> TimeWindow:
     count = f.req("count").number()
     if count != int(count) or count < 1:
         raise f.req("count").error(f"a positive whole number, got {count!r}")
-    duration = Duration(int(count), unit)
-    calendar = f.opt("calendar")
-    rolling = f.boolean("isRolling", default=calendar is None)
-    if rolling:
-        if not duration.is_fixed:
-            raise unit_item.error(f"a rolling window needs Minute, Hour, Day or Week; {unit_item.scalar()} has no fixed length")
-        f.done()
-        return TimeWindow(duration, True)
-    if calendar is None:
-        raise f.missing("calendar")
-    c = Fields(calendar, builder, strict=False)
-    zone_item = c.req("timeZone")
-    window = TimeWindow(duration, False, wall_clock(c.req("startTime")), zone_item.text())
-    try:
-        window.calendar()
-    except BudgetInputError as e:
-        raise zone_item.error(e.message) from None
-    c.done()
-    f.done()
-    return window
+    return _rolling_or_calendar(f, Duration(int(count), unit), unit_item, builder)
