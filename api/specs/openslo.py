@@ -192,9 +192,9 @@ def _metric(item: Item | None, builder: Builder, dialect: Dialect) -> MetricSour
     if ref is None and kind is None:
         raise f.item.error("a metric needs a source: a reference to a DataSource or a type")
     spec = f.opt("spec")
-    source = MetricSource(ref, kind, Params.of(spec.plain()) if spec is not None else Params())
     if spec is not None and not spec.is_mapping:
         raise spec.error("expected a mapping")
+    source = MetricSource(ref, kind, Params.of(spec.plain()) if spec is not None else Params())
     f.done()
     return source
 

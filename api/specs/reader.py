@@ -14,7 +14,7 @@ from domain.budget.calendar import Duration
 from . import openslo, sloth
 from .builder import Builder
 from .model import SpecSet
-from .yaml_source import Item, SpecError, SpecErrors, documents
+from .yaml_source import Item, SpecError, SpecErrors, Where, documents
 
 SUFFIXES = (".yaml", ".yml")
 
@@ -39,7 +39,14 @@ def read_paths(paths: Iterable[str | Path], **options: Duration) -> SpecSet:
             files += sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
         else:
             files.append(path)
-    return read_texts(((str(p), p.read_text(encoding="utf-8")) for p in files), **options)
+    return read_texts(((str(p), _text(p)) for p in files), **options)
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecErrors([SpecError(Where(str(path), 0, "", 0), f"cannot be read: {e}")]) from None
 
 
 def _read_one(item: Item, builder: Builder, sloth_period: Duration) -> None:

@@ -66,9 +66,10 @@ def read_crd(item: Item, builder: Builder, period: Duration = DEFAULT_PERIOD) ->
     kind = f.req("kind")
     if kind.scalar() != CRD_KIND:
         raise kind.error(f"{CRD} has the kind {CRD_KIND}, got {kind.scalar()!r}")
-    metadata = f.opt("metadata")
-    if metadata is not None:
-        builder.drop(metadata, "the Kubernetes object's metadata: the service and SLO names come from spec")
+    for key in ("metadata", "status"):
+        found = f.opt(key)
+        if found is not None:
+            builder.drop(found, f"the Kubernetes object's {key}: the service and SLO names come from spec")
     spec = Fields(f.req("spec"), builder, strict=True)
     _read_service(spec, builder, camel=True, period=period)
     spec.done()

@@ -220,3 +220,13 @@ def test_timeslice_fields_must_match_the_budgeting_method() -> None:
     no_window = base.replace("      timeSliceWindow: 5m\n", "")
     with pytest.raises(SpecErrors, match=r"spec.objectives\[0\].timeSliceWindow \(line 32\): required"):
         read_text(no_window)
+
+
+def test_a_metric_spec_must_be_a_mapping_and_a_missing_file_is_named() -> None:
+    text = (FIXTURES / "openslo" / "composite.yaml").read_text().replace(
+        "spec: {query: 'sum(rate(login_total[1m]))'}", "spec: [a, b]")
+    with pytest.raises(SpecErrors) as caught:
+        read_text(text)
+    assert caught.value.errors[0].where.path == "spec.ratioMetric.total.metricSource.spec"
+    with pytest.raises(SpecErrors, match="no-such.yaml: document 0, .* cannot be read"):
+        read("no-such.yaml")
