@@ -1,0 +1,223 @@
+"""The Prometheus source adapter: instant and range queries over its HTTP API, and
+per-minute good/total counts for an SLI definition.
+
+- `query(expr, at)`: `/api/v1/query`, the series of an instant vector (or a scalar).
+- `query_range(expr, start, end, step)`: `/api/v1/query_range` cut into chunks of at
+  most `max_points` (default 10,000) points per series, under Prometheus's limit of
+  11,000; `on_progress(done, total)` is called after each chunk.
+- `minute_counts(queries, start, end)`: the counter expressions' values at every
+  minute boundary in [start, end], turned into counts (`service.sources.counters`).
+- `validate(expr)`: Prometheus's own parser, at definition time.
+
+Headers come from environment variables named by the data source, read when the
+adapter is built and never stored. Every failure is a `SourceError` subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+import httpx
+
+from domain.data_source import DataSource
+from domain.sli import SERIES_SINGLE, CountQueries
+
+from .counters import MINUTE, MinuteCounts, combine, minute_deltas
+from .errors import (
+    SeveralSeries,
+    SourceBadData,
+    SourceFailed,
+    SourceMisconfigured,
+    SourceRejected,
+    SourceUnreachable,
+)
+
+MAX_POINTS = 11_000  # Prometheus refuses a range query with more points per series
+DEFAULT_CHUNK_POINTS = 10_000
+
+Labels = tuple[tuple[str, str], ...]
+Progress = Callable[[int, int], None]
+
+
+def unix_seconds(at: datetime | int | float) -> float:
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise ValueError("a time with a zone is required")
+        return at.timestamp()
+    return float(at)
+
+
+def headers_from_env(source: DataSource, environ: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for header, var in source.headers_from_env:
+        value = environ.get(var)
+        if value is None:
+            raise SourceMisconfigured(f"data source {source.name!r}: header {header} needs the environment variable {var}, which is not set")
+        out[header] = value
+    return out
+
+
+class PrometheusSource:
+    def __init__(self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+                 transport: httpx.AsyncBaseTransport | None = None, max_concurrency: int = 8) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.AsyncClient(base_url=self.url, headers=dict(headers or {}), timeout=timeout, transport=transport)
+        self._limit = asyncio.Semaphore(max_concurrency)
+
+    @classmethod
+    def from_source(cls, source: DataSource, environ: Mapping[str, str] | None = None, **kwargs: Any) -> "PrometheusSource":
+        if source.kind != "prometheus":
+            raise SourceMisconfigured(f"data source {source.name!r} is of kind {source.kind!r}, not prometheus")
+        return cls(source.url, headers=headers_from_env(source, os.environ if environ is None else environ), **kwargs)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> "PrometheusSource":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    # --- the HTTP API ---------------------------------------------------------
+
+    async def _get(self, path: str, params: dict[str, str]) -> Any:
+        async with self._limit:
+            try:
+                response = await self._client.post(path, data=params)
+            except httpx.HTTPError as exc:
+                raise SourceUnreachable(f"Prometheus at {self.url} did not answer: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            error_type = body.get("errorType") if isinstance(body, dict) else None
+            detail = body.get("error") if isinstance(body, dict) else response.text[:300]
+            kind = SourceRejected if response.status_code < 500 else SourceFailed
+            raise kind(f"Prometheus answered {response.status_code}: {detail}", status=response.status_code, error_type=error_type)
+        if not isinstance(body, dict) or body.get("status") != "success" or not isinstance(body.get("data"), dict):
+            raise SourceBadData(f"Prometheus at {self.url} answered {path} with something other than a success document")
+        return body["data"]
+
+    async def query(self, expr: str, at: datetime | int | float) -> list[tuple[Labels, float]]:
+        """The instant query's series as (labels, value); a scalar is one series without labels."""
+        data = await self._get("/api/v1/query", {"query": expr, "time": _fmt(unix_seconds(at))})
+        kind, result = data.get("resultType"), data.get("result")
+        if kind == "scalar":
+            return [((), _value(result))]
+        if kind != "vector" or not isinstance(result, list):
+            raise SourceBadData(f"expected an instant vector for {expr!r}, got {kind!r}")
+        return [(_labels(item), _value(item.get("value"))) for item in result]
+
+    async def validate(self, expr: str, at: datetime | int | float) -> None:
+        """Raise `SourceRejected` with Prometheus's parse error when it refuses `expr`."""
+        await self._get("/api/v1/query", {"query": expr, "time": _fmt(unix_seconds(at))})
+
+    async def query_range(self, expr: str, start: int, end: int, step: int = MINUTE, *,
+                          max_points: int = DEFAULT_CHUNK_POINTS, on_progress: Progress | None = None) -> dict[Labels, dict[int, float]]:
+        """Values of every series at start, start+step, ..., end (inclusive), in chunks."""
+        if not 1 <= max_points <= MAX_POINTS:
+            raise ValueError(f"max_points must be in 1..{MAX_POINTS}")
+        if step <= 0 or end < start:
+            raise ValueError("need step > 0 and end >= start")
+        chunks = []
+        t = start
+        while t <= end:
+            last = min(end, t + (max_points - 1) * step)
+            chunks.append((t, last))
+            t = last + step
+        out: dict[Labels, dict[int, float]] = {}
+        done = 0
+
+        async def one(a: int, z: int) -> None:
+            nonlocal done
+            data = await self._get("/api/v1/query_range", {"query": expr, "start": str(a), "end": str(z), "step": str(step)})
+            if data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
+                raise SourceBadData(f"expected a range vector for {expr!r}, got {data.get('resultType')!r}")
+            for item in data["result"]:
+                values = out.setdefault(_labels(item), {})
+                for pair in item.get("values") or ():
+                    ts, v = _point(pair)
+                    values[ts] = v
+            done += 1
+            if on_progress is not None:
+                on_progress(done, len(chunks))
+
+        await _all(one(a, z) for a, z in chunks)
+        return out
+
+    # --- counts ---------------------------------------------------------------
+
+    async def minute_counts(self, queries: CountQueries, start: datetime | int, end: datetime | int, *,
+                            max_points: int = DEFAULT_CHUNK_POINTS, on_progress: Progress | None = None) -> MinuteCounts:
+        """Good/total for every minute in [start, end) (minute-aligned), from the definition's counters."""
+        a, z = int(unix_seconds(start)), int(unix_seconds(end))
+        if a % MINUTE or z % MINUTE or z <= a:
+            raise ValueError("start and end must be whole minutes, start before end")
+        part_expr = queries.good if queries.good is not None else queries.bad
+        per_query = [0, 0]
+
+        def progress(i: int) -> Progress | None:
+            if on_progress is None:
+                return None
+
+            def report(done: int, total: int) -> None:
+                per_query[i] = done
+                on_progress(sum(per_query), 2 * total)
+
+            return report
+
+        part, total = await asyncio.gather(
+            self.query_range(part_expr, a, z, MINUTE, max_points=max_points, on_progress=progress(0)),
+            self.query_range(queries.total, a, z, MINUTE, max_points=max_points, on_progress=progress(1)),
+        )
+        if queries.series == SERIES_SINGLE:
+            for expr, result in ((part_expr, part), (queries.total, total)):
+                if len(result) > 1:
+                    shown = ", ".join("{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" for labels in list(result)[:3])
+                    raise SeveralSeries(f"{expr!r} gave {len(result)} series where the SLI expects one: {shown}")
+        part_deltas = minute_deltas(part.values(), a, z)
+        total_deltas = minute_deltas(total.values(), a, z)
+        if queries.good is not None:
+            return combine(part_deltas, None, total_deltas, a, z)
+        return combine(None, part_deltas, total_deltas, a, z)
+
+
+async def _all(coros) -> None:
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _fmt(seconds: float) -> str:
+    return repr(seconds) if seconds != int(seconds) else str(int(seconds))
+
+
+def _labels(item: Any) -> Labels:
+    metric = item.get("metric") if isinstance(item, dict) else None
+    if not isinstance(metric, dict):
+        raise SourceBadData("a series without its labels")
+    return tuple(sorted((str(k), str(v)) for k, v in metric.items()))
+
+
+def _value(pair: Any) -> float:
+    return _point(pair)[1]
+
+
+def _point(pair: Any) -> tuple[int, float]:
+    try:
+        ts, raw = pair
+        value = float(raw)  # "NaN", "+Inf" and "-Inf" included
+        return int(round(float(ts))), value
+    except (TypeError, ValueError):
+        raise SourceBadData(f"a sample that is not [time, \"value\"]: {pair!r}") from None
+
