@@ -6,7 +6,9 @@ per-minute good/total counts for an SLI definition.
   most `max_points` (default 10,000) points per series, under Prometheus's limit of
   11,000; `on_progress(done, total)` is called after each chunk.
 - `minute_counts(queries, start, end)`: the counter expressions' values at every
-  minute boundary in [start, end], turned into counts (`service.sources.counters`).
+  minute boundary in [start, end], turned into counts (`service.sources.counters`);
+  a minute in which a series dropped (a reset) is recounted from that series' raw
+  samples, so what it counted before the restart is kept.
 - `validate(expr)`: Prometheus's own parser, at definition time.
 
 Headers come from environment variables named by the data source, read when the
@@ -23,9 +25,10 @@ from typing import Any, Callable, Mapping
 import httpx
 
 from domain.data_source import DataSource
+from domain.promql import quote
 from domain.sli import SERIES_SINGLE, CountQueries
 
-from .counters import MINUTE, MinuteCounts, combine, minute_deltas
+from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas
 from .errors import (
     SeveralSeries,
     SourceBadData,
@@ -36,6 +39,7 @@ from .errors import (
 )
 
 MAX_POINTS = 11_000  # Prometheus refuses a range query with more points per series
+LOOKBACK = 300  # Prometheus's default lookback delta: a boundary value is at most this old
 DEFAULT_CHUNK_POINTS = 10_000
 
 Labels = tuple[tuple[str, str], ...]
@@ -180,11 +184,29 @@ class PrometheusSource:
                 if len(result) > 1:
                     shown = ", ".join("{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" for labels in list(result)[:3])
                     raise SeveralSeries(f"{expr!r} gave {len(result)} series where the SLI expects one: {shown}")
-        part_deltas = minute_deltas(part.values(), a, z)
-        total_deltas = minute_deltas(total.values(), a, z)
+        part_deltas, total_deltas = await asyncio.gather(self._deltas(part, a, z), self._deltas(total, a, z))
         if queries.good is not None:
             return combine(part_deltas, None, total_deltas, a, z)
         return combine(None, part_deltas, total_deltas, a, z)
+
+
+    async def _deltas(self, result: dict[Labels, dict[int, float]], start: int, end: int) -> dict[int, int | None]:
+        """Per-minute counts of a range result, minutes with a reset refined from raw samples."""
+        series = list(result.values())
+        exact: dict[tuple[int, int], float | None] = {}
+
+        async def refine(i: int, labels: Labels, b: int) -> None:
+            # Raw samples from one lookback before the minute to its end: the last one at
+            # or before b is the one the boundary value came from.
+            selector = "{" + ",".join(f"{k}={quote(v)}" for k, v in labels) + "}"
+            data = await self._get("/api/v1/query", {"query": f"{selector}[{LOOKBACK + MINUTE}s]", "time": str(b + MINUTE)})
+            result = data.get("result")
+            if data.get("resultType") != "matrix" or not isinstance(result, list) or len(result) != 1:
+                raise SourceBadData(f"raw samples of {selector} around {b}: expected one series")
+            exact[(i, b)] = increase((_point_raw(p) for p in result[0].get("values") or ()), b, b + MINUTE)
+
+        await _all(refine(i, labels, b) for i, (labels, values) in enumerate(result.items()) for b in drops(values, start, end))
+        return minute_deltas(series, start, end, exact)
 
 
 async def _all(coros) -> None:
@@ -213,11 +235,15 @@ def _value(pair: Any) -> float:
     return _point(pair)[1]
 
 
-def _point(pair: Any) -> tuple[int, float]:
+def _point_raw(pair: Any) -> tuple[float, float]:
     try:
         ts, raw = pair
-        value = float(raw)  # "NaN", "+Inf" and "-Inf" included
-        return int(round(float(ts))), value
+        return float(ts), float(raw)  # "NaN", "+Inf" and "-Inf" included
     except (TypeError, ValueError):
         raise SourceBadData(f"a sample that is not [time, \"value\"]: {pair!r}") from None
+
+
+def _point(pair: Any) -> tuple[int, float]:
+    ts, value = _point_raw(pair)
+    return int(round(ts)), value
 

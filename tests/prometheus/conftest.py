@@ -20,6 +20,7 @@ RESET_MINUTE = 3_000  # instance b restarts just after this minute's boundary sa
 NAN_MINUTE = 200  # flaky_total holds NaN at this boundary
 GAP = (400, 420)  # gappy_total has no samples at boundaries 401..419
 LATENCY_MINUTES = 2 * 24 * 60
+RESTARTS = {"inside": (100, 250), "after": (300,)}  # restarts_total, sampled every 15 s
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class History:
     single_total: list[int]
     fast: list[int]  # per-minute requests under 0.3 s (latency histogram, first LATENCY_MINUTES)
     requests: list[int]
+    restarts: list[int]  # per-minute increments of restarts_total (600 minutes)
 
 
 def _increments(rng: random.Random, n: int, low: int, high: int) -> list[int]:
@@ -69,10 +71,13 @@ def build_history() -> tuple[History, list[Counter]]:
         ("_count", {}, requests),
     ):
         series.append(Counter("lat_seconds", {"job": "api", **labels}, cumulative(START, incs), suffix=suffix, family_type="histogram"))
+    restarts = _increments(rng, 600, 8, 80)
+    series.append(Counter("restarts", {}, cumulative(
+        START, restarts, reset_inside=RESTARTS["inside"], reset_after=RESTARTS["after"], per_minute=4)))
     # Two instances of a counter for the "single" refusal.
     for instance in ("a", "b"):
         series.append(Counter("twice", {"instance": instance}, cumulative(START, [1] * 60)))
-    return History(START, MINUTES, good, total, single_ok, single_total, fast, requests), series
+    return History(START, MINUTES, good, total, single_ok, single_total, fast, requests, restarts), series
 
 
 @pytest.fixture(scope="session")

@@ -54,25 +54,26 @@ class Counter:
     family_type: str = "counter"
 
 
-def cumulative(start_s: int, increments: list[int], *, reset_after: Iterable[int] = (), per_minute: int = 1) -> list[tuple[int, float]]:
+def cumulative(start_s: int, increments: list[int], *, reset_after: Iterable[int] = (),
+               reset_inside: Iterable[int] = (), per_minute: int = 1) -> list[tuple[int, float]]:
     """Counter samples for per-minute increments from minute `start_s` on.
 
     A sample at every minute boundary (and `per_minute - 1` more inside each minute,
-    the minute's increment spread evenly); sample k (minute boundary start_s + 60k)
-    holds the sum of the first k increments. For each m in `reset_after`, the process
-    restarts just after the boundary sample of minute m: from then on the counter
-    counts from zero again.
+    the minute's increment spread evenly); without resets, the sample at boundary k
+    holds the sum of the first k increments. A reset restarts the counter from zero
+    just after a sample, so the next sample holds only what was counted since: for m
+    in `reset_after` just after the boundary sample of minute m, for m in
+    `reset_inside` just after the sample in the middle of minute m.
     """
-    resets = set(reset_after)
+    after, inside = set(reset_after), set(reset_inside)
     out: list[tuple[int, float]] = [(start_s, 0.0)]
-    value = 0.0
+    value = 0
     step = 60 // per_minute
     for m, inc in enumerate(increments):
-        if m in resets:
-            value = 0.0
-        base = value
         for j in range(1, per_minute + 1):
-            value = base + inc * j // per_minute
+            if (j == 1 and m in after) or (m in inside and j == per_minute // 2 + 1):
+                value = 0
+            value += inc * j // per_minute - inc * (j - 1) // per_minute
             out.append((start_s + 60 * m + step * j, float(value)))
     return out
 

@@ -11,7 +11,7 @@ from domain.sli import count_queries, parse_definition
 from service.sources.errors import SeveralSeries, SourceRejected, SourceUnreachable
 from service.sources.prometheus import MAX_POINTS, PrometheusSource
 
-from .conftest import GAP, LATENCY_MINUTES, NAN_MINUTE, RESET_MINUTE, START
+from .conftest import GAP, LATENCY_MINUTES, NAN_MINUTE, RESET_MINUTE, RESTARTS, START
 from .harness import free_port
 
 RATIO = {"kind": "ratio", "source": "prom", "good": 'http_requests_total{code!~"5.."}', "total": "http_requests_total"}
@@ -83,6 +83,24 @@ async def test_counts_agree_with_increase_up_to_its_documented_extrapolation(pro
     ours = sum(t for _, t in counts.counts.values())
     assert math.isclose(inc_total, ours * 3600 / 3540, rel_tol=1e-12)
     assert inc_total != ours
+
+
+async def test_a_restart_inside_a_minute_keeps_what_was_counted_before_it(prometheus, history):
+    """Samples every 15 s; the process restarts mid-minute twice and once on a boundary.
+    The boundary values alone would lose the increments before a mid-minute restart;
+    the refined minutes equal what was written, and Prometheus's increase agrees."""
+    q = queries(good="restarts_total", total="restarts_total")
+    async with PrometheusSource(prometheus.url) as source:
+        counts = await source.minute_counts(q, START, START + 60 * 600)
+        boundary_only = {}
+        for (_, values) in (await source.query_range("restarts_total", START, START + 60 * 600)).items():
+            boundary_only = {m: values[START + 60 * (m + 1)] for m in RESTARTS["inside"]}
+        for m in RESTARTS["inside"] + RESTARTS["after"]:
+            [(_, inc)] = await source.query("increase(restarts_total[1m])", START + 60 * (m + 1))
+            assert math.isclose(inc, history.restarts[m], rel_tol=1e-12)
+    assert counts.missing == ()
+    assert [counts.counts[START + 60 * m] for m in range(600)] == [(r, r) for r in history.restarts]
+    assert all(boundary_only[m] < history.restarts[m] for m in RESTARTS["inside"])
 
 
 async def test_a_single_series_sli_reads_its_series_and_refuses_several(prometheus, history):

@@ -33,3 +33,17 @@ def test_combine_needs_both_sides_and_turns_bad_into_good():
     total = {0: 10, 60: None, 120: 7}
     counts = combine(None, {0: 1, 60: 0, 120: None}, total, 0, 180)
     assert counts.counts == {0: (9, 10)} and counts.missing == (60, 120)
+
+
+def test_increase_over_raw_samples_counts_each_rise_and_restarts_from_zero():
+    from service.sources.counters import drops, increase
+
+    samples = [(-10, 50), (0, 100), (15, 110), (30, 120), (45, 4), (60, 9), (75, 30)]
+    assert increase(samples, 0, 60) == 10 + 10 + 4 + 5
+    assert increase(samples, -10, 15) == 50 + 10
+    assert increase(samples[3:], 0, 60) is None  # no sample at or before the start
+    assert increase([(0, 1), (30, NAN), (60, 3)], 0, 60) is None
+    assert drops({0: 100, 60: 9, 120: 30}, 0, 120) == [0]
+    # The refinement replaces the boundary difference (9) for that series and minute.
+    assert minute_deltas([{0: 100, 60: 9, 120: 30}], 0, 120, {(0, 0): 29.0}) == {0: 29, 60: 21}
+    assert minute_deltas([{0: 100, 60: 9}], 0, 60, {(0, 0): None}) == {0: None}
