@@ -26,7 +26,7 @@ import httpx
 
 from domain.data_source import DataSource
 from domain.promql import quote
-from domain.sli import SERIES_SINGLE, CountQueries
+from domain.sli import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
 from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas
 from .errors import (
@@ -120,6 +120,21 @@ class PrometheusSource:
     async def validate(self, expr: str, at: datetime | int | float) -> None:
         """Raise `SourceRejected` with Prometheus's parse error when it refuses `expr`."""
         await self._get("/api/v1/query", {"query": expr, "time": _fmt(unix_seconds(at))})
+
+    async def validate_definition(self, defn: SLIDefinition, at: datetime | int | float) -> None:
+        """Every query of the definition parses in Prometheus; a latency SLI's bucket exists.
+
+        Run at definition time, before anything is appended: a `SourceRejected` carries
+        Prometheus's own message; a histogram without the `le` bucket is `SourceBadData`
+        (an `le` must be written exactly as the histogram labels it: "0.3", not "0.30")."""
+        queries = count_queries(defn)
+        for expr in (queries.good, queries.bad, queries.total):
+            if expr is not None:
+                await self.validate(expr, at)
+        if isinstance(defn, LatencySLI):
+            found = await self.query(bucket_exists_query(defn), at)
+            if not found:
+                raise SourceBadData(f"no series {queries.good} at {at}: the histogram has no bucket le={defn.le!r} there")
 
     async def query_range(self, expr: str, start: int, end: int, step: int = MINUTE, *,
                           max_points: int = DEFAULT_CHUNK_POINTS, on_progress: Progress | None = None) -> dict[Labels, dict[int, float]]:

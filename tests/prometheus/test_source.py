@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from domain.sli import count_queries, parse_definition
-from service.sources.errors import SeveralSeries, SourceRejected, SourceUnreachable
+from service.sources.errors import SeveralSeries, SourceBadData, SourceRejected, SourceUnreachable
 from service.sources.prometheus import MAX_POINTS, PrometheusSource
 
 from .conftest import GAP, LATENCY_MINUTES, NAN_MINUTE, RESET_MINUTE, RESTARTS, START
@@ -150,6 +150,21 @@ async def test_a_query_prometheus_refuses_is_a_typed_error_with_its_message(prom
         with pytest.raises(SourceRejected, match="unknown function"):
             await source.validate("frobnicate(http_requests_total)", START)
         await source.validate("sum(rate(http_requests_total[5m]))", START)
+
+
+async def test_definitions_are_checked_by_the_source_itself(prometheus):
+    latency = {"kind": "latency", "source": "prom", "histogram": 'lat_seconds{job="api"}', "le": "0.3"}
+    async with PrometheusSource(prometheus.url) as source:
+        await source.validate_definition(parse_definition(RATIO), START + 3600)
+        await source.validate_definition(parse_definition(latency), START + 3600)
+        with pytest.raises(SourceBadData, match="no bucket le='0.30'"):
+            await source.validate_definition(parse_definition({**latency, "le": "0.30"}), START + 3600)
+        with pytest.raises(SourceBadData, match="no bucket"):
+            await source.validate_definition(parse_definition({**latency, "histogram": 'lat_seconds{job="web"}'}), START + 3600)
+        # Lookahead is Python's, not RE2's: the small check lets it by, Prometheus does not.
+        lookahead = parse_definition({**RATIO, "good": 'http_requests_total{code=~"(?=2)..."}'})
+        with pytest.raises(SourceRejected, match="invalid regular expression|error parsing regexp"):
+            await source.validate_definition(lookahead, START + 3600)
 
 
 async def test_an_unreachable_source_is_a_typed_error():
