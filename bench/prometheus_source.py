@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from domain.sli import count_queries, parse_definition
+from domain.sli_definition import count_queries, parse_definition
 from service.sources.prometheus import DEFAULT_CHUNK_POINTS, PrometheusSource
 from tests.prometheus.harness import Counter, PrometheusServer, create_blocks, cumulative, openmetrics
 

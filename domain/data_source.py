@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 from domain.commands import require_id
 from domain.errors import InvalidInput
 
 KINDS: tuple[str, ...] = ("prometheus",)
+# scheme://host[:port][/path]; a userinfo part, query or fragment are caught before this.
+URL = re.compile(r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?(?P<path>/[^\s?#]*)?")
 HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,99}")
 MAX_HEADERS = 20
@@ -51,19 +52,16 @@ def parse_source(data: Any, field_name: str = "source") -> DataSource:
 def _url(value: Any, field_name: str) -> str:
     if not isinstance(value, str) or len(value) > 2000:
         raise InvalidInput(f"{field_name}: an http(s) URL is required", field=field_name)
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 -- raises on a malformed port
-    except ValueError as exc:
-        raise InvalidInput(f"{field_name}: {exc}", field=field_name) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"{field_name}: an http(s) URL with a host, got {value!r}", field=field_name)
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+    authority = value.split("://", 1)[-1].split("/", 1)[0]
+    if "@" in authority or "?" in value or "#" in value:
         raise InvalidInput(
             f"{field_name}: no credentials, query or fragment in the URL (secrets are never stored; "
             "name an environment variable in headers_from_env instead)",
             field=field_name,
         )
+    m = URL.fullmatch(value)
+    if m is None or (m.group("port") is not None and not 0 < int(m.group("port")) < 65536):
+        raise InvalidInput(f"{field_name}: an http(s) URL with a host (and optional port and path), got {value!r}", field=field_name)
     return value.rstrip("/")
 
 

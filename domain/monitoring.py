@@ -30,7 +30,7 @@ from domain.budget.burn import PAGE, TICKET, AlertTier
 from domain.budget.instants import parse_duration
 from domain.errors import InvalidInput
 from domain.promql import LABEL_NAME, METRIC_NAME, quote
-from domain.sli import SLIDefinition, error_ratio
+from domain.sli_definition import SLIDefinition, error_ratio
 
 WORKBOOK_TIERS: tuple[AlertTier, ...] = (
     AlertTier(PAGE, "1h", "5m", 14.4),

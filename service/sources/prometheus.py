@@ -26,7 +26,7 @@ import httpx
 
 from domain.data_source import DataSource
 from domain.promql import quote
-from domain.sli import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
+from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
 from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas
 from .errors import (

@@ -8,7 +8,7 @@ import pytest
 
 from domain.errors import InvalidInput
 from domain.monitoring import WORKBOOK_TIERS, MonitoredObjective, NamingConvention, check_names, rule_groups, tier_key
-from domain.sli import parse_definition
+from domain.sli_definition import parse_definition
 from service.monitoring_rules import rules_yaml
 
 OBJ = MonitoredObjective(

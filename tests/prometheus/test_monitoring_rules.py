@@ -25,7 +25,7 @@ import yaml
 
 from domain.budget.burn import AlertTier
 from domain.monitoring import WORKBOOK_TIERS, MonitoredObjective, NamingConvention, rule_groups, tier_key
-from domain.sli import parse_definition
+from domain.sli_definition import parse_definition
 from service.monitoring_rules import rules_yaml
 
 from .harness import binary

@@ -7,7 +7,7 @@ import math
 import httpx
 import pytest
 
-from domain.sli import count_queries, parse_definition
+from domain.sli_definition import count_queries, parse_definition
 from service.sources.errors import SeveralSeries, SourceBadData, SourceRejected, SourceUnreachable
 from service.sources.prometheus import MAX_POINTS, PrometheusSource
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from domain.data_source import parse_source
-from domain.sli import count_queries, parse_definition
+from domain.sli_definition import count_queries, parse_definition
 from service.sources.errors import SourceBadData, SourceFailed, SourceMisconfigured, SourceRejected
 from service.sources.prometheus import PrometheusSource
 

@@ -6,7 +6,7 @@ import pytest
 
 from domain.data_source import parse_source
 from domain.errors import InvalidInput
-from domain.sli import bucket_exists_query, count_queries, error_ratio, parse_definition
+from domain.sli_definition import bucket_exists_query, count_queries, error_ratio, parse_definition
 
 RATIO = {"kind": "ratio", "source": "prom", "good": 'http_requests_total{code!~"5.."}', "total": "http_requests_total"}
 LATENCY = {"kind": "latency", "source": "prom", "histogram": 'lat_seconds{job="api"}', "le": "0.3",
@@ -64,6 +64,8 @@ def test_refusals_name_the_field(data, field, message):
     ("https://prom.example/?token=abc", "no credentials"),
     ("ftp://prom.example", "http(s) URL"),
     ("http://", "http(s) URL"),
+    ("http://prom.example:99999", "http(s) URL"),
+    ("http://prom example", "http(s) URL"),
 ])
 def test_a_source_never_stores_a_secret(url, message):
     with pytest.raises(InvalidInput, match="source.url"):
