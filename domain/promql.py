@@ -31,7 +31,8 @@ FUNCTIONS: frozenset[str] = frozenset(
     label_replace last_over_time ln log10 log2 mad_over_time max_over_time min_over_time
     minute month pi predict_linear present_over_time quantile_over_time rad rate resets
     round scalar sgn sin sinh sort sort_desc sqrt stddev_over_time stdvar_over_time
-    sum_over_time tan tanh time timestamp vector year""".split()
+    sum_over_time tan tanh time timestamp vector year
+    start end""".split()  # start() and end() follow an @ modifier
 )
 AGGREGATIONS: frozenset[str] = frozenset(
     "sum avg min max count group stddev stdvar topk bottomk quantile count_values".split()

@@ -13,6 +13,7 @@ from domain.errors import InvalidInput
     "histogram_quantile(0.99, sum by (le) (rate(lat_seconds_bucket[5m:1m])))",
     "a and (b) or on(job) c",
     "x offset 1h30m > 1e3",
+    "rate(x[5m] @ end())",
     '{__name__="up", job=~".+"}',
     "sum(rate(x[5m])) without (instance)",
     "label_replace(up, 'a', \"$1\", `b`, '(.*)')",
