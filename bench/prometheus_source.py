@@ -6,7 +6,9 @@
   (good and total, chunked under the 11,000-point limit), against the floor: the same
   chunked `query_range` requests sent with httpx and their JSON decoded, nothing else.
 - collection cycle: the last 5 complete minutes of every one of `--objectives`
-  objectives (two range queries each, 8 in flight), against the same raw requests.
+  objectives (two range queries each, 8 in flight), against the same raw requests;
+  and the same counts with `minute_counts_many` (100 objectives' selectors a query)
+  against that same per-objective floor.
 
 History is written with `promtool tsdb create-blocks-from openmetrics` and served by
 `prometheus` on a free loopback port (the test suite's harness), then removed.
@@ -103,7 +105,12 @@ async def run(objectives: int, days: int, rounds: int) -> None:
                     await asyncio.gather(*(raw_range(client, limit, server.url, e, cycle_end - 300, cycle_end)
                                            for q in cycle_q for e in (q.good, q.total)))
 
-                for name, ours, floor in (("baseline", baseline, baseline_floor), ("collection cycle", cycle, cycle_floor)):
+                async def cycle_batched():
+                    results = await source.minute_counts_many(cycle_q, cycle_end - 300, cycle_end)
+                    assert all(r.counts[cycle_end - 60] == (50, 51) for r in results)
+
+                for name, ours, floor in (("baseline", baseline, baseline_floor), ("collection cycle", cycle, cycle_floor),
+                                          ("cycle, batched", cycle_batched, cycle_floor)):
                     await ours()  # warm Prometheus's caches for both
                     await floor()
                     a, b = [], []

@@ -7,7 +7,9 @@ selector has a matcher that does not match the empty string. What it cannot judg
 (operator placement, types) the source's own `/api/v1/query` can, at definition time.
 
 `parse_counters(text, field)` reads the form a count is taken from: one or more
-counter selectors joined by `or` (`a_total{code!~"5.."} or b_total`). Anything
+counter selectors joined by `or` (`a_total{code!~"5.."} or b_total`), meaning the
+union of their series (a series two of them select counts once; unlike PromQL's own
+`or`, a series of b is kept when its labels but the name equal one of a's). Anything
 else -- `rate(...)`, `sum(...)`, arithmetic -- is refused, because slogov takes the
 per-minute deltas of each counter series itself (resets handled series by series);
 a sum of raw counters would turn one instance's restart into a reset of the sum.

@@ -9,7 +9,9 @@ per-minute good/total counts for an SLI definition.
   minute boundary in [start, end], turned into counts (`service.sources.counters`);
   a minute in which a series dropped (a reset) is recounted from that series' raw
   samples, so what it counted before the restart is kept.
-- `validate(expr)`: Prometheus's own parser, at definition time.
+- `minute_counts_many(queries, start, end)`: the same for many definitions, their
+  selectors sent together (a collection cycle's cost is per query, not per series).
+- `validate(expr)`, `validate_definition(defn)`: Prometheus's own parser, at definition time.
 
 Headers come from environment variables named by the data source, read when the
 adapter is built and never stored. Every failure is a `SourceError` subclass.
@@ -20,17 +22,18 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import httpx
 
 from domain.data_source import DataSource
-from domain.promql import quote
+from domain.promql import Selector, parse_counters, quote
 from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
 from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas
 from .errors import (
     SeveralSeries,
+    SourceError,
     SourceBadData,
     SourceFailed,
     SourceMisconfigured,
@@ -39,6 +42,7 @@ from .errors import (
 )
 
 MAX_POINTS = 11_000  # Prometheus refuses a range query with more points per series
+PART_LABEL = "slogov_part"  # tags each selector's series in a union query (removed from the result)
 LOOKBACK = 300  # Prometheus's default lookback delta: a boundary value is at most this old
 DEFAULT_CHUNK_POINTS = 10_000
 
@@ -177,9 +181,7 @@ class PrometheusSource:
     async def minute_counts(self, queries: CountQueries, start: datetime | int, end: datetime | int, *,
                             max_points: int = DEFAULT_CHUNK_POINTS, on_progress: Progress | None = None) -> MinuteCounts:
         """Good/total for every minute in [start, end) (minute-aligned), from the definition's counters."""
-        a, z = int(unix_seconds(start)), int(unix_seconds(end))
-        if a % MINUTE or z % MINUTE or z <= a:
-            raise ValueError("start and end must be whole minutes, start before end")
+        a, z = _minutes(start, end)
         part_expr = queries.good if queries.good is not None else queries.bad
         per_query = [0, 0]
 
@@ -194,9 +196,54 @@ class PrometheusSource:
             return report
 
         part, total = await asyncio.gather(
-            self.query_range(part_expr, a, z, MINUTE, max_points=max_points, on_progress=progress(0)),
-            self.query_range(queries.total, a, z, MINUTE, max_points=max_points, on_progress=progress(1)),
+            self._union(_selectors(part_expr), a, z, max_points, progress(0)),
+            self._union(_selectors(queries.total), a, z, max_points, progress(1)),
         )
+        return await self._counts(queries, _merged(part), _merged(total), a, z)
+
+    async def minute_counts_many(self, many: Sequence[CountQueries], start: datetime | int, end: datetime | int, *,
+                                 batch: int = 100) -> list[MinuteCounts | SourceError]:
+        """`minute_counts` for many definitions with few queries: the selectors of up to
+        `batch` definitions go in one `or` query per side, and each definition takes the
+        series its own selectors match. One definition's fault (several series where it
+        expects one, bad data) is its entry in the result; a source fault raises."""
+        a, z = _minutes(start, end)
+        out: list[MinuteCounts | SourceError] = []
+        for i in range(0, len(many), batch):
+            group = many[i:i + batch]
+            parts = [_selectors(q.good if q.good is not None else q.bad) for q in group]
+            totals = [_selectors(q.total) for q in group]
+            selectors = _distinct(parts + totals)
+            index = {s: k for k, s in enumerate(selectors)}
+            per_selector = await self._union(selectors, a, z, DEFAULT_CHUNK_POINTS, None)
+            for q, ps, ts in zip(group, parts, totals):
+                try:
+                    out.append(await self._counts(q, _merged(per_selector[index[s]] for s in ps),
+                                                  _merged(per_selector[index[s]] for s in ts), a, z))
+                except (SeveralSeries, SourceBadData) as exc:
+                    out.append(exc)
+        return out
+
+    async def _union(self, selectors: Sequence[Selector], a: int, z: int, max_points: int,
+                     on_progress: Progress | None) -> list[dict[Labels, dict[int, float]]]:
+        """Each selector's series, from one range query: every selector's series tagged
+        with its index, so that PromQL's `or` (which drops a right-hand series whose
+        labels but the name equal a left-hand one's) keeps them all."""
+        if len(selectors) == 1:
+            return [await self.query_range(selectors[0].promql(), a, z, MINUTE, max_points=max_points, on_progress=on_progress)]
+        expr = " or ".join(f'label_replace({s.promql()}, "{PART_LABEL}", "{k}", "", "")' for k, s in enumerate(selectors))
+        result = await self.query_range(expr, a, z, MINUTE, max_points=max_points, on_progress=on_progress)
+        out: list[dict[Labels, dict[int, float]]] = [{} for _ in selectors]
+        for labels, values in result.items():
+            tag = dict(labels).get(PART_LABEL)
+            if tag is None or not tag.isdigit() or int(tag) >= len(selectors):
+                raise SourceBadData(f"a series without the {PART_LABEL} label slogov set: {dict(labels)}")
+            out[int(tag)][tuple(kv for kv in labels if kv[0] != PART_LABEL)] = values
+        return out
+
+    async def _counts(self, queries: CountQueries, part: dict[Labels, dict[int, float]],
+                      total: dict[Labels, dict[int, float]], a: int, z: int) -> MinuteCounts:
+        part_expr = queries.good if queries.good is not None else queries.bad
         if queries.series == SERIES_SINGLE:
             for expr, result in ((part_expr, part), (queries.total, total)):
                 if len(result) > 1:
@@ -206,7 +253,6 @@ class PrometheusSource:
         if queries.good is not None:
             return combine(part_deltas, None, total_deltas, a, z)
         return combine(None, part_deltas, total_deltas, a, z)
-
 
     async def _deltas(self, result: dict[Labels, dict[int, float]], start: int, end: int) -> dict[int, int | None]:
         """Per-minute counts of a range result, minutes with a reset refined from raw samples."""
@@ -225,6 +271,29 @@ class PrometheusSource:
 
         await _all(refine(i, labels, b) for i, (labels, values) in enumerate(result.items()) for b in drops(values, start, end))
         return minute_deltas(series, start, end, exact)
+
+
+def _minutes(start: datetime | int, end: datetime | int) -> tuple[int, int]:
+    a, z = int(unix_seconds(start)), int(unix_seconds(end))
+    if a % MINUTE or z % MINUTE or z <= a:
+        raise ValueError("start and end must be whole minutes, start before end")
+    return a, z
+
+
+def _selectors(expr: str) -> tuple[Selector, ...]:
+    return parse_counters(expr, "query")
+
+
+def _distinct(groups: Sequence[tuple[Selector, ...]]) -> tuple[Selector, ...]:
+    return tuple(dict.fromkeys(s for group in groups for s in group))
+
+
+def _merged(results) -> dict[Labels, dict[int, float]]:
+    """The union of several selectors' series: a series two of them select counts once."""
+    out: dict[Labels, dict[int, float]] = {}
+    for result in results:
+        out.update(result)
+    return out
 
 
 async def _all(coros) -> None:

@@ -75,3 +75,4 @@ def test_durations():
     assert promql.duration_ms("1h30m", "w") == 5_400_000
     assert promql.duration_text(5_400_000) == "1h30m"
     assert promql.duration_text(259_200_000) == "3d"
+

@@ -152,6 +152,53 @@ async def test_a_query_prometheus_refuses_is_a_typed_error_with_its_message(prom
         await source.validate("sum(rate(http_requests_total[5m]))", START)
 
 
+async def test_selectors_joined_by_or_count_every_series_they_select(prometheus, history):
+    """flaky_total and restarts_total have the same labels but the name: PromQL's own
+    `or` would drop restarts_total's series; a count takes the union."""
+    async with PrometheusSource(prometheus.url) as source:
+        counts = await source.minute_counts(queries(good="flaky_total", total="flaky_total or restarts_total"), START, START + 60 * 150)
+        [(_, promql_or)] = await source.query("flaky_total or restarts_total", START + 60 * 150)
+    assert promql_or == 5 * 150  # PromQL's `or` keeps flaky_total alone
+    assert [counts.counts[START + 60 * m] for m in range(150)] == [(5, 5 + history.restarts[m]) for m in range(150)]
+
+
+async def test_many_definitions_in_few_queries_give_each_its_own_counts(prometheus, history):
+    """A collection cycle's shape: the selectors of several definitions sent together,
+    each definition taking the series its selectors match -- the same counts as one by one."""
+    many = [
+        queries(),
+        queries(good=None, bad='http_requests_total{code=~"5.."}'),
+        queries(good="checkout_good_total", total="checkout_all_total", series="single"),
+        queries(good="twice_total", total="twice_total", series="single"),
+        queries(good="flaky_total", total="flaky_total"),
+        count_queries(parse_definition({"kind": "latency", "source": "prom", "histogram": 'lat_seconds{job="api"}', "le": "0.3"})),
+        queries(good="restarts_total", total="restarts_total"),
+    ]
+    start, end = START, START + 60 * 240
+    sent = []
+    async with PrometheusSource(prometheus.url) as source:
+        original = source.query_range
+
+        async def counting(expr, *args, **kwargs):
+            sent.append(expr)
+            return await original(expr, *args, **kwargs)
+
+        source.query_range = counting
+        together = await source.minute_counts_many(many, start, end, batch=4)
+        one_by_one = []
+        for q in many:
+            try:
+                one_by_one.append(await source.minute_counts(q, start, end))
+            except SeveralSeries as exc:
+                one_by_one.append(exc)
+    assert len(sent) == 2 + 2 * len(many)  # one query per batch of four, then two per definition
+    assert isinstance(together[3], SeveralSeries) and isinstance(one_by_one[3], SeveralSeries)
+    assert [c for i, c in enumerate(together) if i != 3] == [c for i, c in enumerate(one_by_one) if i != 3]
+    # flaky's NaN and restarts' mid-minute restart are in range, handled as one by one.
+    assert together[4].missing == (START + 60 * (NAN_MINUTE - 1), START + 60 * NAN_MINUTE)
+    assert together[6].counts[START + 60 * RESTARTS["inside"][0]] == (history.restarts[RESTARTS["inside"][0]],) * 2
+
+
 async def test_definitions_are_checked_by_the_source_itself(prometheus):
     latency = {"kind": "latency", "source": "prom", "histogram": 'lat_seconds{job="api"}', "le": "0.3"}
     async with PrometheusSource(prometheus.url) as source:
