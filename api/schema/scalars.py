@@ -1,11 +1,12 @@
 """Scalars whose parsing the API narrows: ``DateTime`` and ``Date`` take only instants in
 the domain's range (``domain.commands.TIME_RANGE``), so no window or lookback computed
-from an input overflows. Same name and wire format as strawberry's own; installed with
+from an input overflows. Same names and wire format as strawberry's own; installed with
 ``scalar_overrides`` in ``build_schema``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Callable
 
 import dateutil.parser
 from strawberry.schema.types.base_scalars import isoformat, wrap_parser
@@ -14,36 +15,29 @@ from strawberry.types.scalar import ScalarDefinition
 from domain.commands import TIME_RANGE, in_time_range
 
 
-def _datetime(text: str) -> datetime:
-    at = dateutil.parser.isoparse(text)
-    if not in_time_range(at):
-        raise ValueError(f"an instant must lie {TIME_RANGE}")
-    return at
+def _in_range(parse: Callable[[str], date]) -> Callable[[str], date]:
+    def parse_in_range(text: str) -> date:
+        value = parse(text)
+        at = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day)
+        if not in_time_range(at):
+            raise ValueError(f"it must lie {TIME_RANGE}")
+        return value
+
+    return parse_in_range
 
 
-DATETIME = ScalarDefinition(
-    name="DateTime",
-    description=f"Date with time (ISO 8601, with a zone), {TIME_RANGE}",
-    specified_by_url=None,
-    serialize=isoformat,
-    parse_value=wrap_parser(_datetime, "DateTime"),
-    parse_literal=None,
-)
-
-def _date(text: str) -> date:
-    day = date.fromisoformat(text)
-    if not in_time_range(datetime(day.year, day.month, day.day)):
-        raise ValueError(f"a date must lie {TIME_RANGE}")
-    return day
+def _scalar(name: str, description: str, parse: Callable[[str], date]) -> ScalarDefinition:
+    return ScalarDefinition(
+        name=name,
+        description=f"{description}, {TIME_RANGE}",
+        specified_by_url=None,
+        serialize=isoformat,
+        parse_value=wrap_parser(_in_range(parse), name),
+        parse_literal=None,
+    )
 
 
-DATE = ScalarDefinition(
-    name="Date",
-    description=f"Date (ISO 8601), {TIME_RANGE}",
-    specified_by_url=None,
-    serialize=isoformat,
-    parse_value=wrap_parser(_date, "Date"),
-    parse_literal=None,
-)
-
-OVERRIDES = {datetime: DATETIME, date: DATE}
+OVERRIDES = {
+    datetime: _scalar("DateTime", "Date with time (ISO 8601, with a zone)", dateutil.parser.isoparse),
+    date: _scalar("Date", "Date (ISO 8601)", date.fromisoformat),
+}

@@ -83,12 +83,12 @@ async def test_out_of_range_is_bad_user_input_naming_the_field(api, case):
 COERCION_CASES = [
     ("before 1970", 'mutation { recordObservations(input: {observations: [{objectiveId: "o1", '
                     'start: "1969-12-31T23:59:00Z", end: "1970-01-01T00:00:00Z", good: 1, total: 1}]}) { __typename } }',
-     "an instant must lie from 1970-01-01T00:00:00Z up to 9999-01-01T00:00:00Z"),
+     "it must lie from 1970-01-01T00:00:00Z up to 9999-01-01T00:00:00Z"),
     ("year 9999", '{ objective(id: "o1") { budget(at: "9999-06-01T00:00:00Z") { remaining } } }',
-     "an instant must lie from 1970-01-01T00:00:00Z up to 9999-01-01T00:00:00Z"),
+     "it must lie from 1970-01-01T00:00:00Z up to 9999-01-01T00:00:00Z"),
     ("an offset past year 9999", 'mutation { grantFreezeException(input: {service: "s", reason: "r", '
                                  'expiresAt: "9998-12-31T23:59:59-12:00"}) { __typename } }',
-     "an instant must lie from 1970-01-01T00:00:00Z"),
+     "it must lie from 1970-01-01T00:00:00Z"),
     ("a quarter in year 0", '{ leadershipReport(quarter: "0000-Q1") { quarter } }',
      "quarter must lie from 1970-Q1 to 9998-Q4 (got '0000-Q1')"),
     ("a review for 9999-Q4", 'mutation { recordReview(input: {objectiveId: "o1", quarter: "9999-Q4", outcome: MAINTAIN, '
