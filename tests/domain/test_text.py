@@ -33,3 +33,12 @@ def test_lists_and_nested_data_name_the_item():
     with pytest.raises(InvalidInput) as err:
         check_texts({"k\x00": 1}, "input")
     assert err.value.details == {"field": "a key of input"}  # the refused key is not echoed
+
+
+def test_a_token_actor_follows_the_rule():
+    """The actor a token names is recorded on every event it sends: checked when it is issued."""
+    from service.tokens import validate_actor
+
+    with pytest.raises(ValueError, match=r"actor contains a control character \(U\+0000"):
+        validate_actor("sam\x00")
+    assert validate_actor(" sam ") == "sam"
