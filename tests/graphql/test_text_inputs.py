@@ -108,8 +108,8 @@ async def test_the_json_gate_route_refuses_them_the_same_way(api, case):
 
 async def test_a_lone_surrogate_is_refused_as_json_already(api):
     """JSON with an unpaired surrogate escape is not text: both routes' parser (orjson)
-    refuses the body before anything reads it. (A websocket's variables are parsed by the
-    standard library, which lets one through: the GraphQL rule above refuses it there.)"""
+    refuses the body before anything reads it (and so does the websocket's, see
+    tests/api/test_websocket.py); the rule refuses one wherever a parser lets it through."""
     await prioritized_journey(api, "j1")
     before = await api.head()
     graphql = await _post(api, "/graphql", {"query": _mutation("proposeJourney", "replayed"),
