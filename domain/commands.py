@@ -199,7 +199,6 @@ def in_time_range(at: datetime) -> bool:
     return EARLIEST.replace(tzinfo=None) <= naive < LATEST.replace(tzinfo=None)
 
 
-
 def require_aware(value: Any, field: str) -> datetime:
     if not isinstance(value, datetime):
         raise InvalidInput(f"{field} must be a date-time", field=field)

@@ -122,11 +122,12 @@ def max_events(interval: Interval) -> int:
 def check_volume(interval: Interval) -> None:
     """Refuse counts beyond MAX_EVENTS_PER_SECOND: a command's rule, not the log's
     (folding a recorded interval does not judge it again)."""
-    if interval.total > (interval.end_us - interval.start_us) * _MAX_EVENTS_PER_US:
+    most = max_events(interval)
+    if interval.total > most:
         seconds = (interval.end_us - interval.start_us) / 1_000_000
         raise BudgetInputError(
             "total",
-            f"{interval.total} events in {seconds:g} s is more than the {max_events(interval)} an interval that "
+            f"{interval.total} events in {seconds:g} s is more than the {most} an interval that "
             f"long may count (at most {MAX_EVENTS_PER_SECOND:,} events a second)",
         )
 
