@@ -5,6 +5,7 @@ snapshots equal to live ones, and every as-of fold equal to a fold from the star
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -22,6 +23,7 @@ from tests.budgets.support import T0, SRE, agree, do, journey
 from tests.graphql.conftest import negotiating_objective
 
 HOUR = timedelta(hours=1)
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 async def snapshot_rows(container, stream_id: str | None = None) -> list[tuple]:
@@ -111,3 +113,9 @@ async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(cont
 
     await container.projections.rebuild(["snapshots"])
     assert await snapshot_rows(container, "budget-b") == live
+
+
+def test_the_readme_states_the_spacing_the_code_uses():
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"every {snapshot_projection.SNAPSHOT_EVERY} events while a state is small" in text
+    assert f"every S/{snapshot_projection.BYTES_PER_EVENT} events once it is S bytes" in text
