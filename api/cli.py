@@ -288,7 +288,7 @@ GATE_ALLOW, GATE_DENY, GATE_NO_ANSWER, GATE_APPROVAL = 0, 1, 2, 3
 GATE_EXIT_CODES = {"ALLOW": GATE_ALLOW, "DENY": GATE_DENY, "REQUIRE_APPROVAL": GATE_APPROVAL}
 GATE_TIMEOUT_SECONDS = 10.0
 _DECISION_FIELDS = """id service changeType version outcome reasons ruleIds objectives freezes exceptions
-  policyVersions evaluatedAtPosition at firstAnswer position actor approverRoles mayDeploy
+  policyVersions evaluatedAtPosition at replayed position actor approverRoles mayDeploy
   approval { by role at reason }"""
 APPROVE_MUTATION = f"""mutation($input: ApproveDeployInput!) {{ approveDeploy(input: $input) {{
   decision {{ {_DECISION_FIELDS} }} }} }}"""
@@ -375,7 +375,7 @@ def _describe(d: dict) -> str:
         if d.get(key):
             lines.append(f"  {label}: {', '.join(d[key])}")
     lines.append(f"  evaluated at log position {d['evaluatedAtPosition']}, {d['at']}"
-                 + (" (the first answer for this pipeline run)" if d.get("firstAnswer") else ""))
+                 + (" (replayed: the first answer for this pipeline run)" if d.get("replayed") else ""))
     if _approved(d):
         a = d["approval"]
         lines.append(f"APPROVED by {a['by']} ({a['role']}) at {a['at']}: {a['reason']}; the deploy may go ahead")

@@ -90,7 +90,7 @@ class DeployDecision:
     evaluated_at_position: int
     at: datetime
     recorded: bool = False  # appended as a DeployEvaluated event
-    first_answer: bool = False  # True: this pipeline run was judged before; this is that answer
+    replayed: bool = False  # True: this pipeline run was judged before; this is that answer, replayed
     position: int | None = None  # the DeployEvaluated event's position
     actor: str | None = None
     approver_roles: tuple[str, ...] | None = ()  # who may approve a REQUIRE_APPROVAL answer
@@ -265,7 +265,7 @@ async def evaluate_deploy(
     ))
     if not result.events:  # this run was judged before (or concurrently, first)
         earlier = await _decision_from_log(container, request.pipeline_run_id)
-        return _with(earlier, first_answer=True)
+        return _with(earlier, replayed=True)
     return _decision(request, decision, position, parse_iso(iso(at)), recorded=True,
                      position=result.events[0].position, actor=actor)
 

@@ -86,8 +86,9 @@ class DeployDecision:
     evaluated_at_position: int = strawberry.field(description="The log head the gate read.")
     at: datetime = strawberry.field(description="The server time the gate evaluated at.")
     recorded: bool = strawberry.field(description="Appended as a DeployEvaluated event (false for a preview).")
-    first_answer: bool = strawberry.field(
-        description="True: this pipeline run was judged before and this is that first answer (nothing appended)."
+    replayed: bool = strawberry.field(
+        description="True: this pipeline run was judged before and this is that first answer, replayed "
+        "(nothing appended); false on the first evaluation."
     )
     position: int | None = strawberry.field(description="The DeployEvaluated event's log position.")
     actor: str | None = strawberry.field(description="Who asked (recorded decisions).")
@@ -125,7 +126,7 @@ def from_decision(d: gate.DeployDecision) -> DeployDecision:
         evaluated_at_position=d.evaluated_at_position,
         at=d.at,
         recorded=d.recorded,
-        first_answer=d.first_answer,
+        replayed=d.replayed,
         position=d.position,
         actor=d.actor,
         approver_roles=None if d.approver_roles is None else list(d.approver_roles),
@@ -578,7 +579,7 @@ class GateMutation:
     @strawberry.mutation(
         description="The deploy gate (ci, sre, admin): judge a deploy against the policies of every active "
         "objective whose journey depends critically on the service, and record the answer. The same "
-        "pipelineRunId again returns the first answer (firstAnswer: true) and appends nothing."
+        "pipelineRunId again returns the first answer (replayed: true) and appends nothing."
     )
     async def evaluate_deploy(self, info: Info, input: EvaluateDeployInput) -> DeployDecision:
         async def execute() -> gate.DeployDecision:

@@ -82,13 +82,13 @@ async def test_gate_exit_codes_and_output(server, container):
     decision = json.loads(allowed.stdout)
     assert decision["outcome"] == "ALLOW" and decision["id"] == "run-2" and decision["changeType"] == "ROLLBACK"
     assert decision["objectives"] == [OID] and decision["freezes"] == [f"{OID}/freeze-1"]
-    assert decision["actor"] == "ci-bot" and not decision["firstAnswer"]
+    assert decision["actor"] == "ci-bot" and not decision["replayed"]
 
     # The same pipeline run again: the first answer, nothing appended.
     head = (await container.store.head())[0]
     again = gate(url, ci, "--service", SERVICE, "--change-type", "reliability-fix", "--pipeline-run", "run-1",
                  "--json")
-    assert again.exit_code == 1 and json.loads(again.stdout)["firstAnswer"]
+    assert again.exit_code == 1 and json.loads(again.stdout)["replayed"]
     assert json.loads(again.stdout)["version"] == "abc123"
     assert (await container.store.head())[0] == head
 

@@ -9,7 +9,7 @@ from policies.loader import POLICY_DIR
 from tests.policies.support import OID, SERVICE, Clock, active_objective, observe
 
 DECISION = """id service changeType version outcome reasons ruleIds objectives freezes exceptions
-  policyVersions evaluatedAtPosition at firstAnswer recorded position actor"""
+  policyVersions evaluatedAtPosition at replayed recorded position actor"""
 EVALUATE = f"""mutation($input: EvaluateDeployInput!) {{ evaluateDeploy(input: $input) {{ {DECISION} }} }}"""
 REPLAY = f"""query($id: ID!) {{ replayDeployDecision(id: $id) {{ id matches differences
   recorded {{ {DECISION} }} replayed {{ outcome reasons ruleIds objectives freezes exceptions policyVersions }} }} }}"""
@@ -41,7 +41,7 @@ async def test_the_gate_scenario_over_graphql(api):
 
     ok = await evaluate(api, "FEATURE", "run-0")
     assert ok["outcome"] == "ALLOW" and ok["objectives"] == [OID] and ok["policyVersions"] == ["default@1"]
-    assert ok["id"] == "run-0" and ok["recorded"] and not ok["firstAnswer"] and ok["actor"] == "ci-person"
+    assert ok["id"] == "run-0" and ok["recorded"] and not ok["replayed"] and ok["actor"] == "ci-person"
 
     # The budget burns out: a freeze on the service, visible on the objective.
     await observe(container, 60, 70, 0, 1000)
@@ -65,7 +65,7 @@ async def test_the_gate_scenario_over_graphql(api):
     # The same pipeline run again: the first answer, nothing appended.
     before = await api.head()
     again = await evaluate(api, "FEATURE", "run-1", version="other")
-    assert again["firstAnswer"] and again["outcome"] == "DENY" and again["position"] == denied["position"]
+    assert again["replayed"] and again["outcome"] == "DENY" and again["position"] == denied["position"]
     assert again["reasons"] == denied["reasons"] and again["version"] == "abc123"
     assert await api.head() == before
 

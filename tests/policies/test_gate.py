@@ -58,7 +58,7 @@ async def test_budget_burns_out_freeze_exception_recovery(container):
     # The same pipeline run again: the first answer, nothing appended.
     before = await head(container)
     again = await deploy(container, "feature", "run-1")
-    assert again.outcome == "DENY" and again.first_answer and again.position == denied.position
+    assert again.outcome == "DENY" and again.replayed and again.position == denied.position
     assert again.reasons == denied.reasons and await head(container) == before
 
     # A preview answers the same without recording.
@@ -185,7 +185,7 @@ async def test_the_same_pipeline_run_sent_concurrently_is_judged_once(container)
     answers = await asyncio.gather(*(deploy(container, "feature", "run-twice") for _ in range(5)))
     assert len({(a.outcome, a.position, a.at) for a in answers}) == 1
     assert await head(container) == before + 1
-    assert sum(not a.first_answer for a in answers) <= 1
+    assert sum(not a.replayed for a in answers) <= 1
     assert await assert_every_decision_replays(container) == 1
 
 
