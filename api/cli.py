@@ -78,7 +78,8 @@ def serve(
         uvicorn.run("api.main:create_app_for", factory=True, host=host, port=port, log_level="info",
                     lifespan="on", workers=workers)
         return
-    application = create_app_for(settings, demo=demo)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # where a browser on this machine finds it
+    application = create_app_for(settings, demo=demo, url=f"http://{shown}:{port}")
     uvicorn.run(application, host=host, port=port, log_level="info", lifespan="on")
 
 

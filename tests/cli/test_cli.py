@@ -6,6 +6,10 @@ import os
 
 import asyncio
 import json
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +20,7 @@ from api.cli import app
 from eventstore.engine import create_engines
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, url: str):
@@ -151,3 +156,29 @@ def test_serve_with_workers_hands_uvicorn_the_app_factory_and_refuses_sqlite(mon
     refused = runner.invoke(app, ["serve", "--workers", "2", "--database-url", "sqlite+aiosqlite:///x.db"])
     assert refused.exit_code != 0 and "--workers" in refused.output
     assert len(calls) == 1
+
+
+def test_make_demo_serves_on_the_port_it_is_given(tmp_path):
+    """`make demo PORT=...`: the server listens there and its banner says so."""
+    import httpx
+
+    from tests.service.test_two_servers import free_port
+
+    port = free_port()
+    env = {**os.environ, "SLOGOV_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"}
+    proc = subprocess.Popen(["make", "--no-print-directory", "demo", f"PORT={port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for _ in range(600):
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the demo server never answered on its port")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # make and the server it started
+        banner = proc.communicate(timeout=30)[1]
+    assert f"curl -s http://127.0.0.1:{port}/graphql" in banner
