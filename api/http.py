@@ -8,8 +8,9 @@ Routes
   POST /gate/evaluate   the deploy gate as plain JSON (api/gate_http.py)
 
 Every HTTP request except /healthz and /readyz needs ``Authorization: Bearer <token>``
-(the GraphiQL page itself, a browser GET of /graphql without a query, is served
-without one when ``settings.graphiql``; its requests then need a token). A missing
+(the GraphiQL page itself, a browser GET of /graphql without a query, and its assets
+under /graphiql/ are served without one when ``settings.graphiql``; its requests then
+need a token). A missing
 or invalid token gets 401, ``WWW-Authenticate: Bearer`` and the GraphQL error shape
 with code UNAUTHENTICATED. Websockets authenticate at ``connection_init``
 (``{"Authorization": "Bearer ..."}`` or ``{"token": "..."}``) or with the header;
@@ -60,6 +61,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Principal, TokenVerifier
 from api.gate_http import evaluate_endpoint
+from api.graphiql import ASSETS_PREFIX, assets_mount, page_response
 from api.errors import (
     INTERNAL_SERVER_ERROR,
     UNAUTHENTICATED,
@@ -198,6 +200,9 @@ class SlogovGraphQL(GraphQL):
         except MissingQueryError as exc:
             raise StrawberryHTTPException(400, "No GraphQL query found in the request") from exc
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return page_response()  # strawberry's page would load its scripts from a CDN
+
     def encode_json(self, data: object) -> str:
         # str, not bytes: the websocket adapter would send bytes as a binary frame.
         return dumps(data).decode()
@@ -330,7 +335,9 @@ class SlogovMiddleware:
         path = scope.get("path", "")
         if path in PUBLIC_PATHS:
             return None
-        if path == "/graphql" and self.graphiql and _is_graphiql_page(scope, headers):
+        if self.graphiql and (
+            (path == "/graphql" and _is_graphiql_page(scope, headers)) or path.startswith(ASSETS_PREFIX)
+        ):
             return None
         token = bearer_token(headers.get("authorization"))
         if token is None:
@@ -442,6 +449,7 @@ def create_app(
             Route("/graphql", view, methods=["GET", "POST"], max_body_size=max_body_bytes),
             WebSocketRoute("/graphql", view),
             Route("/gate/evaluate", evaluate_endpoint, methods=["POST"], max_body_size=max_body_bytes),
+            *([assets_mount()] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(
