@@ -44,6 +44,16 @@ def timeslice_budget(bad_slices: int, slices_in_window: Fraction, allowed_error_
 
 
 @dataclass(frozen=True)
+class SpanBudget:
+    """The budget over one span of data time (a report's quarter), in the objective's own
+    arithmetic: events for occurrences, slices for timeslices (see `Ledger.span_budget`)."""
+
+    method: str
+    attainment: float | None  # good / total events, or good / judged slices; None without data
+    consumed: float | None  # bad over what the span allowed: 1.0 is exactly its budget
+
+
+@dataclass(frozen=True)
 class Status:
     at: datetime
     window_start: datetime
