@@ -10,14 +10,13 @@ Routes
 Every HTTP request except /healthz and /readyz needs ``Authorization: Bearer <token>``
 (the GraphiQL page itself, a browser GET of /graphql without a query, and its assets
 under /graphiql/ are served without one when ``settings.graphiql``; its requests then
-need a token). A missing
-or invalid token gets 401, ``WWW-Authenticate: Bearer`` and the GraphQL error shape
-with code UNAUTHENTICATED. Websockets authenticate at ``connection_init``
-(``{"Authorization": "Bearer ..."}`` or ``{"token": "..."}``) or with the header;
-otherwise the socket is closed before any operation runs, with the codes graphql-transport-ws
-clients act on: 4401 "Unauthorized" (no token, or an unknown or revoked one: authenticate
-again), 4500 when the token could not be checked; 4403 "Forbidden" is kept for a caller who
-is known but not allowed.
+need a token). A missing or invalid token gets 401, ``WWW-Authenticate: Bearer`` and
+the GraphQL error shape with code UNAUTHENTICATED. Websockets authenticate at
+``connection_init`` (``{"Authorization": "Bearer ..."}`` or ``{"token": "..."}``) or with
+the header; otherwise the socket is closed before any operation runs, with the codes
+graphql-transport-ws clients act on: 4401 "Unauthorized" (no token, or an unknown or revoked one: authenticate
+again), 4500 when the token could not be checked. (4403 "Forbidden" would be a known
+caller who may not subscribe: every role may, today.)
 
 Each request gets a correlation id: ``X-Request-Id`` when it is 1-100 safe
 characters, else a new uuid4; it is echoed in the response header and put in the
