@@ -30,6 +30,7 @@ from typing import Any, Callable
 from domain import codec
 from domain.records import replace
 from domain import journey as journeys
+from domain import policy as policies
 from domain import quarters
 from domain.commands import (
     NAME_MAX_LENGTH,
@@ -477,6 +478,10 @@ class FormalizeAgreement(_ObjectiveCommand):
     escalation_path: tuple[str, ...]  # e.g. ("sre-oncall", "eng-manager", "vp-eng")
     resource_commitment: str
 
+    def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
+        # Only a policy version that exists may be pinned (domain/policy.py says which do).
+        return (policies.stream_id(self.policy_id),) if isinstance(self.policy_id, str) else ()
+
 
 @dataclass(frozen=True)
 class RecordReview(_ObjectiveCommand):
@@ -847,7 +852,14 @@ def _defer(cmd: DeferNegotiation, state: ObjectiveState, ctx: Context) -> list[N
 
 def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
     policy_id = require_id(cmd.policy_id, "policy_id")
-    policy_version = require_int(cmd.policy_version, "policy_version", minimum=1)
+    policy_version = require_int(cmd.policy_version, "policy_version", minimum=0)
+    if not policies.version_exists(related_state(ctx, policies.stream_id(policy_id)), policy_id, policy_version):
+        raise NotFound(
+            f"policy {policy_id} has no version {policy_version}: adopt it first, or pin a version that exists"
+            + (f" ({policies.BUILTIN_POLICY_ID} version {policies.BUILTIN_VERSION} is the bundled text)"
+               if policy_id == policies.BUILTIN_POLICY_ID else ""),
+            field="policy_version", policy_id=policy_id, policy_version=policy_version,
+        )
     data = {
         "objective_id": state.id,
         "policy_id": policy_id,

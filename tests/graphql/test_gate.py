@@ -9,7 +9,7 @@ from policies.loader import POLICY_DIR
 from tests.policies.support import OID, SERVICE, Clock, active_objective, observe
 
 DECISION = """id service changeType version outcome reasons ruleIds objectives freezes exceptions
-  policyVersions evaluatedAtPosition at firstAnswer recorded position actor"""
+  policyVersions suggestions evaluatedAtPosition at firstAnswer recorded position actor"""
 EVALUATE = f"""mutation($input: EvaluateDeployInput!) {{ evaluateDeploy(input: $input) {{ {DECISION} }} }}"""
 REPLAY = f"""query($id: ID!) {{ replayDeployDecision(id: $id) {{ id matches differences
   recorded {{ {DECISION} }} replayed {{ outcome reasons ruleIds objectives freezes exceptions policyVersions }} }} }}"""
@@ -36,7 +36,7 @@ async def test_the_gate_scenario_over_graphql(api):
     assert adopted["adopted"] and adopted["policy"]["id"] == "default" and adopted["policy"]["version"] == 1
     rules = {r["id"]: r for r in adopted["policy"]["current"]["rules"]}
     assert rules["freeze-when-exhausted"]["exempt"] == ["RELIABILITY_FIX", "SECURITY_FIX", "ROLLBACK"]
-    await active_objective(container)
+    await active_objective(container, policy_version=1)
     await observe(container, 0, 60, 1000, 1000)
 
     ok = await evaluate(api, "FEATURE", "run-0")
@@ -132,9 +132,18 @@ async def test_gate_inputs_and_authentication(api):
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await api.head() == before
 
-    # A service nobody depends on is allowed, with a reason.
-    d = await evaluate(api, "FEATURE", "run-s", service="search")
-    assert d["outcome"] == "ALLOW" and d["objectives"] == [] and d["reasons"]
+    # A service nobody depends on is not waved through: the policy decides (approval), and
+    # a known name close to it is suggested; the answer is recorded and replays.
+    await active_objective(api.container)
+    query = EVALUATE.replace("actor", "actor approverRoles")
+    d = (await api.ok(query, {"input": {"service": SERVICE + "s", "changeType": "FEATURE", "version": "v1",
+                                        "pipelineRunId": "run-s"}}, role="ci"))["evaluateDeploy"]
+    assert d["outcome"] == "REQUIRE_APPROVAL" and d["objectives"] == [] and d["recorded"]
+    assert d["reasons"][0].startswith("no objective covers this service")
+    assert d["suggestions"] == [SERVICE] and d["approverRoles"] == ["sre"] and d["policyVersions"] == ["default@0"]
+    replay = (await api.ok(REPLAY.replace("policyVersions }", "policyVersions suggestions }"),
+                           {"id": "run-s"}))["replayDeployDecision"]
+    assert replay["matches"] and replay["replayed"]["suggestions"] == [SERVICE]
 
 
 async def test_policies_escalations_and_postmortems(api):
