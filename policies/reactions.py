@@ -39,7 +39,7 @@ from typing import Callable, Iterator
 
 from domain.commands import iso, parse_iso
 from domain.events import NewEvent
-from domain.policy_actions import LEVEL_KEY, ActionsState
+from domain.policy_actions import LEVEL_KEY, ActionsState, Freeze
 from policies.evaluate import ObjectiveFacts, condition_holds
 from policies.language import (
     ESCALATE,
@@ -94,6 +94,13 @@ def _level_rules(policy: Policy) -> list[Rule]:
             if r.condition.level and (r.has(FREEZE) or r.has(ESCALATE) or r.has(REQUIRE_POSTMORTEM))]
 
 
+def _orphaned_freezes(policy: Policy, state: ActionsState) -> list[Freeze]:
+    """Active freezes whose rule the policy in force has no freeze for (the objective was
+    re-pinned to a version without it): nothing would ever lift them, so they are lifted."""
+    freezing = {r.id for r in policy.rules if r.condition.level and r.has(FREEZE)}
+    return [f for f in state.active_freezes if f.rule_id not in freezing]
+
+
 def _level_changes(policy: Policy, objective: ObjectiveFacts, state: ActionsState) -> Iterator[tuple[Rule, bool]]:
     """(rule, holds now) for each level rule whose condition no longer agrees with its latch."""
     for rule in _level_rules(policy):
@@ -108,7 +115,7 @@ def settled(policy: Policy, objective: ObjectiveFacts, actions: ActionsState | N
     no incident is open or opening (no page alert). The policy reactor asks this first, so a
     budget command that crossed no rule's condition costs no more than these checks."""
     state = actions or ActionsState(objective.objective_id)
-    if next(_level_changes(policy, objective, state), None) is not None:
+    if next(_level_changes(policy, objective, state), None) is not None or _orphaned_freezes(policy, state):
         return False
     if any(r.condition.kind == INCIDENT_BUDGET_SHARE_OVER for r in policy.rules):
         return INCIDENT_SEVERITY not in objective.alert_severities and state.open_incident is None
@@ -164,6 +171,12 @@ def react(
                 }))
             else:
                 out.append(NewEvent("PolicyRuleCleared", {"objective_id": oid, "rule_id": rule.id, "at": at}))
+
+    for freeze in _orphaned_freezes(policy, state):
+        out.append(NewEvent("FreezeLifted", {
+            "objective_id": oid, "freeze_id": freeze.freeze_id, "rule_id": freeze.rule_id,
+            "reason": f"policy {policy.id}@{version} in force has no freeze rule {freeze.rule_id}", "at": at,
+        }))
 
     # --- repeated exhaustion ---------------------------------------------------------
     if facts.exhaustions_in_quarter is not None:

@@ -208,3 +208,35 @@ async def test_escalations_and_postmortems_are_closed_over_graphql(api):
         actions { postmortems { id open completedBy link } } } }""", {"input": pm}))["completePostmortem"]
     assert done["actions"]["postmortems"][0] == {"id": "postmortem-1", "open": False, "completedBy": "sre-person",
                                                  "link": "https://wiki/pm"}
+
+
+POLICY = """query($id: ID!) { policy(id: $id) { id version current { version bundled adoptedAt }
+  versions { version bundled name rules { id } } } }"""
+
+
+async def test_a_fresh_installation_has_default_version_0_and_pins_only_what_exists(api):
+    fresh = (await api.ok(POLICY, {"id": "default"}))["policy"]
+    assert fresh["version"] == 0 and fresh["current"] == {"version": 0, "bundled": True, "adoptedAt": None}
+    assert [r["id"] for r in fresh["versions"][0]["rules"]][0] == "freeze-when-exhausted"
+    assert (await api.ok(POLICY, {"id": "careful"}))["policy"] is None
+
+    from tests.graphql.conftest import negotiating_objective
+
+    await negotiating_objective(api, OID, "checkout")
+    for party in ("product", "sre", "engineering", "leadership"):
+        await api.mutate("endorseProposal", {"objectiveId": OID, "proposalId": "p1", "party": party.upper()},
+                         role=party)
+    pin = {"objectiveId": OID, "policyId": "default", "productOwner": "pat", "sreOwner": "sam",
+           "escalationPath": ["sre-oncall"], "resourceCommitment": "20%"}
+    code, error = await api.fail("formalizeAgreement", {**pin, "policyVersion": 1})
+    assert code == "NOT_FOUND" and "version 0 is the bundled text" in error["message"]
+    code, _ = await api.fail("formalizeAgreement", {**pin, "policyId": "careful", "policyVersion": 0})
+    assert code == "NOT_FOUND"
+    await api.mutate("formalizeAgreement", {**pin, "policyVersion": 0})
+
+    doc = (POLICY_DIR / "default.yaml").read_text()
+    await api.ok(ADOPT, {"input": {"document": doc.replace("0.20", "0.25")}}, role="leadership")
+    adopted = (await api.ok(POLICY, {"id": "default"}))["policy"]
+    assert adopted["version"] == 1 and [v["version"] for v in adopted["versions"]] == [0, 1]
+    assert [v["bundled"] for v in adopted["versions"]] == [True, False] and adopted["current"]["version"] == 1
+    await api.mutate("formalizeAgreement", {**pin, "policyVersion": 1})
