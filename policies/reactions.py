@@ -20,15 +20,19 @@ the budget stream); at or above the rule's count the rule fires once for that qu
 Single incident share: an incident is the time a page-severity burn-rate alert is
 active. It opens when the first page alert is raised -- starting one long window
 before (the data that fired the alert belongs to it), but never before the previous
-incident closed -- and closes when the last page alert clears. Its share of the
-four-week budget is the sum of the debits the ledger booked for the incident's
-intervals (each interval's bad events over the allowance of its window at that time,
-as the ledger chart shows them), scaled from the objective's window to four weeks:
-    share = sum(debit of intervals in [start, t]) x window length / 28 days
-(for a 28-day window the scale is 1; traffic is taken as even across the window only
-for that scaling, not within the incident). It is checked at every budget command
-while the incident is open and when it closes; above the rule's share the rule fires
-once for that incident.
+incident closed -- and closes when the last page alert clears. Two shares are kept,
+named, because they differ whenever the objective's window is not four weeks:
+    budget_share_of_window       sum(debit of intervals in [start, t]): each interval's bad
+                                 events over the allowance of the objective's own window at
+                                 that time, as the ledger chart shows them (2.0% of a 30-day
+                                 budget, say)
+    budget_share (of four weeks) the same scaled to the workbook's four-week budget:
+                                 of_window x window length / 28 days (2.14% for those 30 days;
+                                 traffic is taken as even across the window only for that
+                                 scaling, not within the incident)
+The policy's `incident_budget_share_over` compares the four-week share (the workbook's
+rule). It is checked at every budget command while the incident is open and when it
+closes; above the rule's share the rule fires once for that incident.
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ def incident_share(debits: float, window: timedelta) -> float:
     return debits * (window / FOUR_WEEKS)
 
 
+def _days(window: timedelta) -> str:
+    days = window / timedelta(days=1)
+    return f"{days:g}-day window's"
+
+
 @dataclass(frozen=True)
 class BudgetFacts:
     objective_id: str
@@ -76,6 +85,7 @@ class BudgetFacts:
     alert_severities: tuple[str, ...]
     page_long_window: timedelta | None  # the longest long window among active page alerts
     exhaustions_in_quarter: int | None = None  # counted only when a BudgetExhausted was recorded
+    window: timedelta = FOUR_WEEKS  # the objective's window length at `at` (scales shares to four weeks)
 
 
 def _objective_facts(f: BudgetFacts, policy_id: str, version: int) -> ObjectiveFacts:
@@ -127,7 +137,7 @@ def react(
     version: int,
     facts: BudgetFacts,
     actions: ActionsState | None,
-    share_since: Callable[[datetime], float],
+    share_since: Callable[[datetime], float],  # share of the objective's window budget consumed since
 ) -> list[NewEvent]:
     state = actions or ActionsState(facts.objective_id)
     ids = _Ids(state)
@@ -207,14 +217,17 @@ def react(
                 "alert": INCIDENT_SEVERITY,
             }))
         if incident_id is not None and start is not None:
-            share = share_since(start) if facts.at > start else 0.0
+            of_window = share_since(start) if facts.at > start else 0.0
+            share = incident_share(of_window, facts.window)
             for rule in incident_rules:
                 if share > rule.condition.value and state.latch(rule.id) != incident_id:
                     fire(rule, incident_id,
                          f"{rule.description or rule.condition.describe()}: incident {incident_id} "
-                         f"consumed {share:.1%} of the four-week budget", incident_id=incident_id)
+                         f"consumed {share:.1%} of the four-week budget ({of_window:.1%} of the "
+                         f"objective's {_days(facts.window)} budget)", incident_id=incident_id)
             if not page:
                 out.append(NewEvent("IncidentClosed", {
                     "objective_id": oid, "incident_id": incident_id, "at": at, "budget_share": share,
+                    "budget_share_of_window": of_window,
                 }))
     return out

@@ -29,7 +29,7 @@ from domain.events import NewEvent, RecordedEvent
 from eventstore.tables import events as events_table
 from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST
 from policies.evaluate import ObjectiveFacts
-from policies.reactions import INCIDENT_SEVERITY, BudgetFacts, incident_share, quarter_of, react, settled
+from policies.reactions import INCIDENT_SEVERITY, BudgetFacts, quarter_of, react, settled
 from policies.registry import resolve
 
 _PREFIX = budget.CATEGORY + "-"
@@ -102,13 +102,13 @@ async def policy_reactions(event: RecordedEvent, view) -> list[tuple[str, list[N
         alert_severities=severities,
         page_long_window=max(page_windows) if page_windows else None,
         exhaustions_in_quarter=exhaustions,
+        window=status.window_end - status.window_start,
     )
     ledger = state.ledger
-    window = status.window_end - status.window_start
 
-    def share_since(start: datetime) -> float:
+    def share_since(start: datetime) -> float:  # of the objective's own window budget
         points = ledger.chart(since=start + timedelta(microseconds=1), until=at)
-        return incident_share(sum(p.debit for p in points if p.start >= start and not p.excluded), window)
+        return sum(p.debit for p in points if p.start >= start and not p.excluded)
 
     new = react(policy, version, facts, actions, share_since)
     return [(policy_actions.stream_id(objective_id), new)] if new else []

@@ -348,7 +348,15 @@ class Incident:
     started_at: datetime
     opened_at: datetime
     closed_at: datetime | None
-    budget_share: float | None = strawberry.field(description="Share of the four-week budget it consumed.")
+    budget_share: float | None = strawberry.field(
+        description="Share of the four-week budget it consumed (as budgetShareOfFourWeeks).",
+        deprecation_reason="Use budgetShareOfFourWeeks (or budgetShareOfWindow), which say which budget.")
+    budget_share_of_four_weeks: float | None = strawberry.field(
+        description="Share of the four-week budget it consumed: the share of the objective's window scaled by "
+        "window / 28 days (what the policy's incident_budget_share_over compares); null while open.")
+    budget_share_of_window: float | None = strawberry.field(
+        description="Share of the objective's own window's budget it consumed (the ledger's debits); null while "
+        "open, or for incidents closed before it was recorded.")
 
 
 @strawberry.type(description="What an objective's error-budget policy did: freezes, escalations, postmortems.")
@@ -397,7 +405,8 @@ def from_actions(s: actions_domain.ActionsState) -> PolicyActions:
         ],
         incidents=[
             Incident(id=strawberry.ID(x.incident_id), started_at=parse_iso(x.started_at),
-                     opened_at=parse_iso(x.opened_at), closed_at=_dt(x.closed_at), budget_share=x.budget_share)
+                     opened_at=parse_iso(x.opened_at), closed_at=_dt(x.closed_at), budget_share=x.budget_share,
+                     budget_share_of_four_weeks=x.budget_share, budget_share_of_window=x.budget_share_of_window)
             for x in s.incidents
         ],
     )

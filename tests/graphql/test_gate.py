@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from policies.loader import POLICY_DIR
 from tests.policies.support import OID, SERVICE, Clock, active_objective, observe
 
@@ -188,8 +190,12 @@ async def test_escalations_and_postmortems_are_closed_over_graphql(api):
     await observe(container, 70, 80, 1_000_000, 1_000_000, oid="o2")
     await observe(container, 80, 90, 0, 1_000_000, oid="o2")
     query = """{ objective(id: "o2") { policyActions { escalations { id open role acknowledgedBy }
-        postmortems { id open completedBy link } incidents { id budgetShare } freezes { id active } } } }"""
+        postmortems { id open completedBy link } incidents { id budgetShareOfFourWeeks budgetShareOfWindow }
+        freezes { id active } } } }"""
     actions = (await api.ok(query))["objective"]["policyActions"]
+    incident = actions["incidents"][0]
+    assert incident["budgetShareOfWindow"] > 0.2 and \
+        incident["budgetShareOfFourWeeks"] == pytest.approx(incident["budgetShareOfWindow"] * 30 / 28)
     assert [e["id"] for e in actions["escalations"]] == ["escalation-1"]
     assert actions["postmortems"][0]["id"] == "postmortem-1" and actions["postmortems"][0]["open"]
 

@@ -127,6 +127,12 @@ async def test_a_large_incident_needs_a_postmortem_and_repeated_exhaustion_escal
     state = await gate.policy_actions(container, OID)
     assert state.incidents[0].closed_at is not None and state.incidents[0].budget_share > 0.2
     assert state.open_incident is None
+    # Both shares, named: of the objective's 30-day budget, and scaled to four weeks.
+    incident = state.incidents[0]
+    assert incident.budget_share == pytest.approx(incident.budget_share_of_window * 30 / 28, rel=1e-12)
+    assert incident.budget_share_of_window < incident.budget_share
+    assert "of the four-week budget (" in state.postmortems[0].reason
+    assert "of the objective's 30-day window's budget)" in state.postmortems[0].reason
 
     await observe(container, 80, 90, 0, 1_000_000)  # exhausted again, same quarter
     state = await gate.policy_actions(container, OID)
