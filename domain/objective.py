@@ -31,6 +31,8 @@ from domain import codec
 from domain.records import replace
 from domain import journey as journeys
 from domain import policy as policies
+from domain.budget import burn
+from domain.budget.errors import BudgetInputError
 from domain import quarters
 from domain.commands import (
     NAME_MAX_LENGTH,
@@ -238,8 +240,20 @@ class NegotiationStep:
 
 
 @dataclass(frozen=True)
+class AlertTierTerms:
+    """One burn-rate alert tier as an agreement's policy states it."""
+
+    severity: str
+    long_window: str
+    short_window: str
+    threshold: float
+
+
+@dataclass(frozen=True)
 class Agreement:
-    """The formalized SLO agreement (phase 5). The policy is referenced, not copied."""
+    """The formalized SLO agreement (phase 5). The policy is referenced, not copied,
+    except the alert tiers its version states (the budget applies them unless the
+    objective configures its own); None: the workbook's tiers."""
 
     policy_id: str
     policy_version: int
@@ -249,6 +263,7 @@ class Agreement:
     resource_commitment: str
     formalized_by: str | None
     formalized_at: datetime
+    alert_tiers: tuple[AlertTierTerms, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -850,10 +865,26 @@ def _defer(cmd: DeferNegotiation, state: ObjectiveState, ctx: Context) -> list[N
     ]
 
 
+def _policy_tiers(policy_state: Any, policy_id: str, version: int, window: Window) -> list[dict[str, Any]] | None:
+    """The alert tiers the pinned version states (None: not said, or the bundled version 0,
+    whose tiers are the workbook's), refused when a long window outgrows the objective's."""
+    pv = policy_state.at_version(version) if policy_state is not None else None
+    said = pv.doc().get("alert_tiers") if pv is not None else None
+    if said is None:
+        return None
+    try:
+        tiers = burn.parse_tiers(said)
+        burn.check_tiers_fit(tiers, window.kind, window.days, field="alert_tiers")
+    except BudgetInputError as error:
+        raise InvalidInput(f"policy {policy_id} v{version}: {error}", field=error.field) from None
+    return [t.to_dict() for t in tiers]
+
+
 def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
     policy_id = require_id(cmd.policy_id, "policy_id")
     policy_version = require_int(cmd.policy_version, "policy_version", minimum=0)
-    if not policies.version_exists(related_state(ctx, policies.stream_id(policy_id)), policy_id, policy_version):
+    policy_state = related_state(ctx, policies.stream_id(policy_id))
+    if not policies.version_exists(policy_state, policy_id, policy_version):
         raise NotFound(
             f"policy {policy_id} has no version {policy_version}: adopt it first, or pin a version that exists"
             + (f" ({policies.BUILTIN_POLICY_ID} version {policies.BUILTIN_VERSION} is the bundled text)"
@@ -869,6 +900,7 @@ def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> 
         "escalation_path": list(require_texts(cmd.escalation_path, "escalation_path", min_items=1)),
         "resource_commitment": require_text(cmd.resource_commitment, "resource_commitment"),
         "target": state.agreed_target,  # what was formalized, for the reader of the log
+        "alert_tiers": _policy_tiers(policy_state, policy_id, policy_version, state.window),
     }
     if state.status not in (ObjectiveStatus.AGREED, ObjectiveStatus.ACTIVE):
         raise PolicyViolation(
@@ -1228,6 +1260,7 @@ def _agreement_formalized(state: ObjectiveState, event: RecordedEvent) -> Object
         resource_commitment=d["resource_commitment"],
         formalized_by=actor_of(event),
         formalized_at=event.recorded_at,
+        alert_tiers=None if d.get("alert_tiers") is None else tuple(AlertTierTerms(**t) for t in d["alert_tiers"]),
     )
     detail = (
         f"formalized under policy {agreement.policy_id} v{agreement.policy_version}; "
