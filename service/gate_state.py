@@ -102,25 +102,24 @@ def _exception_facts(e: exceptions_domain.ExceptionState) -> ExceptionFacts:
 
 
 def _gate(service: str, position: int, objs: list[ObjectiveFacts], freezes: list[FreezeFacts],
-          excs: list[ExceptionFacts], unknown: GateState | None = None) -> GateState:
+          excs: list[ExceptionFacts], unknown: dict[str, Any] | None = None) -> GateState:
     return GateState(
         service=service, position=position,
         objectives=tuple(sorted(objs, key=lambda o: o.objective_id)),
         freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)),
         exceptions=tuple(sorted(excs, key=lambda e: e.exception_id)),
-        **({} if unknown is None else {"known": False, "suggestions": unknown.suggestions,
-                                        "installation_policy": unknown.installation_policy}),
+        **(unknown or {}),
     )
 
 
 def _unknown(service: str, names: Any, default_state: policy_domain.PolicyState | None,
-             found: dict[str, Policy]) -> GateState:
-    """What the gate needs to judge a service nothing knows: the closest known names and
-    the installation's policy (put into `found` under its key)."""
+             found: dict[str, Policy]) -> dict[str, Any]:
+    """The GateState fields of a service nothing knows: the closest known names and the
+    installation's policy (put into `found` under its key)."""
     version, policy = installation_policy(default_state)
     key = policy_key(policy_domain.BUILTIN_POLICY_ID, version)
     found[key] = policy
-    return GateState(service, 0, known=False, suggestions=close_names(service, names), installation_policy=key)
+    return {"known": False, "suggestions": close_names(service, names), "installation_policy": key}
 
 
 # --------------------------------------------------------------------------- now, from the read models

@@ -98,3 +98,28 @@ def test_the_policy_language_reads_unknown_services():
         with pytest.raises(InvalidInput) as caught:
             parse_policy({**base, "unknown_services": bad})
         assert caught.value.details["field"] == field
+
+
+async def test_a_decision_recorded_before_unknown_services_were_judged_replays_as_it_was(container):
+    """A DeployEvaluated of schema 2 (no suggestions) allowed any unknown service: its
+    replay judges as the gate did then, so the auditor's answer still matches."""
+    from domain.commands import iso
+    from domain.events import NewEvent
+    from tests.policies.support import head
+
+    await active_objective(container, services=(FROZEN,))
+    at = container.store.clock()
+    data = {"pipeline_run_id": "run-old", "service": "svc-ff", "change_type": "feature", "version": "v1",
+            "outcome": "ALLOW", "reasons": ["no active objective's journey depends critically on svc-ff; "
+                                            "nothing restricts its deploys"],
+            "rule_ids": [], "objectives": [], "freezes": [], "exceptions": [], "policy_versions": [],
+            "approver_roles": [], "evaluated_at_position": await head(container), "at": iso(at)}
+    async with container.store.transaction(["deploy-run-old"]) as tx:
+        tx.append("deploy-run-old", [NewEvent("DeployEvaluated", data, 2)], {"actor": "pipeline", "role": "ci"})
+    await container.projections.rebuild(["deploy_decisions"])
+    old = await gate.deploy_decision(container, "run-old")
+    assert old.outcome == "ALLOW" and old.suggestions is None
+    replay = await gate.replay_deploy_decision(container, "run-old")
+    assert replay.matches, replay.differences
+    # The same request today: not waved through.
+    assert (await deploy(container, "feature", "run-new", service="svc-ff")).outcome == "REQUIRE_APPROVAL"
