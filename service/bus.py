@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
 
 import orjson
 
@@ -132,8 +132,22 @@ class _GroupAborted(Exception):
         self.cause = cause
 
 
-# A reactor sees each newly recorded event and may derive more, per stream.
-Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[tuple[str, list[NewEvent]]]]]
+# A reactor sees each newly recorded event and may derive more, per stream: a list of
+# (stream id, events), or an async iterator of them whose items are appended as they come
+# (so it reads its own earlier items' effects), each optionally with a third member, the
+# recorded event that caused them (default: the event it reacts to).
+Reaction = tuple[str, list[NewEvent]] | tuple[str, list[NewEvent], RecordedEvent]
+Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[Reaction]] | AsyncIterator[Reaction]]
+
+
+async def _reactions(reactor: Reactor, event: RecordedEvent, view: StateView) -> AsyncIterator[Reaction]:
+    out = reactor(event, view)
+    if hasattr(out, "__aiter__"):
+        async for item in out:
+            yield item
+    else:
+        for item in await out:
+            yield item
 BatchObserver = Callable[[int], None]
 
 
@@ -435,14 +449,14 @@ class CommandBus:
             next_frontier: list[RecordedEvent] = []
             for event in frontier:
                 for reactor in self.reactors:
-                    for stream_id, new_events in await reactor(event, view):
+                    async for stream_id, new_events, *cause in _reactions(reactor, event, view):
                         if not new_events:
                             continue
                         state = await view.state(stream_id)
                         metadata = {
                             "actor": SYSTEM_ACTOR,
                             "role": SYSTEM_ROLE,
-                            "causation_id": event.event_id,
+                            "causation_id": (cause[0] if cause else event).event_id,
                             "correlation_id": correlation_id,
                         }
                         recorded = tx.append(stream_id, new_events, metadata)

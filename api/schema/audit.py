@@ -1,7 +1,8 @@
 """The auditor's side of the API.
 
 Queries: ``events`` (the log, filtered, as a Relay connection), ``event(position)``,
-``auditIntegrity`` (the hash chain recomputed). Subscription: ``events(filter, after)``,
+``auditIntegrity`` (the hash chain recomputed), ``logCheckpoints`` and ``checkpointKey``
+(signed checkpoints and the key that signs them). Subscription: ``events(filter, after)``,
 new events as they are appended, over graphql-transport-ws (authenticated at
 ``connection_init``, see ``api.http``). Each event shows its actor, role, reason,
 causation and correlation, and walks the causation chain with ``causes`` and
@@ -21,7 +22,7 @@ from strawberry.types import Info
 
 from api.auth import current_principal, require_roles
 from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from service import audit
+from service import audit, checkpoints
 
 # Recomputing the chain reads the whole log: only for those whose job it is.
 INTEGRITY_ROLES = ("auditor", "admin", "sre", "leadership")
@@ -138,8 +139,56 @@ class IntegrityReport:
     problem: str | None
 
 
+@strawberry.type(description="A signed checkpoint: the log's head (position and chain hash) at a time, signed with "
+                 "the server's Ed25519 key (docs/audit-checkpoints.md). Keep `line` in your own file.")
+class LogCheckpoint:
+    position: int
+    head_hash: str = strawberry.field(description="The chain hash of the event at `position`.")
+    at: str = strawberry.field(description="When it was signed, as signed (ISO 8601, UTC, microseconds).")
+    public_key: str = strawberry.field(description="The signing key (hex of the raw Ed25519 public key).")
+    signature: str = strawberry.field(description="Ed25519 over the canonical JSON of at, head_hash, position, "
+                                      "public_key (hex).")
+    line: str = strawberry.field(description="The checkpoint as one JSON line, exactly what "
+                                 "`slogov audit verify --checkpoint` and docs/verify_export.py read.")
+
+
+@strawberry.type(description="The public key that signs checkpoints; check it against the one you were given.")
+class CheckpointKey:
+    public_key: str = strawberry.field(description="Hex of the raw 32-byte Ed25519 public key.")
+    public_key_pem: str = strawberry.field(description="The same key as PEM, for `openssl pkeyutl -verify`.")
+
+
 @strawberry.type
 class AuditQuery:
+    @strawberry.field(
+        description="Signed checkpoints of the log, oldest first (a copy kept for publishing: the proof is the copy "
+        "an auditor keeps). Cursors are positions: pass the last one you keep to fetch only newer ones."
+    )
+    async def log_checkpoints(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LogCheckpoint]:
+        current_principal(info)
+        container = info.context["container"]
+        size = page_size(first, container.settings.max_page_size)
+        items, has_next, total = await checkpoints.checkpoint_page(container, decode_cursor(after), size)
+        edges = [
+            Edge(cursor=encode_cursor(c.position), node=LogCheckpoint(
+                position=c.position, head_hash=c.head_hash, at=c.at, public_key=c.public_key,
+                signature=c.signature, line=c.line))
+            for c in items
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+    @strawberry.field(description="The public key checkpoints are signed with; null before the first checkpoint.")
+    async def checkpoint_key(self, info: Info) -> CheckpointKey | None:
+        current_principal(info)
+        found = await checkpoints.published_key(info.context["container"])
+        return None if found is None else CheckpointKey(public_key=found, public_key_pem=checkpoints.public_pem(found))
+
     @strawberry.field(
         description="The event log, oldest first, filtered; any role may read it. Cursors are positions, so a "
         "page never skips or repeats an event."
