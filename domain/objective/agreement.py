@@ -59,18 +59,21 @@ class FormalizeAgreement(ObjectiveCommand):
 
 
 def _policy_tiers(policy_state: Any, policy_id: str, version: int, window: Window) -> list[dict[str, Any]] | None:
-    """The alert tiers the pinned version states (None: not said, or the bundled version 0,
-    whose tiers are the workbook's), refused when a long window outgrows the objective's."""
+    """The alert tiers the pinned version states, refused when a long window outgrows the
+    objective's window. None: the workbook's tiers (`burn.DEFAULT_TIERS`) -- what the bundled
+    version 0 states (policies/default.yaml; a test holds the two equal), and what a
+    version that says nothing gets; those are checked as well when the bundled text is pinned."""
     pv = policy_state.at_version(version) if policy_state is not None else None
     said = pv.doc().get("alert_tiers") if pv is not None else None
-    if said is None:
+    bundled = pv is None and policy_id == policies.BUILTIN_POLICY_ID and version == policies.BUILTIN_VERSION
+    if said is None and not bundled:
         return None
     try:
-        tiers = burn.parse_tiers(said)
+        tiers = burn.parse_tiers(said)  # None: the workbook's
         burn.check_tiers_fit(tiers, window.kind, window.days, field="alert_tiers")
     except BudgetInputError as error:
         raise InvalidInput(f"policy {policy_id} v{version}: {error}", field=error.field) from None
-    return [t.to_dict() for t in tiers]
+    return None if said is None else [t.to_dict() for t in tiers]
 
 
 def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> list[NewEvent]:

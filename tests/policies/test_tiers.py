@@ -112,5 +112,10 @@ async def test_a_long_window_longer_than_the_objective_window_is_refused(contain
                                                               "short_window": "6h", "threshold": 1},)))
     assert caught.value.details["field"] == "tiers[0].long_window"
     assert (await container.store.head())[0] == head  # nothing appended
-    # The default policy's 3d tier fits a 3-day window exactly.
+    # The default policy's 3d tier fits a 3-day window exactly, and not a 2-day one: the
+    # bundled version 0 is checked like any stated tiers.
     await do(container, "sre", _pin("short", "default", 0))
+    await _agreed(container, "two", 2)
+    with pytest.raises(InvalidInput) as caught:
+        await do(container, "sre", _pin("two", "default", 0))
+    assert caught.value.details["field"] == "alert_tiers[2].long_window"
