@@ -13,6 +13,8 @@ reports as ``BAD_USER_INPUT``:
 * ``MaxAliasesLimiter`` -> "<n> aliases found. Allowed: N"
 * ``DisableIntrospection`` -> "GraphQL introspection has been disabled, but the requested
   query contained the field '__schema'." (``__typename`` stays allowed)
+* ``TextInputExtension`` -> "input.name contains a control character (U+0000 at index 3);
+  only tab and newline are allowed" (``api.text_input``)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from strawberry.extensions import (
 )
 
 from api.errors import ErrorCodesExtension
+from api.text_input import TextInputExtension
 from service.config import Settings
 
 
@@ -78,6 +81,8 @@ def graphql_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]
     # Last: validation rules added by the extensions above are in place by the
     # time it validates (they are added in on_operation, it validates in on_validate).
     factories.append(lambda: ValidationCache(maxsize=settings.validation_cache_size))
+    # After the cache: it judges strings once the document is known to be valid.
+    factories.append(TextInputExtension)
     return factories
 
 

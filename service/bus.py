@@ -329,7 +329,16 @@ class CommandBus:
         decided = await self._decide(tx, view, envelope, known)
         if isinstance(decided, CommandResult):
             return decided
-        return await self._commit(tx, view, decided, known)
+        appended = len(tx.appended)
+        try:
+            return await self._commit(tx, view, decided, known)
+        except DomainError as err:
+            if len(tx.appended) == appended:  # refused before anything of it was appended
+                raise
+            # Refused after some of its events were appended (a reactor, or the log refusing
+            # a derived event): an answer that is an error must not commit, so the whole
+            # transaction is undone and the batch retried one group at a time.
+            raise _GroupAborted(err) from err
 
     async def _handle_group(
         self,

@@ -53,7 +53,7 @@ from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
 from .instants import US, from_us, iso_us, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
-from .observations import Exclusion, Interval
+from .observations import Exclusion, Interval, check_volume
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
@@ -302,12 +302,13 @@ def domain_error(error: BudgetInputError) -> InvalidInput | Conflict:
 
 
 def as_interval(value: Any, field: str = "intervals") -> Interval:
-    if isinstance(value, Interval):
-        return value
+    """A command's interval, with the counts a command may send (`check_volume`)."""
     try:
-        return Interval.from_dict(value)
+        interval = value if isinstance(value, Interval) else Interval.from_dict(value)
+        check_volume(interval)
     except BudgetInputError as error:
         raise InvalidInput(f"{field}: {error}", field=f"{field}.{error.field}") from None
+    return interval
 
 
 def batch_items(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:

@@ -37,7 +37,7 @@ from .config import TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
 from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
-from .observations import Exclusion, Interval, check_not_future
+from .observations import Exclusion, Interval, check_not_future, check_volume
 from .status import Status, occurrence_budget, timeslice_budget
 from .timeslices import end_of_judged, first_slice_in, slices_in_window, split, verdict
 from .windows import ROLLING, Window, window_bounds
@@ -196,6 +196,7 @@ class Ledger:
         """"new" or "duplicate" (identical, a no-op); raises on a conflicting count or an overlap."""
         if not isinstance(interval, Interval):
             raise BudgetInputError("interval", "expected an Interval")
+        check_volume(interval)
         if at is not None:
             check_not_future(interval, at)
         where, i = self._locate(interval.start_us, interval.end_us)
@@ -217,6 +218,7 @@ class Ledger:
         no interval with exactly these bounds is recorded, or the bounds overlap another one."""
         if not isinstance(interval, Interval):
             raise BudgetInputError("interval", "expected an Interval")
+        check_volume(interval)
         if at is not None:
             check_not_future(interval, at)
         where, i = self._locate(interval.start_us, interval.end_us)
