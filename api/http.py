@@ -434,6 +434,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.shutting_down = False
         await container.startup()
+        start_schedules = getattr(container, "start_schedules", None)
+        if start_schedules is not None:  # the server's own rounds (the freshness probe)
+            start_schedules()
         try:
             yield
         finally:

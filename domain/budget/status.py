@@ -84,6 +84,13 @@ class Status:
     stale_after: timedelta = timedelta(minutes=15)
     stale: bool = False
 
+    def stale_at(self, now: datetime) -> bool:
+        """Freshness judged at `now` (a reader's clock, passed in): no data for longer than
+        `stale_after` before it. A read-time view; the log records staleness only when a
+        probe (CheckFreshness) or new data brings event time forward."""
+        last = self.last_observation_end
+        return self.stale or (last is not None and last < now - self.stale_after)
+
     @property
     def attainment(self) -> float | None:
         """The objective's own measure: event SLI (occurrences) or good-slice ratio (timeslices)."""

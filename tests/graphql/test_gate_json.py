@@ -50,6 +50,11 @@ async def test_the_json_route_answers_as_graphql_does(api):
     assert await api.head() == before
     assert await assert_every_decision_replays(api.container) == 3
 
+    # A typo of the frozen service is not waved through: approval, and the name meant.
+    typo = (await post(api, request("run-t", service=SERVICE[:-1]))).json()["evaluateDeploy"]
+    assert typo["outcome"] == "REQUIRE_APPROVAL" and typo["suggestions"] == [SERVICE] and not typo["mayDeploy"]
+    assert await assert_every_decision_replays(api.container) == 4
+
 
 async def test_the_json_route_refuses_as_graphql_does(api):
     await active_objective(api.container)
