@@ -13,7 +13,7 @@ from api.cli import app
 from service.bootstrap import build
 from service.config import Settings
 from tests.budgets.support import T0, minute
-from tests.budgets.test_batching import adopt_default, fixed_clock, governed_objective, send
+from tests.budgets.test_batching import adopt_one_day, fixed_clock, governed_objective, send
 
 runner = CliRunner()
 
@@ -25,8 +25,8 @@ def _history(url: str) -> tuple[str, int]:
         await container.startup()
         try:
             fixed_clock(container)
-            await adopt_default(container)
-            oid = await governed_objective(container, "c-", target=0.99, days=1)
+            await adopt_one_day(container)
+            oid = await governed_objective(container, "c-", target=0.99, days=1, policy_id="one-day")
             history = [(m, m + 1, 995 if 60 <= m < 120 else 1000, 1000) for m in range(240)]
             await send(container, oid, history, [60, 120, 180])
             return oid, (await container.store.head())[0]

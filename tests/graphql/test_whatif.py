@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.budgets.support import T0, minute
-from tests.budgets.test_batching import adopt_default, fixed_clock, governed_objective, send
+from tests.budgets.test_batching import adopt_one_day, fixed_clock, governed_objective, send
 
 OUTCOME = """target attainment budgetSpent good total remaining exhausted exhaustions recoveries
   alertsRaised { at severity longWindow shortWindow threshold }
@@ -21,8 +21,8 @@ QUERY = f"""query($id: ID!, $from: DateTime!, $to: DateTime!, $target: Float, $w
 async def _history(api) -> str:
     """99% over a day; an hour at 0.5% errors, then 2 minutes of outage (exhausts 99%)."""
     fixed_clock(api.container)
-    await adopt_default(api.container)
-    oid = await governed_objective(api.container, "g-", target=0.99, days=1)
+    await adopt_one_day(api.container)
+    oid = await governed_objective(api.container, "g-", target=0.99, days=1, policy_id="one-day")
     history = [(m, m + 1, 0 if 200 <= m < 202 else 995 if 60 <= m < 120 else 1000, 1000) for m in range(300)]
     await send(api.container, oid, history, [60, 120, 180, 240])
     return oid

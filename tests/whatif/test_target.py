@@ -22,7 +22,7 @@ from domain.budget.whatif import Candidate, target_whatif
 from domain.errors import InvalidInput, NotFound
 from service.whatif import target_whatif_of
 from tests.budgets.support import T0, agree, do, minute
-from tests.budgets.test_batching import adopt_default, build_history, fixed_clock, governed_objective, segments, send
+from tests.budgets.test_batching import adopt_one_day, build_history, fixed_clock, governed_objective, segments, send
 
 _ids = itertools.count()
 END = T0 + timedelta(days=30)
@@ -83,9 +83,9 @@ async def test_the_configuration_in_force_reproduces_the_recorded_transitions(co
     cuts = data.draw(st.lists(st.integers(1, max(1, len(history) - 1)), max_size=6), label="cuts")
     budgeting = data.draw(st.sampled_from([o.Budgeting("occurrences"), o.Budgeting("timeslices", 5, 0.95)]))
     fixed_clock(container)
-    await adopt_default(container)
+    await adopt_one_day(container)
     prefix = f"w{next(_ids)}-"
-    oid = await governed_objective(container, prefix, target=0.99, days=1, budgeting=budgeting)
+    oid = await governed_objective(container, prefix, target=0.99, days=1, budgeting=budgeting, policy_id="one-day")
     await _record(container, oid, history, cuts, extra)
     head = await container.store.head()
 
@@ -111,8 +111,8 @@ async def test_a_stricter_target_finds_the_exhaustion_that_did_not_happen(contai
     """99% over one day held through an hour at 0.5% errors; 99.9% would have been spent
     15 minutes into it, and not recovered before the day rolled past it."""
     fixed_clock(container)
-    await adopt_default(container)
-    oid = await governed_objective(container, "s-", target=0.99, days=1)
+    await adopt_one_day(container)
+    oid = await governed_objective(container, "s-", target=0.99, days=1, policy_id="one-day")
     history = [(m, m + 1, 995 if 60 <= m < 120 else 1000, 1000) for m in range(0, 240)]
     await send(container, oid, history, [i for i in range(1, len(history)) if i % 60 == 0])
     result = await target_whatif_of(container, oid, T0, T0 + timedelta(hours=4), target=0.999)
@@ -133,8 +133,8 @@ async def test_the_period_figures_are_the_leadership_reports(container):
     from service.reports.fetch import leadership_report
 
     fixed_clock(container)
-    await adopt_default(container)
-    oid = await governed_objective(container, "r-", target=0.99, days=1)
+    await adopt_one_day(container)
+    oid = await governed_objective(container, "r-", target=0.99, days=1, policy_id="one-day")
     history = [(m, m + 1, 900 if m % 50 == 7 else 1000, 1000) for m in range(0, 600)]
     await send(container, oid, history, [300])
     await do(container, "leadership", decider.ExcludeInterval(oid, "x", minute(100), minute(200), "maintenance"))
@@ -147,8 +147,8 @@ async def test_the_period_figures_are_the_leadership_reports(container):
 
 async def test_bad_input_is_refused_and_appends_nothing(container):
     fixed_clock(container)
-    await adopt_default(container)
-    oid = await governed_objective(container, "e-", target=0.99, days=1)
+    await adopt_one_day(container)
+    oid = await governed_objective(container, "e-", target=0.99, days=1, policy_id="one-day")
     head = await container.store.head()
     with pytest.raises(NotFound):
         await target_whatif_of(container, "nobody", T0, END)
