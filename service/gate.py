@@ -47,6 +47,7 @@ from policies.loader import parse_yaml
 from projections.tables import deploy_decisions, policies as policies_table, policy_actions as actions_table
 from service.envelope import CommandResult, Envelope
 from service.gate_state import gate_state_at
+from service.retry import retrying
 
 
 # --------------------------------------------------------------------------- results
@@ -227,7 +228,8 @@ def _from_state(s: gate_domain.DeployState, position: int | None, **extra: Any) 
 
 async def _judge(container: Any, request: DeployRequest) -> tuple[Decision, int, datetime]:
     at = container.store.clock()
-    state, found = await container.gate.view(request.service, at)
+    state, found = await retrying(lambda: container.gate.view(request.service, at), idempotent=True,
+                                  what="deploy gate read")
     return evaluate(state, found, request, at), state.position, at
 
 
@@ -260,9 +262,10 @@ async def evaluate_deploy(
         "exceptions": list(decision.exceptions), "policy_versions": list(decision.policy_versions),
         "approver_roles": list(decision.approver_roles), "evaluated_at_position": position, "at": iso(at),
     }
-    result = await container.bus.execute(_envelope(
-        gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles,
-    ))
+    # Idempotent per pipeline run (a second record of a run appends nothing), so a lost
+    # connection may be retried too.
+    envelope = _envelope(gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles)
+    result = await retrying(lambda: container.bus.execute(envelope), idempotent=True, what="deploy decision")
     if not result.events:  # this run was judged before (or concurrently, first)
         earlier = await _decision_from_log(container, request.pipeline_run_id)
         return _with(earlier, first_answer=True)
