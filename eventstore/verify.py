@@ -7,6 +7,7 @@ last event is found.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import orjson
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from eventstore.codec import GENESIS_HASH, canonical, chain_hash, iso
 from eventstore.engine import Engines
+from eventstore.pacing import SLICE
 from eventstore.store import aware
 from eventstore.tables import events, log_head
 
@@ -31,7 +33,7 @@ class ChainReport:
         return self.first_broken_position is None and self.problem is None
 
 
-async def verify_chain(engines: Engines, batch: int = 10000) -> ChainReport:
+async def verify_chain(engines: Engines, batch: int = 2000) -> ChainReport:
     prev_hash, expected, checked = GENESIS_HASH, 1, 0
     async with engines.read.connect() as conn:
         head = (await conn.execute(select(log_head.c.position, log_head.c.hash))).one()
@@ -46,6 +48,8 @@ async def verify_chain(engines: Engines, batch: int = 10000) -> ChainReport:
                 )
             ).all()
             for row in rows:
+                if not checked % SLICE:
+                    await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                 if row.position != expected:
                     return ChainReport(checked, head.position, head.hash, expected,
                                        f"position {expected} is missing")

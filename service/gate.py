@@ -316,7 +316,8 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     if recorded is None:
         raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
-    state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
+    async with container.long_reads.slot("replay"):  # folds the log up to the decision
+        state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
     replayed = evaluate(state, found, request, recorded.at)
     compared = ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
     if recorded.approver_roles is not None:  # recorded since schema 2

@@ -84,5 +84,6 @@ async def leadership_report(container: Any, quarter: str, now: datetime | None =
     """The report for `quarter` ("2026-Q4"), as of min(now, the quarter's end); `now`
     defaults to the server clock."""
     quarter = quarters.require_quarter(quarter)
-    inputs = await report_inputs(container, quarter)
-    return build_report(quarter, now or container.store.clock(), inputs)
+    async with container.long_reads.slot("report"):
+        inputs = await report_inputs(container, quarter)
+        return build_report(quarter, now or container.store.clock(), inputs)
