@@ -38,7 +38,7 @@ from domain import policy as policy_domain
 from domain import policy_actions as actions_domain
 from domain.budget import decider as budget_decider
 from domain.budget.instants import to_us
-from eventstore.reader import fold_log
+from eventstore.reader import fold_log, paused_gc
 from eventstore.tables import log_head
 from policies.evaluate import ExceptionFacts, FreezeFacts, GateState, ObjectiveFacts, policy_key
 from policies.language import Policy
@@ -324,4 +324,8 @@ def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at
 
 async def gate_state_at(container: Any, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
     """The gate's view as of log position `position` and time `at`, folded from the log."""
-    return _gate_from_states(await _fold(container, position), service, position, at)
+    # The collector stays off until the folded states are dropped again: turned back on
+    # while they live, its first young collection would walk all of them (a pause of
+    # ~0.1 s a 100,000 events, in which the server answers no one).
+    with paused_gc():
+        return _gate_from_states(await _fold(container, position), service, position, at)

@@ -9,6 +9,12 @@ so health checks and deploy decisions are answered while one runs.
 
 A second long read waits for the slot; beyond `max_waiting` waiting ones the next is
 told to retry (`Unavailable`, code UNAVAILABLE) rather than queued without end.
+
+Reads that are short one by one but come by the hundred in one query (an objective's
+budget or ledger, for each of a hundred objectives) take turns instead: at most `TURNS`
+at once from their database read to their result (`async with long_reads.turn()`).
+Otherwise all hundred are in flight together, and every pass of the event loop runs
+the dozens whose rows just arrived, one after the other, before anyone else's.
 """
 
 from __future__ import annotations
@@ -19,13 +25,15 @@ from typing import AsyncIterator
 
 from domain.errors import Unavailable
 
-MAX_WAITING = 8
+MAX_WAITING = 64
+TURNS = 4
 
 
 class LongReads:
     def __init__(self, max_waiting: int = MAX_WAITING) -> None:
         self.max_waiting = max_waiting
         self._slot = asyncio.Lock()
+        self._turns = asyncio.Semaphore(TURNS)
         self.waiting = 0
         self.running: str | None = None  # what holds the slot (for tests and logs)
 
@@ -45,3 +53,7 @@ class LongReads:
         finally:
             self.running = None
             self._slot.release()
+
+    def turn(self) -> asyncio.Semaphore:
+        """One of the `TURNS` places for a short read of a sweep (see the module doc)."""
+        return self._turns
