@@ -52,7 +52,7 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 EXPENSIVE: dict[tuple[str, str], int] = {
     ("Query", "auditIntegrity"): 10_000,
     ("Query", "leadershipReport"): 10_000,
-    ("Query", "replayDeployDecision"): 2_000,
+    ("Query", "replayDeployDecision"): 5_000,
     ("Objective", "budget"): 10,
     ("Objective", "budgetLedger"): 10,
     ("Objective", "feasibility"): 5,
