@@ -34,15 +34,15 @@ DatabaseOption = typer.Option(None, "--database-url", envvar="SLOGOV_DATABASE_UR
                               help="SQLAlchemy URL; default: sqlite+aiosqlite:///./slogov.db")
 
 
-def _settings(database_url: Optional[str]) -> Settings:
-    return Settings.from_env(database_url=database_url)
+def _settings(database_url: Optional[str], **overrides: Any) -> Settings:
+    return Settings.from_env(database_url=database_url, **overrides)
 
 
-def _with_container(database_url: Optional[str], work: Callable[..., Awaitable[T]]) -> T:
+def _with_container(database_url: Optional[str], work: Callable[..., Awaitable[T]], **overrides: Any) -> T:
     from service.bootstrap import build
 
     async def run() -> T:
-        container = build(_settings(database_url))
+        container = build(_settings(database_url, **overrides))
         await container.startup()
         try:
             return await work(container)
@@ -164,25 +164,162 @@ def projections_rebuild(
     typer.echo(f"rebuilt in {seconds:.2f}s", err=True)
 
 
+KeyOption = typer.Option(None, "--key", envvar="SLOGOV_CHECKPOINT_KEY",
+                         help="The checkpoint signing key file; default ./slogov-checkpoint.key")
+
+
+def _fail(message: str) -> "typer.Exit":
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _read_checkpoints(path: str) -> list:
+    from eventstore.log_checkpoints import parse
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [(n, line) for n, line in enumerate(f, 1) if line.strip()]
+    except OSError as exc:
+        raise _fail(f"--checkpoint: {exc}")
+    checkpoints = []
+    for n, line in lines:
+        try:
+            checkpoints.append(parse(line))
+        except ValueError as exc:
+            raise _fail(f"{path} line {n}: not a checkpoint: {exc}")
+    return checkpoints
+
+
+def _trusted_key(public_key: Optional[str], key: Optional[str]) -> str:
+    """The public key checkpoints must be signed with: as given, else the key file's."""
+    from eventstore.signing_key import KeyFileError, load_key, public_hex
+
+    if public_key is not None:
+        if not re.fullmatch(r"[0-9a-f]{64}", public_key):
+            raise _fail("--public-key: 64 lowercase hex digits (as `slogov audit public-key` prints)")
+        return public_key
+    try:
+        return public_hex(load_key(_settings(None, checkpoint_key=key).checkpoint_key))
+    except KeyFileError as exc:
+        raise _fail(f"{exc}; or pass the published key with --public-key")
+
+
 @audit_app.command("verify")
-def audit_verify(database_url: Optional[str] = DatabaseOption) -> None:
-    """Recompute the hash chain; exit 1 if any event was altered, removed or reordered."""
+def audit_verify(
+    checkpoint: Optional[str] = typer.Option(
+        None, "--checkpoint", help="A JSON Lines file of signed checkpoints the log must still extend."),
+    public_key: Optional[str] = typer.Option(
+        None, "--public-key", help="The published key (hex) the checkpoints must be signed with; "
+        "default: the key file's."),
+    key: Optional[str] = KeyOption,
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Recompute the hash chain; exit 1 if any event was altered, removed or reordered, or
+    (with --checkpoint) the log no longer extends a checkpoint or one is forged."""
+    from eventstore.log_checkpoints import verify_against
     from eventstore.verify import verify_chain
 
-    async def work(container):
-        return await verify_chain(container.engines)
+    checkpoints = _read_checkpoints(checkpoint) if checkpoint is not None else None
+    trusted = _trusted_key(public_key, key) if checkpoint is not None else None
 
-    report = _with_container(database_url, work)
-    typer.echo(json.dumps({
-        "ok": report.ok,
+    async def work(container):
+        if checkpoints is None:
+            return await verify_chain(container.engines), None
+        return await verify_against(container.engines, checkpoints, trusted)
+
+    report, findings = _with_container(database_url, work)
+    problems = [f for f in findings or () if f.problem]
+    out = {
+        "ok": report.ok and not problems,
         "events_checked": report.events_checked,
         "head_position": report.head_position,
         "head_hash": report.head_hash,
         "first_broken_position": report.first_broken_position,
         "problem": report.problem,
-    }))
-    if not report.ok:
+    }
+    if findings is not None:
+        out["checkpoints"] = {
+            "checked": len(findings),
+            "hold": len(findings) - len(problems),
+            "problems": [{"position": f.position, "at": f.at, "problem": f.problem} for f in problems],
+        }
+    typer.echo(json.dumps(out))
+    if not out["ok"]:
         raise typer.Exit(1)
+
+
+@audit_app.command("keygen")
+def audit_keygen(key: Optional[str] = KeyOption) -> None:
+    """Create the checkpoint signing key (mode 0600; never replaces one) and print its public key."""
+    from eventstore.signing_key import KeyFileError, create_key, public_hex
+
+    path = _settings(None, checkpoint_key=key).checkpoint_key
+    try:
+        created = create_key(path)
+    except (KeyFileError, OSError) as exc:
+        raise _fail(str(exc))
+    typer.echo(public_hex(created))
+    typer.echo(f"created {path} (mode 0600); give auditors the public key above", err=True)
+
+
+@audit_app.command("public-key")
+def audit_public_key(
+    pem: bool = typer.Option(False, "--pem", help="PEM (for openssl) instead of hex."),
+    key: Optional[str] = KeyOption,
+) -> None:
+    """Print the public key checkpoints are signed with (hex, or PEM)."""
+    from eventstore.signing_key import public_pem
+
+    hex_key = _trusted_key(None, key)
+    typer.echo(public_pem(hex_key) if pem else hex_key, nl=not pem)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Append the checkpoint's line to this file."),
+    key: Optional[str] = KeyOption,
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Check the chain since the last checkpoint, sign the head and print the checkpoint line
+    (the key file is created on first use). Exit 1 if the log no longer extends the last one."""
+    from eventstore.log_checkpoints import NotSigned
+    from eventstore.signing_key import KeyFileError
+    from service.checkpoints import checkpoint_now
+
+    try:
+        signed = _with_container(database_url, checkpoint_now, checkpoint_key=key)
+    except KeyFileError as exc:
+        raise _fail(str(exc))
+    except NotSigned as exc:
+        typer.echo(f"error: not signed: {exc}", err=True)
+        raise typer.Exit(1)
+    if signed is None:
+        raise _fail("the log is empty: nothing to sign")
+    if output:
+        with open(output, "a", encoding="utf-8", newline="\n") as f:
+            f.write(signed.line + "\n")
+    typer.echo(signed.line)
+
+
+@audit_app.command("checkpoints")
+def audit_checkpoints(
+    after: int = typer.Option(0, "--after", help="Only checkpoints after this position (the last one you keep)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Append them to this file."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Print the published checkpoints as JSON Lines, oldest first (check them with
+    `audit verify --checkpoint` before keeping them)."""
+    from eventstore.log_checkpoints import published
+
+    async def work(container):
+        return await published(container.engines, after)
+
+    lines = [c.line + "\n" for c in _with_container(database_url, work)]
+    if output:
+        with open(output, "a", encoding="utf-8", newline="\n") as f:
+            f.writelines(lines)
+    else:
+        typer.echo("".join(lines), nl=False)
 
 
 def _log_point(value: Optional[str], name: str) -> "int | datetime | None":

@@ -81,21 +81,22 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A refusal's details as JSON values (GraphQL's extensions and the gate route's alike)."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, enum.Enum):
-        return _jsonable(value.value)
+        return jsonable(value.value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
+        return jsonable(dataclasses.asdict(value))
     return str(value)
 
 
@@ -112,7 +113,7 @@ def to_graphql_error(
 ) -> GraphQLError:
     """A ``GraphQLError`` for a refusal: its message, ``extensions = {**details, code}``."""
     code = exc.code if exc.code in CODES else BAD_USER_INPUT
-    details = _jsonable(getattr(exc, "details", None) or {})
+    details = jsonable(getattr(exc, "details", None) or {})
     extensions = {**details, "code": code}
     message = getattr(exc, "message", None) or str(exc) or code
     return GraphQLError(

@@ -19,8 +19,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.errors import ORJSONResponse, _jsonable
-from api.schema.mutations import _measured
+from api.errors import ORJSONResponse, jsonable
+from api.schema.shared import measured
 from domain.commands import iso
 from domain.errors import DomainError, InvalidInput, Unauthenticated
 from service import gate
@@ -76,10 +76,10 @@ async def evaluate_endpoint(request: Request) -> Response:
                 data["version"], data["pipelineRunId"],
             )
 
-        decision = await _measured("EvaluateDeploy", execute)
+        decision = await measured("EvaluateDeploy", execute)
     except DomainError as err:
         code = err.code if err.code in _STATUS else "BAD_USER_INPUT"
-        extensions = {**_jsonable(err.details), "code": code}  # as GraphQL reports a refusal
+        extensions = {**jsonable(err.details), "code": code}  # as GraphQL reports a refusal
         return ORJSONResponse({"errors": [{"message": err.message, "extensions": extensions}]},
                               status_code=_STATUS[code])
     return ORJSONResponse({"evaluateDeploy": decision_json(decision)})

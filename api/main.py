@@ -1,7 +1,8 @@
 """The application factory used by ``slogov serve`` (and by uvicorn directly).
 
 ``create_app_for(settings, demo=False)`` builds the container (with group-commit
-batch sizes going to the metrics), the GraphQL schema and the Starlette app. With
+batch sizes going to the metrics), the GraphQL schema and the Starlette app, whose
+lifespan also runs the schedule that signs log checkpoints. With
 ``demo=True`` the container's startup, which the app's lifespan runs, also loads the
 demo data (only into an empty log, after migrating) and issues one token per role,
 printed to stderr.
@@ -20,6 +21,7 @@ from api.http import create_app
 from api.metrics import observe_group_commit_batch
 from api.schema import build_schema
 from service.bootstrap import Container, build
+from service.checkpoints import CheckpointSchedule
 from service.config import Settings
 from service.demo import load_demo
 
@@ -67,14 +69,22 @@ def demo_banner(tokens: dict[str, str], loaded: bool) -> str:
 def create_app_for(settings: Settings | None = None, demo: bool = False) -> Starlette:
     settings = settings or Settings.from_env()
     container = build(settings, on_batch=observe_group_commit_batch)
-    if demo:
-        startup = container.startup
+    # The server (not the CLI, which builds containers too) signs checkpoints on a schedule.
+    checkpoints = CheckpointSchedule(container, settings.checkpoint_interval)
+    startup, shutdown = container.startup, container.shutdown
 
-        async def startup_with_demo() -> None:
-            await startup()  # migrate first
+    async def serving_startup() -> None:
+        await startup()  # migrate first
+        if demo:
             await prepare_demo(container)
+        checkpoints.start()
 
-        container.startup = startup_with_demo  # type: ignore[method-assign]
+    async def serving_shutdown() -> None:
+        await checkpoints.stop()
+        await shutdown()
+
+    container.startup = serving_startup  # type: ignore[method-assign]
+    container.shutdown = serving_shutdown  # type: ignore[method-assign]
     app = create_app(build_schema(settings), container)
     app.state.demo = demo
     return app

@@ -46,7 +46,8 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
 
 
-_COLUMNS = (
+# What a read of the log selects (also the budget reads' own event queries).
+EVENT_COLUMNS = (
     events.c.position,
     events.c.event_id,
     events.c.stream_id,
@@ -191,7 +192,7 @@ class EventStore:
         self, after: int = 0, limit: int = 1000, conn: AsyncConnection | None = None
     ) -> list[RecordedEvent]:
         query = (
-            select(*_COLUMNS)
+            select(*EVENT_COLUMNS)
             .where(events.c.position > after)
             .order_by(events.c.position)
             .limit(limit)
@@ -227,7 +228,7 @@ class EventStore:
         conn: AsyncConnection | None = None,
     ) -> list[RecordedEvent]:
         query = (
-            select(*_COLUMNS)
+            select(*EVENT_COLUMNS)
             .where(events.c.stream_id == stream_id, events.c.stream_version > after_version)
             .order_by(events.c.stream_version)
         )

@@ -72,3 +72,16 @@ checkpoints = Table(
     Column("projection", String(100), primary_key=True),
     Column("position", BigInteger, nullable=False),
 )
+
+# Signed checkpoints of the log (eventstore/log_checkpoints.py), kept here to publish
+# them. The proof does not rest on these rows: an auditor keeps their own copy.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("head_hash", String(64), nullable=False),
+    # The time as signed (ISO 8601 text), so the signed bytes survive any driver.
+    Column("at", String(40), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from api.auth import TokenVerifier
 from eventstore.engine import Engines, create_engines
 from eventstore.store import EventStore
 from eventstore.upcasting import Upcasters
@@ -19,6 +18,7 @@ from service.gate_state import GateReader
 from service.gc_tuning import tune_gc
 from service.long_reads import LongReads
 from service.migrate import migrate
+from service.tokens import TokenVerifier
 from service.upcasters import register_upcasters
 
 

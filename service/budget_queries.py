@@ -44,7 +44,7 @@ from domain.commands import require_id
 from domain.errors import InvalidInput, NotFound
 from domain.permissions import authorize
 from eventstore.ids import new_id
-from eventstore.store import _COLUMNS as _EVENT_COLUMNS
+from eventstore.store import EVENT_COLUMNS
 from eventstore.tables import events
 from projections import budgets as budget_projection
 from projections.tables import budgets, journeys, objectives
@@ -181,7 +181,7 @@ async def _stream_events(
         return out
     items = list(ranges.items())
     if conn.dialect.name == "postgresql" and len(items) > 1:
-        cols = ", ".join(f"e.{c.name}" for c in _EVENT_COLUMNS)
+        cols = ", ".join(f"e.{c.name}" for c in EVENT_COLUMNS)
         query = text(
             f"SELECT {cols} FROM events e JOIN unnest(CAST(:sids AS varchar[]), CAST(:afters AS integer[]),"
             " CAST(:untils AS integer[])) AS w(sid, after_v, until_v)"
@@ -203,7 +203,7 @@ async def _stream_events(
                      events.c.stream_version <= u)
                 for oid, (a, u) in part
             ))
-            chunks.append((select(*_EVENT_COLUMNS).where(cond).order_by(events.c.stream_id, events.c.stream_version), None))
+            chunks.append((select(*EVENT_COLUMNS).where(cond).order_by(events.c.stream_id, events.c.stream_version), None))
     decode = container.store.decode
     prefix = len(decider.CATEGORY) + 1
     for query, params in chunks:
@@ -213,7 +213,7 @@ async def _stream_events(
     return out
 
 
-async def _budget_states(
+async def budget_states(
     container: Any, objective_ids: Sequence[str], conn: Any = None
 ) -> dict[str, decider.BudgetState]:
     """The committed folded states of these budgets (absent: no budget data yet).
@@ -223,7 +223,7 @@ async def _budget_states(
     a read after new data costs the new events, not the history."""
     if conn is None:
         async with container.read_engine.connect() as conn:
-            return await _budget_states(container, objective_ids, conn)
+            return await budget_states(container, objective_ids, conn)
     out: dict[str, decider.BudgetState] = {}
     if not objective_ids:
         return out
@@ -292,7 +292,7 @@ async def budget_state(container: Any, objective_id: str) -> decider.BudgetState
     The object is the read cache's: a later read may bring it forward, in place, to a
     later committed version. Use it before the next await, or read it again."""
     async with container.long_reads.turn():
-        return (await _budget_states(container, [objective_id])).get(objective_id)
+        return (await budget_states(container, [objective_id])).get(objective_id)
 
 
 async def budget_of(container: Any, objective_id: str, at: datetime | None = None) -> Status | None:
@@ -302,7 +302,7 @@ async def budget_of(container: Any, objective_id: str, at: datetime | None = Non
     yet or no agreed target. An `at` before the event time ignores data ended after `at`
     (exclusions as they stand now)."""
     async with container.long_reads.turn():
-        state = (await _budget_states(container, [objective_id])).get(objective_id)
+        state = (await budget_states(container, [objective_id])).get(objective_id)
         if state is None:
             return None
         try:
@@ -346,7 +346,7 @@ async def ledger_chart(
     excluded, the share of the allowance it debited, and the budget remaining after it.
     Empty when the objective has no data or no agreed target."""
     async with container.long_reads.turn():
-        state = (await _budget_states(container, [objective_id])).get(objective_id)
+        state = (await budget_states(container, [objective_id])).get(objective_id)
         if state is None or state.ledger is None or state.target is None:
             return []
         try:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./slogov.db"
+DEFAULT_CHECKPOINT_KEY = "./slogov-checkpoint.key"
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -33,6 +34,10 @@ class Settings:
     max_batch: int = 256
     # Group commit: the longest a batch waits for the callers of the last round (0: never).
     gather_max_ms: float = 5.0
+    # Signed checkpoints: the Ed25519 key file (outside the database; created 0600 on first
+    # use) and how often the server signs the head (seconds; 0: never on its own).
+    checkpoint_key: str = DEFAULT_CHECKPOINT_KEY
+    checkpoint_interval: float = 900.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -43,6 +48,10 @@ class Settings:
         }
         if os.environ.get("SLOGOV_MAX_QUERY_COST"):
             values["max_query_cost"] = int(os.environ["SLOGOV_MAX_QUERY_COST"])
+        if os.environ.get("SLOGOV_CHECKPOINT_KEY"):
+            values["checkpoint_key"] = os.environ["SLOGOV_CHECKPOINT_KEY"]
+        if os.environ.get("SLOGOV_CHECKPOINT_INTERVAL"):
+            values["checkpoint_interval"] = float(os.environ["SLOGOV_CHECKPOINT_INTERVAL"])
         if os.environ.get("SLOGOV_GATHER_MAX_MS"):
             values["gather_max_ms"] = float(os.environ["SLOGOV_GATHER_MAX_MS"])
         values.update({k: v for k, v in overrides.items() if v is not None})

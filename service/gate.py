@@ -215,7 +215,7 @@ def _decision(request: DeployRequest, d: Decision, seen: int, at: datetime, **ex
     )
 
 
-def _from_state(s: gate_domain.DeployState, position: int | None, **extra: Any) -> DeployDecision:
+def decision_from_state(s: gate_domain.DeployState, position: int | None, **extra: Any) -> DeployDecision:
     return DeployDecision(
         pipeline_run_id=s.pipeline_run_id, service=s.service, change_type=s.change_type, version=s.version_label,
         outcome=s.outcome, reasons=s.reasons, rule_ids=s.rule_ids, objectives=s.objectives, freezes=s.freezes,
@@ -286,7 +286,7 @@ async def _decision_from_log(container: Any, pipeline_run_id: str) -> DeployDeci
     state = None
     for event in events:
         state = gate_domain.evolve(state, event)
-    return _from_state(state, events[0].position)
+    return decision_from_state(state, events[0].position)
 
 
 async def deploy_decision(container: Any, pipeline_run_id: str) -> DeployDecision | None:
@@ -298,7 +298,7 @@ async def deploy_decision(container: Any, pipeline_run_id: str) -> DeployDecisio
         )).first()
     if row is None:
         return None
-    return _from_state(gate_domain.from_dict(orjson.loads(row.doc)), row.created_position)
+    return decision_from_state(gate_domain.from_dict(orjson.loads(row.doc)), row.created_position)
 
 
 async def deploy_decision_ids(container: Any, service: str | None = None) -> list[str]:

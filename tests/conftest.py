@@ -85,8 +85,9 @@ def database_url(backend, request, tmp_path):
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(database_url=database_url)
+def settings(database_url, tmp_path) -> Settings:
+    # The checkpoint key lives outside the database: here, beside the test's files.
+    return Settings(database_url=database_url, checkpoint_key=str(tmp_path / "checkpoint.key"))
 
 
 @pytest.fixture

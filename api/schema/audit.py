@@ -1,11 +1,12 @@
 """The auditor's side of the API.
 
 Queries: ``events`` (the log, filtered, as a Relay connection), ``event(position)``,
-``auditIntegrity`` (the hash chain recomputed). Subscription: ``events(filter, after)``,
+``auditIntegrity`` (the hash chain recomputed), ``logCheckpoints`` and ``checkpointKey``
+(signed checkpoints and the key that signs them). Subscription: ``events(filter, after)``,
 new events as they are appended, over graphql-transport-ws (authenticated at
 ``connection_init``, see ``api.http``). Each event shows its actor, role, reason,
 causation and correlation, and walks the causation chain with ``causes`` and
-``consequences``. ``AsOf`` is the as-of point of ``journey``/``objective`` and their lists.
+``consequences``. The as-of point of every query (``AsOf``) is in ``api.schema.shared``.
 
 Everything is read through ``service.audit``.
 """
@@ -21,29 +22,10 @@ from strawberry.types import Info
 
 from api.auth import current_principal, require_roles
 from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from service import audit
-from service.as_of import AsOfReads
+from service import audit, checkpoints
 
 # Recomputing the chain reads the whole log: only for those whose job it is.
 INTEGRITY_ROLES = ("auditor", "admin", "sre", "leadership")
-
-
-@strawberry.input(description="A moment in the log's history: exactly one of a log position or a time.")
-class AsOf:
-    position: int | None = strawberry.field(
-        default=None, description="State after the event at this position (0: before the first event)."
-    )
-    time: datetime | None = strawberry.field(
-        default=None, description="State after the last event recorded at or before this time."
-    )
-
-
-async def as_of_reads(info: Info, as_of: AsOf | None) -> AsOfReads | None:
-    """The reads behind a query with `asOf` (None: at the head)."""
-    if as_of is None:
-        return None
-    container = info.context["container"]
-    return AsOfReads(container, await audit.resolve_as_of(container, as_of.position, as_of.time))
 
 
 @strawberry.input(description="Which events: every given condition must hold.")
@@ -157,8 +139,56 @@ class IntegrityReport:
     problem: str | None
 
 
+@strawberry.type(description="A signed checkpoint: the log's head (position and chain hash) at a time, signed with "
+                 "the server's Ed25519 key (docs/audit-checkpoints.md). Keep `line` in your own file.")
+class LogCheckpoint:
+    position: int
+    head_hash: str = strawberry.field(description="The chain hash of the event at `position`.")
+    at: str = strawberry.field(description="When it was signed, as signed (ISO 8601, UTC, microseconds).")
+    public_key: str = strawberry.field(description="The signing key (hex of the raw Ed25519 public key).")
+    signature: str = strawberry.field(description="Ed25519 over the canonical JSON of at, head_hash, position, "
+                                      "public_key (hex).")
+    line: str = strawberry.field(description="The checkpoint as one JSON line, exactly what "
+                                 "`slogov audit verify --checkpoint` and docs/verify_export.py read.")
+
+
+@strawberry.type(description="The public key that signs checkpoints; check it against the one you were given.")
+class CheckpointKey:
+    public_key: str = strawberry.field(description="Hex of the raw 32-byte Ed25519 public key.")
+    public_key_pem: str = strawberry.field(description="The same key as PEM, for `openssl pkeyutl -verify`.")
+
+
 @strawberry.type
 class AuditQuery:
+    @strawberry.field(
+        description="Signed checkpoints of the log, oldest first (a copy kept for publishing: the proof is the copy "
+        "an auditor keeps). Cursors are positions: pass the last one you keep to fetch only newer ones."
+    )
+    async def log_checkpoints(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LogCheckpoint]:
+        current_principal(info)
+        container = info.context["container"]
+        size = page_size(first, container.settings.max_page_size)
+        items, has_next, total = await checkpoints.checkpoint_page(container, decode_cursor(after), size)
+        edges = [
+            Edge(cursor=encode_cursor(c.position), node=LogCheckpoint(
+                position=c.position, head_hash=c.head_hash, at=c.at, public_key=c.public_key,
+                signature=c.signature, line=c.line))
+            for c in items
+        ]
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+    @strawberry.field(description="The public key checkpoints are signed with; null before the first checkpoint.")
+    async def checkpoint_key(self, info: Info) -> CheckpointKey | None:
+        current_principal(info)
+        found = await checkpoints.published_key(info.context["container"])
+        return None if found is None else CheckpointKey(public_key=found, public_key_pem=checkpoints.public_pem(found))
+
     @strawberry.field(
         description="The event log, oldest first, filtered; any role may read it. Cursors are positions, so a "
         "page never skips or repeats an event."
@@ -221,103 +251,3 @@ class AuditSubscription:
         async for entry in audit.tail(container, after):
             if wanted.matches(entry):
                 yield from_entry(entry)
-
-
-# --- as-of reads of journeys and objectives ------------------------------------------
-
-
-async def _page_as_of(
-    info: Info, table: Any, category: str, first: int | None, after: str | None, reads: AsOfReads, keep: Any,
-    convert: Any, *where: Any,
-) -> Connection:
-    """Entities that existed at `position`, folded as they stood then, filtered on that
-    state (`keep`), paged by creation position. Without a filter only the page is folded;
-    with one, every entity created by then is (to filter and count them)."""
-    container = info.context["container"]
-    size = page_size(first, container.settings.max_page_size)
-    start = decode_cursor(after)
-    position = reads.position
-    if keep is None:
-        rows, has_next, total = await audit.created_by(container, table, position, start, size, *where)
-        items = [(created, await reads.state(f"{category}-{i}")) for i, created in rows]
-    else:
-        rows, _, _ = await audit.created_by(container, table, position, 0, 10**9, *where)
-        matched = []
-        for entity_id, created in rows:
-            state = await reads.state(f"{category}-{entity_id}")
-            if state is not None and await keep(state):
-                matched.append((created, state))
-        total = len(matched)
-        rest = [m for m in matched if m[0] > start]
-        items, has_next = rest[:size], len(rest) > size
-    edges = [
-        Edge(cursor=encode_cursor(created), node=convert(state, reads)) for created, state in items if state is not None
-    ]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        total_count=total,
-    )
-
-
-async def journeys_as_of(info: Info, first: int | None, after: str | None, filter: Any, reads: AsOfReads) -> Connection:
-    from api.schema import enums
-    from api.schema.types import from_journey
-    from projections.tables import journeys
-
-    keep = None
-    if filter is not None and any(
-        getattr(filter, k, None) is not None for k in ("tier", "status", "owner", "depends_on")
-    ):
-        status = enums.value_of(filter.status)
-
-        async def keep(s: Any) -> bool:
-            return (
-                (filter.tier is None or s.tier == filter.tier)
-                and (status is None or str(s.status) == status)
-                and (filter.owner is None or s.owner == filter.owner)
-                and (filter.depends_on is None or any(d.service == filter.depends_on for d in s.dependencies))
-            )
-
-    return await _page_as_of(info, journeys, "journey", first, after, reads, keep, from_journey)
-
-
-async def objectives_as_of(
-    info: Info, first: int | None, after: str | None, filter: Any, reads: AsOfReads, *, journey_id: str | None = None
-) -> Connection:
-    from api.schema import enums
-    from api.schema.types import from_objective
-    from projections.tables import objectives
-
-    journey = journey_id if journey_id is not None else (None if filter is None else filter.journey_id)
-    f = filter
-    keep = None
-    if journey is not None or (
-        f is not None and any(getattr(f, k) is not None for k in ("status", "owner", "depends_on", "informational"))
-    ):
-        status = None if f is None else enums.value_of(f.status)
-
-        async def keep(s: Any) -> bool:
-            if journey is not None and s.journey_id != str(journey):
-                return False
-            if f is None:
-                return True
-            if f.journey_id is not None and s.journey_id != str(f.journey_id):
-                return False
-            if status is not None and str(s.status) != status:
-                return False
-            if f.owner is not None and f.owner not in (
-                (s.agreement.product_owner, s.agreement.sre_owner) if s.agreement else ()
-            ):
-                return False
-            if f.informational is not None and s.informational != f.informational:
-                return False
-            if f.depends_on is not None:
-                j = await reads.journey(s.journey_id)
-                if j is None or not any(d.service == f.depends_on for d in j.dependencies):
-                    return False
-            return True
-
-    # An objective's journey never changes: narrow by the read model's column before folding.
-    where = () if journey is None else (objectives.c.journey_id == str(journey),)
-    return await _page_as_of(info, objectives, "objective", first, after, reads, keep, from_objective, *where)

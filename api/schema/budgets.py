@@ -1,7 +1,12 @@
 """Error budgets in the API: the budget of an objective, its chartable ledger, its
-exclusions, the composite/feasibility view of journeys, and the mutation payloads.
+exclusions, the composite/feasibility view of journeys, and the budget mutations
+(recordObservations, correctObservation, adjustBudget, configureBudgetAlerts,
+checkFreshness) with their payloads.
 
-Everything is read through ``service.budget_queries`` (read models, read-your-writes).
+Everything goes through ``service.budget_queries`` (read models, read-your-writes),
+not the generic command path: a ``recordObservations`` batch is validated as a whole
+across objectives before anything is sent. Outcomes are counted all the same
+(``measured``), and the payloads read the budget back.
 Fractions (SLI, consumed, remaining, debit, targets) are Floats in [0, 1] except that
 ``remaining`` goes below 0 when the budget is overspent. Event counts are Floats too:
 they exceed GraphQL's 32-bit Int, and a Float holds every whole number up to 2^53 exactly.
@@ -13,22 +18,31 @@ import base64
 import binascii
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import strawberry
 from strawberry.types import Info
 
+from api.auth import current_principal
 from api.schema import enums
+from api.schema import inputs as i
 from api.schema.connections import Edge, PageInfo, page_size
-from api.schema.types import EventRef, Window
+from api.schema.enums import BudgetAction
+from api.schema.objectives import Window
+from api.schema.shared import EventRef, check_guards, event_refs, measured
+from domain.budget import decider as budget_decider
 from domain.budget.chart import ChartPoint
 from domain.budget.instants import from_us, to_us
 from domain.budget.status import Status
 from domain.errors import InvalidInput
 from service import budget_queries as bq
+from service.envelope import CommandResult
 
 # A chart wants many points per request; still a hard cap.
 MAX_LEDGER_PAGE_SIZE = 1000
+# One recordObservations call: the service takes up to 50,000 intervals per objective;
+# over HTTP a smaller request is kinder to everyone.
+MAX_OBSERVATIONS_PER_CALL = 10_000
 
 _LEDGER_CURSOR_RE = re.compile(r"^end:(-?\d{1,19})$")
 
@@ -406,3 +420,129 @@ class BudgetPayload:
     replayed: bool = strawberry.field(
         description="True when the idempotency key matched an earlier command: nothing was appended."
     )
+
+
+# --- mutations ------------------------------------------------------------------------
+
+
+BudgetCall = Callable[[Any, Any, dict[str, Any]], Awaitable[CommandResult]]
+
+
+async def _budget(
+    info: Info, name: str, objective_id: str, guards: i.CommandGuards | None, call: BudgetCall,
+    *, with_reason: bool = False,
+) -> BudgetPayload:
+    """Run a budget service call as the caller (``call(container, principal, guard kwargs)``)
+    and read the budget back. ``with_reason``: the input's optional reason goes on the
+    envelope (inputs whose command takes a reason of its own record it there)."""
+    container = info.context["container"]
+
+    async def execute() -> CommandResult:
+        principal = current_principal(info)
+        kwargs: dict[str, Any] = {"correlation_id": info.context.get("correlation_id")}
+        if guards is not None:
+            check_guards(guards)
+            kwargs.update(expected_version=guards.expected_version, idempotency_key=guards.idempotency_key)
+            if with_reason:
+                kwargs["reason"] = guards.reason
+        return await call(container, principal, kwargs)
+
+    result = await measured(name, execute)
+    return BudgetPayload(
+        objective_id=strawberry.ID(objective_id),
+        version=result.version,
+        budget=await budget_for(container, objective_id),
+        events=event_refs(result.events),
+        replayed=result.replayed,
+    )
+
+
+def _interval(input: Any) -> dict[str, Any]:
+    return {"start": input.start, "end": input.end, "good": input.good, "total": input.total}
+
+
+@strawberry.type
+class BudgetsMutation:
+    @strawberry.mutation(
+        description="Record SLI data from monitoring for one or many objectives (sre). All or nothing: the whole "
+        "batch is validated first (counts, no future data, overlaps, unknown objectives, conflicts with recorded "
+        "counts) and any problem refuses the call with its code, appending nothing."
+    )
+    async def record_observations(self, info: Info, input: i.RecordObservationsInput) -> RecordObservationsPayload:
+        container = info.context["container"]
+        items = input.observations
+
+        async def execute() -> list[CommandResult]:
+            principal = current_principal(info)
+            if len(items) > MAX_OBSERVATIONS_PER_CALL:
+                raise InvalidInput(
+                    f"observations may hold at most {MAX_OBSERVATIONS_PER_CALL} items per call (got {len(items)})",
+                    field="observations",
+                )
+            batch = [{"objective_id": str(o.objective_id), **_interval(o)} for o in items]
+            return await bq.record_observations(
+                container, principal.actor, principal.roles, batch,
+                correlation_id=info.context.get("correlation_id"),
+            )
+
+        results = await measured("RecordObservations", execute)
+        budgets, streams, events = [], [], []
+        for result in results:
+            objective_id = result.stream_id.removeprefix(f"{budget_decider.CATEGORY}-")
+            streams.append(BudgetStream(
+                objective_id=strawberry.ID(objective_id), version=result.version, appended=len(result.events)))
+            events.extend(event_refs(result.events))
+            budget = await budget_for(container, objective_id)
+            if budget is not None:
+                budgets.append(budget)
+        return RecordObservationsPayload(budgets=budgets, streams=streams, events=events)
+
+    @strawberry.mutation(description="Replace the counts of a recorded interval, with a reason (sre).")
+    async def correct_observation(self, info: Info, input: i.CorrectObservationInput) -> BudgetPayload:
+        objective_id = str(input.objective_id)
+        return await _budget(info, "CorrectObservation", objective_id, input, lambda c, p, g: bq.correct_observation(
+            c, p.actor, p.roles, objective_id, _interval(input), input.reason, **g))
+
+    @strawberry.mutation(
+        description="EXCLUDE an interval from the budget (counts as neither good nor bad), or RESTORE an exclusion "
+        "by its id (sre, leadership)."
+    )
+    async def adjust_budget(self, info: Info, input: i.AdjustBudgetInput) -> BudgetPayload:
+        objective_id = str(input.objective_id)
+        exclusion_id = str(input.exclusion_id)
+        if input.action is BudgetAction.EXCLUDE:
+            def call(c: Any, p: Any, g: dict[str, Any]) -> Awaitable[CommandResult]:
+                for field in ("start", "end"):
+                    if getattr(input, field) is None:
+                        raise InvalidInput(f"{field} is required to EXCLUDE an interval", field=field)
+                return bq.exclude_interval(c, p.actor, p.roles, objective_id, exclusion_id, input.start, input.end,
+                                           input.reason, input.approver, **g)
+            return await _budget(info, "ExcludeInterval", objective_id, input, call)
+
+        def restore(c: Any, p: Any, g: dict[str, Any]) -> Awaitable[CommandResult]:
+            for field in ("start", "end", "approver"):
+                if getattr(input, field) is not None:
+                    raise InvalidInput(f"{field} is only taken by EXCLUDE; RESTORE names the exclusion by id",
+                                       field=field)
+            return bq.restore_interval(c, p.actor, p.roles, objective_id, exclusion_id, input.reason, **g)
+        return await _budget(info, "RestoreInterval", objective_id, input, restore)
+
+    @strawberry.mutation(description="Set the burn-rate alert tiers and the staleness limit of a budget (sre).")
+    async def configure_budget_alerts(self, info: Info, input: i.ConfigureBudgetAlertsInput) -> BudgetPayload:
+        objective_id = str(input.objective_id)
+        tiers = None if input.tiers is None else [
+            {"severity": t.severity.value, "long_window": t.long_window, "short_window": t.short_window,
+             "threshold": t.threshold}
+            for t in input.tiers
+        ]
+        return await _budget(info, "ConfigureAlerts", objective_id, input, lambda c, p, g: bq.configure_alerts(
+            c, p.actor, p.roles, objective_id, tiers, input.stale_after_minutes, **g), with_reason=True)
+
+    @strawberry.mutation(
+        description="A scheduler's freshness probe (sre): appends only when the server time changes a derived "
+        "state (the data went stale, an alert cleared as its windows emptied)."
+    )
+    async def check_freshness(self, info: Info, input: i.CheckFreshnessInput) -> BudgetPayload:
+        objective_id = str(input.objective_id)
+        return await _budget(info, "CheckFreshness", objective_id, None, lambda c, p, g: bq.check_freshness(
+            c, p.actor, p.roles, objective_id))

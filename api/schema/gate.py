@@ -1,6 +1,6 @@
 """Policies and the deploy gate in the API.
 
-Mutations: adoptPolicy, acknowledgeEscalation, completePostmortem (through ``_run``,
+Mutations: adoptPolicy, acknowledgeEscalation, completePostmortem (through ``run_command``,
 so the guards apply), grantFreezeException and revokeFreezeException (leadership),
 evaluateDeploy (ci, sre, admin; the same pipelineRunId twice returns the first answer,
 nothing appended) and approveDeploy (the roles a REQUIRE_APPROVAL answer names).
@@ -25,10 +25,8 @@ from strawberry.types import Info
 
 from api.auth import current_principal
 from api.schema import inputs as i
-from api.schema.audit import AsOf, as_of_reads
 from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from api.schema.mutations import _measured, _run
-from api.schema.types import EventRef, event_refs
+from api.schema.shared import AsOf, EventRef, as_of_reads, event_refs, measured, run_command
 from domain import freeze_exception as exceptions_domain
 from domain import gate as gate_domain
 from domain import policy as policy_domain
@@ -193,7 +191,7 @@ async def decision_connection(
         total = (await conn.execute(select(func.count()).select_from(t).where(*where))).scalar_one()
     edges = [
         Edge(cursor=encode_cursor(r.created_position),
-             node=from_decision(gate._from_state(gate_domain.from_dict(orjson.loads(r.doc)), r.created_position)))
+             node=from_decision(gate.decision_from_state(gate_domain.from_dict(orjson.loads(r.doc)), r.created_position)))
         for r in rows[:size]
     ]
     return Connection(
@@ -520,7 +518,7 @@ class GateMutation:
             parsed = parse_yaml(input.document)
             return policy_domain.AdoptPolicy(parsed.id, parsed, input.note)
 
-        result = await _run(info, "AdoptPolicy", input, build)
+        result = await run_command(info, "AdoptPolicy", input, build)
         policy_id = result.stream_id.removeprefix(f"{policy_domain.CATEGORY}-")
         state = await gate.policy(info.context["container"], policy_id)
         if state is None:
@@ -530,13 +528,13 @@ class GateMutation:
 
     @strawberry.mutation(description="Acknowledge an escalation raised by an objective's policy (its role).")
     async def acknowledge_escalation(self, info: Info, input: AcknowledgeEscalationInput) -> PolicyActionsPayload:
-        result = await _run(info, "AcknowledgeEscalation", input, lambda: actions_domain.AcknowledgeEscalation(
+        result = await run_command(info, "AcknowledgeEscalation", input, lambda: actions_domain.AcknowledgeEscalation(
             str(input.objective_id), str(input.escalation_id), input.note))
         return await _actions_payload(info, result)
 
     @strawberry.mutation(description="Complete a required postmortem with its summary (sre, engineering).")
     async def complete_postmortem(self, info: Info, input: CompletePostmortemInput) -> PolicyActionsPayload:
-        result = await _run(info, "CompletePostmortem", input, lambda: actions_domain.CompletePostmortem(
+        result = await run_command(info, "CompletePostmortem", input, lambda: actions_domain.CompletePostmortem(
             str(input.objective_id), str(input.postmortem_id), input.summary, input.link))
         return await _actions_payload(info, result)
 
@@ -547,7 +545,7 @@ class GateMutation:
         import uuid
 
         exception_id = str(input.exception_id) if input.exception_id is not None else f"exc-{uuid.uuid4().hex[:16]}"
-        result = await _run(info, "GrantFreezeException", input, lambda: exceptions_domain.GrantFreezeException(
+        result = await run_command(info, "GrantFreezeException", input, lambda: exceptions_domain.GrantFreezeException(
             exception_id, input.service, input.expires_at, input.reason, input.version))
         return await _exception_payload(info, exception_id, result)
 
@@ -557,7 +555,7 @@ class GateMutation:
     )
     async def revoke_freeze_exception(self, info: Info, input: RevokeFreezeExceptionInput) -> FreezeExceptionPayload:
         exception_id = str(input.exception_id)
-        result = await _run(info, "RevokeFreezeException", input, lambda: exceptions_domain.RevokeFreezeException(
+        result = await run_command(info, "RevokeFreezeException", input, lambda: exceptions_domain.RevokeFreezeException(
             exception_id, input.reason))
         return await _exception_payload(info, exception_id, result)
 
@@ -568,7 +566,7 @@ class GateMutation:
     )
     async def approve_deploy(self, info: Info, input: ApproveDeployInput) -> DeployApprovalPayload:
         run_id = str(input.pipeline_run_id)
-        result = await _run(info, "ApproveDeploy", input, lambda: gate_domain.ApproveDeploy(run_id, input.reason))
+        result = await run_command(info, "ApproveDeploy", input, lambda: gate_domain.ApproveDeploy(run_id, input.reason))
         decision = await gate.deploy_decision(info.context["container"], run_id)
         if decision is None:
             raise NotFound(f"deploy decision {run_id} is not readable yet", pipeline_run_id=run_id)
@@ -588,7 +586,7 @@ class GateMutation:
                 input.change_type.value, input.version, str(input.pipeline_run_id),
             )
 
-        return from_decision(await _measured("EvaluateDeploy", execute))
+        return from_decision(await measured("EvaluateDeploy", execute))
 
 
 @strawberry.type

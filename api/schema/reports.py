@@ -18,8 +18,7 @@ from api.auth import current_principal
 from api.schema import enums
 from api.schema import inputs as i
 from api.schema import reads
-from api.schema.mutations import _objective
-from api.schema.types import ObjectivePayload
+from api.schema.objectives import ObjectivePayload, objective_payload
 from domain import objective as od
 from service.reports import leadership_report
 from service.reports import model as rm
@@ -274,4 +273,4 @@ class ReportsMutation:
                 str(input.objective_id), input.quarter, input.outcome.value, input.findings, tuple(input.attendees),
                 input.next_review_on, None if input.proposal_id is None else str(input.proposal_id),
                 input.proposed_target, input.rationale, parties)
-        return await _objective(info, "RecordReview", input, build)
+        return await objective_payload(info, "RecordReview", input, build)

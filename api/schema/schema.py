@@ -1,4 +1,7 @@
-"""``build_schema(settings)``: the strawberry schema with the request-cost extensions."""
+"""``build_schema(settings)``: the areas' queries, mutations and subscriptions merged into
+one strawberry schema, with the request-cost extensions.
+
+The order of the areas is the order of the root fields in ``schema.graphql``."""
 
 from __future__ import annotations
 
@@ -7,15 +10,17 @@ from strawberry.tools import merge_types
 
 from api.limits import graphql_extensions
 from api.schema.audit import AuditQuery, AuditSubscription
+from api.schema.budgets import BudgetsMutation
 from api.schema.gate import GateMutation, GateQuery
-from api.schema.mutations import Mutation as CoreMutation
+from api.schema.journeys import JourneysMutation, JourneysQuery
+from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
-from api.schema.queries import Query as CoreQuery
+from api.schema.viewer import ViewerQuery
 from service.config import Settings
 
 
-Query = merge_types("Query", (CoreQuery, GateQuery, AuditQuery, ReportsQuery))
-Mutation = merge_types("Mutation", (CoreMutation, GateMutation, ReportsMutation))
+Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 

@@ -57,7 +57,7 @@ async def report_inputs(container: Any, quarter: str) -> ReportInputs:
         exhaustions.append((data.get("objective_id") or row.stream_id.split("-", 1)[1], at))
     charts = {}
     ids = [s.id for s in objective_states if s.agreed_target is not None]
-    for objective_id, state in (await budget_queries._budget_states(container, ids)).items():
+    for objective_id, state in (await budget_queries.budget_states(container, ids)).items():
         if state.ledger is None or state.target is None:
             continue
         try:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from sqlalchemy import text
+
+from eventstore.verify import verify_chain
 
 from tests.graphql.conftest import negotiating_objective
 
@@ -61,3 +64,47 @@ async def test_an_altered_event_is_found(api, change):
     assert report["eventsChecked"] == broken - 1
     assert report["headPosition"] == head
     assert report["problem"]
+
+
+@pytest.mark.parametrize("removed", [1, 2])
+async def test_removing_the_newest_events_is_found_by_the_head(api, removed):
+    # The newest events leave no gap behind them: only the log_head row, which still
+    # names the old head, shows that they are gone.
+    await negotiating_objective(api, "lat", "checkout")
+    head, head_hash = await api.container.store.head()
+    await tamper(api.container, "DELETE FROM events WHERE position > :p", {"p": head - removed})
+    report = (await api.ok(INTEGRITY, role="auditor"))["auditIntegrity"]
+    assert report == {"ok": False, "eventsChecked": head - removed, "headPosition": head, "headHash": head_hash,
+                      "firstBrokenPosition": head - removed + 1,
+                      "problem": "the log head does not match the last event"}
+
+
+async def test_a_head_row_set_back_over_remaining_events_is_found(api):
+    await negotiating_objective(api, "lat", "checkout")
+    head, _ = await api.container.store.head()
+    async with api.container.engines.read.connect() as conn:
+        earlier = await conn.scalar(text("SELECT hash FROM events WHERE position = :p"), {"p": head - 1})
+    async with api.container.engines.write.begin() as conn:
+        await conn.execute(text("UPDATE log_head SET position = :p, hash = :h"), {"p": head - 1, "h": earlier})
+    report = (await api.ok(INTEGRITY, role="auditor"))["auditIntegrity"]
+    assert report == {"ok": False, "eventsChecked": head - 1, "headPosition": head - 1, "headHash": earlier,
+                      "firstBrokenPosition": head, "problem": "the log head does not match the last event"}
+
+
+async def test_verifying_while_events_are_appended_finds_nothing_wrong(api):
+    # The walk stops at the head it read first: events committed meanwhile are not a head that lags.
+    await negotiating_objective(api, "lat", "checkout")
+    done = asyncio.Event()
+
+    async def append() -> None:
+        for i in range(30):
+            await api.mutate("endorseProposal", {"objectiveId": "lat", "proposalId": "p1", "party": "SRE",
+                                                 "comment": f"round {i}"}, role="sre")
+        done.set()
+
+    writer = asyncio.create_task(append())
+    reports = []
+    while not done.is_set():
+        reports.append(await verify_chain(api.container.engines, batch=2))
+    await writer
+    assert len(reports) > 1 and all(r.ok for r in reports), [r for r in reports if not r.ok][:1]

@@ -1,218 +1,56 @@
-"""Output types: journeys and objectives as the read models hold them.
+"""Objectives (SLOs) in the API: their types, their queries (``objective``, ``objectives``,
+each with ``asOf``) and their mutations (the seed's phases 3 to 5: draft, baseline, the
+negotiation of a target, the agreement formalized, retirement).
 
-Each type is built from the domain's folded state (``from_journey`` /
-``from_objective``); fractions are floats in [0, 1], times are zoned DateTimes.
+An objective's nested budget, ledger, exclusions and feasibility are resolved in
+``api.schema.budgets``, its policy actions in ``api.schema.gate``, its reviews in
+``api.schema.reports``, its journey in ``api.schema.journeys``: lazy types, so that those
+areas may build on this one.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 import strawberry
 from strawberry.types import Info
 
+from api.auth import current_principal
 from api.schema import enums, reads
-from api.schema.connections import Connection, Edge, PageInfo, decode_cursor, encode_cursor, page_size
-from domain import journey as jd
+from api.schema import inputs as i
+from api.schema.connections import Connection, decode_cursor, page_size
+from api.schema.enums import value_of
+from api.schema.shared import (
+    AsOf,
+    EventRef,
+    as_of_reads,
+    event_refs,
+    page_as_of,
+    page_connection,
+    readable,
+    run_command,
+    texts,
+)
 from domain import objective as od
-from service.envelope import EventRef as DomainEventRef
+from projections.tables import objectives as objectives_table
+from service.as_of import AsOfReads
 
 if TYPE_CHECKING:
-    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, JourneyComposite, LedgerConnection
+    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection
     from api.schema.gate import PolicyActions
+    from api.schema.journeys import Journey
     from api.schema.reports import Review
 
-# The budget types live in api.schema.budgets, which builds on this module.
+# The areas an objective's nested fields come from; each builds on this module, so their
+# types are named lazily here.
 _BUDGETS = "api.schema.budgets"
 _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
-
-# --- journeys -----------------------------------------------------------------
-
-
-@strawberry.type(description="What the business brought to prioritization.")
-class BusinessInputs:
-    revenue_impact: str | None
-    conversion_impact: str | None
-    support_volume: int | None = strawberry.field(description="Support tickets per month.")
+_JOURNEYS = "api.schema.journeys"
 
 
-@strawberry.type(description="The business decision that prioritized the journey.")
-class Prioritization:
-    priority: int = strawberry.field(description="Rank, 1 first.")
-    rationale: str | None
-    decided_by: str | None
-    role: str | None
-    decided_at: datetime | None
-
-
-@strawberry.type(description="The documented CUJ scope (the cross-functional workshop's output).")
-class JourneyScope:
-    includes: list[str]
-    excludes: list[str]
-    starts_at: str
-    ends_at: str
-    success_criteria: str
-    workshop_participants: list[str]
-    documented_by: str | None
-    documented_at: datetime
-
-
-@strawberry.type
-class Dependency:
-    service: str
-    kind: enums.DependencyKind
-    critical: bool
-    failure_modes: list[str]
-
-
-@strawberry.type(description="Missing instrumentation; while open, no target may be proposed on the journey.")
-class InstrumentationGap:
-    id: strawberry.ID
-    description: str
-    sli_kind: enums.SliKind | None
-    open: bool
-    resolution: str | None
-    recorded_at: datetime
-    closed_at: datetime | None
-
-
-@strawberry.input
-class ObjectiveFilter:
-    journey_id: strawberry.ID | None = None
-    status: enums.ObjectiveStatus | None = None
-    owner: str | None = strawberry.field(default=None, description="The product or the SRE owner.")
-    depends_on: str | None = strawberry.field(default=None, description="The journey depends on this service.")
-    informational: bool | None = None
-
-
-@strawberry.type(description="A Critical User Journey.")
-class Journey:
-    id: strawberry.ID
-    version: int = strawberry.field(description="The journey stream's version (for expectedVersion).")
-    name: str
-    description: str
-    steps: list[str]
-    starts_at: str
-    ends_at: str
-    success_criteria: str
-    owner: str
-    tier: int = strawberry.field(description="1 = most critical.")
-    status: enums.JourneyStatus
-    business: BusinessInputs
-    prioritization: Prioritization | None
-    scope: JourneyScope | None
-    dependencies: list[Dependency]
-    gaps: list[InstrumentationGap]
-    open_gaps: list[InstrumentationGap]
-    critical_services: list[str]
-    retirement_reason: str | None
-    proposed_by: str | None
-    proposed_at: datetime
-    updated_at: datetime
-    # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
-    as_of: strawberry.Private[Any] = None
-
-    @strawberry.field(description="The journey's objectives (SLOs), oldest first.")
-    async def objectives(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: ObjectiveFilter | None = None,
-    ) -> Connection[Objective]:
-        if self.as_of is not None:
-            from api.schema.audit import objectives_as_of
-
-            return await objectives_as_of(info, first, after, filter, self.as_of, journey_id=str(self.id))
-        return await objective_connection(info, first, after, filter, journey_id=str(self.id))
-
-    @strawberry.field(
-        description="The journey's composite objective from its critical dependencies' objectives, and the "
-        "feasibility of its own objectives' targets."
-    )
-    async def composite(self, info: Info) -> Annotated["JourneyComposite", strawberry.lazy(_BUDGETS)]:
-        from api.schema.budgets import journey_composite
-
-        return await journey_composite(info.context["container"], str(self.id), self.as_of)
-
-
-def from_journey(s: jd.JourneyState, as_of: Any = None) -> Journey:
-    prioritization = None
-    if s.priority is not None:
-        prioritization = Prioritization(
-            priority=s.priority,
-            rationale=s.priority_rationale,
-            decided_by=s.prioritized_by,
-            role=s.prioritized_role,
-            decided_at=s.prioritized_at,
-        )
-    scope = None
-    if s.scope is not None:
-        c = s.scope
-        scope = JourneyScope(
-            includes=list(c.includes),
-            excludes=list(c.excludes),
-            starts_at=c.starts_at,
-            ends_at=c.ends_at,
-            success_criteria=c.success_criteria,
-            workshop_participants=list(c.workshop_participants),
-            documented_by=c.documented_by,
-            documented_at=c.documented_at,
-        )
-    gaps = [
-        InstrumentationGap(
-            id=strawberry.ID(g.gap_id),
-            description=g.description,
-            sli_kind=enums.optional(enums.SliKind, g.sli_kind),
-            open=g.open,
-            resolution=g.resolution,
-            recorded_at=g.recorded_at,
-            closed_at=g.closed_at,
-        )
-        for g in s.gaps
-    ]
-    return Journey(
-        id=strawberry.ID(s.id),
-        version=s.version,
-        name=s.name,
-        description=s.description,
-        steps=list(s.steps),
-        starts_at=s.starts_at,
-        ends_at=s.ends_at,
-        success_criteria=s.success_criteria,
-        owner=s.owner,
-        tier=s.tier,
-        status=enums.JourneyStatus(s.status.value),
-        business=BusinessInputs(
-            revenue_impact=s.business.revenue_impact,
-            conversion_impact=s.business.conversion_impact,
-            support_volume=s.business.support_volume,
-        ),
-        prioritization=prioritization,
-        scope=scope,
-        dependencies=[
-            Dependency(
-                service=d.service,
-                kind=enums.DependencyKind(d.kind),
-                critical=d.critical,
-                failure_modes=list(d.failure_modes),
-            )
-            for d in s.dependencies
-        ],
-        gaps=gaps,
-        open_gaps=[g for g in gaps if g.open],
-        critical_services=list(s.critical_services),
-        retirement_reason=s.retirement_reason,
-        proposed_by=s.proposed_by,
-        proposed_at=s.proposed_at,
-        updated_at=s.updated_at,
-        as_of=as_of,
-    )
-
-
-# --- objectives ---------------------------------------------------------------
+# --- types ------------------------------------------------------------------------
 
 
 @strawberry.type(description="What is measured; only the fields of its kind are set.")
@@ -339,7 +177,9 @@ class Objective:
     as_of: strawberry.Private[Any] = None
 
     @strawberry.field
-    async def journey(self, info: Info) -> Journey | None:
+    async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
+        from api.schema.journeys import from_journey
+
         if self.as_of is not None:
             state = await self.as_of.journey(str(self.journey_id))
         else:
@@ -537,19 +377,19 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
     )
 
 
-# --- connections ----------------------------------------------------------------
+# --- reads ------------------------------------------------------------------------
 
-JourneyConnection = Connection[Journey]
+
+@strawberry.input
+class ObjectiveFilter:
+    journey_id: strawberry.ID | None = None
+    status: enums.ObjectiveStatus | None = None
+    owner: str | None = strawberry.field(default=None, description="The product or the SRE owner.")
+    depends_on: str | None = strawberry.field(default=None, description="The journey depends on this service.")
+    informational: bool | None = None
+
+
 ObjectiveConnection = Connection[Objective]
-
-
-def _connection(page: reads.Page, convert) -> Connection:
-    edges = [Edge(cursor=encode_cursor(pos), node=convert(state)) for pos, state in page.items]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
-        total_count=page.total,
-    )
 
 
 async def objective_connection(
@@ -573,44 +413,47 @@ async def objective_connection(
     )
     if journey_id is not None and f.journey_id is not None and f.journey_id != journey_id:
         conditions += reads.objective_conditions(journey_id=f.journey_id)
-    return _connection(await reads.objective_page(container, conditions, size, start), from_objective)
+    return page_connection(await reads.objective_page(container, conditions, size, start), from_objective)
 
 
-async def journey_connection(info: Info, first: int | None, after: str | None, filter) -> Connection[Journey]:
-    container = info.context["container"]
-    size = page_size(first, container.settings.max_page_size)
-    start = decode_cursor(after)
-    conditions = reads.journey_conditions(
-        tier=getattr(filter, "tier", None),
-        status=enums.value_of(getattr(filter, "status", None)),
-        owner=getattr(filter, "owner", None),
-        depends_on=getattr(filter, "depends_on", None),
-    )
-    return _connection(await reads.journey_page(container, conditions, size, start), from_journey)
+async def objectives_as_of(
+    info: Info, first: int | None, after: str | None, filter: Any, reads: AsOfReads, *, journey_id: str | None = None
+) -> Connection:
+    journey = journey_id if journey_id is not None else (None if filter is None else filter.journey_id)
+    f = filter
+    keep = None
+    if journey is not None or (
+        f is not None and any(getattr(f, k) is not None for k in ("status", "owner", "depends_on", "informational"))
+    ):
+        status = None if f is None else enums.value_of(f.status)
+
+        async def keep(s: Any) -> bool:
+            if journey is not None and s.journey_id != str(journey):
+                return False
+            if f is None:
+                return True
+            if f.journey_id is not None and s.journey_id != str(f.journey_id):
+                return False
+            if status is not None and str(s.status) != status:
+                return False
+            if f.owner is not None and f.owner not in (
+                (s.agreement.product_owner, s.agreement.sre_owner) if s.agreement else ()
+            ):
+                return False
+            if f.informational is not None and s.informational != f.informational:
+                return False
+            if f.depends_on is not None:
+                j = await reads.journey(s.journey_id)
+                if j is None or not any(d.service == f.depends_on for d in j.dependencies):
+                    return False
+            return True
+
+    # An objective's journey never changes: narrow by the read model's column before folding.
+    where = () if journey is None else (objectives_table.c.journey_id == str(journey),)
+    return await page_as_of(info, objectives_table, "objective", first, after, reads, keep, from_objective, *where)
 
 
-# --- mutation results -------------------------------------------------------------
-
-
-@strawberry.type(description="An event a command appended (or, replayed, had appended).")
-class EventRef:
-    position: int = strawberry.field(description="Global log position.")
-    type: str
-    stream_id: str
-    stream_version: int
-
-
-def event_refs(events: tuple[DomainEventRef, ...]) -> list[EventRef]:
-    return [EventRef(position=e.position, type=e.type, stream_id=e.stream_id, stream_version=e.stream_version) for e in events]
-
-
-@strawberry.type
-class JourneyPayload:
-    journey: Journey
-    events: list[EventRef]
-    replayed: bool = strawberry.field(
-        description="True when the idempotency key matched an earlier command: nothing was appended."
-    )
+# --- mutation payload -------------------------------------------------------------
 
 
 @strawberry.type
@@ -622,7 +465,111 @@ class ObjectivePayload:
     )
 
 
-@strawberry.type(description="Who is calling.")
-class Viewer:
-    actor: str
-    roles: list[enums.Role]
+async def objective_payload(
+    info: Info, name: str, guards: i.CommandGuards, build: Callable[[], Any]
+) -> ObjectivePayload:
+    """Run an objective command (``run_command``) and read the objective back."""
+    result = await run_command(info, name, guards, build)
+    objective_id = result.stream_id.removeprefix(f"{od.CATEGORY}-")
+    state = readable(await reads.objective_by_id(info.context["container"], objective_id),
+                     f"objective {objective_id}", objective_id=objective_id)
+    return ObjectivePayload(
+        objective=from_objective(state), events=event_refs(result.events), replayed=result.replayed
+    )
+
+
+@strawberry.type
+class ObjectivesQuery:
+    @strawberry.field(
+        description="An objective by id, or null. With asOf, as it stood then (null before it was drafted), "
+        "and so do its nested fields (journey, budget, ledger, exclusions, feasibility, policy actions, reviews)."
+    )
+    async def objective(self, info: Info, id: strawberry.ID, as_of: AsOf | None = None) -> Objective | None:
+        current_principal(info)
+        past = await as_of_reads(info, as_of)
+        if past is not None:
+            state = await past.objective(str(id))
+            return None if state is None else from_objective(state, past)
+        state = await reads.objective_by_id(info.context["container"], str(id))
+        return None if state is None else from_objective(state)
+
+    @strawberry.field(description="Objectives, oldest first.")
+    async def objectives(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: ObjectiveFilter | None = None,
+        as_of: AsOf | None = None,
+    ) -> Connection[Objective]:
+        current_principal(info)
+        past = await as_of_reads(info, as_of)
+        if past is not None:
+            return await objectives_as_of(info, first, after, filter, past)
+        return await objective_connection(info, first, after, filter)
+
+
+@strawberry.type
+class ObjectivesMutation:
+    @strawberry.mutation(description="Draft an SLO on a prioritized journey (sre).")
+    async def draft_objective(self, info: Info, input: i.DraftObjectiveInput) -> ObjectivePayload:
+        def build() -> od.DraftObjective:
+            sli, window, budgeting = input.sli, input.window, input.budgeting
+            return od.DraftObjective(
+                str(input.objective_id), str(input.journey_id), input.name,
+                od.SLI(value_of(sli.kind), sli.threshold_ms, sli.metric, sli.threshold,
+                       sli.threshold_seconds, sli.description),
+                od.Window(value_of(window.kind), window.days),
+                od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold),
+                input.service)
+        return await objective_payload(info, "DraftObjective", input, build)
+
+    @strawberry.mutation(description="Record historical performance measured on past data (sre).")
+    async def record_baseline(self, info: Info, input: i.RecordBaselineInput) -> ObjectivePayload:
+        return await objective_payload(info, "RecordBaseline", input, lambda: od.RecordBaseline(
+            str(input.objective_id), input.period_start, input.period_end, input.good, input.total, input.notes))
+
+    @strawberry.mutation(description="Propose a target; refused while the journey has open instrumentation gaps.")
+    async def propose_target(self, info: Info, input: i.ProposeTargetInput) -> ObjectivePayload:
+        def build() -> od.ProposeTarget:
+            parties = od.PARTIES if input.required_parties is None else tuple(p.value for p in input.required_parties)
+            return od.ProposeTarget(
+                str(input.objective_id), str(input.proposal_id), input.target, input.rationale, parties)
+        return await objective_payload(info, "ProposeTarget", input, build)
+
+    @strawberry.mutation(description="Endorse the current revision as a party you hold the role of.")
+    async def endorse_proposal(self, info: Info, input: i.EndorseProposalInput) -> ObjectivePayload:
+        return await objective_payload(info, "EndorseProposal", input, lambda: od.EndorseProposal(
+            str(input.objective_id), str(input.proposal_id), value_of(input.party), input.comment))
+
+    @strawberry.mutation(description="Object to the current revision as a party you hold the role of.")
+    async def object_to_proposal(self, info: Info, input: i.ObjectToProposalInput) -> ObjectivePayload:
+        return await objective_payload(info, "ObjectToProposal", input, lambda: od.ObjectToProposal(
+            str(input.objective_id), str(input.proposal_id), value_of(input.party),
+            value_of(input.objection), input.reason))
+
+    @strawberry.mutation(description="Revise an open proposal: every party must speak again.")
+    async def revise_proposal(self, info: Info, input: i.ReviseProposalInput) -> ObjectivePayload:
+        return await objective_payload(info, "ReviseProposal", input, lambda: od.ReviseProposal(
+            str(input.objective_id), str(input.proposal_id), input.target, input.rationale))
+
+    @strawberry.mutation
+    async def withdraw_proposal(self, info: Info, input: i.WithdrawProposalInput) -> ObjectivePayload:
+        return await objective_payload(info, "WithdrawProposal", input, lambda: od.WithdrawProposal(
+            str(input.objective_id), str(input.proposal_id), input.reason))
+
+    @strawberry.mutation
+    async def defer_negotiation(self, info: Info, input: i.DeferNegotiationInput) -> ObjectivePayload:
+        return await objective_payload(info, "DeferNegotiation", input, lambda: od.DeferNegotiation(
+            str(input.objective_id), str(input.proposal_id), input.reason, input.revisit_on))
+
+    @strawberry.mutation(description="Formalize an agreed target under an error-budget policy: ACTIVE, no longer informational.")
+    async def formalize_agreement(self, info: Info, input: i.FormalizeAgreementInput) -> ObjectivePayload:
+        return await objective_payload(info, "FormalizeAgreement", input, lambda: od.FormalizeAgreement(
+            str(input.objective_id), str(input.policy_id), input.policy_version, input.product_owner,
+            input.sre_owner, texts(input.escalation_path), input.resource_commitment))
+
+    @strawberry.mutation
+    async def retire_objective(self, info: Info, input: i.RetireObjectiveInput) -> ObjectivePayload:
+        return await objective_payload(info, "RetireObjective", input, lambda: od.RetireObjective(
+            str(input.objective_id), input.reason))

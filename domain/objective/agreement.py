@@ -1,0 +1,139 @@
+"""Agreement (the seed's phase 5): the agreed target, then the agreement formalized with an
+error-budget policy, owners, an escalation path and a resource commitment. Until then the
+objective is informational, and says so."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from domain.records import replace
+from domain.commands import (
+    NAME_MAX_LENGTH,
+    actor_of,
+    percent,
+    require_id,
+    require_int,
+    require_text,
+    require_texts,
+)
+from domain.errors import Conflict, PolicyViolation
+from domain.events import Context, NewEvent, RecordedEvent
+from domain.objective.state import (
+    Agreement,
+    ObjectiveCommand,
+    ObjectiveState,
+    ObjectiveStatus,
+    Proposal,
+    ProposalStatus,
+    settled_status,
+    with_step,
+)
+
+
+# --- command ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormalizeAgreement(ObjectiveCommand):
+    objective_id: str
+    policy_id: str
+    policy_version: int
+    product_owner: str
+    sre_owner: str
+    escalation_path: tuple[str, ...]  # e.g. ("sre-oncall", "eng-manager", "vp-eng")
+    resource_commitment: str
+
+
+# --- decide -------------------------------------------------------------------
+
+
+def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
+    policy_id = require_id(cmd.policy_id, "policy_id")
+    policy_version = require_int(cmd.policy_version, "policy_version", minimum=1)
+    data = {
+        "objective_id": state.id,
+        "policy_id": policy_id,
+        "policy_version": policy_version,
+        "product_owner": require_text(cmd.product_owner, "product_owner", max_length=NAME_MAX_LENGTH),
+        "sre_owner": require_text(cmd.sre_owner, "sre_owner", max_length=NAME_MAX_LENGTH),
+        "escalation_path": list(require_texts(cmd.escalation_path, "escalation_path", min_items=1)),
+        "resource_commitment": require_text(cmd.resource_commitment, "resource_commitment"),
+        "target": state.agreed_target,  # what was formalized, for the reader of the log
+    }
+    if state.status not in (ObjectiveStatus.AGREED, ObjectiveStatus.ACTIVE):
+        raise PolicyViolation(
+            f"objective {state.id} has no agreed target yet: every required party must "
+            "agree before the agreement is formalized",
+            objective_status=state.status.value,
+        )
+    current = state.agreement
+    if current is not None and current.policy_id == policy_id and policy_version < current.policy_version:
+        raise Conflict(
+            f"objective {state.id} is already under {policy_id} v{current.policy_version}; "
+            f"policy versions only move forward",
+            policy_version=current.policy_version,
+        )
+    return [NewEvent("AgreementFormalized", data)]
+
+
+# --- evolve -------------------------------------------------------------------
+
+
+def _target_agreed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
+    d = event.data
+    agreed_id = d["proposal_id"]
+
+    def settle(p: Proposal) -> Proposal:
+        if p.proposal_id == agreed_id:
+            return replace(p, status=ProposalStatus.AGREED, closed_at=event.recorded_at)
+        if p.status is ProposalStatus.AGREED:
+            return replace(p, status=ProposalStatus.SUPERSEDED)
+        return p
+
+    detail = (
+        f"agreed {percent(d['target'])} at revision {d['revision']} "
+        f"by {', '.join(d['parties'])}"
+    )
+    agreed = replace(
+        state,
+        agreed_target=d["target"],
+        agreed_proposal_id=agreed_id,
+        agreed_at=event.recorded_at,
+        proposals=tuple(settle(p) for p in state.proposals),
+        history=with_step(state, event, agreed_id, detail),
+    )
+    return replace(agreed, status=settled_status(agreed))
+
+
+def _agreement_formalized(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
+    d = event.data
+    agreement = Agreement(
+        policy_id=d["policy_id"],
+        policy_version=d["policy_version"],
+        product_owner=d["product_owner"],
+        sre_owner=d["sre_owner"],
+        escalation_path=tuple(d["escalation_path"]),
+        resource_commitment=d["resource_commitment"],
+        formalized_by=actor_of(event),
+        formalized_at=event.recorded_at,
+    )
+    detail = (
+        f"formalized under policy {agreement.policy_id} v{agreement.policy_version}; "
+        f"owners {agreement.product_owner} (product) and {agreement.sre_owner} (sre); "
+        f"escalation {' -> '.join(agreement.escalation_path)}"
+    )
+    return replace(
+        state,
+        agreement=agreement,
+        status=ObjectiveStatus.ACTIVE,
+        history=with_step(state, event, None, detail),
+    )
+
+
+DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {FormalizeAgreement: _formalize}
+
+EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] = {
+    "TargetAgreed": _target_agreed,
+    "AgreementFormalized": _agreement_formalized,
+}

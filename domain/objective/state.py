@@ -1,0 +1,341 @@
+"""The objective stream's vocabulary and state: what every phase reads and folds into.
+
+Value objects (SLI, window, budgeting), the state of an objective through all its
+phases, the base of its commands, and the few steps of evolve every phase shares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from domain import codec
+from domain.commands import actor_of, role_of
+from domain.events import RecordedEvent
+
+
+CATEGORY = "objective"
+WINDOW_KINDS: tuple[str, ...] = ("rolling", "calendar_month", "calendar_quarter")
+BUDGETING_METHODS: tuple[str, ...] = ("occurrences", "timeslices")
+OBJECTION_KINDS: tuple[str, ...] = ("too_strict", "too_loose", "other")
+
+EVENT_TYPES: tuple[str, ...] = (
+    "ObjectiveDrafted",
+    "BaselineRecorded",
+    "TargetProposed",
+    "ProposalEndorsed",
+    "ProposalObjected",
+    "ProposalRevised",
+    "ProposalWithdrawn",
+    "NegotiationDeferred",
+    "TargetAgreed",
+    "AgreementFormalized",
+    "ObjectiveReviewed",
+    "ObjectiveRetired",
+)
+
+# The events that make up the negotiation history a portal shows (phase 4 and 5).
+NEGOTIATION_EVENT_TYPES: tuple[str, ...] = (
+    "BaselineRecorded",  # the historical data SRE brings to the table
+    "TargetProposed",
+    "ProposalEndorsed",
+    "ProposalObjected",
+    "ProposalRevised",
+    "ProposalWithdrawn",
+    "NegotiationDeferred",
+    "TargetAgreed",
+    "AgreementFormalized",
+    "ObjectiveReviewed",  # a quarterly review; tighten and relax reopen the negotiation
+)
+
+REVIEW_OUTCOMES: tuple[str, ...] = ("maintain", "tighten", "relax", "redefine")
+RENEGOTIATING_OUTCOMES: tuple[str, ...] = ("tighten", "relax")
+
+
+def stream_id(objective_id: str) -> str:
+    return f"{CATEGORY}-{objective_id}"
+
+
+# --- value objects ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SLI:
+    """What is measured. Only the fields of its kind are set:
+    latency: threshold_ms; quality: metric and threshold in [0, 1] (e.g. answer
+    faithfulness >= 0.8); freshness: threshold_seconds; availability: none."""
+
+    kind: str
+    threshold_ms: float | None = None
+    metric: str | None = None
+    threshold: float | None = None
+    threshold_seconds: float | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Window:
+    kind: str  # rolling | calendar_month | calendar_quarter
+    days: int | None = None  # rolling windows only, 1..90
+
+
+@dataclass(frozen=True)
+class Budgeting:
+    """occurrences: good/total events; timeslices: good/total slices, where a slice
+    is good when its own good/total ratio meets slice_threshold."""
+
+    method: str
+    slice_minutes: int | None = None
+    slice_threshold: float | None = None
+
+
+# --- state --------------------------------------------------------------------
+
+
+class ObjectiveStatus(StrEnum):
+    DRAFT = "DRAFT"
+    NEGOTIATING = "NEGOTIATING"  # first negotiation, nothing agreed yet
+    AGREED = "AGREED"  # a target is agreed, no policy formalized
+    ACTIVE = "ACTIVE"  # formalized: operational, not just informational
+    RETIRED = "RETIRED"
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "OPEN"
+    AGREED = "AGREED"
+    WITHDRAWN = "WITHDRAWN"
+    DEFERRED = "DEFERRED"
+    SUPERSEDED = "SUPERSEDED"  # was agreed, replaced by a later agreement
+
+
+class Stance(StrEnum):
+    ENDORSED = "ENDORSED"
+    OBJECTED = "OBJECTED"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    period_start: datetime
+    period_end: datetime
+    good: int
+    total: int
+    attainment: float  # good / total, kept so readers need not recompute it
+    notes: str | None
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Position:
+    """One party's word on one revision of a proposal."""
+
+    party: str
+    stance: Stance
+    objection: str | None  # too_strict | too_loose | other, for objections
+    comment: str | None  # the endorsement's comment or the objection's reason
+    actor: str | None
+    at: datetime
+    revision: int
+
+
+@dataclass(frozen=True)
+class Proposal:
+    proposal_id: str
+    target: float
+    rationale: str
+    required_parties: tuple[str, ...]
+    revision: int
+    status: ProposalStatus
+    proposed_by: str | None
+    proposed_at: datetime
+    positions: tuple[Position, ...]  # every position ever taken, in order
+    closed_at: datetime | None
+    closed_reason: str | None
+    revisit_on: datetime | None  # deferred proposals only
+
+    def standing(self) -> dict[str, Position]:
+        """Each party's latest position on the current revision (older revisions no longer count)."""
+        latest: dict[str, Position] = {}
+        for position in self.positions:
+            if position.revision == self.revision:
+                latest[position.party] = position
+        return latest
+
+    @property
+    def awaiting(self) -> tuple[str, ...]:
+        """Required parties whose latest word on this revision is not an endorsement."""
+        standing = self.standing()
+        return tuple(
+            p
+            for p in self.required_parties
+            if p not in standing or standing[p].stance is not Stance.ENDORSED
+        )
+
+
+@dataclass(frozen=True)
+class NegotiationStep:
+    """One line of the negotiation history: who did what, when, in words."""
+
+    at: datetime
+    actor: str | None
+    role: str | None
+    kind: str  # the event type
+    proposal_id: str | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The formalized SLO agreement (phase 5). The policy is referenced, not copied."""
+
+    policy_id: str
+    policy_version: int
+    product_owner: str
+    sre_owner: str
+    escalation_path: tuple[str, ...]
+    resource_commitment: str
+    formalized_by: str | None
+    formalized_at: datetime
+
+
+@dataclass(frozen=True)
+class Review:
+    """One quarterly review (phase 7)."""
+
+    quarter: str  # "2026-Q4"
+    outcome: str  # maintain | tighten | relax | redefine
+    findings: str
+    attendees: tuple[str, ...]
+    next_review_on: datetime | None  # when the team plans the next one (at most a quarter on)
+    target: float | None  # the agreed target the review looked at
+    proposal_id: str | None  # tighten / relax: the proposal the review opened
+    proposed_target: float | None
+    reviewed_by: str | None
+    role: str | None
+    reviewed_at: datetime
+
+
+@dataclass(frozen=True)
+class ObjectiveState:
+    id: str
+    journey_id: str
+    name: str
+    sli: SLI
+    window: Window
+    budgeting: Budgeting
+    status: ObjectiveStatus
+    baseline: Baseline | None
+    agreed_target: float | None
+    agreed_proposal_id: str | None
+    agreed_at: datetime | None
+    proposals: tuple[Proposal, ...]
+    history: tuple[NegotiationStep, ...]
+    agreement: Agreement | None
+    retirement_reason: str | None
+    drafted_by: str | None
+    drafted_at: datetime
+    updated_at: datetime
+    version: int
+    reviews: tuple[Review, ...] = ()  # quarterly reviews, oldest first
+    service: str | None = None  # the service a component objective measures (None: end to end)
+
+    @property
+    def component(self) -> bool:
+        """True for an objective of one service the journey depends on, not of the journey itself."""
+        return self.service is not None
+
+    @property
+    def last_review(self) -> Review | None:
+        return self.reviews[-1] if self.reviews else None
+
+    @property
+    def reviewed_or_agreed_at(self) -> datetime | None:
+        """When the objective was last looked at as a whole: its last review or agreement."""
+        moments = [m for m in (self.agreed_at, self.reviews[-1].reviewed_at if self.reviews else None) if m]
+        return max(moments) if moments else None
+
+    @property
+    def informational(self) -> bool:
+        """True until an error-budget policy is formalized: without one, an SLO is a dashboard."""
+        return self.agreement is None
+
+    @property
+    def open_proposal(self) -> Proposal | None:
+        return next((p for p in self.proposals if p.status is ProposalStatus.OPEN), None)
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """(product owner, SRE owner) once formalized: the SLO is owned jointly."""
+        if self.agreement is None:
+            return ()
+        return (self.agreement.product_owner, self.agreement.sre_owner)
+
+    @property
+    def retired(self) -> bool:
+        return self.status is ObjectiveStatus.RETIRED
+
+    def proposal(self, proposal_id: str) -> Proposal | None:
+        return next((p for p in self.proposals if p.proposal_id == proposal_id), None)
+
+
+def initial_state() -> ObjectiveState | None:
+    return None
+
+
+def to_dict(state: ObjectiveState | None) -> dict[str, Any] | None:
+    return None if state is None else codec.encode(state)
+
+
+def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
+    if data is None:
+        return None
+    if "reviews" not in data:  # read models and snapshots written before reviews existed
+        data = {**data, "reviews": []}
+    if "service" not in data:  # ... and before component objectives
+        data = {**data, "service": None}
+    return codec.decode(ObjectiveState, data)
+
+
+# --- commands -----------------------------------------------------------------
+
+
+class ObjectiveCommand:
+    """Every objective command writes its objective's stream; most read no other."""
+
+    objective_id: str
+
+    def stream(self) -> str:
+        return stream_id(self.objective_id)
+
+    def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
+        return ()
+
+
+# --- evolve: steps every phase shares -----------------------------------------
+
+
+def settled_status(state: ObjectiveState) -> ObjectiveStatus:
+    """The status once no first negotiation is in progress: what has been agreed decides it."""
+    if state.agreed_target is None:
+        return ObjectiveStatus.DRAFT
+    return ObjectiveStatus.AGREED if state.agreement is None else ObjectiveStatus.ACTIVE
+
+
+def with_step(
+    state: ObjectiveState, event: RecordedEvent, proposal_id: str | None, detail: str
+) -> tuple[NegotiationStep, ...]:
+    step = NegotiationStep(
+        at=event.recorded_at,
+        actor=actor_of(event),
+        role=role_of(event),
+        kind=event.type,
+        proposal_id=proposal_id,
+        detail=detail,
+    )
+    return state.history + (step,)
+
+
+def with_proposal(state: ObjectiveState, proposal: Proposal) -> tuple[Proposal, ...]:
+    return tuple(proposal if p.proposal_id == proposal.proposal_id else p for p in state.proposals)
