@@ -303,12 +303,15 @@ async def budget_of(container: Any, objective_id: str, at: datetime | None = Non
     (exclusions as they stand now)."""
     async with container.long_reads.turn():
         state = (await budget_states(container, [objective_id])).get(objective_id)
-        if state is None:
-            return None
-        try:
-            return state.status(at)
-        except BudgetInputError as error:
-            raise decider.domain_error(error) from None
+        return None if state is None else status_at(state, at)
+
+
+def status_at(state: decider.BudgetState, at: datetime | None) -> Status:
+    """`state.status(at)`, with the arithmetic's refusal as the API's."""
+    try:
+        return state.status(at)
+    except BudgetInputError as error:
+        raise decider.domain_error(error) from None
 
 
 async def budget_summary(container: Any, objective_id: str) -> dict[str, Any] | None:
