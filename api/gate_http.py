@@ -23,6 +23,7 @@ from api.errors import ORJSONResponse, jsonable
 from api.schema.shared import measured
 from domain.commands import iso
 from domain.errors import DomainError, InvalidInput, Unauthenticated
+from domain.text import check_text, check_texts
 from service import gate
 from service.gate import DeployDecision
 
@@ -55,10 +56,12 @@ def _input(body: bytes) -> dict[str, str]:
         raise InvalidInput("the body must be a JSON object", field="body")
     unknown = sorted(set(data) - set(_FIELDS))
     if unknown:
+        check_texts(unknown, "unknown field")  # a name it echoes must be fit to echo
         raise InvalidInput(f"unknown field(s) {', '.join(unknown)}; expected {', '.join(_FIELDS)}", field=unknown[0])
     for name in _FIELDS:
         if not isinstance(data.get(name), str):
             raise InvalidInput(f"{name} is required (a string)", field=name)
+        check_text(data[name], name)
     return data
 
 

@@ -15,6 +15,8 @@ reports as ``BAD_USER_INPUT``:
   with ``extensions.cost`` and ``extensions.maxCost`` (api/cost.py)
 * ``DisableIntrospection`` -> "GraphQL introspection has been disabled, but the requested
   query contained the field '__schema'." (``__typename`` stays allowed)
+* ``TextInputExtension`` -> "input.name contains a control character (U+0000 at index 3);
+  only tab and newline are allowed" (``api.text_input``)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from strawberry.extensions import (
 
 from api.cost import QueryCostLimiter
 from api.errors import ErrorCodesExtension
+from api.text_input import TextInputExtension
 from service.config import Settings
 
 
@@ -85,6 +88,8 @@ def graphql_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]
     # After it: the cost of a valid document, known before anything runs (api/cost.py).
     costs: OrderedDict = OrderedDict()
     factories.append(lambda: QueryCostLimiter(settings.max_query_cost, settings.max_page_size, costs))
+    # After the cache: it judges strings once the document is known to be valid.
+    factories.append(TextInputExtension)
     return factories
 
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from domain.errors import InvalidInput
+from domain.text import check_text
 
 # The four parties of a target negotiation (seed, phase 4), in the order a portal lists them.
 PARTIES: tuple[str, ...] = ("product", "sre", "engineering", "leadership")
@@ -68,13 +69,13 @@ def require_id(value: Any, field: str) -> str:
 
 
 def require_text(value: Any, field: str, *, max_length: int = TEXT_MAX_LENGTH) -> str:
-    """Non-blank text, stripped of surrounding whitespace."""
+    """Non-blank text, stripped of surrounding whitespace, without control characters (`domain.text`)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{field} must not be empty", field=field)
     text = value.strip()
     if len(text) > max_length:
         raise InvalidInput(f"{field} must be at most {max_length} characters", field=field)
-    return text
+    return check_text(text, field)
 
 
 def optional_text(value: Any, field: str, *, max_length: int = TEXT_MAX_LENGTH) -> str | None:
@@ -179,6 +180,23 @@ def require_fraction(value: Any, field: str) -> float:
 
 
 # --- time -------------------------------------------------------------------
+
+# The instants an input may name: from the Unix epoch up to the start of year 9999, UTC.
+# Every window, quarter and lookback computed from one (a year and a quarter at most,
+# either way) then stays inside what a datetime can hold; before, an interval in year 1
+# or a review for "9999-Q4" overflowed into an internal error.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
+TIME_RANGE = "from 1970-01-01T00:00:00Z up to 9999-01-01T00:00:00Z"
+
+
+def in_time_range(at: datetime) -> bool:
+    """Whether `at` (naive: taken as UTC) lies in [EARLIEST, LATEST)."""
+    try:
+        naive = at.replace(tzinfo=None) - (at.utcoffset() or timedelta(0))
+    except OverflowError:  # an offset pushes it beyond year 1 or 9999
+        return False
+    return EARLIEST.replace(tzinfo=None) <= naive < LATEST.replace(tzinfo=None)
 
 
 def require_aware(value: Any, field: str) -> datetime:

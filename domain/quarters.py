@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from domain.commands import EARLIEST, LATEST
 from domain.errors import InvalidInput
 
 UTC = timezone.utc
@@ -17,8 +18,12 @@ QUARTER_PATTERN = re.compile(r"(\d{4})-Q([1-4])")
 
 
 def require_quarter(value: Any, field: str = "quarter") -> str:
-    if not isinstance(value, str) or not QUARTER_PATTERN.fullmatch(value.strip()):
+    """A quarter from 1970-Q1 to 9998-Q4 (see `domain.commands.EARLIEST`, `LATEST`)."""
+    match = QUARTER_PATTERN.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
         raise InvalidInput(f'{field} must look like "2026-Q4" (got {value!r})', field=field)
+    if not EARLIEST.year <= int(match.group(1)) < LATEST.year:
+        raise InvalidInput(f"{field} must lie from {EARLIEST.year}-Q1 to {LATEST.year - 1}-Q4 (got {value!r})", field=field)
     return value.strip()
 
 

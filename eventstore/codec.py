@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import datetime, timezone
 from typing import Any
 
 import orjson
+
+from domain.text import problem as text_problem
 
 GENESIS_HASH = "0" * 64
 
@@ -57,20 +60,85 @@ def _refuse(value: Any) -> Any:
 
 
 def canonical(value: Any) -> str:
+    return _encode(value, _ORJSON_OPTIONS)[0]
+
+
+def _encode(value: Any, options: int) -> tuple[str, bool]:
+    """The canonical text, and whether orjson wrote it (so it holds no escape)."""
     try:
-        out = orjson.dumps(value, default=_refuse, option=_ORJSON_OPTIONS)
+        out = orjson.dumps(value, default=_refuse, option=options)
     except TypeError:
-        return _encoder.encode(value)
+        return _encoder.encode(value), False
     if b"\\" in out:
-        return _encoder.encode(value)
+        return _encoder.encode(value), False
     # Plain substring tests first (memchr speed): a push's 5 KB of intervals usually has none.
     if b"." in out or b"null" in out or b"e+" in out or b"e-" in out:
         bare = _STRINGS.sub(b"", out)
         if _FLOAT_MARKS.search(bare) is not None:
-            return _encoder.encode(value)
+            return _encoder.encode(value), False
         if b"null" in bare and not _flat_without_floats(value):
-            return _encoder.encode(value)
-    return out.decode("utf-8")
+            return _encoder.encode(value), False
+    return out.decode("utf-8"), True
+
+
+# --- what the log keeps -----------------------------------------------------------
+#
+# Every value appended must read back as itself on both databases: integers within 64
+# bits (orjson, the reader, turns larger ones into floats; read models keep them in
+# BIGINT columns), finite floats (the stdlib refuses NaN and infinities), and text under
+# the text rule (`domain.text`: PostgreSQL cannot hold U+0000; an unpaired surrogate
+# cannot be written as UTF-8 at all).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# orjson's fast path, strict: an integer beyond 2^53 goes to the checked slow path.
+_STRICT_OPTIONS = _ORJSON_OPTIONS | orjson.OPT_STRICT_INTEGER
+# What orjson writes raw that the text rule refuses (it escapes the C0 controls, which
+# sends the text to the slow path, and refuses surrogates).
+_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
+class Unstorable(ValueError):
+    """A value the log would not read back as itself."""
+
+
+def storable(value: Any) -> str:
+    """`canonical(value)` for a value the log keeps; `Unstorable` says why one cannot be kept.
+
+    The common case costs one scan: orjson's output without escapes, big integers or
+    non-ASCII text is storable as it is. Anything else is checked value by value.
+    """
+    text, fast = _encode(value, _STRICT_OPTIONS)
+    if fast and (text.isascii() or _RAW_CONTROLS.search(text) is None):
+        return text
+    why = _unstorable(value, "")
+    if why is not None:
+        raise Unstorable(why)
+    return text
+
+
+def _unstorable(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        why = text_problem(value)
+        return None if why is None else f"{path or 'a text'} {why}"
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        if INT64_MIN <= value <= INT64_MAX:
+            return None
+        return f"{path or 'a number'} is {value}, beyond 64-bit integers"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path or 'a number'} is not finite"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            why = _unstorable(key, f"a key of {path}" if path else "a key") or _unstorable(item, f"{path}.{key}" if path else str(key))
+            if why is not None:
+                return why
+        return None
+    if isinstance(value, (list, tuple)):
+        for n, item in enumerate(value):
+            why = _unstorable(item, f"{path}[{n}]")
+            if why is not None:
+                return why
+    return None
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})

@@ -24,9 +24,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.errors import Conflict
+from domain.errors import Conflict, InvalidInput
 from domain.events import NewEvent, RecordedEvent
-from eventstore.codec import canonical, chain_hash, iso
+from eventstore.codec import Unstorable, chain_hash, iso, storable
 from eventstore.engine import Engines
 from eventstore.ids import new_id
 from eventstore.tables import events, idempotency_keys, log_head, streams
@@ -339,14 +339,19 @@ class AppendTransaction:
                 expected_version=expected_version,
                 actual_version=current,
             )
-        meta_json = canonical(dict(metadata))
+        # Encoded (and so checked) before anything changes: a refused event leaves the
+        # transaction as it was.
+        try:
+            meta_json = storable(dict(metadata))
+            encoded = [storable(dict(new.data)) for new in new_events]
+        except Unstorable as error:
+            raise InvalidInput(f"{stream_id}: the log cannot keep this event: {error}", stream_id=stream_id) from None
         recorded_at = iso(self.now)
         out: list[RecordedEvent] = []
-        for new in new_events:
+        for new, data_json in zip(new_events, encoded):
             current += 1
             self._position += 1
             event_id = new_id()
-            data_json = canonical(dict(new.data))
             self._hash = chain_hash(
                 self._hash, self._position, event_id, stream_id, current,
                 new.type, new.schema_version, recorded_at, data_json, meta_json,

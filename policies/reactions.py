@@ -1,12 +1,9 @@
 """Budget transitions -> policy actions: the pure part of the policy reactor.
 
-`react(...)` looks at one objective's budget after a budget command (its facts at the
-ledger's event time), the actions already recorded for it, and its policy, and returns
-the events for `actions-{objective_id}`. It is called for the budget command's
-transition events (BudgetExhausted, BurnRateAlertRaised, ...) and for its last event,
-always with the state after the command, so the first call does the work (and its
-causation id is the first transition, e.g. the BudgetExhausted) and later calls find
-nothing left to do.
+`react(...)` looks at one objective's budget at one instant of data time (its facts as
+the ledger stood then), the actions already recorded for it, and its policy, and returns
+the events for `actions-{objective_id}`. The policy reactor calls it at each instant a
+budget command's data reaches, in order, with the actions of the instants before.
 
 Level rules (budget remaining at or below x; an active burn-rate alert) fire once when
 the condition starts to hold -- FreezeStarted (scope: the services the objective's
@@ -26,7 +23,7 @@ intervals (each interval's bad events over the allowance of its window at that t
 as the ledger chart shows them), scaled from the objective's window to four weeks:
     share = sum(debit of intervals in [start, t]) x window length / 28 days
 (for a 28-day window the scale is 1; traffic is taken as even across the window only
-for that scaling, not within the incident). It is checked at every budget command
+for that scaling, not within the incident). It is checked at every instant of data time
 while the incident is open and when it closes; above the rule's share the rule fires
 once for that incident.
 """
@@ -42,6 +39,7 @@ from domain.events import NewEvent
 from domain.policy_actions import LEVEL_KEY, ActionsState
 from policies.evaluate import ObjectiveFacts, condition_holds
 from policies.language import (
+    BUDGET_REMAINING_AT_MOST,
     ESCALATE,
     EXHAUSTIONS_IN_QUARTER_AT_LEAST,
     FREEZE,
@@ -113,6 +111,13 @@ def settled(policy: Policy, objective: ObjectiveFacts, actions: ActionsState | N
     if any(r.condition.kind == INCIDENT_BUDGET_SHARE_OVER for r in policy.rules):
         return INCIDENT_SEVERITY not in objective.alert_severities and state.open_incident is None
     return True
+
+
+def settles_on_flags(policy: Policy) -> bool:
+    """True when `settled` reads nothing but the exhausted flag and the alert severities:
+    every level rule is on an alert or on the budget being spent (remaining at most 0).
+    Then, while those flags hold still, it answers the same at every instant."""
+    return all(r.condition.kind != BUDGET_REMAINING_AT_MOST or r.condition.value <= 0 for r in _level_rules(policy))
 
 
 def react(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
 
 import orjson
 
@@ -133,8 +133,22 @@ class _GroupAborted(Exception):
         self.cause = cause
 
 
-# A reactor sees each newly recorded event and may derive more, per stream.
-Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[tuple[str, list[NewEvent]]]]]
+# A reactor sees each newly recorded event and may derive more, per stream: a list of
+# (stream id, events), or an async iterator of them whose items are appended as they come
+# (so it reads its own earlier items' effects), each optionally with a third member, the
+# recorded event that caused them (default: the event it reacts to).
+Reaction = tuple[str, list[NewEvent]] | tuple[str, list[NewEvent], RecordedEvent]
+Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[Reaction]] | AsyncIterator[Reaction]]
+
+
+async def _reactions(reactor: Reactor, event: RecordedEvent, view: StateView) -> AsyncIterator[Reaction]:
+    out = reactor(event, view)
+    if hasattr(out, "__aiter__"):
+        async for item in out:
+            yield item
+    else:
+        for item in await out:
+            yield item
 BatchObserver = Callable[[int], None]
 
 
@@ -318,7 +332,16 @@ class CommandBus:
         decided = await self._decide(tx, view, envelope, known)
         if isinstance(decided, CommandResult):
             return decided
-        return await self._commit(tx, view, decided, known)
+        appended = len(tx.appended)
+        try:
+            return await self._commit(tx, view, decided, known)
+        except DomainError as err:
+            if len(tx.appended) == appended:  # refused before anything of it was appended
+                raise
+            # Refused after some of its events were appended (a reactor, or the log refusing
+            # a derived event): an answer that is an error must not commit, so the whole
+            # transaction is undone and the batch retried one group at a time.
+            raise _GroupAborted(err) from err
 
     async def _handle_group(
         self,
@@ -438,14 +461,14 @@ class CommandBus:
             next_frontier: list[RecordedEvent] = []
             for event in frontier:
                 for reactor in self.reactors:
-                    for stream_id, new_events in await reactor(event, view):
+                    async for stream_id, new_events, *cause in _reactions(reactor, event, view):
                         if not new_events:
                             continue
                         state = await view.state(stream_id)
                         metadata = {
                             "actor": SYSTEM_ACTOR,
                             "role": SYSTEM_ROLE,
-                            "causation_id": event.event_id,
+                            "causation_id": (cause[0] if cause else event).event_id,
                             "correlation_id": correlation_id,
                         }
                         recorded = tx.append(stream_id, new_events, metadata)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from domain.text import check_text
 from eventstore.codec import canonical
 
 
@@ -21,6 +22,14 @@ class Envelope:
     idempotency_key: str | None = None
     reason: str | None = None
     correlation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # The guards reach the database before any decider sees them (an idempotency key
+        # is looked up first): the text rule holds for them here, whoever built the envelope.
+        for name in ("idempotency_key", "reason", "actor"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                check_text(value, name)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ import orjson
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.text import problem as text_problem
+
 
 ROLES: tuple[str, ...] = ("product", "sre", "engineering", "leadership", "auditor", "ci", "admin")
 TOKEN_PREFIX = "slg_"
@@ -106,6 +108,9 @@ def validate_actor(actor: str) -> str:
     actor = actor.strip()
     if len(actor) > MAX_ACTOR_LENGTH:
         raise ValueError(f"actor must be at most {MAX_ACTOR_LENGTH} characters")
+    why = text_problem(actor)  # the actor is recorded on every event the token sends
+    if why is not None:
+        raise ValueError(f"actor {why}")
     return actor
 
 

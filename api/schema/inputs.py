@@ -10,8 +10,10 @@ from api.schema import enums
 
 
 GUARD_FIELDS: dict[str, tuple[str, str]] = {
-    "expected_version": ("int | None", "Refuse with CONFLICT unless the stream is at this version (0: new)."),
-    "idempotency_key": ("str | None", "Retrying with the same key appends nothing and returns the first result."),
+    "expected_version": ("int | None", "Refuse with CONFLICT unless the stream is at this version (0: new; from 0)."),
+    "idempotency_key": (
+        "str | None", "Retrying with the same key appends nothing and returns the first result (1-200 characters)."
+    ),
     "reason": ("str | None", "Why, recorded on the events."),
 }
 
@@ -52,14 +54,14 @@ class ProposeJourneyInput:
     tier: int = strawberry.field(description="1 (most critical) to 3.")
     revenue_impact: str | None = None
     conversion_impact: str | None = None
-    support_volume: int | None = strawberry.field(default=None, description="Support tickets per month.")
+    support_volume: int | None = strawberry.field(default=None, description="Support tickets per month, from 0.")
 
 
 @command_input
 class PrioritizeJourneyInput:
     journey_id: strawberry.ID
-    priority: int = strawberry.field(description="Rank, 1 first.")
-    tier: int
+    priority: int = strawberry.field(description="Rank, 1 first (1 to 2147483647).")
+    tier: int = strawberry.field(description="1 (most critical) to 3.")
     rationale: str
 
 
@@ -117,10 +119,10 @@ class RetireJourneyInput:
 @strawberry.input(description="Set only the fields of the kind: latency thresholdMs; quality metric and threshold; freshness thresholdSeconds.")
 class SliInput:
     kind: enums.SliKind
-    threshold_ms: float | None = None
+    threshold_ms: float | None = strawberry.field(default=None, description="Latency only: above 0.")
     metric: str | None = None
-    threshold: float | None = None
-    threshold_seconds: float | None = None
+    threshold: float | None = strawberry.field(default=None, description="Quality only: a fraction in [0, 1].")
+    threshold_seconds: float | None = strawberry.field(default=None, description="Freshness only: above 0.")
     description: str | None = None
 
 
@@ -134,7 +136,7 @@ class WindowInput:
 class BudgetingInput:
     method: enums.BudgetingMethod
     slice_minutes: int | None = strawberry.field(default=None, description="Timeslices only, 1..60.")
-    slice_threshold: float | None = strawberry.field(default=None, description="Timeslices only, a fraction.")
+    slice_threshold: float | None = strawberry.field(default=None, description="Timeslices only, a fraction in (0, 1].")
 
 
 @command_input
@@ -157,8 +159,8 @@ class RecordBaselineInput:
     objective_id: strawberry.ID
     period_start: datetime
     period_end: datetime = strawberry.field(description="Must not be in the future.")
-    good: int
-    total: int
+    good: int = strawberry.field(description="0 <= good <= total.")
+    total: int = strawberry.field(description="At least 1 (a baseline needs events).")
     notes: str | None = None
 
 
@@ -194,7 +196,7 @@ class ObjectToProposalInput:
 class ReviseProposalInput:
     objective_id: strawberry.ID
     proposal_id: strawberry.ID
-    target: float
+    target: float = strawberry.field(description="A fraction strictly between 0 and 1: 0.999, not 99.9.")
     rationale: str
 
 
@@ -217,7 +219,7 @@ class DeferNegotiationInput:
 class FormalizeAgreementInput:
     objective_id: strawberry.ID
     policy_id: strawberry.ID
-    policy_version: int
+    policy_version: int = strawberry.field(description="A version of the policy, from 1.")
     product_owner: str
     sre_owner: str
     escalation_path: list[str]
@@ -233,7 +235,8 @@ class RetireObjectiveInput:
 # --- error budgets --------------------------------------------------------------
 #
 # Event counts are Floats: they exceed GraphQL's 32-bit Int, and a Float holds every
-# whole number up to 2^53 exactly. A count that is not a whole number is BAD_USER_INPUT.
+# whole number up to 2^53 exactly. A count that is not a whole number is BAD_USER_INPUT,
+# and so is one above 10^8 a second of its interval (domain.budget.observations).
 
 
 @strawberry.input(description="SLI data for one objective over [start, end): good of total events were good.")
@@ -242,7 +245,9 @@ class ObservationInput:
     start: datetime
     end: datetime = strawberry.field(description="After start, at most 1 day later, and not in the future.")
     good: float = strawberry.field(description="A whole number of events, 0 <= good <= total.")
-    total: float = strawberry.field(description="A whole number of events.")
+    total: float = strawberry.field(
+        description="A whole number of events, at most 10^8 per second of the interval (8.64e12 for a day)."
+    )
 
 
 @strawberry.input(
@@ -259,8 +264,8 @@ class CorrectObservationInput:
     objective_id: strawberry.ID
     start: datetime = strawberry.field(description="The recorded interval's exact bounds.")
     end: datetime
-    good: float
-    total: float
+    good: float = strawberry.field(description="A whole number of events, 0 <= good <= total.")
+    total: float = strawberry.field(description="A whole number of events, at most 10^8 per second of the interval.")
     reason: str = strawberry.field(description="Why the recorded counts were wrong (recorded on the event).")
 
 
@@ -282,7 +287,9 @@ class AlertTierInput:
     severity: enums.AlertSeverity
     long_window: str = strawberry.field(description='A duration label such as "1h", "6h", "3d".')
     short_window: str = strawberry.field(description='Not longer than longWindow, e.g. "5m".')
-    threshold: float = strawberry.field(description="A burn rate > 0 (1.0 spends the budget exactly over the window).")
+    threshold: float = strawberry.field(
+        description="A burn rate above 0 (1.0 spends the budget exactly over the window)."
+    )
 
 
 @command_input

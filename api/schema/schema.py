@@ -9,6 +9,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from api.limits import graphql_extensions
+from api.schema import scalars
 from api.schema.audit import AuditQuery, AuditSubscription
 from api.schema.budgets import BudgetsMutation
 from api.schema.gate import GateMutation, GateQuery
@@ -27,5 +28,6 @@ Subscription = merge_types("Subscription", (AuditSubscription,))
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     return strawberry.Schema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=graphql_extensions(settings)
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=graphql_extensions(settings),
+        scalar_overrides=scalars.OVERRIDES,
     )

@@ -29,10 +29,12 @@ differs from the one in force (first data, a renegotiated target). A renegotiate
 so takes effect in the budget stream with the next command on it.
 
 State is a mutable `BudgetState` around a `Ledger`: `evolve` updates it in place (the bus
-forgets cached states touched by a failed batch). Derived transitions (`derive`) compare
-the status at event time with the last derived flags (exhausted, alerts, stale) the stream
-holds; event time is the latest of the last observation end and the last freshness check,
-never the wall clock, so a replay derives the same events.
+forgets cached states touched by a failed batch). Derived transitions compare the ledger
+with the last derived flags (exhausted, alerts, stale) the stream holds, at every instant
+a data event reaches (`judged_at`, `derive_at`; see walk.py): each interval end an
+ObservationsRecorded adds, else the event time -- the latest of the last observation end
+and the last freshness check, never the wall clock. So a replay derives the same events,
+and a batch derives what its intervals would one request at a time.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from .burn import Alert, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
 from .instants import US, from_us, iso_us, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
-from .observations import Exclusion, Interval
+from .observations import Exclusion, Interval, check_volume
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
@@ -62,6 +64,7 @@ from .transitions import (
     OBSERVATIONS_STALE,
     transitions,
 )
+from .walk import judgement_points, walk
 
 CATEGORY = "budget"
 MAX_BATCH = 50_000
@@ -285,12 +288,13 @@ def domain_error(error: BudgetInputError) -> InvalidInput | Conflict:
 
 
 def as_interval(value: Any, field: str = "intervals") -> Interval:
-    if isinstance(value, Interval):
-        return value
+    """A command's interval, with the counts a command may send (`check_volume`)."""
     try:
-        return Interval.from_dict(value)
+        interval = value if isinstance(value, Interval) else Interval.from_dict(value)
+        check_volume(interval)
     except BudgetInputError as error:
         raise InvalidInput(f"{field}: {error}", field=f"{field}.{error.field}") from None
+    return interval
 
 
 def batch_items(intervals: Any, field: str = "intervals") -> tuple[Interval, ...]:
@@ -454,6 +458,30 @@ def derive(state: BudgetState | None, at: datetime | None = None) -> list[NewEve
     return [
         NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
         for t in transitions(before, after)
+    ]
+
+
+def judged_at(state: BudgetState | None, event_type: str, data: Mapping[str, Any]) -> list[int]:
+    """The instants (microseconds, ascending) the data event just folded into `state` is
+    judged at (see walk.py); none before the budget has a target and data."""
+    if state is None or state.ledger is None or state.target is None:
+        return []
+    at = state.event_time_us
+    if at is None:
+        return []
+    return judgement_points(state.ledger, event_type, data, at, state.checked_at_us)
+
+
+def derive_at(state: BudgetState | None, points: Iterable[int]) -> list[NewEvent]:
+    """Transition events from the last derived flags on, found at each of `points` in turn
+    (ascending) and stamped with the instant they happened at."""
+    if state is None or state.ledger is None or state.target is None:
+        return []
+    before = DerivedFlags(state.exhausted, tuple(state.alerts.values()), state.stale)
+    return [
+        NewEvent(TRANSITION_EVENTS[t.kind], {"objective_id": state.objective_id, **t.detail})
+        for step in walk(state.ledger, before, points)
+        for t in step.transitions
     ]
 
 

@@ -27,15 +27,17 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from fractions import Fraction
 from itertools import accumulate, islice
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-from .burn import AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, parse_tiers, windows_needed
+from .burn import (
+    AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, exact_threshold, parse_tiers, windows_needed,
+)
 from .chart import ChartPoint
 from .config import TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
-from .instants import US, from_us, parse_duration, to_us
-from .observations import Exclusion, Interval, check_not_future
+from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
+from .observations import Exclusion, Interval, check_not_future, check_volume
 from .status import Status, occurrence_budget, timeslice_budget
 from .timeslices import end_of_judged, first_slice_in, slices_in_window, split, verdict
 from .windows import ROLLING, Window, window_bounds
@@ -47,6 +49,15 @@ NEW = "new"
 DUPLICATE = "duplicate"
 CORRECTION = "correction"
 RESTORED = "restored"
+
+
+class Judgement(NamedTuple):
+    """The derived flags' inputs at one instant (see `Ledger.judge_at_us`)."""
+
+    exhausted: bool
+    remaining: float
+    alerts: tuple[AlertTier, ...]  # the tiers firing, in tier order
+    stale: bool
 
 
 def _stale_after(value: timedelta | None) -> timedelta:
@@ -144,6 +155,20 @@ class Ledger:
     def last_end_us(self) -> int | None:
         return self._ends[-1] if self._ends else None
 
+    def added_ends(self, starts: Sequence[int]) -> tuple[int | None, list[int]]:
+        """For a batch just recorded, its intervals starting at `starts` (ascending): the
+        latest other observation end (what the last end was before it) and the batch's
+        ends, ascending."""
+        all_starts, ends = self._starts, self._ends
+        n, k = len(all_starts), len(starts)
+        if all_starts[n - k:] == list(starts):  # appended in time order: the usual case
+            return (ends[n - k - 1] if n > k else None), ends[n - k:]
+        added = set(starts)
+        i = n - 1
+        while i >= 0 and all_starts[i] in added:
+            i -= 1
+        return (ends[i] if i >= 0 else None), [ends[bisect_left(all_starts, s)] for s in starts]
+
     # ------------------------------------------------------------------ decisions
 
     def _locate(self, s: int, e: int) -> tuple[str, int]:
@@ -171,6 +196,7 @@ class Ledger:
         """"new" or "duplicate" (identical, a no-op); raises on a conflicting count or an overlap."""
         if not isinstance(interval, Interval):
             raise BudgetInputError("interval", "expected an Interval")
+        check_volume(interval)
         if at is not None:
             check_not_future(interval, at)
         where, i = self._locate(interval.start_us, interval.end_us)
@@ -192,6 +218,7 @@ class Ledger:
         no interval with exactly these bounds is recorded, or the bounds overlap another one."""
         if not isinstance(interval, Interval):
             raise BudgetInputError("interval", "expected an Interval")
+        check_volume(interval)
         if at is not None:
             check_not_future(interval, at)
         where, i = self._locate(interval.start_us, interval.end_us)
@@ -514,37 +541,155 @@ class Ledger:
         self._memo = (key, status)
         return status
 
-    def _status(self, at_us: int, tiers_: tuple[AlertTier, ...], stale_after_: timedelta) -> Status:
-        at_utc = from_us(at_us)
-        ws_dt, we_dt = window_bounds(self.config.window, at_utc)
-        ws, we = to_us(ws_dt), to_us(we_dt)
+    def _bounds_us(self, at_us: int) -> tuple[int, int]:
+        """The compliance window `at_us` is judged in, in microseconds (see windows.py)."""
+        window = self.config.window
+        if window.kind == ROLLING:
+            return at_us - window.days * US_PER_DAY, at_us
+        ws, we = window_bounds(window, from_us(at_us))
+        return to_us(ws), to_us(we)
+
+    def _budget(self, ws: int, we: int, at_us: int) -> tuple:
+        """(good, total, slices with data | None, bad slices | None, allowed, consumed,
+        remaining, exhausted) over the window as of `at_us`: the figures `status` reports and
+        `judge_at_us` compares, computed one way for both."""
         good, total = self._events(ws, we, at_us)
         bad = total - good
         err = self._err
-        good_slices = bad_slices = None
-        slice_sli = siw_f = None
         if self._timeslices:
             data, bad_slices = self._slices(ws, we, at_us)
+            allowed, consumed, remaining = timeslice_budget(bad_slices, slices_in_window(we - ws, self._L), err)
+            return good, total, data, bad_slices, float(allowed), float(consumed), float(remaining), remaining <= 0
+        # occurrence_budget in integers: allowed = en*total/ed, consumed = bad*ed/(en*total);
+        # each float is one correctly rounded int division, as float(Fraction) would give.
+        en, ed = err.numerator, err.denominator
+        if total <= 0:
+            return good, total, None, None, 0.0, 0.0, 1.0, False
+        return (good, total, None, None, (en * total) / ed, (bad * ed) / (en * total),
+                (en * total - bad * ed) / (en * total), en * total <= bad * ed)
+
+    def judge_at_us(
+        self, at_us: int, tiers_: tuple[AlertTier, ...] | None = None, stale_after_: timedelta | None = None
+    ) -> Judgement:
+        """What the derived transitions compare at `at_us` -- exhausted, the tiers firing,
+        stale -- and the remaining budget a policy reads: `status`'s figures without the
+        rest of a Status (a batch is judged at every instant its data reaches)."""
+        tiers_ = self.tiers if tiers_ is None else tiers_
+        stale_us = (self.stale_after if stale_after_ is None else stale_after_) // US
+        ws, we = self._bounds_us(at_us)
+        budget = self._budget(ws, we, at_us)
+        starts, ends = self._starts, self._ends
+        top = bisect_right(ends, at_us)
+        hi = min(top, bisect_left(starts, at_us + 1))
+        pg, pt = self._prefix()
+        err = self._err
+        ed, en = err.denominator, err.numerator
+        firing = []
+        counts: dict[int, tuple[int, int]] = {}
+        for tier in tiers_:
+            th = exact_threshold(tier.threshold)
+            a, c = ed * th.denominator, th.numerator * en
+            for label in (tier.short_window, tier.long_window):  # the short one fails most often
+                dur = self._dur(label)
+                bt = counts.get(dur)
+                if bt is None:
+                    lo = bisect_left(starts, at_us - dur)
+                    t = pt[hi] - pt[lo] if hi > lo else 0
+                    bt = counts[dur] = (t - (pg[hi] - pg[lo]) if hi > lo else 0, t)
+                if bt[1] <= 0 or bt[0] * a < c * bt[1]:  # burn_reaches, inlined
+                    break
+            else:
+                firing.append(tier)
+        stale = top > 0 and ends[top - 1] < at_us - stale_us
+        return Judgement(budget[7], budget[6], tuple(firing), stale)
+
+    def steady(self, points: Sequence[int], exhausted: bool, firing: frozenset, stale: bool) -> bool:
+        """True when no flag can differ from (exhausted, firing tier keys, stale) at any of
+        `points` (ascending), proved by bounds instead of judging each instant (a batch of
+        healthy minutes, the common case, is then judged in O(tiers) bisections). False
+        says nothing: judge each point.
+
+        A window's counted intervals at p are an index range [lo(p), hi(p)) whose bounds
+        never move back as p grows (rolling and calendar windows alike), so every window
+        of the batch holds [lo(last), hi(first)) and lies inside [lo(first), hi(last)):
+        bad over the larger range against total over the smaller one bounds every ratio."""
+        if self._timeslices or stale or not points:
+            return False
+        first, last = points[0], points[-1]
+        starts, ends = self._starts, self._ends
+        # Not stale at a point that is an interval's end (a batch's own ends, in order, the
+        # usual case: one slice comparison).
+        i = bisect_left(ends, first)
+        if ends[i:i + len(points)] != points:
+            for p in points:
+                k = bisect_right(ends, p)
+                if k == 0 or ends[k - 1] != p:
+                    return False
+        pg, pt = self._prefix()
+        h1 = min(bisect_right(ends, first), bisect_left(starts, first + 1))
+        hk = min(bisect_right(ends, last), bisect_left(starts, last + 1))
+
+        def sums(lo: int, hi: int) -> tuple[int, int]:
+            if hi <= lo:
+                return 0, 0
+            t = pt[hi] - pt[lo]
+            return t - (pg[hi] - pg[lo]), t
+
+        err = self._err
+        en, ed = err.numerator, err.denominator
+        ws1, we1 = self._bounds_us(first)
+        wsk, wek = self._bounds_us(last)
+        lo1 = bisect_left(starts, ws1)
+        lok = bisect_left(starts, wsk)
+        h1w = min(h1, bisect_left(starts, we1)) if we1 <= first else h1
+        hkw = min(hk, bisect_left(starts, wek)) if wek <= last else hk
+        if exhausted:
+            b_min, _ = sums(lok, h1w)
+            _, t_max = sums(lo1, hkw)
+            if not (b_min > 0 and en * t_max <= ed * b_min):
+                return False
+        else:
+            b_max, _ = sums(lo1, hkw)
+            _, t_min = sums(lok, h1w)
+            if b_max > 0 and not (t_min > 0 and en * t_min > ed * b_max):
+                return False
+        for tier in self.tiers:
+            if tier.key in firing:
+                return False  # a firing alert may clear at any minute: judge each
+            th = exact_threshold(tier.threshold)
+            a, c = ed * th.denominator, th.numerator * en
+            lo_first = hk
+            for label in (tier.long_window, tier.short_window):
+                dur = self._dur(label)
+                lo_first, lo_last = bisect_left(starts, first - dur), bisect_left(starts, last - dur)
+                b_max, _ = sums(lo_first, hk)
+                _, t_min = sums(lo_last, h1)
+                if b_max == 0 or (t_min > 0 and b_max * a < c * t_min):
+                    break  # this window's rate stays under the threshold at every point
+            else:
+                # Every interval the short windows can hold under the threshold: so is any
+                # sum of them (excluded ones count nothing).
+                cover, good, total = self._cover, self._good, self._total
+                if not all(cover[i] or (total[i] - good[i]) * a < c * total[i] or total[i] == 0
+                           for i in range(lo_first, hk)):
+                    return False
+        return True
+
+    def _status(self, at_us: int, tiers_: tuple[AlertTier, ...], stale_after_: timedelta) -> Status:
+        at_utc = from_us(at_us)
+        ws, we = self._bounds_us(at_us)
+        ws_dt, we_dt = from_us(ws), from_us(we)
+        good, total, data, bad_slices, allowed_f, consumed_f, remaining_f, exhausted = self._budget(ws, we, at_us)
+        bad = total - good
+        err = self._err
+        good_slices = slice_sli = siw_f = None
+        if self._timeslices:
             good_slices = data - bad_slices
             slice_sli = good_slices / data if data else None
-            siw = slices_in_window(we - ws, self._L)
-            siw_f = float(siw)
-            allowed, consumed, remaining = timeslice_budget(bad_slices, siw, err)
+            siw_f = float(slices_in_window(we - ws, self._L))
             spent = bad_slices
-            allowed_f, consumed_f, remaining_f = float(allowed), float(consumed), float(remaining)
-            exhausted = remaining <= 0
         else:
-            # occurrence_budget in integers: allowed = en*total/ed, consumed = bad*ed/(en*total);
-            # each float is one correctly rounded int division, as float(Fraction) would give.
-            en, ed = err.numerator, err.denominator
             spent = bad
-            if total <= 0:
-                allowed_f, consumed_f, remaining_f, exhausted = 0.0, 0.0, 1.0, False
-            else:
-                allowed_f = (en * total) / ed
-                consumed_f = (bad * ed) / (en * total)
-                remaining_f = (en * total - bad * ed) / (en * total)
-                exhausted = en * total <= bad * ed
         # Burn windows all end at `at`: one upper bound, one lower bisection per window.
         counts = {}
         starts = self._starts

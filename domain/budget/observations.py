@@ -27,6 +27,14 @@ from .errors import BudgetInputError
 from .instants import from_us, require_aware, to_us, us_iso
 
 MAX_INTERVAL_LENGTH = timedelta(days=1)
+# The most events an interval may count, per second of its length: 10^8/s (a hundred
+# million requests a second, beyond any one objective's traffic), so 8.64 x 10^12 for a
+# whole day. Intervals never overlap, so any window's sum (366 days at most, plus the one
+# day an interval may reach past it) stays below 3.2 x 10^15: under 2^53, exact as a
+# float (GraphQL's Float, a JavaScript number) and far inside 64-bit integers (the read
+# models' BIGINT columns), whatever is sent.
+MAX_EVENTS_PER_SECOND = 100_000_000
+_MAX_EVENTS_PER_US = MAX_EVENTS_PER_SECOND // 1_000_000
 
 
 def _count(value: Any, field: str) -> int:
@@ -104,6 +112,24 @@ def _time(value: Any, field: str) -> datetime:
         except ValueError:
             raise BudgetInputError(field, f"not an ISO 8601 time: {value!r}") from None
     return require_aware(value, field)
+
+
+def max_events(interval: Interval) -> int:
+    """The most events `interval` may count (MAX_EVENTS_PER_SECOND over its length)."""
+    return (interval.end_us - interval.start_us) * _MAX_EVENTS_PER_US
+
+
+def check_volume(interval: Interval) -> None:
+    """Refuse counts beyond MAX_EVENTS_PER_SECOND: a command's rule, not the log's
+    (folding a recorded interval does not judge it again)."""
+    most = max_events(interval)
+    if interval.total > most:
+        seconds = (interval.end_us - interval.start_us) / 1_000_000
+        raise BudgetInputError(
+            "total",
+            f"{interval.total} events in {seconds:g} s is more than the {most} an interval that "
+            f"long may count (at most {MAX_EVENTS_PER_SECOND:,} events a second)",
+        )
 
 
 def check_not_future(interval: Interval, at: datetime) -> None:

@@ -6,7 +6,7 @@
   3. burn_rate_alert_raised                  (one per tier newly firing, in `after`'s tier order)
   4. observations_stale | observations_fresh (stale flipped)
 `before` may be None (nothing known yet: not exhausted, no alerts, not stale).
-Details are JSON-safe (ISO times, floats). Both statuses are computed at event time
+Details are JSON-safe (ISO times, floats). Both statuses are computed at one instant of data time
 (the latest data or event), never at a wall clock, so replaying the log gives the same list.
 """
 

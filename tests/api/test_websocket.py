@@ -133,3 +133,17 @@ def test_errors_over_websocket_have_codes(ws_env):
             message = ws.receive_json()
         assert message["type"] == "error"
         assert [e["extensions"]["code"] for e in message["payload"]] == ["BAD_USER_INPUT"]
+
+
+def test_a_lone_surrogate_in_a_subscription_is_refused_before_anything_runs(ws_env):
+    """No transport lets an unpaired surrogate through: a websocket message holding one is
+    not valid JSON to strawberry (4400), as an HTTP body is not to orjson."""
+    client, token, container = ws_env
+    with client.websocket_connect("/graphql", subprotocols=[PROTOCOL]) as ws:
+        ws.send_json({"type": "connection_init", "payload": {"token": token}})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_text('{"id": "1", "type": "subscribe", "payload": {"query": "subscription { ticks(count: 2) }", '
+                     '"variables": {"note": "x\\ud800"}}}')
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    assert closed.value.code == 4400

@@ -8,6 +8,7 @@ import pytest
 
 from domain import journey
 from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.events import NewEvent
 from eventstore.verify import verify_chain
 from service.bootstrap import build
 
@@ -192,3 +193,47 @@ async def test_inline_checkpoints_equal_the_head_after_every_batch(container):
             rows = dict((await conn.execute(select(checkpoints.c.projection, checkpoints.c.position))).all())
         assert set(rows) == set(container.projections.names())
         assert set(rows.values()) == {head}, rows
+
+
+async def test_a_command_refused_after_its_events_were_appended_commits_nothing(container):
+    """A reactor (or the log, refusing a derived event) may refuse after the command's own
+    events are in the transaction: the answer is that refusal, so nothing of the batch may
+    commit. Concurrent commands in the same batch are then judged again, each alone."""
+    async def refuse_on_retire(event, view):
+        if event.type == "JourneyRetired":
+            raise InvalidInput("a reactor refuses this", field="reason")
+        return []
+
+    container.bus.reactors.append(refuse_on_retire)
+    await container.bus.execute(as_role(propose("checkout")))
+    await container.bus.execute(as_role(propose("search")))
+    head = await container.store.head()
+    outcomes = await asyncio.gather(
+        container.bus.execute(as_role(journey.RetireJourney("checkout", "gone"), role="product")),
+        container.bus.execute(as_role(propose("payments"))),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[0], InvalidInput) and outcomes[0].message == "a reactor refuses this"
+    assert not isinstance(outcomes[1], Exception)
+    logged = await container.store.read_all(after=head[0])
+    assert [e.type for e in logged] == ["JourneyProposed"], "the refused command's event was committed"
+    assert (await verify_chain(container.engines)).ok
+
+
+async def test_an_event_the_log_cannot_keep_is_refused_before_anything_is_appended(container):
+    """Defence behind the domain's rules: the store refuses data that would not read back as
+    itself (an integer beyond 64 bits) or breaks the text rule, and nothing is appended."""
+    from eventstore.codec import INT64_MAX
+
+    head = await container.store.head()
+    for data, problem in [({"n": INT64_MAX + 1}, "beyond 64-bit integers"),
+                          ({"name": "a\x00b"}, r"control character \(U\+0000"),
+                          ({"k": ["\ud800"]}, "lone surrogate")]:
+        with pytest.raises(InvalidInput, match=problem):
+            async with container.store.transaction(["x-1"]) as tx:
+                tx.append("x-1", [NewEvent("Probe", {"ok": 1}), NewEvent("Probe", data)], {"actor": "t"})
+        assert await container.store.head() == head
+    async with container.store.transaction(["x-1"]) as tx:
+        tx.append("x-1", [NewEvent("Probe", {"n": INT64_MAX, "text": "tab\tand\nnewline"})], {"actor": "t"})
+    assert (await container.store.read_all())[-1].data == {"n": INT64_MAX, "text": "tab\tand\nnewline"}
+    assert (await verify_chain(container.engines)).ok

@@ -1,0 +1,115 @@
+"""The walk's shortcuts agree with the full status they stand in for.
+
+* `Ledger.judge_at_us` gives the flags (exhausted, firing tiers, stale) and remaining
+  budget `status_at_us` reports, at any instant, for every window and budgeting method,
+  with exclusions.
+* `Ledger.steady(points, flags)` is only ever True when judging each point would find
+  those flags at every one of them (a wrong "steady" would drop a transition from a batch).
+* `walk` over a batch's points finds the transitions that judging one point at a time
+  (each request alone) finds.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.budget import Exclusion, Interval, Ledger
+from domain.budget.instants import to_us
+from domain.budget.transitions import DerivedFlags, transitions
+from domain.budget.walk import walk
+from tests.budget.helpers import minute
+
+windows = st.sampled_from([{"kind": "rolling", "days": 1}, {"kind": "rolling", "days": 30},
+                           {"kind": "calendar_month"}])
+budgetings = st.sampled_from([{"method": "occurrences"},
+                              {"method": "timeslices", "slice_minutes": 5, "slice_threshold": 0.9}])
+# (total, bad percent) per run of minutes: idle, healthy, trickle, outage
+kinds = st.sampled_from([(0, 0), (1000, 0), (1000, 1), (1000, 3), (1000, 100), (100, 40)])
+runs = st.lists(st.tuples(kinds, st.integers(1, 40), st.integers(0, 30)), min_size=1, max_size=6)
+settings_ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def build(target, window, budgeting, runs_, exclusion) -> tuple[Ledger, list[int]]:
+    ledger = Ledger(target, window, budgeting)
+    m, ends = 0, []
+    for (total, pct), count, gap in runs_:
+        m += gap
+        for _ in range(count):
+            bad = total * pct // 100
+            ledger.record(Interval(minute(m), minute(m + 1), total - bad, total))
+            ends.append(to_us(minute(m + 1)))
+            m += 1
+    if exclusion is not None:
+        s, n = exclusion
+        ledger.exclude(Exclusion("x", minute(s), minute(s + n), "maintenance"))
+    return ledger, ends
+
+
+def flags_of(ledger: Ledger, at_us: int) -> tuple:
+    s = ledger.status_at_us(at_us)
+    return s.exhausted, frozenset(a.key for a in s.alerts), s.stale
+
+
+@settings_
+@given(target=st.sampled_from([0.9, 0.99, 0.999]), window=windows, budgeting=budgetings, runs_=runs,
+       exclusion=st.none() | st.tuples(st.integers(0, 100), st.integers(1, 30)), data=st.data())
+def test_judgement_and_steadiness_agree_with_the_status(target, window, budgeting, runs_, exclusion, data):
+    ledger, ends = build(target, window, budgeting, runs_, exclusion)
+    probes = data.draw(st.lists(st.sampled_from(ends) | st.integers(ends[0] - 10**9, ends[-1] + 3 * 10**9),
+                                min_size=1, max_size=5))
+    for at in probes:
+        j = ledger.judge_at_us(at)
+        s = ledger.status_at_us(at)
+        assert (j.exhausted, frozenset(t.key for t in j.alerts), j.stale) == flags_of(ledger, at)
+        assert j.remaining == s.remaining
+    # A stretch of the ledger's own ends, as a batch would bring them.
+    i = data.draw(st.integers(0, len(ends) - 1))
+    points = ends[i:i + data.draw(st.integers(1, 60))]
+    claimed = data.draw(st.sampled_from(["first", "none", "exhausted"]))
+    if claimed == "first":
+        exhausted, keys, stale = flags_of(ledger, points[0])
+    else:
+        exhausted, keys, stale = claimed == "exhausted", frozenset(), False
+    if ledger.steady(points, exhausted, keys, stale):
+        assert all(flags_of(ledger, p) == (exhausted, keys, stale) for p in points)
+
+
+@settings_
+@given(target=st.sampled_from([0.99, 0.999]), window=windows, budgeting=budgetings, runs_=runs)
+def test_a_walk_finds_what_each_point_alone_finds(target, window, budgeting, runs_):
+    ledger, ends = build(target, window, budgeting, runs_, None)
+    one_by_one, flags = [], DerivedFlags(False, (), False)
+    for p in ends:
+        s = ledger.status_at_us(p)
+        one_by_one.extend(transitions(flags, s))
+        flags = DerivedFlags(s.exhausted, s.alerts, s.stale)
+    walked = [t for step in walk(ledger, DerivedFlags(False, (), False), ends) for t in step.transitions]
+    assert walked == one_by_one
+    assert all(t.detail["at"] for t in walked)
+
+
+def test_a_healthy_batch_is_proved_steady_and_a_crossing_inside_it_is_not():
+    """The shortcut must apply to the common case (or the walk costs a judgement per
+    minute), and never across a crossing anywhere in the batch: an alert, or an
+    exhaustion (tiers left out, so only the budget can flip)."""
+    healthy = [((10_000, 0), 1440, 0), ((10_000, 0), 60, 0)]
+    ledger, ends = build(0.999, {"kind": "rolling", "days": 30}, {"method": "occurrences"}, healthy, None)
+    ledger.record(Interval(minute(1500), minute(1501), 9_995, 10_000))
+    batch = ends[1440:] + [to_us(minute(1501))]
+    assert ledger.steady(batch, False, frozenset(), False)
+    assert not ledger.steady(batch, True, frozenset(), False)
+    ledger.record(Interval(minute(1501), minute(1502), 0, 10_000))  # pages at its end
+    assert not ledger.steady(batch + [to_us(minute(1502))], False, frozenset(), False)
+
+    quiet = Ledger(0.999, {"kind": "rolling", "days": 30}, {"method": "occurrences"}, tiers=[])
+    for m in range(1500):
+        quiet.record(Interval(minute(m), minute(m + 1), 10_000, 10_000))
+    batch = [to_us(minute(m + 1)) for m in range(1440, 1500)]
+    assert quiet.steady(batch, False, frozenset(), False)
+    for m in (1500, 1501):  # 20,000 bad of 15,020,000: past the 15,020 allowed
+        quiet.record(Interval(minute(m), minute(m + 1), 0, 10_000))
+    batch += [to_us(minute(1501)), to_us(minute(1502))]
+    assert quiet.judge_at_us(batch[-1]).exhausted and not quiet.judge_at_us(batch[0]).exhausted
+    assert not quiet.steady(batch, False, frozenset(), False)
+    assert not quiet.steady(batch, True, frozenset(), False)
