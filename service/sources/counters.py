@@ -1,0 +1,129 @@
+"""Counter series -> per-minute counts. Pure.
+
+Input: each series' values at minute boundaries (unix seconds, multiples of 60), as
+Prometheus's `query_range` with a 60 s step gives them (the last sample at or before
+each boundary, within its lookback). The count of minute [b, b+60) is, per series:
+
+  v(b+60) - v(b)   when v(b+60) >= v(b)
+  v(b+60)          when it dropped: a counter reset, the process restarted from zero
+                   (Prometheus's own convention)
+
+and when it dropped, the adapter refines that one minute from the series' raw
+samples (`increase`): the sum, pair by pair, of each rise, or of the new value
+after a drop -- exactly what Prometheus's counter correction counts, so the
+increments between the boundary and the restart are not lost. (A restart the
+boundaries cannot see -- the counter climbing back above its boundary value
+within the minute -- is counted as a plain rise; with Prometheus's own
+`increase` over that minute it would not be.)
+
+and the minute's count is the sum over the series that have both boundaries. So:
+- a series present at only one of the two boundaries (it appeared or vanished)
+  contributes nothing to that minute, as in Prometheus's `increase`;
+- a minute no series covers is *missing*: no count, never a zero;
+- NaN at either boundary of any series makes the minute missing (a count would be a
+  guess), and so does a delta that is not a whole number (not a count).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from .errors import SourceBadData
+
+MINUTE = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteCounts:
+    """Counts for the minutes [start, end): `counts[b] = (good, total)` for minute b;
+    `missing` the minute starts with no count, in order."""
+
+    start: int
+    end: int
+    counts: dict[int, tuple[int, int]]
+    missing: tuple[int, ...]
+
+
+def drops(values: Mapping[int, float], start: int, end: int) -> list[int]:
+    """The minutes in [start, end) whose end value is below their start value (a reset)."""
+    out = []
+    for b in range(start, end, MINUTE):
+        a, z = values.get(b), values.get(b + MINUTE)
+        if a is not None and z is not None and math.isfinite(a) and math.isfinite(z) and z < a:
+            out.append(b)
+    return out
+
+
+def increase(samples: Iterable[tuple[float, float]], after: float, until: float) -> float | None:
+    """What a counter counted over (after, until] from its raw samples (time, value) in
+    time order, starting with the last one at or before `after`: each rise, and after a
+    drop (a reset) the new value. None without a sample at or before `after`, or NaN."""
+    previous = None
+    total = 0.0
+    for t, v in samples:
+        if math.isnan(v):
+            return None
+        if t <= after:
+            previous = v
+            continue
+        if t > until:
+            break
+        if previous is None:
+            return None
+        total += v - previous if v >= previous else v
+        previous = v
+    return None if previous is None else total
+
+
+def minute_deltas(series: Iterable[Mapping[int, float]], start: int, end: int,
+                  exact: Mapping[tuple[int, int], float | None] | None = None) -> dict[int, int | None]:
+    """Per minute start in [start, end): the summed count, or None (missing).
+
+    `exact[(i, b)]`, when given, is series i's count for minute b from its raw samples
+    (None: unknown), used instead of the boundary difference."""
+    out: dict[int, int | None] = {}
+    sums: dict[int, float] = {}
+    poisoned: set[int] = set()
+    exact = exact or {}
+    for i, values in enumerate(series):
+        for b in range(start, end, MINUTE):
+            a, z = values.get(b), values.get(b + MINUTE)
+            if a is None or z is None:
+                continue
+            if math.isnan(a) or math.isnan(z) or math.isinf(a) or math.isinf(z):
+                poisoned.add(b)
+                continue
+            if (i, b) in exact:
+                d = exact[(i, b)]
+                if d is None:
+                    poisoned.add(b)
+                    continue
+            else:
+                d = z - a if z >= a else z
+            if d != int(d):
+                poisoned.add(b)
+                continue
+            sums[b] = sums.get(b, 0.0) + d
+    for b in range(start, end, MINUTE):
+        out[b] = None if b in poisoned or b not in sums else int(sums[b])
+    return out
+
+
+def combine(good: Mapping[int, int | None] | None, bad: Mapping[int, int | None] | None,
+            total: Mapping[int, int | None], start: int, end: int) -> MinuteCounts:
+    """Good/total per minute from good (or bad) and total deltas; a minute lacking either is missing."""
+    counts: dict[int, tuple[int, int]] = {}
+    missing = []
+    for b in range(start, end, MINUTE):
+        t = total.get(b)
+        part = (good if good is not None else bad).get(b)
+        if t is None or part is None:
+            missing.append(b)
+            continue
+        if part > t:
+            which = "good" if good is not None else "bad"
+            raise SourceBadData(f"minute starting at {b}: {which} count {part} exceeds the total {t}")
+        counts[b] = (part, t) if good is not None else (t - part, t)
+    return MinuteCounts(start, end, counts, tuple(missing))

@@ -1,0 +1,336 @@
+"""The Prometheus source adapter: instant and range queries over its HTTP API, and
+per-minute good/total counts for an SLI definition.
+
+- `query(expr, at)`: `/api/v1/query`, the series of an instant vector (or a scalar).
+- `query_range(expr, start, end, step)`: `/api/v1/query_range` cut into chunks of at
+  most `max_points` (default 10,000) points per series, under Prometheus's limit of
+  11,000; `on_progress(done, total)` is called after each chunk.
+- `minute_counts(queries, start, end)`: the counter expressions' values at every
+  minute boundary in [start, end], turned into counts (`service.sources.counters`);
+  a minute in which a series dropped (a reset) is recounted from that series' raw
+  samples, so what it counted before the restart is kept.
+- `minute_counts_many(queries, start, end)`: the same for many definitions, their
+  selectors sent together (a collection cycle's cost is per query, not per series).
+- `validate(expr)`, `validate_definition(defn)`: Prometheus's own parser, at definition time.
+
+Headers come from environment variables named by the data source, read when the
+adapter is built and never stored. Every failure is a `SourceError` subclass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime
+from typing import Any, Callable, Mapping, Sequence
+
+import httpx
+
+from domain.data_source import DataSource
+from domain.promql import Selector, parse_counters, quote
+from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
+
+from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas
+from .errors import (
+    SeveralSeries,
+    SourceError,
+    SourceBadData,
+    SourceFailed,
+    SourceMisconfigured,
+    SourceRejected,
+    SourceUnreachable,
+)
+
+MAX_POINTS = 11_000  # Prometheus refuses a range query with more points per series
+PART_LABEL = "slogov_part"  # tags each selector's series in a union query (removed from the result)
+LOOKBACK = 300  # Prometheus's default lookback delta: a boundary value is at most this old
+DEFAULT_CHUNK_POINTS = 10_000
+
+Labels = tuple[tuple[str, str], ...]
+Progress = Callable[[int, int], None]
+
+
+def unix_seconds(at: datetime | int | float) -> float:
+    if isinstance(at, datetime):
+        if at.tzinfo is None:
+            raise ValueError("a time with a zone is required")
+        return at.timestamp()
+    return float(at)
+
+
+def headers_from_env(source: DataSource, environ: Mapping[str, str]) -> dict[str, str]:
+    out = {}
+    for header, var in source.headers_from_env:
+        value = environ.get(var)
+        if value is None:
+            raise SourceMisconfigured(f"data source {source.name!r}: header {header} needs the environment variable {var}, which is not set")
+        out[header] = value
+    return out
+
+
+class PrometheusSource:
+    def __init__(self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
+                 transport: httpx.AsyncBaseTransport | None = None, max_concurrency: int = 8) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.AsyncClient(base_url=self.url, headers=dict(headers or {}), timeout=timeout, transport=transport)
+        self._limit = asyncio.Semaphore(max_concurrency)
+
+    @classmethod
+    def from_source(cls, source: DataSource, environ: Mapping[str, str] | None = None, **kwargs: Any) -> "PrometheusSource":
+        if source.kind != "prometheus":
+            raise SourceMisconfigured(f"data source {source.name!r} is of kind {source.kind!r}, not prometheus")
+        return cls(source.url, headers=headers_from_env(source, os.environ if environ is None else environ), **kwargs)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> "PrometheusSource":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    # --- the HTTP API ---------------------------------------------------------
+
+    async def _get(self, path: str, params: dict[str, str]) -> Any:
+        async with self._limit:
+            try:
+                response = await self._client.post(path, data=params)
+            except httpx.HTTPError as exc:
+                raise SourceUnreachable(f"Prometheus at {self.url} did not answer: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            error_type = body.get("errorType") if isinstance(body, dict) else None
+            detail = body.get("error") if isinstance(body, dict) else response.text[:300]
+            kind = SourceRejected if response.status_code < 500 else SourceFailed
+            raise kind(f"Prometheus answered {response.status_code}: {detail}", status=response.status_code, error_type=error_type)
+        if not isinstance(body, dict) or body.get("status") != "success" or not isinstance(body.get("data"), dict):
+            raise SourceBadData(f"Prometheus at {self.url} answered {path} with something other than a success document")
+        return body["data"]
+
+    async def query(self, expr: str, at: datetime | int | float) -> list[tuple[Labels, float]]:
+        """The instant query's series as (labels, value); a scalar is one series without labels."""
+        data = await self._get("/api/v1/query", {"query": expr, "time": _fmt(unix_seconds(at))})
+        kind, result = data.get("resultType"), data.get("result")
+        if kind == "scalar":
+            return [((), _value(result))]
+        if kind != "vector" or not isinstance(result, list):
+            raise SourceBadData(f"expected an instant vector for {expr!r}, got {kind!r}")
+        return [(_labels(item), _value(item.get("value"))) for item in result]
+
+    async def validate(self, expr: str, at: datetime | int | float) -> None:
+        """Raise `SourceRejected` with Prometheus's parse error when it refuses `expr`."""
+        await self._get("/api/v1/query", {"query": expr, "time": _fmt(unix_seconds(at))})
+
+    async def validate_definition(self, defn: SLIDefinition, at: datetime | int | float) -> None:
+        """Every query of the definition parses in Prometheus; a latency SLI's bucket exists.
+
+        Run at definition time, before anything is appended: a `SourceRejected` carries
+        Prometheus's own message; a histogram without the `le` bucket is `SourceBadData`
+        (an `le` must be written exactly as the histogram labels it: "0.3", not "0.30")."""
+        queries = count_queries(defn)
+        for expr in (queries.good, queries.bad, queries.total):
+            if expr is not None:
+                await self.validate(expr, at)
+        if isinstance(defn, LatencySLI):
+            found = await self.query(bucket_exists_query(defn), at)
+            if not found:
+                raise SourceBadData(f"no series {queries.good} at {at}: the histogram has no bucket le={defn.le!r} there")
+
+    async def query_range(self, expr: str, start: int, end: int, step: int = MINUTE, *,
+                          max_points: int = DEFAULT_CHUNK_POINTS, on_progress: Progress | None = None) -> dict[Labels, dict[int, float]]:
+        """Values of every series at start, start+step, ..., end (inclusive), in chunks."""
+        if not 1 <= max_points <= MAX_POINTS:
+            raise ValueError(f"max_points must be in 1..{MAX_POINTS}")
+        if step <= 0 or end < start:
+            raise ValueError("need step > 0 and end >= start")
+        chunks = []
+        t = start
+        while t <= end:
+            last = min(end, t + (max_points - 1) * step)
+            chunks.append((t, last))
+            t = last + step
+        out: dict[Labels, dict[int, float]] = {}
+        done = 0
+
+        async def one(a: int, z: int) -> None:
+            nonlocal done
+            data = await self._get("/api/v1/query_range", {"query": expr, "start": str(a), "end": str(z), "step": str(step)})
+            if data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
+                raise SourceBadData(f"expected a range vector for {expr!r}, got {data.get('resultType')!r}")
+            for item in data["result"]:
+                values = out.setdefault(_labels(item), {})
+                try:  # the hot loop of a baseline: one pass, no call per point
+                    values.update((int(ts), float(v)) for ts, v in item.get("values") or ())
+                except (TypeError, ValueError):
+                    for pair in item.get("values") or ():
+                        _point(pair)  # names the sample that is wrong
+                    raise
+            done += 1
+            if on_progress is not None:
+                on_progress(done, len(chunks))
+
+        await _all(one(a, z) for a, z in chunks)
+        return out
+
+    # --- counts ---------------------------------------------------------------
+
+    async def minute_counts(self, queries: CountQueries, start: datetime | int, end: datetime | int, *,
+                            max_points: int = DEFAULT_CHUNK_POINTS, on_progress: Progress | None = None) -> MinuteCounts:
+        """Good/total for every minute in [start, end) (minute-aligned), from the definition's counters."""
+        a, z = _minutes(start, end)
+        part_expr = queries.good if queries.good is not None else queries.bad
+        per_query = [0, 0]
+
+        def progress(i: int) -> Progress | None:
+            if on_progress is None:
+                return None
+
+            def report(done: int, total: int) -> None:
+                per_query[i] = done
+                on_progress(sum(per_query), 2 * total)
+
+            return report
+
+        part, total = await asyncio.gather(
+            self._union(_selectors(part_expr), a, z, max_points, progress(0)),
+            self._union(_selectors(queries.total), a, z, max_points, progress(1)),
+        )
+        return await self._counts(queries, _merged(part), _merged(total), a, z)
+
+    async def minute_counts_many(self, many: Sequence[CountQueries], start: datetime | int, end: datetime | int, *,
+                                 batch: int = 100) -> list[MinuteCounts | SourceError]:
+        """`minute_counts` for many definitions with few queries: the selectors of up to
+        `batch` definitions go in one `or` query per side, and each definition takes the
+        series its own selectors match. One definition's fault (several series where it
+        expects one, bad data) is its entry in the result; a source fault raises."""
+        a, z = _minutes(start, end)
+        out: list[MinuteCounts | SourceError] = []
+        for i in range(0, len(many), batch):
+            group = many[i:i + batch]
+            parts = [_selectors(q.good if q.good is not None else q.bad) for q in group]
+            totals = [_selectors(q.total) for q in group]
+            selectors = _distinct(parts + totals)
+            index = {s: k for k, s in enumerate(selectors)}
+            per_selector = await self._union(selectors, a, z, DEFAULT_CHUNK_POINTS, None)
+            for q, ps, ts in zip(group, parts, totals):
+                try:
+                    out.append(await self._counts(q, _merged(per_selector[index[s]] for s in ps),
+                                                  _merged(per_selector[index[s]] for s in ts), a, z))
+                except (SeveralSeries, SourceBadData) as exc:
+                    out.append(exc)
+        return out
+
+    async def _union(self, selectors: Sequence[Selector], a: int, z: int, max_points: int,
+                     on_progress: Progress | None) -> list[dict[Labels, dict[int, float]]]:
+        """Each selector's series, from one range query: every selector's series tagged
+        with its index, so that PromQL's `or` (which drops a right-hand series whose
+        labels but the name equal a left-hand one's) keeps them all."""
+        if len(selectors) == 1:
+            return [await self.query_range(selectors[0].promql(), a, z, MINUTE, max_points=max_points, on_progress=on_progress)]
+        expr = " or ".join(f'label_replace({s.promql()}, "{PART_LABEL}", "{k}", "", "")' for k, s in enumerate(selectors))
+        result = await self.query_range(expr, a, z, MINUTE, max_points=max_points, on_progress=on_progress)
+        out: list[dict[Labels, dict[int, float]]] = [{} for _ in selectors]
+        for labels, values in result.items():
+            tag = dict(labels).get(PART_LABEL)
+            if tag is None or not tag.isdigit() or int(tag) >= len(selectors):
+                raise SourceBadData(f"a series without the {PART_LABEL} label slogov set: {dict(labels)}")
+            out[int(tag)][tuple(kv for kv in labels if kv[0] != PART_LABEL)] = values
+        return out
+
+    async def _counts(self, queries: CountQueries, part: dict[Labels, dict[int, float]],
+                      total: dict[Labels, dict[int, float]], a: int, z: int) -> MinuteCounts:
+        part_expr = queries.good if queries.good is not None else queries.bad
+        if queries.series == SERIES_SINGLE:
+            for expr, result in ((part_expr, part), (queries.total, total)):
+                if len(result) > 1:
+                    shown = ", ".join("{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" for labels in list(result)[:3])
+                    raise SeveralSeries(f"{expr!r} gave {len(result)} series where the SLI expects one: {shown}")
+        part_deltas, total_deltas = await asyncio.gather(self._deltas(part, a, z), self._deltas(total, a, z))
+        if queries.good is not None:
+            return combine(part_deltas, None, total_deltas, a, z)
+        return combine(None, part_deltas, total_deltas, a, z)
+
+    async def _deltas(self, result: dict[Labels, dict[int, float]], start: int, end: int) -> dict[int, int | None]:
+        """Per-minute counts of a range result, minutes with a reset refined from raw samples."""
+        series = list(result.values())
+        exact: dict[tuple[int, int], float | None] = {}
+
+        async def refine(i: int, labels: Labels, b: int) -> None:
+            # Raw samples from one lookback before the minute to its end: the last one at
+            # or before b is the one the boundary value came from.
+            selector = "{" + ",".join(f"{k}={quote(v)}" for k, v in labels) + "}"
+            data = await self._get("/api/v1/query", {"query": f"{selector}[{LOOKBACK + MINUTE}s]", "time": str(b + MINUTE)})
+            result = data.get("result")
+            if data.get("resultType") != "matrix" or not isinstance(result, list) or len(result) != 1:
+                raise SourceBadData(f"raw samples of {selector} around {b}: expected one series")
+            exact[(i, b)] = increase((_point_raw(p) for p in result[0].get("values") or ()), b, b + MINUTE)
+
+        await _all(refine(i, labels, b) for i, (labels, values) in enumerate(result.items()) for b in drops(values, start, end))
+        return minute_deltas(series, start, end, exact)
+
+
+def _minutes(start: datetime | int, end: datetime | int) -> tuple[int, int]:
+    a, z = int(unix_seconds(start)), int(unix_seconds(end))
+    if a % MINUTE or z % MINUTE or z <= a:
+        raise ValueError("start and end must be whole minutes, start before end")
+    return a, z
+
+
+def _selectors(expr: str) -> tuple[Selector, ...]:
+    return parse_counters(expr, "query")
+
+
+def _distinct(groups: Sequence[tuple[Selector, ...]]) -> tuple[Selector, ...]:
+    return tuple(dict.fromkeys(s for group in groups for s in group))
+
+
+def _merged(results) -> dict[Labels, dict[int, float]]:
+    """The union of several selectors' series: a series two of them select counts once."""
+    out: dict[Labels, dict[int, float]] = {}
+    for result in results:
+        out.update(result)
+    return out
+
+
+async def _all(coros) -> None:
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _fmt(seconds: float) -> str:
+    return repr(seconds) if seconds != int(seconds) else str(int(seconds))
+
+
+def _labels(item: Any) -> Labels:
+    metric = item.get("metric") if isinstance(item, dict) else None
+    if not isinstance(metric, dict):
+        raise SourceBadData("a series without its labels")
+    return tuple(sorted((str(k), str(v)) for k, v in metric.items()))
+
+
+def _value(pair: Any) -> float:
+    return _point(pair)[1]
+
+
+def _point_raw(pair: Any) -> tuple[float, float]:
+    try:
+        ts, raw = pair
+        return float(ts), float(raw)  # "NaN", "+Inf" and "-Inf" included
+    except (TypeError, ValueError):
+        raise SourceBadData(f"a sample that is not [time, \"value\"]: {pair!r}") from None
+
+
+def _point(pair: Any) -> tuple[int, float]:
+    ts, value = _point_raw(pair)
+    return int(round(ts)), value
+

@@ -1,0 +1,49 @@
+"""Per-minute counts from counter values at minute boundaries (pure)."""
+
+from __future__ import annotations
+
+from service.sources.counters import combine, minute_deltas
+
+NAN = float("nan")
+
+
+def test_a_drop_is_a_reset_counted_from_zero():
+    assert minute_deltas([{0: 10, 60: 15, 120: 4, 180: 9}], 0, 180) == {0: 5, 60: 4, 120: 5}
+
+
+def test_series_are_differenced_on_their_own_then_summed():
+    a = {0: 100, 60: 110, 120: 3}  # resets in the second minute
+    b = {0: 5, 60: 6, 120: 8}
+    assert minute_deltas([a, b], 0, 120) == {0: 11, 60: 5}
+
+
+def test_a_series_covers_only_minutes_with_both_boundaries():
+    appearing = {60: 40, 120: 45}
+    steady = {0: 1, 60: 2, 120: 3}
+    assert minute_deltas([appearing, steady], 0, 120) == {0: 1, 60: 6}
+    assert minute_deltas([appearing], 0, 120) == {0: None, 60: 5}
+
+
+def test_nan_or_a_fractional_delta_makes_the_minute_missing_for_all_series():
+    assert minute_deltas([{0: 1, 60: NAN, 120: 3, 180: 4}, {0: 0, 60: 1, 120: 2, 180: 3}], 0, 180) == {0: None, 60: None, 120: 2}
+    assert minute_deltas([{0: 1, 60: 1.5, 120: 3}], 0, 120) == {0: None, 60: None}
+
+
+def test_combine_needs_both_sides_and_turns_bad_into_good():
+    total = {0: 10, 60: None, 120: 7}
+    counts = combine(None, {0: 1, 60: 0, 120: None}, total, 0, 180)
+    assert counts.counts == {0: (9, 10)} and counts.missing == (60, 120)
+
+
+def test_increase_over_raw_samples_counts_each_rise_and_restarts_from_zero():
+    from service.sources.counters import drops, increase
+
+    samples = [(-10, 50), (0, 100), (15, 110), (30, 120), (45, 4), (60, 9), (75, 30)]
+    assert increase(samples, 0, 60) == 10 + 10 + 4 + 5
+    assert increase(samples, -10, 15) == 50 + 10
+    assert increase(samples[3:], 0, 60) is None  # no sample at or before the start
+    assert increase([(0, 1), (30, NAN), (60, 3)], 0, 60) is None
+    assert drops({0: 100, 60: 9, 120: 30}, 0, 120) == [0]
+    # The refinement replaces the boundary difference (9) for that series and minute.
+    assert minute_deltas([{0: 100, 60: 9, 120: 30}], 0, 120, {(0, 0): 29.0}) == {0: 29, 60: 21}
+    assert minute_deltas([{0: 100, 60: 9}], 0, 60, {(0, 0): None}) == {0: None}
