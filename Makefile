@@ -1,7 +1,8 @@
 # Two things most people want: `make demo` (a server with demo data on the
-# embedded SQLite default) and `make test` (the whole suite on SQLite and
+# embedded SQLite default; `make demo PORT=8080` for another port) and `make test` (the whole suite on SQLite and
 # PostgreSQL). Both create .venv and install the project on first use.
 PYTHON ?= python3
+PORT   ?= 8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/slogov serve --demo
+	$(BIN)/slogov serve --demo --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest

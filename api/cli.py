@@ -19,9 +19,12 @@ from typing import Any, Awaitable, Callable, List, Optional, TypeVar
 
 import typer
 
+from api.cli_errors import ERROR_EXIT, OneLineErrors
 from service.config import Settings
 
-app = typer.Typer(help="slogov: SLO governance from an append-only event log.", no_args_is_help=True)
+# Every error a command meets is one line on stderr and exit 2 (api/cli_errors.py).
+app = typer.Typer(help="slogov: SLO governance from an append-only event log.", no_args_is_help=True,
+                  cls=OneLineErrors)
 token_app = typer.Typer(help="Bearer tokens (stored hashed).", no_args_is_help=True)
 projections_app = typer.Typer(help="Read models folded from the log.", no_args_is_help=True)
 audit_app = typer.Typer(help="Proof the log was not altered.", no_args_is_help=True)
@@ -43,8 +46,8 @@ def _with_container(database_url: Optional[str], work: Callable[..., Awaitable[T
 
     async def run() -> T:
         container = build(_settings(database_url, **overrides))
-        await container.startup()
-        try:
+        try:  # shut down even when startup fails (an unreachable database): no stray threads
+            await container.startup()
             return await work(container)
         finally:
             await container.shutdown()
@@ -75,7 +78,8 @@ def serve(
         uvicorn.run("api.main:create_app_for", factory=True, host=host, port=port, log_level="info",
                     lifespan="on", workers=workers)
         return
-    application = create_app_for(settings, demo=demo)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # where a browser on this machine finds it
+    application = create_app_for(settings, demo=demo, url=f"http://{shown}:{port}")
     uvicorn.run(application, host=host, port=port, log_level="info", lifespan="on")
 
 
@@ -123,27 +127,73 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(database_url: Optional[str] = DatabaseOption) -> None:
-    """List tokens (ids, actors, roles; never the secrets)."""
+def token_list(
+    actor: Optional[str] = typer.Option(None, "--actor", help="Only this actor's tokens."),
+    active: bool = typer.Option(False, "--active", help="Only tokens not revoked."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only the ids, one a line (for `slogov token revoke`)."),
+    as_json: bool = typer.Option(False, "--json", help="A JSON array of the tokens."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """List tokens, oldest first: a table of ids, actors, roles and times (never the secrets)."""
     from api.auth import list_tokens
 
     async def work(container):
         return await list_tokens(container.engines.read)
 
-    for item in _with_container(database_url, work):
-        typer.echo(json.dumps(item, default=str))
+    tokens = [t for t in _with_container(database_url, work)
+              if (actor is None or t.actor == actor) and (not active or t.active)]
+    if quiet:
+        for t in tokens:
+            typer.echo(t.id)
+    elif as_json:
+        typer.echo(json.dumps([{"id": t.id, "actor": t.actor, "roles": list(t.roles), "active": t.active,
+                                "created_at": t.created_at.isoformat(),
+                                "revoked_at": t.revoked_at and t.revoked_at.isoformat()} for t in tokens], indent=2))
+    else:
+        typer.echo(_table(("ID", "ACTOR", "ROLES", "CREATED", "REVOKED"), [
+            (t.id, t.actor, ",".join(t.roles), _when(t.created_at), _when(t.revoked_at)) for t in tokens]))
+
+
+def _when(at: Optional[datetime]) -> str:
+    return "-" if at is None else at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _table(header: tuple[str, ...], rows: List[tuple[str, ...]]) -> str:
+    """Columns padded to their widest cell; the first column is the one scripts cut."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [header, *rows])
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: str, database_url: Optional[str] = DatabaseOption) -> None:
-    """Revoke a token by its id."""
-    from api.auth import revoke_token
+def token_revoke(
+    token_ids: Optional[List[str]] = typer.Argument(
+        None, help="Token ids. None given: read them from stdin, the first word of each line "
+        "(e.g. `slogov token list --actor sam --quiet | slogov token revoke`)."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Revoke tokens by id: all of them, or none if any id is unknown."""
+    from api.auth import list_tokens, revoke_token
+
+    ids = list(token_ids or ())
+    if not ids:
+        if sys.stdin.isatty():
+            raise typer.BadParameter("give token ids, or pipe them in (slogov token list --quiet)",
+                                     param_hint="TOKEN_IDS")
+        ids = [line.split()[0] for line in sys.stdin if line.strip()]
+        if not ids:
+            raise LookupError("no token ids on stdin")
+    ids = list(dict.fromkeys(ids))
 
     async def work(container):
-        return await revoke_token(container.engines.write, token_id, datetime.now(timezone.utc))
+        known = {t.id for t in await list_tokens(container.engines.read)}
+        unknown = [i for i in ids if i not in known]
+        if unknown:  # checked before any is revoked
+            raise LookupError(f"no token with id {', '.join(unknown)}; none revoked")
+        now = datetime.now(timezone.utc)
+        return [(i, await revoke_token(container.engines.write, i, now)) for i in ids]
 
-    _with_container(database_url, work)
-    typer.echo(f"revoked {token_id}", err=True)
+    for token_id, was_active in _with_container(database_url, work):
+        typer.echo(f"revoked {token_id}" if was_active else f"{token_id} was already revoked", err=True)
 
 
 @projections_app.command("rebuild")
@@ -376,7 +426,7 @@ GATE_ALLOW, GATE_DENY, GATE_NO_ANSWER, GATE_APPROVAL = 0, 1, 2, 3
 GATE_EXIT_CODES = {"ALLOW": GATE_ALLOW, "DENY": GATE_DENY, "REQUIRE_APPROVAL": GATE_APPROVAL}
 GATE_TIMEOUT_SECONDS = 10.0
 _DECISION_FIELDS = """id service changeType version outcome reasons ruleIds objectives freezes exceptions
-  policyVersions evaluatedAtPosition at firstAnswer position actor approverRoles mayDeploy
+  policyVersions evaluatedAtPosition at replayed position actor approverRoles mayDeploy
   approval { by role at reason }"""
 APPROVE_MUTATION = f"""mutation($input: ApproveDeployInput!) {{ approveDeploy(input: $input) {{
   decision {{ {_DECISION_FIELDS} }} }} }}"""
@@ -463,7 +513,7 @@ def _describe(d: dict) -> str:
         if d.get(key):
             lines.append(f"  {label}: {', '.join(d[key])}")
     lines.append(f"  evaluated at log position {d['evaluatedAtPosition']}, {d['at']}"
-                 + (" (the first answer for this pipeline run)" if d.get("firstAnswer") else ""))
+                 + (" (replayed: the first answer for this pipeline run)" if d.get("replayed") else ""))
     if _approved(d):
         a = d["approval"]
         lines.append(f"APPROVED by {a['by']} ({a['role']}) at {a['at']}: {a['reason']}; the deploy may go ahead")

@@ -38,8 +38,9 @@ def decision_json(d: DeployDecision) -> dict[str, Any]:
         "id": d.pipeline_run_id, "service": d.service, "changeType": d.change_type.upper(), "version": d.version,
         "outcome": d.outcome, "reasons": list(d.reasons), "ruleIds": list(d.rule_ids),
         "objectives": list(d.objectives), "freezes": list(d.freezes), "exceptions": list(d.exceptions),
-        "policyVersions": list(d.policy_versions), "evaluatedAtPosition": d.evaluated_at_position,
-        "at": d.at.isoformat(), "recorded": d.recorded, "firstAnswer": d.first_answer, "position": d.position,
+        "policyVersions": list(d.policy_versions),
+        "suggestions": None if d.suggestions is None else list(d.suggestions), "evaluatedAtPosition": d.evaluated_at_position,
+        "at": d.at.isoformat(), "recorded": d.recorded, "replayed": d.replayed, "position": d.position,
         "actor": d.actor, "approverRoles": None if d.approver_roles is None else list(d.approver_roles),
         "approval": None if d.approval is None else {
             "by": d.approval.by, "role": d.approval.role, "at": iso(d.approval.at), "reason": d.approval.reason},

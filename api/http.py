@@ -8,12 +8,15 @@ Routes
   POST /gate/evaluate   the deploy gate as plain JSON (api/gate_http.py)
 
 Every HTTP request except /healthz and /readyz needs ``Authorization: Bearer <token>``
-(the GraphiQL page itself, a browser GET of /graphql without a query, is served
-without one when ``settings.graphiql``; its requests then need a token). A missing
-or invalid token gets 401, ``WWW-Authenticate: Bearer`` and the GraphQL error shape
-with code UNAUTHENTICATED. Websockets authenticate at ``connection_init``
-(``{"Authorization": "Bearer ..."}`` or ``{"token": "..."}``) or with the header;
-otherwise the socket is closed with 4403 before any operation runs.
+(the GraphiQL page itself, a browser GET of /graphql without a query, and its assets
+under /graphiql/ are served without one when ``settings.graphiql``; its requests then
+need a token). A missing or invalid token gets 401, ``WWW-Authenticate: Bearer`` and
+the GraphQL error shape with code UNAUTHENTICATED. Websockets authenticate at
+``connection_init`` (``{"Authorization": "Bearer ..."}`` or ``{"token": "..."}``) or with
+the header; otherwise the socket is closed before any operation runs, with the codes
+graphql-transport-ws clients act on: 4401 "Unauthorized" (no token, or an unknown or revoked one: authenticate
+again), 4500 when the token could not be checked. (4403 "Forbidden" would be a known
+caller who may not subscribe: every role may, today.)
 
 Each request gets a correlation id: ``X-Request-Id`` when it is 1-100 safe
 characters, else a new uuid4; it is echoed in the response header and put in the
@@ -44,7 +47,7 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.exceptions import MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -57,6 +60,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import Principal, TokenVerifier
 from api.gate_http import evaluate_endpoint
+from api.graphiql import ASSETS_PREFIX, assets_mount, page_response
 from api.errors import (
     INTERNAL_SERVER_ERROR,
     UNAUTHENTICATED,
@@ -117,8 +121,31 @@ class GraphQLContext(dict):
         return self.get("principal")
 
 
+WS_UNAUTHORIZED = (4401, "Unauthorized")
+WS_AUTH_UNAVAILABLE = (4500, "Authentication is temporarily unavailable")
+_WS_REJECTION = "ws_rejection"
+
+
+class _WebSocketAdapter(ASGIWebSocketAdapter):
+    """strawberry closes every refused ``connection_init`` with 4403 "Forbidden"; the
+    refusal (`_reject`) leaves the code it means in the socket's state."""
+
+    async def close(self, code: int, reason: str) -> None:
+        rejection = (self.ws.scope.get("state") or {}).get(_WS_REJECTION)
+        if code == 4403 and rejection is not None:
+            code, reason = rejection
+        await super().close(code, reason)
+
+
+def _reject(context: GraphQLContext, close: tuple[int, str]) -> ConnectionRejectionError:
+    context["request"].scope.setdefault("state", {})[_WS_REJECTION] = close
+    return ConnectionRejectionError({"message": close[1], "code": UNAUTHENTICATED})
+
+
 class SlogovGraphQL(GraphQL):
     """strawberry's ASGI view with our context, auth hook, error shape and orjson."""
+
+    websocket_adapter_class = _WebSocketAdapter
 
     def __init__(self, schema: strawberry.Schema, container: Any, **kwargs: Any) -> None:
         kwargs.setdefault("subscription_protocols", (GRAPHQL_TRANSPORT_WS_PROTOCOL,))
@@ -172,6 +199,9 @@ class SlogovGraphQL(GraphQL):
         except MissingQueryError as exc:
             raise StrawberryHTTPException(400, "No GraphQL query found in the request") from exc
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return page_response()  # strawberry's page would load its scripts from a CDN
+
     def encode_json(self, data: object) -> str:
         # str, not bytes: the websocket adapter would send bytes as a binary frame.
         return dumps(data).decode()
@@ -209,11 +239,13 @@ class SlogovGraphQL(GraphQL):
                 principal = await self.container.verifier.verify(token)
             except Exception:  # noqa: BLE001
                 logger.exception("token verification failed for a websocket connection")
-                principal = None
+                raise _reject(context, WS_AUTH_UNAVAILABLE) from None
         else:
             principal = context.get("principal")  # from the Authorization header
+            if principal is None and (context["request"].scope.get("state") or {}).get("auth_unavailable"):
+                raise _reject(context, WS_AUTH_UNAVAILABLE)
         if principal is None:
-            raise ConnectionRejectionError({"message": "Authentication required", "code": UNAUTHENTICATED})
+            raise _reject(context, WS_UNAUTHORIZED)
         context["principal"] = principal
         return UNSET
 
@@ -302,7 +334,9 @@ class SlogovMiddleware:
         path = scope.get("path", "")
         if path in PUBLIC_PATHS:
             return None
-        if path == "/graphql" and self.graphiql and _is_graphiql_page(scope, headers):
+        if self.graphiql and (
+            (path == "/graphql" and _is_graphiql_page(scope, headers)) or path.startswith(ASSETS_PREFIX)
+        ):
             return None
         token = bearer_token(headers.get("authorization"))
         if token is None:
@@ -340,6 +374,7 @@ class SlogovMiddleware:
                 state["principal"] = await self.verifier.verify(token)
             except Exception:  # noqa: BLE001
                 logger.exception("token verification failed for a websocket handshake")
+                state["auth_unavailable"] = True
         self.metrics.websocket_connections.inc()
         try:
             await self.app(scope, receive, send)
@@ -399,6 +434,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.shutting_down = False
         await container.startup()
+        start_schedules = getattr(container, "start_schedules", None)
+        if start_schedules is not None:  # the server's own rounds (the freshness probe)
+            start_schedules()
         try:
             yield
         finally:
@@ -413,6 +451,7 @@ def create_app(
             Route("/graphql", view, methods=["GET", "POST"], max_body_size=max_body_bytes),
             WebSocketRoute("/graphql", view),
             Route("/gate/evaluate", evaluate_endpoint, methods=["POST"], max_body_size=max_body_bytes),
+            *([assets_mount()] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(

@@ -28,7 +28,10 @@ from service.demo import load_demo
 DEMO_ACTORS: dict[str, str] = {role: f"demo-{role}" for role in ROLES}
 
 
-async def prepare_demo(container: Container, out: TextIO | None = None) -> dict[str, str]:
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+async def prepare_demo(container: Container, out: TextIO | None = None, url: str = DEFAULT_URL) -> dict[str, str]:
     """Load the demo (if the log is empty) and issue one token per role; returns role -> token."""
     out = out if out is not None else sys.stderr
     loaded = await load_demo(container)
@@ -37,12 +40,13 @@ async def prepare_demo(container: Container, out: TextIO | None = None) -> dict[
     for role, actor in DEMO_ACTORS.items():
         _, token = await create_token(container.engines.write, actor, [role], now)
         tokens[role] = token
-    out.write(demo_banner(tokens, loaded))
+    out.write(demo_banner(tokens, loaded, url))
     out.flush()
     return tokens
 
 
-def demo_banner(tokens: dict[str, str], loaded: bool) -> str:
+def demo_banner(tokens: dict[str, str], loaded: bool, url: str = DEFAULT_URL) -> str:
+    """The tokens, and a request to try against `url` (where the server listens)."""
     width = max(len(role) for role in tokens)
     lines = [
         "",
@@ -54,8 +58,8 @@ def demo_banner(tokens: dict[str, str], loaded: bool) -> str:
     example = tokens.get("sre") or next(iter(tokens.values()))
     lines += [
         "",
-        "Try:",
-        "  curl -s http://127.0.0.1:8000/graphql \\",
+        f"GraphiQL: {url}/graphql in a browser. Try:",
+        f"  curl -s {url}/graphql \\",
         f"    -H 'Authorization: Bearer {example}' \\",
         "    -H 'Content-Type: application/json' \\",
         "    -d '{\"query\": \"{ journeys { edges { node { id name status objectives { edges "
@@ -66,7 +70,7 @@ def demo_banner(tokens: dict[str, str], loaded: bool) -> str:
     return "\n".join(lines)
 
 
-def create_app_for(settings: Settings | None = None, demo: bool = False) -> Starlette:
+def create_app_for(settings: Settings | None = None, demo: bool = False, url: str = DEFAULT_URL) -> Starlette:
     settings = settings or Settings.from_env()
     container = build(settings, on_batch=observe_group_commit_batch)
     # The server (not the CLI, which builds containers too) signs checkpoints on a schedule.
@@ -76,7 +80,7 @@ def create_app_for(settings: Settings | None = None, demo: bool = False) -> Star
     async def serving_startup() -> None:
         await startup()  # migrate first
         if demo:
-            await prepare_demo(container)
+            await prepare_demo(container, url=url)
         checkpoints.start()
 
     async def serving_shutdown() -> None:

@@ -79,7 +79,7 @@ async def make_history(container, total: int, rounds: int, rng: random.Random) -
             await bus.execute(_env(o.EndorseProposal(OID, "p1", party), party))
     for party in PARTIES:
         await bus.execute(_env(o.EndorseProposal(OID, "p1", party), party))
-    await bus.execute(_env(o.FormalizeAgreement(OID, "default", 1, "pat", "sam", ("oncall", "vp-eng"), "20%"), "sre"))
+    await bus.execute(_env(o.FormalizeAgreement(OID, "default", 0, "pat", "sam", ("oncall", "vp-eng"), "20%"), "sre"))
 
     # Per-minute pushes until the objective's streams hold `total` events; minutes end before now.
     have = await _stream_events(container)

@@ -105,7 +105,7 @@ async def template_world(minutes: int = 60, deploys: int = 10) -> list[RecordedE
                 await do("sre", o.ProposeTarget(oid, "p1", 0.999 if oid == avail else 0.99, "from the baseline"))
                 for party in ("product", "sre", "engineering", "leadership"):
                     await do(party, o.EndorseProposal(oid, "p1", party))
-            await do("sre", o.FormalizeAgreement(avail, "default", 1, "pm", "sre-lead", ("oncall", "vp"), "two"))
+            await do("sre", o.FormalizeAgreement(avail, "default", 0, "pm", "sre-lead", ("oncall", "vp"), "two"))
             outage = range(minutes * 2 // 3, minutes * 2 // 3 + 5)
             every = max(minutes // deploys, 1)
             for k in range(minutes):

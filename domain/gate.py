@@ -12,7 +12,8 @@ the approval is a later event, and the gate answers ALLOW for the run from then 
 
 DeployEvaluated {pipeline_run_id, service, change_type, version, outcome, reasons,
                  rule_ids, objectives, freezes, exceptions, policy_versions,
-                 approver_roles, evaluated_at_position, at}            (schema 2)
+                 approver_roles, suggestions, evaluated_at_position, at}   (schema 3)
+  (schema 3 added `suggestions`: known service names close to an unknown service's)
 DeployApproved  {pipeline_run_id, role, reason, at}
 """
 
@@ -29,7 +30,8 @@ from domain.records import replace
 
 CATEGORY = "deploy"
 EVENT_TYPES: tuple[str, ...] = ("DeployEvaluated", "DeployApproved")
-SCHEMA_VERSION = 2  # DeployEvaluated: version 2 records approver_roles (see domain/upcasters.py)
+# DeployEvaluated: version 2 records approver_roles, 3 suggestions (see domain/upcasters.py)
+SCHEMA_VERSION = 3
 OUTCOMES: tuple[str, ...] = ("ALLOW", "REQUIRE_APPROVAL", "DENY")
 
 
@@ -61,6 +63,9 @@ class DeployState:
     approved_role: str | None = None
     approved_at: str | None = None
     approval_reason: str | None = None
+    # Known service names close to an unknown service's; None: recorded before the gate
+    # judged unknown services (schema < 3), when every service was taken as known.
+    suggestions: tuple[str, ...] | None = None
 
     @property
     def approved(self) -> bool:
@@ -102,7 +107,7 @@ class ApproveDeploy:
 COMMANDS: tuple[type, ...] = (RecordDeployDecision, ApproveDeploy)
 
 _FIELDS = ("pipeline_run_id", "service", "change_type", "version", "outcome", "reasons", "rule_ids",
-           "objectives", "freezes", "exceptions", "policy_versions", "approver_roles",
+           "objectives", "freezes", "exceptions", "policy_versions", "approver_roles", "suggestions",
            "evaluated_at_position", "at")
 
 
@@ -159,9 +164,11 @@ def evolve(state: DeployState | None, event: RecordedEvent) -> DeployState:
     if event.type != "DeployEvaluated":
         raise ValueError(f"unknown deploy event type {event.type!r}")
     roles = d.get("approver_roles")
+    suggestions = d.get("suggestions")
     return DeployState(
         d["pipeline_run_id"], d["service"], d["change_type"], d["version"], d["outcome"],
         tuple(d["reasons"]), tuple(d["rule_ids"]), tuple(d["objectives"]), tuple(d["freezes"]),
         tuple(d["exceptions"]), tuple(d["policy_versions"]), d["evaluated_at_position"], d["at"],
         event.metadata.get("actor"), event.stream_version, None if roles is None else tuple(roles),
+        suggestions=None if suggestions is None else tuple(suggestions),
     )

@@ -6,6 +6,11 @@ policy's canonical document. The policy arrives already parsed: the language liv
 the YAML or API input with `parse_policy` before building the command; here the
 decider checks the id and records `policy.to_dict()`. Re-adopting the current text
 appends nothing. Every version stays in the state: an objective's agreement pins one.
+
+Which versions exist (what an agreement may pin): every version the log adopted, 1..n,
+and for the bundled policy (`BUILTIN_POLICY_ID`, "default") also version 0, its
+bundled text, which every installation has from its first start. Adopting "default"
+records version 1, 2, ...; version 0 stays the bundled text.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from domain.events import Context, NewEvent, RecordedEvent
 from domain.records import replace
 
 CATEGORY = "policy"
+BUILTIN_POLICY_ID = "default"
+BUILTIN_VERSION = 0  # the bundled text of BUILTIN_POLICY_ID, there before any adoption
 EVENT_TYPES: tuple[str, ...] = ("PolicyAdopted",)
 
 
@@ -56,6 +63,13 @@ class PolicyState:
 
     def at_version(self, version: int) -> PolicyVersion | None:
         return self.versions[version - 1] if 1 <= version <= len(self.versions) else None
+
+
+def version_exists(state: PolicyState | None, policy_id: str, version: int) -> bool:
+    """May an agreement pin `policy_id` at `version`? (The log's versions, and the bundled 0.)"""
+    if policy_id == BUILTIN_POLICY_ID and version == BUILTIN_VERSION:
+        return True
+    return state is not None and state.at_version(version) is not None
 
 
 def to_dict(state: PolicyState | None) -> dict[str, Any] | None:

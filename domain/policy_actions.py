@@ -10,7 +10,9 @@ transition that causes them, with its causation id):
   PostmortemRequired {objective_id, postmortem_id, rule_id, policy_id, policy_version,
                       incident_id, key, reason, at}
   IncidentOpened     {objective_id, incident_id, started_at, at, alert}
-  IncidentClosed     {objective_id, incident_id, at, budget_share}
+  IncidentClosed     {objective_id, incident_id, at, budget_share, budget_share_of_window}
+                     (budget_share: of the four-week budget; budget_share_of_window: of the
+                     objective's own window's budget, absent from events before it was kept)
   PolicyRuleCleared  {objective_id, rule_id, at}   (a level rule without a freeze stops holding)
 People's commands:
   AcknowledgeEscalation(objective_id, escalation_id, note)   by the escalation's role (or admin)
@@ -100,7 +102,8 @@ class Incident:
     started_at: str
     opened_at: str
     closed_at: str | None = None
-    budget_share: float | None = None
+    budget_share: float | None = None  # of the four-week budget (the workbook's postmortem rule)
+    budget_share_of_window: float | None = None  # of the objective's own window's budget
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,8 @@ def evolve(state: ActionsState | None, event: RecordedEvent) -> ActionsState:
         state = replace(state, incidents=state.incidents + (Incident(d["incident_id"], d["started_at"], d["at"]),))
     elif kind == "IncidentClosed":
         state = replace(state, incidents=_swap(state.incidents, "incident_id", d["incident_id"],
-                                               closed_at=d["at"], budget_share=d["budget_share"]))
+                                               closed_at=d["at"], budget_share=d["budget_share"],
+                                               budget_share_of_window=d.get("budget_share_of_window")))
     elif kind == "PolicyRuleCleared":
         state = replace(state, latches=_latched(state, d["rule_id"], None))
     else:

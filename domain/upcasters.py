@@ -19,7 +19,14 @@ def _deploy_evaluated_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "approver_roles": None}
 
 
+def _deploy_evaluated_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 2 judged every service, known or not, by the objectives on it: no
+    # suggestions were made (None: the decision predates judging unknown services).
+    return {**data, "suggestions": None}
+
+
 # (event type, from schema version, step).
 UPCASTERS: tuple[tuple[str, int, Step], ...] = (
     ("DeployEvaluated", 1, _deploy_evaluated_v1),
+    ("DeployEvaluated", 2, _deploy_evaluated_v2),
 )

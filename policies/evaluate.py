@@ -15,21 +15,29 @@ critically on S (`state.objectives`) and every active freeze whose scope names S
     which the change type is not exempt, requires approval by the rule's role;
   * DENY beats REQUIRE_APPROVAL beats ALLOW. Every step leaves a human-readable reason.
 
+A service nothing knows (`state.known` False: no journey lists it as a dependency, no
+objective measures it) gets the answer the installation's policy gives unknown
+services (`state.installation_policy`; by default REQUIRE_APPROVAL by sre), with the
+known names closest to it as suggestions (`state.suggestions`): a typo must not pass.
+
 Policies are looked up by "id@version" (`policy_key`), the version the objective's
-agreement pins; version 0 is the bundled text of a policy never adopted in the log.
+agreement pins (version 0 of "default": its bundled text). A decision cites the versions
+whose rules it applied: each objective's pinned version, and each freeze's own version.
 """
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from policies.language import (
     BUDGET_REMAINING_AT_MOST,
     BURN_RATE_ALERT,
     CHANGE_TYPES,
     REQUIRE_APPROVAL,
+    UNKNOWN_SERVICES_DEFAULT,
     Condition,
     Policy,
 )
@@ -38,6 +46,7 @@ ALLOW = "ALLOW"
 REQUIRE_APPROVAL_OUTCOME = "REQUIRE_APPROVAL"
 DENY = "DENY"
 _RANK = {ALLOW: 0, REQUIRE_APPROVAL_OUTCOME: 1, DENY: 2}
+UNKNOWN_SERVICES_RULE = "unknown_services"  # the rule id an unknown service's decision cites
 
 
 def policy_key(policy_id: str, version: int) -> str:
@@ -93,6 +102,9 @@ class GateState:
     objectives: tuple[ObjectiveFacts, ...] = ()
     freezes: tuple[FreezeFacts, ...] = ()
     exceptions: tuple[ExceptionFacts, ...] = ()
+    known: bool = True  # a journey depends on the service, or an objective measures it
+    suggestions: tuple[str, ...] = ()  # known service names close to an unknown one
+    installation_policy: str | None = None  # "default@n": judges unknown services
 
 
 @dataclass(frozen=True)
@@ -113,10 +125,16 @@ class Decision:
     exceptions: tuple[str, ...] = ()
     policy_versions: tuple[str, ...] = ()
     approver_roles: tuple[str, ...] = field(default=())
+    suggestions: tuple[str, ...] = ()  # for an unknown service: known names close to it
 
     @property
     def allowed(self) -> bool:
         return self.outcome == ALLOW
+
+
+def close_names(service: str, known: Iterable[str], n: int = 3) -> tuple[str, ...]:
+    """Known service names close to `service` (a typo's likely intent), closest first."""
+    return tuple(difflib.get_close_matches(service, sorted(set(known)), n=n, cutoff=0.6))
 
 
 def condition_holds(condition: Condition, facts: ObjectiveFacts) -> bool:
@@ -154,6 +172,8 @@ def evaluate(state: GateState, policies: Mapping[str, Policy], request: DeployRe
     )
 
     if not objectives and not freezes:
+        if not state.known:
+            return _unknown_service(state, policies, service)
         return Decision(ALLOW, (f"no active objective's journey depends critically on {service}; "
                                 f"nothing restricts its deploys",))
 
@@ -209,6 +229,25 @@ def evaluate(state: GateState, policies: Mapping[str, Policy], request: DeployRe
         objectives=tuple(o.objective_id for o in objectives),
         freezes=tuple(sorted(freezes_seen)),
         exceptions=tuple(sorted(exceptions_used)),
-        policy_versions=tuple(sorted({o.policy_key for o in objectives})),
+        policy_versions=tuple(sorted({o.policy_key for o in objectives}
+                                     | {f.policy_key for f in freezes if f.freeze_id in freezes_seen})),
         approver_roles=tuple(sorted(approvers)),
+    )
+
+
+def _unknown_service(state: GateState, policies: Mapping[str, Policy], service: str) -> Decision:
+    key = state.installation_policy
+    policy = policies.get(key) if key is not None else None
+    said = policy.unknown_services_rule if policy is not None else UNKNOWN_SERVICES_DEFAULT
+    outcome = {"allow": ALLOW, "deny": DENY}.get(said.outcome, REQUIRE_APPROVAL_OUTCOME)
+    reason = f"no objective covers this service: no journey depends on {service} and no objective measures it"
+    if state.suggestions:
+        reason += f"; did you mean {' or '.join(state.suggestions)}?"
+    verdict = {ALLOW: "allows it", DENY: "denies it"}.get(outcome, f"needs approval by {said.role}")
+    reasons = (reason, f"policy {key or 'default'} says what happens to unknown services: it {verdict}")
+    return Decision(
+        outcome=outcome, reasons=reasons, rule_ids=(UNKNOWN_SERVICES_RULE,),
+        policy_versions=(key,) if key is not None else (),
+        approver_roles=(said.role,) if outcome == REQUIRE_APPROVAL_OUTCOME and said.role else (),
+        suggestions=state.suggestions,
     )

@@ -34,6 +34,22 @@ Actions
 Exemptions: change types a rule does not apply to (feature, config, reliability_fix,
 security_fix, rollback).
 
+Unknown services (optional, top level): what the gate answers for a service no journey
+depends on and no objective measures (a typo, or a service nobody mapped yet):
+    unknown_services: {outcome: require_approval, role: sre}    # allow | require_approval | deny
+Left out, it means require_approval by sre: the gate does not wave through what it does
+not know. The installation's policy ("default" at its latest version) decides it.
+
+Alert tiers (optional, top level): the multiwindow burn-rate alerts its objectives use,
+unless an objective configures its own (`configureBudgetAlerts`):
+    alert_tiers:
+      - {severity: page, long_window: 1h, short_window: 5m, threshold: 14.4}
+Severity page or ticket; windows like 5m, 1h, 1d; threshold a positive burn rate. Left
+out: the workbook's tiers (14.4 over 1h/5m and 6 over 6h/30m page, 1 over 3d/6h ticket).
+Sloth's google-30d tiers and Pyrra's are written the same way (tests/policies/test_tiers.py).
+An agreement under the policy refuses a tier whose long window is longer than the
+objective's window.
+
 `parse_policy(dict) -> Policy` validates everything and raises `InvalidInput` naming
 the field (e.g. `rules[0].when.budget_remaining_at_most`). `Policy.to_dict()` is the
 canonical document kept in the `PolicyAdopted` event; `parse_policy(p.to_dict()) == p`.
@@ -46,6 +62,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from domain.budget.burn import SEVERITIES, AlertTier, parse_tiers
+from domain.budget.errors import BudgetInputError
 from domain.errors import InvalidInput
 
 CHANGE_TYPES: tuple[str, ...] = ("feature", "config", "reliability_fix", "security_fix", "rollback")
@@ -67,6 +85,7 @@ ACTIONS: tuple[str, ...] = (FREEZE, REQUIRE_APPROVAL, ESCALATE, REQUIRE_POSTMORT
 LEVEL_ONLY_ACTIONS: tuple[str, ...] = (FREEZE, REQUIRE_APPROVAL)
 
 ROLES: tuple[str, ...] = ("product", "sre", "engineering", "leadership", "admin")
+UNKNOWN_OUTCOMES: tuple[str, ...] = ("allow", "require_approval", "deny")
 _ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 MAX_RULES = 50
 
@@ -133,22 +152,48 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class UnknownServices:
+    """The gate's answer for a service nothing covers: allow, require_approval (by role) or deny."""
+
+    outcome: str = REQUIRE_APPROVAL
+    role: str | None = "sre"  # require_approval only
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, **({"role": self.role} if self.role is not None else {})}
+
+
+UNKNOWN_SERVICES_DEFAULT = UnknownServices()
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     name: str
     description: str
     rules: tuple[Rule, ...]
+    unknown_services: UnknownServices | None = None  # None: not said (UNKNOWN_SERVICES_DEFAULT applies)
+    alert_tiers: tuple[AlertTier, ...] | None = None  # None: not said (the workbook's tiers apply)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    @property
+    def unknown_services_rule(self) -> UnknownServices:
+        return self.unknown_services or UNKNOWN_SERVICES_DEFAULT
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "description": self.description,
             "rules": [r.to_dict() for r in self.rules],
         }
+        # Only when said, so documents adopted before the field existed keep their canonical text.
+        if self.unknown_services is not None:
+            out["unknown_services"] = self.unknown_services.to_dict()
+        if self.alert_tiers is not None:
+            out["alert_tiers"] = [t.to_dict() for t in self.alert_tiers]
+        return out
 
 
 # --- parsing ----------------------------------------------------------------------
@@ -283,10 +328,56 @@ def _rule(value: Any, field: str) -> Rule:
     return Rule(rule_id, description, condition, actions, tuple(exempt))
 
 
+def _unknown_services(value: Any, field: str) -> UnknownServices | None:
+    if value is None:
+        return None
+    raw = _mapping(value, field)
+    _unknown(raw, ("outcome", "role"), field)
+    outcome = raw.get("outcome")
+    if outcome not in UNKNOWN_OUTCOMES:
+        raise InvalidInput(f"{field}.outcome must be one of {', '.join(UNKNOWN_OUTCOMES)} (got {outcome!r})",
+                           field=f"{field}.outcome")
+    if outcome != REQUIRE_APPROVAL:
+        if raw.get("role") is not None:
+            raise InvalidInput(f"{field}.role applies only to require_approval", field=f"{field}.role")
+        return UnknownServices(outcome, None)
+    return UnknownServices(outcome, _role(raw.get("role", "sre"), f"{field}.role"))
+
+
+TIER_FIELDS = ("severity", "long_window", "short_window", "threshold")
+
+
+def _alert_tiers(value: Any, field: str) -> tuple[AlertTier, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise InvalidInput(f"{field} must be a non-empty list of tiers", field=field)
+    tiers = []
+    for i, raw in enumerate(value):
+        f = f"{field}[{i}]"
+        raw = _mapping(raw, f)
+        _unknown(raw, TIER_FIELDS, f)
+        missing = [k for k in TIER_FIELDS if k not in raw]
+        if missing:
+            raise InvalidInput(f"{f}.{missing[0]} is required", field=f"{f}.{missing[0]}")
+        if raw["severity"] not in SEVERITIES:
+            raise InvalidInput(f"{f}.severity must be one of {', '.join(SEVERITIES)} (got {raw['severity']!r})",
+                               field=f"{f}.severity")
+        try:
+            tiers.extend(parse_tiers([raw]))
+        except BudgetInputError as error:
+            name = error.field.rsplit(".", 1)[-1]
+            raise InvalidInput(f"{f}.{name}: {error}", field=f"{f}.{name}") from None
+    try:
+        return parse_tiers(tiers)  # duplicates
+    except BudgetInputError as error:
+        raise InvalidInput(f"{field}: {error}", field=field) from None
+
+
 def parse_policy(document: Any) -> Policy:
     """A validated `Policy` from its document (a YAML file's or an API input's data)."""
     raw = _mapping(document, "policy")
-    _unknown(raw, ("id", "name", "description", "rules"), "policy")
+    _unknown(raw, ("id", "name", "description", "rules", "unknown_services", "alert_tiers"), "policy")
     policy_id = _id(raw.get("id"), "id")
     name = _text(raw.get("name", policy_id), "name", max_length=200)
     description = _text(raw.get("description"), "description", required=False, max_length=5000)
@@ -301,4 +392,6 @@ def parse_policy(document: Any) -> Policy:
         if r.id in ids:
             raise InvalidInput(f"rules[{i}].id {r.id!r} is used by another rule", field=f"rules[{i}].id")
         ids.add(r.id)
-    return Policy(policy_id, name, description, rules)
+    return Policy(policy_id, name, description, rules,
+                  _unknown_services(raw.get("unknown_services"), "unknown_services"),
+                  _alert_tiers(raw.get("alert_tiers"), "alert_tiers"))

@@ -9,10 +9,11 @@ from typing import Any
 import yaml
 
 from domain.errors import InvalidInput
+from domain.policy import BUILTIN_POLICY_ID
 from policies.language import Policy, parse_policy
 
 POLICY_DIR = Path(__file__).resolve().parent
-DEFAULT_POLICY_ID = "default"
+DEFAULT_POLICY_ID = BUILTIN_POLICY_ID  # the bundled policy (domain/policy.py: its version 0)
 
 
 def parse_yaml(text: str) -> Policy:

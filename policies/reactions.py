@@ -17,15 +17,22 @@ the budget stream); at or above the rule's count the rule fires once for that qu
 Single incident share: an incident is the time a page-severity burn-rate alert is
 active. It opens when the first page alert is raised -- starting one long window
 before (the data that fired the alert belongs to it), but never before the previous
-incident closed -- and closes when the last page alert clears. Its share of the
-four-week budget is the sum of the debits the ledger booked for the incident's
-intervals (each interval's bad events over the allowance of its window at that time,
-as the ledger chart shows them), scaled from the objective's window to four weeks:
-    share = sum(debit of intervals in [start, t]) x window length / 28 days
-(for a 28-day window the scale is 1; traffic is taken as even across the window only
-for that scaling, not within the incident). It is checked at every instant of data time
-while the incident is open and when it closes; above the rule's share the rule fires
-once for that incident.
+incident closed -- and closes when the last page alert clears. Two shares are kept,
+named, because they differ whenever the objective's window is not four weeks:
+    budget_share_of_window       sum(debit of intervals in [start, t]): each interval's bad
+                                 events over the allowance of the objective's own window at
+                                 that time, as the ledger chart shows them (2.0% of a 30-day
+                                 budget, say)
+    budget_share (of four weeks) the same scaled to the workbook's four-week budget:
+                                 of_window x window length / 28 days (2.14% for those 30 days;
+                                 traffic is taken as even across the window only for that
+                                 scaling, not within the incident)
+The policy's `incident_budget_share_over` compares the four-week share (the workbook's
+rule). It is checked at every instant of data time while the incident is open and when
+it closes; above the rule's share the rule fires once for that incident.
+
+A freeze whose rule the policy in force has no freeze for (the objective was re-pinned
+to a version without it) is lifted at the next instant: nothing else would lift it.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from typing import Callable, Iterator
 
 from domain.commands import iso, parse_iso
 from domain.events import NewEvent
-from domain.policy_actions import LEVEL_KEY, ActionsState
+from domain.policy_actions import LEVEL_KEY, ActionsState, Freeze
 from policies.evaluate import ObjectiveFacts, condition_holds
 from policies.language import (
     BUDGET_REMAINING_AT_MOST,
@@ -63,6 +70,10 @@ def incident_share(debits: float, window: timedelta) -> float:
     return debits * (window / FOUR_WEEKS)
 
 
+def _days(window: timedelta) -> str:
+    return f"{window / timedelta(days=1):g}-day window's"
+
+
 @dataclass(frozen=True)
 class BudgetFacts:
     objective_id: str
@@ -74,6 +85,7 @@ class BudgetFacts:
     alert_severities: tuple[str, ...]
     page_long_window: timedelta | None  # the longest long window among active page alerts
     exhaustions_in_quarter: int | None = None  # counted only when a BudgetExhausted was recorded
+    window: timedelta = FOUR_WEEKS  # the objective's window length at `at` (scales shares to four weeks)
 
 
 def _objective_facts(f: BudgetFacts, policy_id: str, version: int) -> ObjectiveFacts:
@@ -92,6 +104,13 @@ def _level_rules(policy: Policy) -> list[Rule]:
             if r.condition.level and (r.has(FREEZE) or r.has(ESCALATE) or r.has(REQUIRE_POSTMORTEM))]
 
 
+def _orphaned_freezes(policy: Policy, state: ActionsState) -> list[Freeze]:
+    """Active freezes whose rule the policy in force has no freeze for (the objective was
+    re-pinned to a version without it): nothing would ever lift them, so they are lifted."""
+    freezing = {r.id for r in policy.rules if r.condition.level and r.has(FREEZE)}
+    return [f for f in state.active_freezes if f.rule_id not in freezing]
+
+
 def _level_changes(policy: Policy, objective: ObjectiveFacts, state: ActionsState) -> Iterator[tuple[Rule, bool]]:
     """(rule, holds now) for each level rule whose condition no longer agrees with its latch."""
     for rule in _level_rules(policy):
@@ -106,7 +125,7 @@ def settled(policy: Policy, objective: ObjectiveFacts, actions: ActionsState | N
     no incident is open or opening (no page alert). The policy reactor asks this first, so a
     budget command that crossed no rule's condition costs no more than these checks."""
     state = actions or ActionsState(objective.objective_id)
-    if next(_level_changes(policy, objective, state), None) is not None:
+    if next(_level_changes(policy, objective, state), None) is not None or _orphaned_freezes(policy, state):
         return False
     if any(r.condition.kind == INCIDENT_BUDGET_SHARE_OVER for r in policy.rules):
         return INCIDENT_SEVERITY not in objective.alert_severities and state.open_incident is None
@@ -125,7 +144,7 @@ def react(
     version: int,
     facts: BudgetFacts,
     actions: ActionsState | None,
-    share_since: Callable[[datetime], float],
+    share_since: Callable[[datetime], float],  # share of the objective's window budget consumed since
 ) -> list[NewEvent]:
     state = actions or ActionsState(facts.objective_id)
     ids = _Ids(state)
@@ -170,6 +189,12 @@ def react(
             else:
                 out.append(NewEvent("PolicyRuleCleared", {"objective_id": oid, "rule_id": rule.id, "at": at}))
 
+    for freeze in _orphaned_freezes(policy, state):
+        out.append(NewEvent("FreezeLifted", {
+            "objective_id": oid, "freeze_id": freeze.freeze_id, "rule_id": freeze.rule_id,
+            "reason": f"policy {policy.id}@{version} in force has no freeze rule {freeze.rule_id}", "at": at,
+        }))
+
     # --- repeated exhaustion ---------------------------------------------------------
     if facts.exhaustions_in_quarter is not None:
         quarter = quarter_of(facts.at)
@@ -199,14 +224,17 @@ def react(
                 "alert": INCIDENT_SEVERITY,
             }))
         if incident_id is not None and start is not None:
-            share = share_since(start) if facts.at > start else 0.0
+            of_window = share_since(start) if facts.at > start else 0.0
+            share = incident_share(of_window, facts.window)
             for rule in incident_rules:
                 if share > rule.condition.value and state.latch(rule.id) != incident_id:
                     fire(rule, incident_id,
                          f"{rule.description or rule.condition.describe()}: incident {incident_id} "
-                         f"consumed {share:.1%} of the four-week budget", incident_id=incident_id)
+                         f"consumed {share:.1%} of the four-week budget ({of_window:.1%} of the "
+                         f"objective's {_days(facts.window)} budget)", incident_id=incident_id)
             if not page:
                 out.append(NewEvent("IncidentClosed", {
                     "objective_id": oid, "incident_id": incident_id, "at": at, "budget_share": share,
+                    "budget_share_of_window": of_window,
                 }))
     return out

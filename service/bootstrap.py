@@ -14,6 +14,7 @@ from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
 from service.policy_reactor import policy_reactions
 from service.config import Settings
+from service.freshness import FreshnessProbe
 from service.gate_state import GateReader
 from service.gc_tuning import tune_gc
 from service.long_reads import LongReads
@@ -34,6 +35,7 @@ class Container:
     long_reads: LongReads = field(default_factory=LongReads)  # whole-log reads, one at a time
     auto_migrate: bool = True
     _started: bool = field(default=False, repr=False)
+    freshness: FreshnessProbe | None = field(default=None, repr=False)
 
     @property
     def read_engine(self):
@@ -47,7 +49,16 @@ class Container:
         tune_gc()
         self._started = True
 
+    def start_schedules(self) -> None:
+        """What a server runs on its own (the app's lifespan calls this; one-shot CLI
+        commands do not): the freshness probe."""
+        if self.freshness is None:
+            self.freshness = FreshnessProbe(self, self.settings.freshness_probe_seconds)
+        self.freshness.start()
+
     async def shutdown(self) -> None:
+        if self.freshness is not None:
+            await self.freshness.stop()
         await self.bus.stop()
         await self.engines.dispose()
         self._started = False

@@ -34,6 +34,8 @@ class Settings:
     max_batch: int = 256
     # Group commit: the longest a batch waits for the callers of the last round (0: never).
     gather_max_ms: float = 5.0
+    # The server's freshness probe: seconds between rounds (0: off; see service/freshness.py).
+    freshness_probe_seconds: float = 60.0
     # Signed checkpoints: the Ed25519 key file (outside the database; created 0600 on first
     # use) and how often the server signs the head (seconds; 0: never on its own).
     checkpoint_key: str = DEFAULT_CHECKPOINT_KEY
@@ -54,6 +56,8 @@ class Settings:
             values["checkpoint_interval"] = float(os.environ["SLOGOV_CHECKPOINT_INTERVAL"])
         if os.environ.get("SLOGOV_GATHER_MAX_MS"):
             values["gather_max_ms"] = float(os.environ["SLOGOV_GATHER_MAX_MS"])
+        if os.environ.get("SLOGOV_FRESHNESS_PROBE_SECONDS"):
+            values["freshness_probe_seconds"] = float(os.environ["SLOGOV_FRESHNESS_PROBE_SECONDS"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

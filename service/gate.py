@@ -27,7 +27,7 @@ agree.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -91,11 +91,13 @@ class DeployDecision:
     evaluated_at_position: int
     at: datetime
     recorded: bool = False  # appended as a DeployEvaluated event
-    first_answer: bool = False  # True: this pipeline run was judged before; this is that answer
+    replayed: bool = False  # True: this pipeline run was judged before; this is that answer, replayed
     position: int | None = None  # the DeployEvaluated event's position
     actor: str | None = None
     approver_roles: tuple[str, ...] | None = ()  # who may approve a REQUIRE_APPROVAL answer
     approval: Approval | None = None
+    # Known service names close to an unknown service's (None: recorded before they were)
+    suggestions: tuple[str, ...] | None = ()
 
     @property
     def allowed(self) -> bool:
@@ -211,7 +213,7 @@ def _decision(request: DeployRequest, d: Decision, seen: int, at: datetime, **ex
         pipeline_run_id=request.pipeline_run_id or None, service=request.service, change_type=request.change_type,
         version=request.version, outcome=d.outcome, reasons=d.reasons, rule_ids=d.rule_ids,
         objectives=d.objectives, freezes=d.freezes, exceptions=d.exceptions, policy_versions=d.policy_versions,
-        approver_roles=d.approver_roles, evaluated_at_position=seen, at=at, **extra,
+        approver_roles=d.approver_roles, suggestions=d.suggestions, evaluated_at_position=seen, at=at, **extra,
     )
 
 
@@ -222,7 +224,7 @@ def decision_from_state(s: gate_domain.DeployState, position: int | None, **extr
         exceptions=s.exceptions, policy_versions=s.policy_versions, evaluated_at_position=s.evaluated_at_position,
         at=parse_iso(s.at), recorded=True, position=position, actor=s.actor, approver_roles=s.approver_roles,
         approval=Approval(s.approved_by, s.approved_role, parse_iso(s.approved_at), s.approval_reason)
-        if s.approved else None, **extra,
+        if s.approved else None, suggestions=s.suggestions, **extra,
     )
 
 
@@ -260,7 +262,8 @@ async def evaluate_deploy(
         "reasons": list(decision.reasons), "rule_ids": list(decision.rule_ids),
         "objectives": list(decision.objectives), "freezes": list(decision.freezes),
         "exceptions": list(decision.exceptions), "policy_versions": list(decision.policy_versions),
-        "approver_roles": list(decision.approver_roles), "evaluated_at_position": position, "at": iso(at),
+        "approver_roles": list(decision.approver_roles), "suggestions": list(decision.suggestions),
+        "evaluated_at_position": position, "at": iso(at),
     }
     # Idempotent per pipeline run (a second record of a run appends nothing), so a lost
     # connection may be retried too.
@@ -268,14 +271,12 @@ async def evaluate_deploy(
     result = await retrying(lambda: container.bus.execute(envelope), idempotent=True, what="deploy decision")
     if not result.events:  # this run was judged before (or concurrently, first)
         earlier = await _decision_from_log(container, request.pipeline_run_id)
-        return _with(earlier, first_answer=True)
+        return _with(earlier, replayed=True)
     return _decision(request, decision, position, parse_iso(iso(at)), recorded=True,
                      position=result.events[0].position, actor=actor)
 
 
 def _with(d: DeployDecision, **changes: Any) -> DeployDecision:
-    from dataclasses import replace
-
     return replace(d, **changes)
 
 
@@ -318,10 +319,14 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
     async with container.long_reads.slot("replay"):  # folds the log up to the decision
         state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
+    if recorded.suggestions is None:  # recorded before unknown services were judged: as it was then
+        state = replace(state, known=True)
     replayed = evaluate(state, found, request, recorded.at)
     compared = ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
     if recorded.approver_roles is not None:  # recorded since schema 2
         compared += ("approver_roles",)
+    if recorded.suggestions is not None:  # recorded since schema 3
+        compared += ("suggestions",)
     differences = tuple(
         f"{name}: recorded {getattr(recorded, name)!r}, replayed {getattr(replayed, name)!r}"
         for name in compared if getattr(recorded, name) != getattr(replayed, name)

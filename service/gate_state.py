@@ -40,9 +40,9 @@ from domain.budget import decider as budget_decider
 from domain.budget.instants import to_us
 from eventstore.reader import fold_log, paused_gc
 from eventstore.tables import log_head
-from policies.evaluate import ExceptionFacts, FreezeFacts, GateState, ObjectiveFacts, policy_key
+from policies.evaluate import ExceptionFacts, FreezeFacts, GateState, ObjectiveFacts, close_names, policy_key
 from policies.language import Policy
-from policies.registry import resolve
+from policies.registry import installation_policy, resolve
 from projections.budgets import summary_row
 from projections.gate_epoch import EPOCH_ROW, GATE_CATEGORIES
 from projections.locking import consistent_read
@@ -103,13 +103,24 @@ def _exception_facts(e: exceptions_domain.ExceptionState) -> ExceptionFacts:
 
 
 def _gate(service: str, position: int, objs: list[ObjectiveFacts], freezes: list[FreezeFacts],
-          excs: list[ExceptionFacts]) -> GateState:
+          excs: list[ExceptionFacts], unknown: dict[str, Any] | None = None) -> GateState:
     return GateState(
         service=service, position=position,
         objectives=tuple(sorted(objs, key=lambda o: o.objective_id)),
         freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)),
         exceptions=tuple(sorted(excs, key=lambda e: e.exception_id)),
+        **(unknown or {}),
     )
+
+
+def _unknown(service: str, names: Any, default_state: policy_domain.PolicyState | None,
+             found: dict[str, Policy]) -> dict[str, Any]:
+    """The GateState fields of a service nothing knows: the closest known names and the
+    installation's policy (put into `found` under its key)."""
+    version, policy = installation_policy(default_state)
+    key = policy_key(policy_domain.BUILTIN_POLICY_ID, version)
+    found[key] = policy
+    return {"known": False, "suggestions": close_names(service, names), "installation_policy": key}
 
 
 # --------------------------------------------------------------------------- now, from the read models
@@ -159,11 +170,18 @@ async def read_gate_state(engine: AsyncEngine, service: str, at: datetime) -> tu
         )).scalars().all()
         agreements = {r.id: orjson.loads(r.doc)["agreement"] for r in rows}
         policy_ids = sorted({a["policy_id"] for a in agreements.values() if a})
+        # A service nothing restricts: is it known at all? (Only asked on this path.)
+        names = None
+        if not rows and not freeze_docs and not await _known(conn, service):
+            names = await _service_names(conn)
+            policy_ids = [policy_domain.BUILTIN_POLICY_ID]
         policy_rows = (await conn.execute(
             select(policies_table.c.id, policies_table.c.doc).where(policies_table.c.id.in_(policy_ids))
         )).all() if policy_ids else []
     policy_states = {r.id: policy_domain.from_dict(orjson.loads(r.doc)) for r in policy_rows}
     found: dict[str, Policy] = {}
+    unknown = None if names is None else _unknown(
+        service, names, policy_states.get(policy_domain.BUILTIN_POLICY_ID), found)
     objs = [
         _objective_facts(r.id, r.journey_id, agreements[r.id], policy_states,
                          bool(r.exhausted) if r.exhausted is not None else False, r.remaining,
@@ -173,7 +191,21 @@ async def read_gate_state(engine: AsyncEngine, service: str, at: datetime) -> tu
     freezes = [_freeze_facts(codec.decode(actions_domain.Freeze, orjson.loads(d))) for d in freeze_docs]
     excs = [_exception_facts(e) for e in map(exceptions_domain.from_dict, map(orjson.loads, exception_docs))
             if not e.revoked]
-    return _gate(service, position, objs, freezes, excs), found, epoch or 0
+    return _gate(service, position, objs, freezes, excs, unknown), found, epoch or 0
+
+
+async def _known(conn: Any, service: str) -> bool:
+    """A journey lists the service as a dependency (any status), or an objective measures it."""
+    mapped = select(journey_dependencies.c.service).where(journey_dependencies.c.service == service).limit(1)
+    measured = select(objectives.c.service).where(objectives.c.service == service).limit(1)
+    return (await conn.execute(mapped)).first() is not None or (await conn.execute(measured)).first() is not None
+
+
+async def _service_names(conn: Any) -> list[str]:
+    mapped = (await conn.execute(select(journey_dependencies.c.service).distinct())).scalars().all()
+    measured = (await conn.execute(
+        select(objectives.c.service).where(objectives.c.service.is_not(None)).distinct())).scalars().all()
+    return [*mapped, *measured]
 
 
 @dataclass(frozen=True)
@@ -319,7 +351,13 @@ def _gate_from_states(states: Mapping[str, Any], service: str, position: int, at
         _exception_facts(s) for sid, s in states.items()
         if sid.startswith("exception-") and s.service == service and s.expires > at and not s.revoked
     ]
-    return _gate(service, position, objs, freezes, excs), found
+    unknown = None
+    if not objs and not freezes:
+        names = {*(d.service for sid, s in states.items() if sid.startswith("journey-") for d in s.dependencies),
+                 *(s.service for sid, s in states.items() if sid.startswith("objective-") and s.service)}
+        if service not in names:
+            unknown = _unknown(service, names, policy_states.get(policy_domain.BUILTIN_POLICY_ID), found)
+    return _gate(service, position, objs, freezes, excs, unknown), found
 
 
 async def gate_state_at(container: Any, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:

@@ -35,7 +35,7 @@ from eventstore.tables import events as events_table
 from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST
 from policies.evaluate import ObjectiveFacts
 from policies.reactions import (
-    INCIDENT_SEVERITY, BudgetFacts, incident_share, quarter_of, react, settled, settles_on_flags,
+    INCIDENT_SEVERITY, BudgetFacts, quarter_of, react, settled, settles_on_flags,
 )
 from policies.registry import resolve
 
@@ -81,7 +81,8 @@ def _derived_after(tx, event: RecordedEvent) -> list[RecordedEvent] | None:
 
 
 class _IncidentShare:
-    """An incident's share of the four-week budget at successive instants of one walk.
+    """An incident's share of the objective's own window budget (the ledger's debits; `react`
+    scales it to four weeks) at successive instants of one walk.
     An interval's debit is fixed once it has ended, so each instant adds the debits of the
     intervals ended since the last one, summed in the order one sum from the start takes."""
 
@@ -98,7 +99,7 @@ class _IncidentShare:
             if p.start >= start and not p.excluded:
                 self.debits += p.debit
         self.until = at
-        return incident_share(self.debits, window_length(self.ledger.config.window, at))
+        return self.debits
 
 
 async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[str, list[NewEvent], RecordedEvent]]:
@@ -173,6 +174,7 @@ async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[st
             alert_severities=severities,
             page_long_window=max(page_windows) if page_windows else None,
             exhaustions_in_quarter=exhaustions,
+            window=window_length(ledger.config.window, at),
         )
         new = react(policy, version, facts, actions, lambda start, at=at: shares.since(start, at))
         if new:

@@ -3,7 +3,8 @@
 Each test gets its own database: a copy of a migrated SQLite file, or a
 PostgreSQL database created from a migrated template and dropped after.
 PostgreSQL being unreachable is an error, never a skip: set
-SLOGOV_TEST_BACKENDS=sqlite to run the SQLite half alone on purpose.
+SLOGOV_TEST_BACKENDS=sqlite to run the SQLite half alone on purpose (the tests marked
+`pg_only`, which need PostgreSQL itself, are then deselected).
 """
 
 from __future__ import annotations
@@ -65,8 +66,21 @@ def pg_template():
     asyncio.run(_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """Without PostgreSQL among the backends, the tests that need it alone (`pg_only`) are
+    deselected, so that no test in an SQLite-only run connects to PostgreSQL."""
+    if "postgresql" in BACKENDS:
+        return
+    deselected = [item for item in items if item.get_closest_marker("pg_only")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker("pg_only")]
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
+    if request.param not in BACKENDS:  # a test pinned to one backend with parametrize(indirect=True)
+        pytest.fail(f"this test needs {request.param}, which SLOGOV_TEST_BACKENDS leaves out: mark it pg_only")
     return request.param
 
 

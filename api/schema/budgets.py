@@ -101,7 +101,11 @@ class Budget:
     consumed: float = strawberry.field(description="spent / allowedBad.")
     remaining: float = strawberry.field(description="1 - consumed; below 0 when overspent.")
     exhausted: bool
-    stale: bool = strawberry.field(description="No data for longer than staleAfterMinutes before the budget's time.")
+    stale: bool = strawberry.field(
+        description="No data for longer than staleAfterMinutes before freshnessJudgedAt: the server's now for a "
+        "live read (a dead exporter shows at once, before any probe records it), else the budget's time.")
+    freshness_judged_at: datetime = strawberry.field(
+        description="The moment `stale` was judged at: the server's now (live reads) or `at`.")
     stale_after_minutes: float
     last_observation_end: datetime | None
     burn_rates: list[BurnRate]
@@ -113,7 +117,9 @@ def _window(config: dict[str, Any] | None) -> Window:
     return Window(kind=enums.WindowKind(window["kind"]), days=window.get("days"))
 
 
-def from_status(objective_id: str, version: int, config: dict[str, Any] | None, s: Status) -> Budget:
+def from_status(objective_id: str, version: int, config: dict[str, Any] | None, s: Status,
+                now: datetime | None = None) -> Budget:
+    """`now`: judge freshness at the server's now (a live read); None: at the budget's time."""
     return Budget(
         objective_id=strawberry.ID(objective_id),
         version=version,
@@ -137,7 +143,8 @@ def from_status(objective_id: str, version: int, config: dict[str, Any] | None, 
         consumed=s.consumed,
         remaining=s.remaining,
         exhausted=s.exhausted,
-        stale=s.stale,
+        stale=s.stale if now is None else s.stale_at(now),
+        freshness_judged_at=s.at if now is None else now,
         stale_after_minutes=s.stale_after.total_seconds() / 60,
         last_observation_end=s.last_observation_end,
         burn_rates=[BurnRate(window=label, rate=rate) for label, rate in s.burn_rates.items()],
@@ -168,7 +175,8 @@ async def budget_for(container: Any, objective_id: str, at: datetime | None = No
     status = await bq.budget_of(container, objective_id, at)
     if status is None:
         return None
-    return from_status(objective_id, state.version, state.config, status)
+    now = container.store.clock() if at is None else None  # a live read: fresh as of now
+    return from_status(objective_id, state.version, state.config, status, now)
 
 
 # --- the ledger chart ---------------------------------------------------------------

@@ -35,6 +35,8 @@ from domain.commands import parse_iso
 from domain.errors import NotFound
 from domain.permissions import authorize
 from policies.language import parse_policy
+from policies.loader import default_policy
+from policies.registry import bundled_document
 from policies.loader import parse_yaml
 from projections.tables import deploy_decisions as deploy_decisions_table
 from service import gate
@@ -80,12 +82,18 @@ class DeployDecision:
     objectives: list[str] = strawberry.field(description="Active objectives whose journey depends critically on it.")
     freezes: list[str] = strawberry.field(description='Active freezes naming the service, "objectiveId/freeze-n".')
     exceptions: list[str] = strawberry.field(description="Unexpired freeze exceptions that applied.")
-    policy_versions: list[str] = strawberry.field(description='"policyId@version" (0: the bundled default).')
+    policy_versions: list[str] = strawberry.field(
+        description='"policyId@version" of each text whose rules applied (the objectives\' pinned versions, '
+        'each freeze\'s own; default@0: the bundled default).')
+    suggestions: list[str] | None = strawberry.field(
+        description="For a service no journey depends on: known service names close to it (a typo?), closest "
+        "first; null: recorded before the gate judged unknown services.")
     evaluated_at_position: int = strawberry.field(description="The log head the gate read.")
     at: datetime = strawberry.field(description="The server time the gate evaluated at.")
     recorded: bool = strawberry.field(description="Appended as a DeployEvaluated event (false for a preview).")
-    first_answer: bool = strawberry.field(
-        description="True: this pipeline run was judged before and this is that first answer (nothing appended)."
+    replayed: bool = strawberry.field(
+        description="True: this pipeline run was judged before and this is that first answer, replayed "
+        "(nothing appended); false on the first evaluation."
     )
     position: int | None = strawberry.field(description="The DeployEvaluated event's log position.")
     actor: str | None = strawberry.field(description="Who asked (recorded decisions).")
@@ -120,10 +128,11 @@ def from_decision(d: gate.DeployDecision) -> DeployDecision:
         freezes=list(d.freezes),
         exceptions=list(d.exceptions),
         policy_versions=list(d.policy_versions),
+        suggestions=None if d.suggestions is None else list(d.suggestions),
         evaluated_at_position=d.evaluated_at_position,
         at=d.at,
         recorded=d.recorded,
-        first_answer=d.first_answer,
+        replayed=d.replayed,
         position=d.position,
         actor=d.actor,
         approver_roles=None if d.approver_roles is None else list(d.approver_roles),
@@ -142,6 +151,7 @@ class EvaluatedDecision:
     freezes: list[str]
     exceptions: list[str]
     policy_versions: list[str]
+    suggestions: list[str]
 
 
 @strawberry.type(
@@ -165,7 +175,7 @@ def _replay(r: gate.DeployReplay) -> DeployReplay:
         replayed=EvaluatedDecision(
             outcome=DeployOutcome(d.outcome), reasons=list(d.reasons), rule_ids=list(d.rule_ids),
             objectives=list(d.objectives), freezes=list(d.freezes), exceptions=list(d.exceptions),
-            policy_versions=list(d.policy_versions),
+            policy_versions=list(d.policy_versions), suggestions=list(d.suggestions),
         ),
         differences=list(r.differences),
     )
@@ -222,10 +232,12 @@ class PolicyRule:
     exempt: list[ChangeType]
 
 
-@strawberry.type(description="One adopted version of a policy.")
+@strawberry.type(description="One version of a policy: adopted in the log (1, 2, ...), or the bundled text "
+                             "(version 0 of \"default\", there from an installation's first start).")
 class PolicyVersion:
     version: int
-    adopted_at: datetime
+    bundled: bool = strawberry.field(description="The text shipped with slogov (version 0 of \"default\").")
+    adopted_at: datetime | None = strawberry.field(description="null for the bundled version.")
     adopted_by: str | None
     note: str | None
     name: str
@@ -255,15 +267,30 @@ def _rule(r: Any) -> PolicyRule:
 def _version(v: policy_domain.PolicyVersion) -> PolicyVersion:
     parsed = parse_policy(v.doc())
     return PolicyVersion(
-        version=v.version, adopted_at=parse_iso(v.adopted_at), adopted_by=v.adopted_by, note=v.note,
-        name=parsed.name, description=parsed.description, document=v.document,
+        version=v.version, bundled=False, adopted_at=parse_iso(v.adopted_at), adopted_by=v.adopted_by,
+        note=v.note, name=parsed.name, description=parsed.description, document=v.document,
         rules=[_rule(r) for r in parsed.rules],
     )
 
 
-def from_policy(s: policy_domain.PolicyState) -> Policy:
-    versions = [_version(v) for v in s.versions]
-    return Policy(id=strawberry.ID(s.id), version=s.version, current=versions[-1], versions=versions)
+def _bundled() -> PolicyVersion:
+    parsed = default_policy()
+    return PolicyVersion(
+        version=policy_domain.BUILTIN_VERSION, bundled=True, adopted_at=None, adopted_by=None,
+        note="bundled with slogov", name=parsed.name, description=parsed.description,
+        document=bundled_document(), rules=[_rule(r) for r in parsed.rules],
+    )
+
+
+def from_policy(s: policy_domain.PolicyState | None, policy_id: str) -> Policy | None:
+    """The policy's versions, oldest first; "default" starts with its bundled version 0."""
+    versions = [_version(v) for v in s.versions] if s is not None else []
+    if policy_id == policy_domain.BUILTIN_POLICY_ID:
+        versions.insert(0, _bundled())
+    if not versions:
+        return None
+    return Policy(id=strawberry.ID(policy_id), version=s.version if s is not None else 0,
+                  current=versions[-1], versions=versions)
 
 
 # --- policy actions on an objective -------------------------------------------------------
@@ -320,7 +347,15 @@ class Incident:
     started_at: datetime
     opened_at: datetime
     closed_at: datetime | None
-    budget_share: float | None = strawberry.field(description="Share of the four-week budget it consumed.")
+    budget_share: float | None = strawberry.field(
+        description="Share of the four-week budget it consumed (as budgetShareOfFourWeeks).",
+        deprecation_reason="Use budgetShareOfFourWeeks (or budgetShareOfWindow), which say which budget.")
+    budget_share_of_four_weeks: float | None = strawberry.field(
+        description="Share of the four-week budget it consumed: the share of the objective's window scaled by "
+        "window / 28 days (what the policy's incident_budget_share_over compares); null while open.")
+    budget_share_of_window: float | None = strawberry.field(
+        description="Share of the objective's own window's budget it consumed (the ledger's debits); null while "
+        "open, or for incidents closed before it was recorded.")
 
 
 @strawberry.type(description="What an objective's error-budget policy did: freezes, escalations, postmortems.")
@@ -369,7 +404,8 @@ def from_actions(s: actions_domain.ActionsState) -> PolicyActions:
         ],
         incidents=[
             Incident(id=strawberry.ID(x.incident_id), started_at=parse_iso(x.started_at),
-                     opened_at=parse_iso(x.opened_at), closed_at=_dt(x.closed_at), budget_share=x.budget_share)
+                     opened_at=parse_iso(x.opened_at), closed_at=_dt(x.closed_at), budget_share=x.budget_share,
+                     budget_share_of_four_weeks=x.budget_share, budget_share_of_window=x.budget_share_of_window)
             for x in s.incidents
         ],
     )
@@ -523,7 +559,7 @@ class GateMutation:
         state = await gate.policy(info.context["container"], policy_id)
         if state is None:
             raise NotFound(f"policy {policy_id} is not readable yet", policy_id=policy_id)
-        return PolicyPayload(policy=from_policy(state), adopted=bool(result.events),
+        return PolicyPayload(policy=from_policy(state, policy_id), adopted=bool(result.events),
                              events=event_refs(result.events), replayed=result.replayed)
 
     @strawberry.mutation(description="Acknowledge an escalation raised by an objective's policy (its role).")
@@ -576,7 +612,7 @@ class GateMutation:
     @strawberry.mutation(
         description="The deploy gate (ci, sre, admin): judge a deploy against the policies of every active "
         "objective whose journey depends critically on the service, and record the answer. The same "
-        "pipelineRunId again returns the first answer (firstAnswer: true) and appends nothing."
+        "pipelineRunId again returns the first answer (replayed: true) and appends nothing."
     )
     async def evaluate_deploy(self, info: Info, input: EvaluateDeployInput) -> DeployDecision:
         async def execute() -> gate.DeployDecision:
@@ -636,4 +672,4 @@ class GateQuery:
             state = await past.state(policy_domain.stream_id(str(id)))
         else:
             state = await gate.policy(info.context["container"], str(id))
-        return None if state is None else from_policy(state)
+        return from_policy(state, str(id))

@@ -48,7 +48,7 @@ from .ledger import (
     classify_restore,
 )
 from .observations import MAX_INTERVAL_LENGTH, Exclusion, Interval, check_not_future
-from .status import Status, occurrence_budget, timeslice_budget
+from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
 from .transitions import (
     ALERT_CLEARED,
     ALERT_RAISED,

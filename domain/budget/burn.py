@@ -22,7 +22,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import BudgetInputError
 from .exact import fl, q
-from .instants import canonical_label, parse_duration
+from .instants import canonical_label, format_duration, parse_duration
 
 STANDARD_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 PAGE = "page"
@@ -56,6 +56,28 @@ class AlertTier:
 
     def to_dict(self) -> dict[str, Any]:
         return {"severity": self.severity, "long_window": self.long_window, "short_window": self.short_window, "threshold": self.threshold}
+
+
+SEVERITIES: tuple[str, ...] = (PAGE, TICKET)
+# The shortest length each window kind can have: a tier's long window must fit in it.
+_SHORTEST = {"calendar_month": timedelta(days=28), "calendar_quarter": timedelta(days=90)}
+
+
+def shortest_window(kind: str, days: int | None) -> timedelta:
+    """The shortest an objective's window can be (rolling N days; a month 28 days, a quarter 90)."""
+    return timedelta(days=days) if kind == "rolling" and days is not None else _SHORTEST.get(kind, timedelta(days=28))
+
+
+def check_tiers_fit(tiers: Sequence[AlertTier], kind: str, days: int | None, field: str = "tiers") -> None:
+    """Refuse a tier whose long window is longer than the objective's window: its burn rate
+    would look at data the budget no longer counts."""
+    limit = shortest_window(kind, days)
+    for i, t in enumerate(tiers):
+        if parse_duration(t.long_window) > limit:
+            raise BudgetInputError(
+                f"{field}[{i}].long_window",
+                f"{t.long_window} is longer than the objective's window ({format_duration(limit)})",
+            )
 
 
 DEFAULT_TIERS: tuple[AlertTier, ...] = (

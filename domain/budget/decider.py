@@ -23,8 +23,9 @@ Events carry facts only (intervals and counts as ISO times and integers, never a
 reading), except `FreshnessChecked`, whose `at` *is* the fact: "as of this server time no
 newer data had arrived"; it is recorded only when it changes a derived state.
 
-`BudgetConfigured` records the budgeting config (agreed target, window, method) the ledger
-uses; the decider emits it, before the data event, whenever the objective's config
+`BudgetConfigured` records the budgeting config (agreed target, window, method, and the
+alert tiers the objective's policy states, when it states them) the ledger uses; the
+decider emits it, before the data event, whenever the objective's config
 differs from the one in force (first data, a renegotiated target). A renegotiated target
 so takes effect in the budget stream with the next command on it.
 
@@ -48,7 +49,7 @@ from domain.commands import optional_text, related_state, require_id, require_in
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
 
-from .burn import Alert, parse_tiers
+from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
 from .instants import US, from_us, iso_us, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
@@ -105,7 +106,7 @@ class BudgetState:
     objective_id: str
     config: dict[str, Any] | None = None  # {"target": float | None, "window": {...}, "budgeting": {...}}
     ledger: Ledger | None = None
-    tiers: list[dict[str, Any]] | None = None  # None: the default tiers
+    tiers: list[dict[str, Any]] | None = None  # ConfigureAlerts' own; None: the policy's (else default) tiers
     stale_after_seconds: int | None = None  # None: the ledger default (15 minutes)
     checked_at_us: int | None = None  # the latest FreshnessChecked
     exhausted: bool = False
@@ -174,7 +175,7 @@ class BudgetState:
             snapshot = {
                 "version": 1,
                 "config": _ledger_config(state.config),
-                "tiers": state.tiers if state.tiers is not None else [t.to_dict() for t in parse_tiers(None)],
+                "tiers": [t.to_dict() for t in parse_tiers(effective_tiers(state))],
                 "stale_after_us": _stale_after_us(state),
                 "intervals": [list(r) for r in intervals],
                 "exclusions": doc["exclusions"],
@@ -193,6 +194,14 @@ def _ledger_config(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def effective_tiers(state: BudgetState) -> list[dict[str, Any]] | None:
+    """The tiers in force: the objective's own (ConfigureAlerts), else its policy's, else
+    None (the workbook's defaults)."""
+    if state.tiers is not None:
+        return state.tiers
+    return (state.config or {}).get("tiers")
+
+
 def _stale_after_us(state: BudgetState) -> int:
     if state.stale_after_seconds is None:
         return DEFAULT_STALE_AFTER // US
@@ -209,7 +218,12 @@ def objective_config(obj: objectives.ObjectiveState) -> dict[str, Any]:
         if b.method == "timeslices"
         else {"method": "occurrences"}
     )
-    return {"target": obj.agreed_target, "window": window, "budgeting": budgeting}
+    config = {"target": obj.agreed_target, "window": window, "budgeting": budgeting}
+    tiers = obj.agreement.alert_tiers if obj.agreement is not None else None
+    if tiers is not None:  # the policy's tiers travel with the config (only when it states them)
+        config["tiers"] = [{"severity": t.severity, "long_window": t.long_window, "short_window": t.short_window,
+                            "threshold": t.threshold} for t in tiers]
+    return config
 
 
 # --- commands -------------------------------------------------------------------
@@ -347,6 +361,11 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
     if obj.retired:
         raise Conflict(f"objective {objective_id} is retired: it takes no budget changes", objective_id=objective_id)
     config = objective_config(obj)
+    if isinstance(command, ConfigureAlerts) and command.tiers is not None:
+        try:
+            check_tiers_fit(parse_tiers(command.tiers), obj.window.kind, obj.window.days)
+        except BudgetInputError as error:
+            raise domain_error(error) from None
     ledger = state.ledger if state is not None and state.ledger is not None else _empty_ledger()
     try:
         events = handler(command, state, ledger, ctx)
@@ -505,7 +524,7 @@ def _apply_config(state: BudgetState) -> None:
     state.ledger = Ledger.from_dict({
         "version": 1,
         "config": _ledger_config(state.config),
-        "tiers": state.tiers,  # None: the default tiers, already parsed
+        "tiers": effective_tiers(state),  # None: the default tiers, already parsed
         "stale_after_us": _stale_after_us(state),
         "intervals": intervals,
         "exclusions": exclusions,
@@ -520,6 +539,8 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     kind = event.type
     if kind == "BudgetConfigured":
         config = {"target": data["target"], "window": data["window"], "budgeting": data["budgeting"]}
+        if data.get("tiers") is not None:
+            config["tiers"] = data["tiers"]
         state.config = config
         _apply_config(state)
     elif state.ledger is None:
@@ -535,7 +556,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif kind == "AlertsConfigured":
         state.tiers = data["tiers"]
         state.stale_after_seconds = data["stale_after_seconds"]
-        state.ledger.tiers = parse_tiers(state.tiers)
+        state.ledger.tiers = parse_tiers(effective_tiers(state))
         state.ledger.stale_after = timedelta(microseconds=_stale_after_us(state))
     elif kind == "FreshnessChecked":
         state.checked_at_us = to_us(datetime.fromisoformat(data["at"]))

@@ -33,12 +33,12 @@ from .burn import (
     AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, exact_threshold, parse_tiers, windows_needed,
 )
 from .chart import ChartPoint
-from .config import TIMESLICES, BudgetConfig, Budgeting
+from .config import OCCURRENCES, TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
 from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
-from .status import Status, occurrence_budget, timeslice_budget
+from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
 from .timeslices import end_of_judged, first_slice_in, slices_in_window, split, verdict
 from .windows import ROLLING, Window, window_bounds
 
@@ -731,6 +731,26 @@ class Ledger:
             stale_after=stale_after_,
             stale=stale,
         )
+
+    def span_budget(self, since: datetime, until: datetime) -> SpanBudget:
+        """The budget over [since, until) as if that span were the window, in this objective's
+        arithmetic. Occurrences: the events of intervals that started in it and ended by
+        `until`. Timeslices: the slices judged in it; the allowance counts the slices from
+        `since` to the last observed end (or `until`), as a window counts its own."""
+        ws, we = to_us(since, "since"), to_us(until, "until")
+        if self._timeslices:
+            last = self.last_end_us
+            at = we if last is None else max(ws, min(we, last))
+            judged, bad = self._slices(ws, we, at)
+            if not judged:
+                return SpanBudget(TIMESLICES, None, None)
+            _, consumed, _ = timeslice_budget(bad, slices_in_window(at - ws, self._L), self._err)
+            return SpanBudget(TIMESLICES, fl(Fraction(judged - bad, judged)), fl(consumed))
+        good, total = self._events(ws, we, we)
+        if not total:
+            return SpanBudget(OCCURRENCES, None, None)
+        _, consumed, _ = occurrence_budget(total - good, total, self._err)
+        return SpanBudget(OCCURRENCES, fl(Fraction(good, total)), fl(consumed))
 
     def chart(self, *, since: datetime | None = None, until: datetime | None = None) -> list[ChartPoint]:
         """One point per interval ending in [since, until] (see chart.py)."""

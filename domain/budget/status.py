@@ -44,6 +44,16 @@ def timeslice_budget(bad_slices: int, slices_in_window: Fraction, allowed_error_
 
 
 @dataclass(frozen=True)
+class SpanBudget:
+    """The budget over one span of data time (a report's quarter), in the objective's own
+    arithmetic: events for occurrences, slices for timeslices (see `Ledger.span_budget`)."""
+
+    method: str
+    attainment: float | None  # good / total events, or good / judged slices; None without data
+    consumed: float | None  # bad over what the span allowed: 1.0 is exactly its budget
+
+
+@dataclass(frozen=True)
 class Status:
     at: datetime
     window_start: datetime
@@ -73,6 +83,13 @@ class Status:
     last_observation_end: datetime | None = None
     stale_after: timedelta = timedelta(minutes=15)
     stale: bool = False
+
+    def stale_at(self, now: datetime) -> bool:
+        """Freshness judged at `now` (a reader's clock, passed in): no data for longer than
+        `stale_after` before it. A read-time view; the log records staleness only when a
+        probe (CheckFreshness) or new data brings event time forward."""
+        last = self.last_observation_end
+        return self.stale or (last is not None and last < now - self.stale_after)
 
     @property
     def attainment(self) -> float | None:

@@ -7,25 +7,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from domain import policy as policies
+from domain.budget import burn
+from domain.budget.errors import BudgetInputError
 from domain.records import replace
 from domain.commands import (
     NAME_MAX_LENGTH,
     actor_of,
     percent,
+    related_state,
     require_id,
     require_int,
     require_text,
     require_texts,
 )
-from domain.errors import Conflict, PolicyViolation
+from domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
 from domain.events import Context, NewEvent, RecordedEvent
 from domain.objective.state import (
     Agreement,
+    AlertTierTerms,
     ObjectiveCommand,
     ObjectiveState,
     ObjectiveStatus,
     Proposal,
     ProposalStatus,
+    Window,
     settled_status,
     with_step,
 )
@@ -44,13 +50,43 @@ class FormalizeAgreement(ObjectiveCommand):
     escalation_path: tuple[str, ...]  # e.g. ("sre-oncall", "eng-manager", "vp-eng")
     resource_commitment: str
 
+    def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
+        # Only a policy version that exists may be pinned (domain/policy.py says which do).
+        return (policies.stream_id(self.policy_id),) if isinstance(self.policy_id, str) else ()
+
 
 # --- decide -------------------------------------------------------------------
 
 
+def _policy_tiers(policy_state: Any, policy_id: str, version: int, window: Window) -> list[dict[str, Any]] | None:
+    """The alert tiers the pinned version states, refused when a long window outgrows the
+    objective's window. None: the workbook's tiers (`burn.DEFAULT_TIERS`) -- what the bundled
+    version 0 states (policies/default.yaml; a test holds the two equal), and what a
+    version that says nothing gets; those are checked as well when the bundled text is pinned."""
+    pv = policy_state.at_version(version) if policy_state is not None else None
+    said = pv.doc().get("alert_tiers") if pv is not None else None
+    bundled = pv is None and policy_id == policies.BUILTIN_POLICY_ID and version == policies.BUILTIN_VERSION
+    if said is None and not bundled:
+        return None
+    try:
+        tiers = burn.parse_tiers(said)  # None: the workbook's
+        burn.check_tiers_fit(tiers, window.kind, window.days, field="alert_tiers")
+    except BudgetInputError as error:
+        raise InvalidInput(f"policy {policy_id} v{version}: {error}", field=error.field) from None
+    return None if said is None else [t.to_dict() for t in tiers]
+
+
 def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
     policy_id = require_id(cmd.policy_id, "policy_id")
-    policy_version = require_int(cmd.policy_version, "policy_version", minimum=1)
+    policy_version = require_int(cmd.policy_version, "policy_version", minimum=0)
+    policy_state = related_state(ctx, policies.stream_id(policy_id))
+    if not policies.version_exists(policy_state, policy_id, policy_version):
+        raise NotFound(
+            f"policy {policy_id} has no version {policy_version}: adopt it first, or pin a version that exists"
+            + (f" ({policies.BUILTIN_POLICY_ID} version {policies.BUILTIN_VERSION} is the bundled text)"
+               if policy_id == policies.BUILTIN_POLICY_ID else ""),
+            field="policy_version", policy_id=policy_id, policy_version=policy_version,
+        )
     data = {
         "objective_id": state.id,
         "policy_id": policy_id,
@@ -60,6 +96,7 @@ def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> 
         "escalation_path": list(require_texts(cmd.escalation_path, "escalation_path", min_items=1)),
         "resource_commitment": require_text(cmd.resource_commitment, "resource_commitment"),
         "target": state.agreed_target,  # what was formalized, for the reader of the log
+        "alert_tiers": _policy_tiers(policy_state, policy_id, policy_version, state.window),
     }
     if state.status not in (ObjectiveStatus.AGREED, ObjectiveStatus.ACTIVE):
         raise PolicyViolation(
@@ -117,6 +154,7 @@ def _agreement_formalized(state: ObjectiveState, event: RecordedEvent) -> Object
         resource_commitment=d["resource_commitment"],
         formalized_by=actor_of(event),
         formalized_at=event.recorded_at,
+        alert_tiers=None if d.get("alert_tiers") is None else tuple(AlertTierTerms(**t) for t in d["alert_tiers"]),
     )
     detail = (
         f"formalized under policy {agreement.policy_id} v{agreement.policy_version}; "

@@ -187,8 +187,20 @@ class NegotiationStep:
 
 
 @dataclass(frozen=True)
+class AlertTierTerms:
+    """One burn-rate alert tier as an agreement's policy states it."""
+
+    severity: str
+    long_window: str
+    short_window: str
+    threshold: float
+
+
+@dataclass(frozen=True)
 class Agreement:
-    """The formalized SLO agreement (phase 5). The policy is referenced, not copied."""
+    """The formalized SLO agreement (phase 5). The policy is referenced, not copied,
+    except the alert tiers its version states (the budget applies them unless the
+    objective configures its own); None: the workbook's tiers."""
 
     policy_id: str
     policy_version: int
@@ -198,6 +210,7 @@ class Agreement:
     resource_commitment: str
     formalized_by: str | None
     formalized_at: datetime
+    alert_tiers: tuple[AlertTierTerms, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def _objective_row(o: ObjectiveLine) -> str:
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
 
 
-_HEADER = ("Objective", "Status", "Target", "Attainment", "Budget spent", "Budget left", "Exhaustions",
+_HEADER = ("Objective", "Status", "Target", "Attainment", "Budget spent (quarter)", "Budget left (own window)", "Exhaustions",
            "Freeze days", "Escalations", "Days to agree", "Review")
 
 

@@ -44,7 +44,7 @@ def render_markdown(report: LeadershipReport) -> str:
         f"- Median days from proposal to agreement: {days(t.median_days_to_agreement)}",
         f"- Overdue reviews: {t.overdue_reviews}",
     ]
-    header = ("| Journey / objective | Status | Target | Attainment | Budget spent | Budget left | Exhaustions "
+    header = ("| Journey / objective | Status | Target | Attainment | Budget spent (quarter) | Budget left (own window) | Exhaustions "
               "| Freeze days | Escalations | Days to agree | Review |")
     rule = "|" + "---|" * 11
     for tier in report.tiers:

@@ -55,13 +55,14 @@ async def report_inputs(container: Any, quarter: str) -> ReportInputs:
         data = orjson.loads(row.data)
         at = parse_iso(data["at"]) if data.get("at") else _aware(row.recorded_at)
         exhaustions.append((data.get("objective_id") or row.stream_id.split("-", 1)[1], at))
-    charts = {}
+    charts, quarter_budgets = {}, {}
     ids = [s.id for s in objective_states if s.agreed_target is not None]
     for objective_id, state in (await budget_queries.budget_states(container, ids)).items():
         if state.ledger is None or state.target is None:
             continue
         try:
             charts[objective_id] = state.ledger.chart(since=start, until=end)
+            quarter_budgets[objective_id] = state.ledger.span_budget(start, end)
         except BudgetInputError:
             charts[objective_id] = []
     actions = [actions_domain.from_dict(orjson.loads(d)) for d in action_docs]
@@ -73,6 +74,7 @@ async def report_inputs(container: Any, quarter: str) -> ReportInputs:
         decisions=[gate_domain.from_dict(orjson.loads(d)) for d in decision_docs],
         exhaustions=exhaustions,
         charts=charts,
+        quarter_budgets=quarter_budgets,
     )
 
 

@@ -1,15 +1,28 @@
 """A budget burn-down chart as inline SVG, drawn by the report itself (no scripts, no
 external resources): budget remaining over time, axes with ticks, a dashed line at 0
-(the budget exhausted), labels."""
+(the budget exhausted), labels.
+
+The y axis runs from 100% down to 0, or to the lowest value rounded to a quarter of the
+budget, but never below `FLOOR` (-100%): a budget spent a thousand times over would
+otherwise squeeze 0-100% into a pixel and draw a tick label every 25% down to -99,925%.
+Values below the floor are drawn on it, and the chart says they are off the scale and
+how low they went."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from html import escape
 from typing import Sequence
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 44
+TICK = 0.25  # a tick every quarter of the budget: at most 9 from -100% to 100%
+FLOOR = -1.0
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:,.0f}%"
 
 
 def _fmt_time(at: datetime, span: timedelta) -> str:
@@ -33,10 +46,10 @@ def burn_down_svg(points: Sequence[tuple[datetime, float]], title: str, *, width
         out.append("</svg>")
         return "".join(out)
     values = [v for _, v in points]
-    y_min = min(0.0, min(values))
+    lowest = min(values)
     y_max = max(1.0, max(values))
-    if y_min < 0:
-        y_min = -0.25 * (int(-y_min / 0.25) + 1)  # round down to a quarter of the budget
+    y_min = max(FLOOR, -TICK * math.ceil(-lowest / TICK)) if lowest < 0 else 0.0
+    off_scale = lowest < y_min
     t0, t1 = points[0][0], points[-1][0]
     span = t1 - t0
     seconds = span.total_seconds() or 1.0
@@ -47,15 +60,19 @@ def burn_down_svg(points: Sequence[tuple[datetime, float]], title: str, *, width
     pad = 8  # keep the 0 line and the 100% tick off the frame
 
     def y(value: float) -> float:
+        value = max(value, y_min)  # off the scale: drawn on the floor
         return TOP + pad + (y_max - value) / (y_max - y_min) * (plot_h - 2 * pad)
 
-    # y ticks every 25% of the budget
-    tick = y_min
-    while tick <= y_max + 1e-9:
+    # y ticks every quarter of the budget
+    for k in range(round((y_max - y_min) / TICK) + 1):
+        tick = y_min + k * TICK
         ty = y(tick)
         out.append(f'<line x1="{LEFT - 4}" y1="{ty:.1f}" x2="{LEFT + plot_w}" y2="{ty:.1f}" stroke="#e3e3e3"/>')
-        out.append(f'<text x="{LEFT - 8}" y="{ty + 4:.1f}" font-size="11" text-anchor="end">{tick * 100:.0f}%</text>')
-        tick += 0.25
+        out.append(f'<text class="tick" x="{LEFT - 8}" y="{ty + 4:.1f}" font-size="11" text-anchor="end">'
+                   f"{tick * 100:.0f}%</text>")
+    if off_scale:
+        out.append(f'<text class="off-scale" x="{LEFT + 6}" y="{y(y_min) - 6:.1f}" font-size="11" fill="#c62828">'
+                   f"off the scale below {y_min * 100:.0f}%: lowest {_percent(lowest)}</text>")
     # x ticks: five evenly spaced times
     for k in range(5):
         at = t0 + span * (k / 4)
@@ -81,6 +98,6 @@ def burn_down_svg(points: Sequence[tuple[datetime, float]], title: str, *, width
     last_at, last_v = points[-1]
     out.append(f'<circle cx="{x(last_at):.1f}" cy="{y(last_v):.1f}" r="3" fill="#1565c0"/>')
     out.append(f'<text x="{x(last_at) - 6:.1f}" y="{y(last_v) - 8:.1f}" font-size="11" text-anchor="end" '
-               f'fill="#1565c0">{last_v * 100:.0f}% left</text>')
+               f'fill="#1565c0">{_percent(last_v)} left</text>')
     out.append("</svg>")
     return "".join(out)

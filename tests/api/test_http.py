@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 import httpx
@@ -266,12 +267,26 @@ async def test_graphiql_page_needs_no_token_when_enabled(env_open):
     assert "graphiql" in r.text.lower()
 
 
+async def test_graphiql_page_loads_every_asset_from_this_server(env_open):
+    """No CDN: every script and stylesheet the page names is served here, without a token.
+    (tests/api/test_graphiql_browser.py renders it in Chromium with the network cut off.)"""
+    page = (await env_open.client.get("/graphql", headers={"Accept": "text/html"})).text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and all(a.startswith("graphiql/") for a in assets), assets
+    for asset in assets:
+        r = await env_open.client.get("/" + asset)
+        assert r.status_code == 200 and len(r.content) > 500, asset
+    assert (await env_open.client.get("/graphiql/nothing-here.js")).status_code == 404
+
+
 async def test_graphiql_disabled_needs_token_and_is_not_found(env_closed):
     r = await env_closed.client.get("/graphql", headers={"Accept": "text/html"})
     assert r.status_code == 401
     r = await env_closed.client.get("/graphql", headers={"Accept": "text/html", **env_closed.auth})
     assert r.status_code == 404
     assert codes(r) == ["NOT_FOUND"]
+    assert (await env_closed.client.get("/graphiql/graphiql.min.js")).status_code == 401
+    assert (await env_closed.client.get("/graphiql/graphiql.min.js", headers=env_closed.auth)).status_code == 404
 
 
 async def test_get_with_query_and_html_accept_still_needs_token(env_open):

@@ -87,13 +87,29 @@ def test_token_in_header(ws_env):
     "payload",
     [{}, {"token": "slg_" + "z" * 43}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer nope"}],
 )
-def test_connection_without_a_valid_token_is_closed(ws_env, payload):
+def test_connection_without_a_valid_token_is_closed_as_unauthorized(ws_env, payload):
+    """4401, which graphql-transport-ws clients take as "authenticate"; 4403 would say "not allowed"."""
     client, _, _ = ws_env
     with client.websocket_connect("/graphql", subprotocols=[PROTOCOL]) as ws:
         ws.send_json({"type": "connection_init", "payload": payload})
         with pytest.raises(WebSocketDisconnect) as exc:
             ws.receive_json()
-    assert exc.value.code == 4403
+    assert (exc.value.code, exc.value.reason) == (4401, "Unauthorized")
+
+
+def test_a_token_that_cannot_be_checked_closes_with_an_internal_error(ws_env, monkeypatch):
+    client, token, container = ws_env
+
+    async def unavailable(token):
+        raise OSError("database down")
+
+    monkeypatch.setattr(container.verifier, "verify", unavailable)
+    for headers, payload in (({}, {"token": token}), ({"Authorization": f"Bearer {token}"}, {})):
+        with client.websocket_connect("/graphql", subprotocols=[PROTOCOL], headers=headers) as ws:
+            ws.send_json({"type": "connection_init", "payload": payload})
+            with pytest.raises(WebSocketDisconnect) as exc:
+                ws.receive_json()
+        assert exc.value.code == 4500
 
 
 def test_bad_payload_token_is_refused_even_with_good_header(ws_env):
@@ -104,7 +120,7 @@ def test_bad_payload_token_is_refused_even_with_good_header(ws_env):
         ws.send_json({"type": "connection_init", "payload": {"token": "slg_" + "z" * 43}})
         with pytest.raises(WebSocketDisconnect) as exc:
             ws.receive_json()
-    assert exc.value.code == 4403
+    assert exc.value.code == 4401
 
 
 def test_subscribe_before_init_is_refused(ws_env):

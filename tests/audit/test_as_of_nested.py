@@ -99,7 +99,7 @@ async def test_policy_and_deploy_decisions_as_of(api):
     adopt = """mutation($input: AdoptPolicyInput!) { adoptPolicy(input: $input) { policy { version } } }"""
     text = (POLICY_DIR / "default.yaml").read_text()
     await api.ok(adopt, {"input": {"document": text, "note": "v1"}}, role="leadership")
-    await active_objective(container)
+    await active_objective(container, policy_version=1)
     await deploy(container, "feature", "run-1")
     first = await api.head()
     await api.ok(adopt, {"input": {"document": text.replace("0.2", "0.25", 1), "note": "v2"}}, role="leadership")
@@ -107,8 +107,10 @@ async def test_policy_and_deploy_decisions_as_of(api):
 
     policy = """query($asOf: AsOf) { policy(id: "default", asOf: $asOf) { version versions { version } } }"""
     assert (await api.ok(policy, {"asOf": None}))["policy"]["version"] == 2
-    assert (await api.ok(policy, {"asOf": {"position": first}}))["policy"] == {"version": 1, "versions": [{"version": 1}]}
-    assert (await api.ok(policy, {"asOf": {"position": 0}}))["policy"] is None
+    # The bundled version 0 is there at every point, before any adoption too.
+    assert (await api.ok(policy, {"asOf": {"position": first}}))["policy"] == \
+        {"version": 1, "versions": [{"version": 0}, {"version": 1}]}
+    assert (await api.ok(policy, {"asOf": {"position": 0}}))["policy"] == {"version": 0, "versions": [{"version": 0}]}
 
     decisions = """query($asOf: AsOf) { deployDecisions(asOf: $asOf) { totalCount nodes { id } }
       a: deployDecision(id: "run-1", asOf: $asOf) { id } b: deployDecision(id: "run-2", asOf: $asOf) { id } }"""

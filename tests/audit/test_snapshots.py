@@ -5,6 +5,7 @@ snapshots equal to live ones, and every as-of fold equal to a fold from the star
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -22,6 +23,7 @@ from tests.budgets.support import T0, SRE, agree, do, journey
 from tests.graphql.conftest import negotiating_objective
 
 HOUR = timedelta(hours=1)
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 async def snapshot_rows(container, stream_id: str | None = None) -> list[tuple]:
@@ -70,32 +72,32 @@ def hours(first: int, last: int, good: int = 990, total: int = 1000) -> list[dic
 async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(container, monkeypatch, budgeting):
     monkeypatch.setattr(snapshot_projection, "SNAPSHOT_EVERY", 5)
     await journey(container)
-    # Window 1 day; burn windows up to 3 days.
-    await do(container, "sre", o.DraftObjective("b", "checkout", "SLO b", o.SLI("availability"), o.Window("rolling", 1),
+    # Window 4 days; burn windows up to 3 days (a tier may not look further back than the window).
+    await do(container, "sre", o.DraftObjective("b", "checkout", "SLO b", o.SLI("availability"), o.Window("rolling", 4),
                                                 budgeting))
     await agree(container, "b", "p1", 0.999)
-    for i in range(0, 24 * 6):  # six days of hourly data, one push each, a bad stretch on day 5
+    for i in range(0, 24 * 8, 2):  # eight days of hourly data, two hours a push, a bad stretch on day 5
         bad = 4 * 24 <= i < 4 * 24 + 3
-        await bq.record_observations(container, "monitoring", SRE, hours(i, i + 1, 900 if bad else 999))
+        await bq.record_observations(container, "monitoring", SRE, hours(i, i + 2, 900 if bad else 999))
     # A correction of an hour long out of every window, another inside it, and an exclusion.
     await bq.correct_observation(container, "sre", SRE, "b", Interval(T0 + 2 * HOUR, T0 + 3 * HOUR, 1, 1000), "late")
-    await bq.correct_observation(container, "sre", SRE, "b", Interval(T0 + 140 * HOUR, T0 + 141 * HOUR, 10, 1000), "x")
-    await bq.exclude_interval(container, "sre", SRE, "b", "x1", T0 + 139 * HOUR, T0 + 140 * HOUR, "maintenance")
-    for i in range(24 * 6, 24 * 6 + 12):
-        await bq.record_observations(container, "monitoring", SRE, hours(i, i + 1))
+    await bq.correct_observation(container, "sre", SRE, "b", Interval(T0 + 188 * HOUR, T0 + 189 * HOUR, 10, 1000), "x")
+    await bq.exclude_interval(container, "sre", SRE, "b", "x1", T0 + 187 * HOUR, T0 + 188 * HOUR, "maintenance")
+    for i in range(24 * 8, 24 * 8 + 12, 2):
+        await bq.record_observations(container, "monitoring", SRE, hours(i, i + 2))
     # A longer burn window lengthens the horizon: folds from the trimmed snapshots before it
     # lack intervals it reads, and must refold from the start.
     configured = (await container.store.head())[0]
-    await bq.configure_alerts(container, "sre", SRE, "b", [{"severity": "ticket", "long_window": "5d",
+    await bq.configure_alerts(container, "sre", SRE, "b", [{"severity": "ticket", "long_window": "4d",
                                                             "short_window": "6h", "threshold": 1.0}])
-    for i in range(24 * 6 + 12, 24 * 6 + 14):
+    for i in range(24 * 8 + 12, 24 * 8 + 14):
         await bq.record_observations(container, "monitoring", SRE, hours(i, i + 1, 900, 1000))
 
     stream = await container.store.read_stream("budget-b")
     live = await snapshot_rows(container, "budget-b")
     assert len(live) >= 10
     kept = [len(orjson.loads(r[3])["intervals"]["good"]) for r in live if r[2] <= configured]
-    assert max(kept) <= 4 * 24 + 2 < 24 * 6  # the window and the burn windows, not the history
+    assert max(kept) <= 7 * 24 + 2 < 24 * 8  # the window and the burn windows, not the history
     assert any(orjson.loads(r[3])["kept_from_us"] is not None for r in live)
 
     # At every position of the budget stream: the same status as folding every event from the start.
@@ -111,3 +113,9 @@ async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(cont
 
     await container.projections.rebuild(["snapshots"])
     assert await snapshot_rows(container, "budget-b") == live
+
+
+def test_the_readme_states_the_spacing_the_code_uses():
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    assert f"every {snapshot_projection.SNAPSHOT_EVERY} events while a state is small" in text
+    assert f"every S/{snapshot_projection.BYTES_PER_EVENT} events once it is S bytes" in text

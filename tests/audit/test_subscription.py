@@ -98,7 +98,7 @@ def test_no_token_is_rejected(live, payload):
         ws.send_json({"type": "connection_init", "payload": payload})
         with pytest.raises(WebSocketDisconnect) as exc:
             ws.receive_json()
-    assert exc.value.code == 4403
+    assert exc.value.code == 4401
 
 
 def test_not_over_plain_http(live):

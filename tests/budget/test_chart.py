@@ -44,3 +44,32 @@ def test_timeslice_chart_debits_bad_slices_when_judged():
     assert [p.debit for p in pts] == pytest.approx([0, 0, 0, 0, 1 / 2.88, 0, 0, 0, 0, 0])
     assert pts[3].remaining == 1.0 and pts[4].remaining == pytest.approx(1 - 1 / 2.88)
     assert [L.status(p.at).remaining for p in pts] == [p.remaining for p in pts]
+
+
+def test_span_budget_counts_events_for_occurrences():
+    # 99.9%: 0.14% errors in every minute of an hour spends 140% of the hour's event budget;
+    # one excluded minute counts as neither good nor bad.
+    L = Ledger(0.999, {"kind": "rolling", "days": 30})
+    for iv in per_minute(0, [(9_986, 10_000)] * 60 + [(0, 10_000)]):
+        L.record(iv)
+    L.exclude(Exclusion("x", minute(60), minute(61)))
+    span = L.span_budget(minute(0), minute(61))
+    assert span.method == "occurrences"
+    assert span.attainment == pytest.approx(0.9986) and span.consumed == pytest.approx(1.4)
+    assert L.span_budget(minute(0), minute(30)).consumed == pytest.approx(1.4)  # the first half alone
+    assert L.span_budget(minute(100), minute(200)) == type(span)("occurrences", None, None)  # no data
+
+
+def test_span_budget_counts_slices_for_timeslices():
+    # The same minutes against 1-minute slices good at 99%: no slice is bad, nothing is spent,
+    # as the window's own budget says. A 0-good minute is one bad slice of the 61 judged.
+    L = Ledger(0.999, {"kind": "rolling", "days": 30},
+               {"method": "timeslices", "slice_minutes": 1, "slice_threshold": 0.99})
+    for iv in per_minute(0, [(9_986, 10_000)] * 60):
+        L.record(iv)
+    span = L.span_budget(minute(0), minute(60))
+    assert (span.method, span.attainment, span.consumed) == ("timeslices", 1.0, 0.0)
+    assert L.status(minute(60)).remaining == 1.0
+    L.record(per_minute(60, [(0, 10_000)])[0])
+    span = L.span_budget(minute(0), minute(1000))  # the allowance runs to the last data, not the span's end
+    assert span.attainment == pytest.approx(60 / 61) and span.consumed == pytest.approx(1 / (0.001 * 61))

@@ -6,7 +6,12 @@ import os
 
 import asyncio
 import json
+import signal
+import subprocess
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
@@ -14,8 +19,10 @@ from typer.testing import CliRunner
 from api.auth import TokenVerifier
 from api.cli import app
 from eventstore.engine import create_engines
+from tests.service.test_two_servers import free_port
 
 runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str, url: str):
@@ -39,6 +46,59 @@ def test_token_create_prints_the_token_alone_and_it_authenticates(database_url):
     assert principal.actor == "sam" and principal.roles == frozenset({"sre", "ci"})
     listed = run("token", "list", url=database_url).stdout
     assert "sam" in listed and token not in listed
+
+
+def test_token_list_is_a_table_json_or_ids_and_the_ids_pipe_into_revoke(database_url):
+    for actor in ("sam", "sam", "kim"):
+        assert run("token", "create", "--actor", actor, "--role", "sre", url=database_url).exit_code == 0
+    table = run("token", "list", url=database_url)
+    assert table.exit_code == 0, table.output
+    header, *rows = table.stdout.splitlines()
+    assert header.split() == ["ID", "ACTOR", "ROLES", "CREATED", "REVOKED"]
+    assert [r.split()[1:3] for r in rows] == [["sam", "sre"], ["sam", "sre"], ["kim", "sre"]]
+    listed = json.loads(run("token", "list", "--json", url=database_url).stdout)
+    assert [(t["actor"], t["roles"], t["active"], t["revoked_at"]) for t in listed] == [
+        ("sam", ["sre"], True, None), ("sam", ["sre"], True, None), ("kim", ["sre"], True, None)]
+    assert [r.split()[0] for r in rows] == [t["id"] for t in listed]
+
+    # The README's pipe: one actor's ids, one a line, into `token revoke` on stdin.
+    sams = run("token", "list", "--actor", "sam", "--quiet", url=database_url).stdout
+    assert sams.split() == [t["id"] for t in listed[:2]]
+    revoked = runner.invoke(app, ["token", "revoke", "--database-url", database_url], input=sams)
+    assert revoked.exit_code == 0, revoked.output
+    after = json.loads(run("token", "list", "--json", url=database_url).stdout)
+    assert [t["active"] for t in after] == [False, False, True]
+    assert run("token", "list", "--active", "--quiet", url=database_url).stdout.split() == [listed[2]["id"]]
+
+
+def test_token_revoke_of_an_unknown_id_is_one_line_and_revokes_nothing(database_url):
+    assert run("token", "create", "--actor", "kim", "--role", "sre", url=database_url).exit_code == 0
+    known = run("token", "list", "--quiet", url=database_url).stdout.split()
+    result = run("token", "revoke", *known, "tok_0000000000000000", url=database_url)
+    assert result.exit_code == 2
+    assert result.stderr == "error: no token with id tok_0000000000000000; none revoked\n"
+    assert json.loads(run("token", "list", "--json", url=database_url).stdout)[0]["active"]
+
+
+@pytest.mark.parametrize("args", [
+    ("token", "revoke", "tok_0000000000000000"),
+    ("projections", "rebuild", "--only", "no-such-projection"),
+    ("report", "--quarter", "2026-Q4", "--output", "{missing}/report.md"),
+    ("audit", "export", "--output", "{missing}/log.jsonl"),
+    ("audit", "verify", "--database-url", "sqlite+aiosqlite:///{missing}/slogov.db"),
+    ("migrate", "--database-url", "mysql://nowhere/slogov"),
+])
+def test_every_cli_error_is_one_line_and_exit_2(args, tmp_path):
+    """Not a traceback, and not exit 1 (which `audit verify` and `gate` give meanings of their own)."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}"
+    missing = tmp_path / "missing"
+    args = [a.format(missing=missing) for a in args]
+    if "--database-url" not in args:
+        args += ["--database-url", url]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_token_create_refuses_an_unknown_role(database_url):
@@ -98,3 +158,27 @@ def test_serve_with_workers_hands_uvicorn_the_app_factory_and_refuses_sqlite(mon
     refused = runner.invoke(app, ["serve", "--workers", "2", "--database-url", "sqlite+aiosqlite:///x.db"])
     assert refused.exit_code != 0 and "--workers" in refused.output
     assert len(calls) == 1
+
+
+def test_make_demo_serves_on_the_port_it_is_given(tmp_path):
+    """`make demo PORT=...`: the server listens there and its banner says so."""
+    port = free_port()
+    env = {**os.environ, "SLOGOV_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"}
+    # -o: the installed venv counts as up to date (no pip install inside a test).
+    proc = subprocess.Popen(["make", "--no-print-directory", "-o", ".venv/.installed", "demo", f"PORT={port}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        for _ in range(600):
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the demo server never answered on its port")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # make and the server it started
+        banner = proc.communicate(timeout=30)[1]
+    assert f"curl -s http://127.0.0.1:{port}/graphql" in banner

@@ -34,7 +34,7 @@ async def server(container, settings):
     await observe(container, 60, 70, 0, 1000)
     await gate_service.adopt_policy(container, "vp", LEADERSHIP, CAREFUL)
     await active_objective(container, oid="ledger-availability", journey_id="billing", services=("ledger",),
-                           policy_id="careful")
+                           policy_id="careful", policy_version=1)
     await observe(container, 0, 10, 1000, 1000, oid="ledger-availability")
     await observe(container, 10, 11, 994, 1000, oid="ledger-availability")
     now = datetime.now(timezone.utc)
@@ -82,13 +82,13 @@ async def test_gate_exit_codes_and_output(server, container):
     decision = json.loads(allowed.stdout)
     assert decision["outcome"] == "ALLOW" and decision["id"] == "run-2" and decision["changeType"] == "ROLLBACK"
     assert decision["objectives"] == [OID] and decision["freezes"] == [f"{OID}/freeze-1"]
-    assert decision["actor"] == "ci-bot" and not decision["firstAnswer"]
+    assert decision["actor"] == "ci-bot" and not decision["replayed"]
 
     # The same pipeline run again: the first answer, nothing appended.
     head = (await container.store.head())[0]
     again = gate(url, ci, "--service", SERVICE, "--change-type", "reliability-fix", "--pipeline-run", "run-1",
                  "--json")
-    assert again.exit_code == 1 and json.loads(again.stdout)["firstAnswer"]
+    assert again.exit_code == 1 and json.loads(again.stdout)["replayed"]
     assert json.loads(again.stdout)["version"] == "abc123"
     assert (await container.store.head())[0] == head
 
@@ -117,15 +117,20 @@ async def test_gate_exit_codes_and_output(server, container):
     other_run = gate(url, ci, "--service", "ledger", "--change-type", "FEATURE", "--pipeline-run", "run-3b")
     assert other_run.exit_code == 3, other_run.output
 
-    # A service nobody depends on: allowed; the version and run id come from the CI's environment.
-    other = gate(url, ci, "--service", "search", "--change-type", "feature", "--json",
+    # A typo of the frozen service: not waved through (exit 3), with the name meant; the
+    # version and run id come from the CI's environment.
+    other = gate(url, ci, "--service", "payment", "--change-type", "feature", "--json",
                  env={"CI_PIPELINE_ID": "4242", "GIT_SHA": "deadbeef"})
-    assert other.exit_code == 0, other.output
-    assert json.loads(other.stdout)["id"] == "4242.search.feature"
+    assert other.exit_code == 3, other.output
+    assert json.loads(other.stdout)["id"] == "4242.payment.feature"
     assert json.loads(other.stdout)["version"] == "deadbeef"
+    assert json.loads(other.stdout)["suggestions"] == ["payments"]
+    typo = gate(url, ci, "--service", "payment", "--change-type", "feature", "--pipeline-run", "run-typo")
+    assert typo.exit_code == 3 and "no objective covers this service" in typo.stdout
+    assert "did you mean payments?" in typo.stdout
 
     # Every recorded decision replays to the same answer.
-    for run in ("run-1", "run-2", "run-3", "run-3b", "4242.search.feature"):
+    for run in ("run-1", "run-2", "run-3", "run-3b", "4242.payment.feature", "run-typo"):
         assert (await gate_service.replay_deploy_decision(container, run)).matches
 
 

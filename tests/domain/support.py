@@ -13,13 +13,13 @@ from datetime import datetime, timedelta, timezone
 from functools import reduce
 from typing import Any
 
-from domain import journey, objective, permissions
+from domain import journey, objective, permissions, policy
 from domain.events import Context, NewEvent, RecordedEvent
 
 UTC = timezone.utc
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
-MODULES = {journey.CATEGORY: journey, objective.CATEGORY: objective}
+MODULES = {journey.CATEGORY: journey, objective.CATEGORY: objective, policy.CATEGORY: policy}
 
 
 def module_for(command: Any):
@@ -188,7 +188,26 @@ def agree(world: World, proposal_id: str = "p1", objective_id: str = "checkout-a
         endorse(world, party, proposal_id, objective_id)
 
 
+@dataclass(frozen=True)
+class PolicyText:
+    """A parsed policy as the policy decider sees one (anything with `id` and `to_dict`)."""
+
+    id: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "text": self.text}
+
+
+def adopt_versions(world: World, policy_id: str, up_to: int) -> None:
+    """Adopt versions of `policy_id` until `up_to` exists (an agreement may pin only those)."""
+    state = world.states.get(policy.stream_id(policy_id))
+    for n in range(len(state.versions) if state else 0, up_to):
+        world.run(policy.AdoptPolicy(policy_id, PolicyText(policy_id, f"version {n + 1}")), roles={"sre"})
+
+
 def formalize(world: World, objective_id: str = "checkout-availability", version: int = 1):
+    adopt_versions(world, "default-policy", version)
     return world.run(
         objective.FormalizeAgreement(
             objective_id,

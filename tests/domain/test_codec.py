@@ -115,6 +115,8 @@ def test_round_trip_is_lossless_through_json(world, module, key):
 
 def test_round_trip_holds_after_every_event(world):
     for key, events in world.streams.items():
+        if key.startswith("policy-"):
+            continue  # the policies this world adopted for its agreements: not this codec's
         module = journey if key.startswith("journey-") else objective
         for n in range(1, len(events) + 1):
             state = fold(module, events[:n])

@@ -25,6 +25,7 @@ from domain.objective import (
 )
 
 from .support import (
+    adopt_versions,
     AVAILABILITY,
     OCCURRENCES,
     ROLLING_28,
@@ -301,6 +302,30 @@ def test_reformalizing_a_new_policy_version_is_allowed_but_never_backwards(world
     assert world.objective(OID).status is ObjectiveStatus.ACTIVE
 
 
+def _pin(world, policy_id: str, version: int):
+    return world.run(FormalizeAgreement(OID, policy_id, version, "pat", "sam", ("oncall",), "time"),
+                     actor="sam", roles={"sre"})
+
+
+def test_an_agreement_pins_only_a_policy_version_that_exists(world):
+    drafted_objective(world)
+    propose(world)
+    agree(world)
+    # A fresh installation has "default" at version 0 (the bundled text) and nothing else.
+    for policy_id, version in (("default", 1), ("careful", 0), ("careful", 1)):
+        with pytest.raises(NotFound) as caught:
+            _pin(world, policy_id, version)
+        assert caught.value.details["field"] == "policy_version"
+    assert world.objective(OID).agreement is None  # nothing recorded
+    _pin(world, "default", 0)
+    assert world.objective(OID).agreement.policy_version == 0
+    adopt_versions(world, "default", 1)  # version 1 adopted: now it exists, and 2 does not
+    with pytest.raises(NotFound):
+        _pin(world, "default", 2)
+    _pin(world, "default", 1)
+    assert (world.objective(OID).agreement.policy_id, world.objective(OID).agreement.policy_version) == ("default", 1)
+
+
 def test_formalizing_before_agreement_is_refused(world):
     drafted_objective(world)
     with pytest.raises(PolicyViolation):
@@ -314,7 +339,7 @@ def test_formalizing_before_agreement_is_refused(world):
     "overrides, field",
     [
         ({"policy_id": ""}, "policy_id"),
-        ({"policy_version": 0}, "policy_version"),
+        ({"policy_version": -1}, "policy_version"),
         ({"product_owner": " "}, "product_owner"),
         ({"sre_owner": ""}, "sre_owner"),
         ({"escalation_path": ()}, "escalation_path"),
@@ -329,7 +354,7 @@ def test_formalize_validates(world, overrides, field):
     fields = dict(
         objective_id=OID,
         policy_id="default",
-        policy_version=1,
+        policy_version=0,  # the bundled text: exists everywhere
         product_owner="pat",
         sre_owner="sam",
         escalation_path=("sre-oncall",),

@@ -195,7 +195,10 @@ def test_retired_objectives_are_not_reviewed(world):
 
 @pytest.mark.parametrize("role", ["product", "sre", "leadership", "admin"])
 def test_who_may_review(world, role):
-    world.run(review(), roles={role})
+    events = world.run(review(), actor="kim", roles={role})
+    assert types(events) == ["ObjectiveReviewed"]
+    last = world.objective(OID).last_review
+    assert (last.quarter, last.reviewed_by, last.role) == ("2025-Q1", "kim", role)
 
 
 @pytest.mark.parametrize("role", ["engineering", "auditor", "ci"])

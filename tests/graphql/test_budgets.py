@@ -41,7 +41,7 @@ async def agreed_objective(api, objective_id: str, journey_id: str, target: floa
                                              "party": party.upper()}, role=party)
     if formalize:
         await api.mutate("formalizeAgreement", {
-            "objectiveId": objective_id, "policyId": "default", "policyVersion": 1, "productOwner": "pat",
+            "objectiveId": objective_id, "policyId": "default", "policyVersion": 0, "productOwner": "pat",
             "sreOwner": "sam", "escalationPath": ["oncall"], "resourceCommitment": "20%"})
 
 

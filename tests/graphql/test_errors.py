@@ -112,7 +112,7 @@ async def test_open_instrumentation_gap_blocks_proposals(api):
     assert error["extensions"]["gap_ids"] == ["faithfulness"]
     # formalizing before agreement is also a policy violation
     code, _ = await api.fail("formalizeAgreement", {
-        "objectiveId": "o1", "policyId": "default", "policyVersion": 1, "productOwner": "p", "sreOwner": "s",
+        "objectiveId": "o1", "policyId": "default", "policyVersion": 0, "productOwner": "p", "sreOwner": "s",
         "escalationPath": ["oncall"], "resourceCommitment": "some"})
     assert code == "POLICY_VIOLATION"
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from policies.loader import POLICY_DIR
 from tests.policies.support import OID, SERVICE, Clock, active_objective, observe
 
 DECISION = """id service changeType version outcome reasons ruleIds objectives freezes exceptions
-  policyVersions evaluatedAtPosition at firstAnswer recorded position actor"""
+  policyVersions suggestions evaluatedAtPosition at replayed recorded position actor"""
 EVALUATE = f"""mutation($input: EvaluateDeployInput!) {{ evaluateDeploy(input: $input) {{ {DECISION} }} }}"""
 REPLAY = f"""query($id: ID!) {{ replayDeployDecision(id: $id) {{ id matches differences
   recorded {{ {DECISION} }} replayed {{ outcome reasons ruleIds objectives freezes exceptions policyVersions }} }} }}"""
@@ -36,12 +38,12 @@ async def test_the_gate_scenario_over_graphql(api):
     assert adopted["adopted"] and adopted["policy"]["id"] == "default" and adopted["policy"]["version"] == 1
     rules = {r["id"]: r for r in adopted["policy"]["current"]["rules"]}
     assert rules["freeze-when-exhausted"]["exempt"] == ["RELIABILITY_FIX", "SECURITY_FIX", "ROLLBACK"]
-    await active_objective(container)
+    await active_objective(container, policy_version=1)
     await observe(container, 0, 60, 1000, 1000)
 
     ok = await evaluate(api, "FEATURE", "run-0")
     assert ok["outcome"] == "ALLOW" and ok["objectives"] == [OID] and ok["policyVersions"] == ["default@1"]
-    assert ok["id"] == "run-0" and ok["recorded"] and not ok["firstAnswer"] and ok["actor"] == "ci-person"
+    assert ok["id"] == "run-0" and ok["recorded"] and not ok["replayed"] and ok["actor"] == "ci-person"
 
     # The budget burns out: a freeze on the service, visible on the objective.
     await observe(container, 60, 70, 0, 1000)
@@ -65,7 +67,7 @@ async def test_the_gate_scenario_over_graphql(api):
     # The same pipeline run again: the first answer, nothing appended.
     before = await api.head()
     again = await evaluate(api, "FEATURE", "run-1", version="other")
-    assert again["firstAnswer"] and again["outcome"] == "DENY" and again["position"] == denied["position"]
+    assert again["replayed"] and again["outcome"] == "DENY" and again["position"] == denied["position"]
     assert again["reasons"] == denied["reasons"] and again["version"] == "abc123"
     assert await api.head() == before
 
@@ -132,9 +134,18 @@ async def test_gate_inputs_and_authentication(api):
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await api.head() == before
 
-    # A service nobody depends on is allowed, with a reason.
-    d = await evaluate(api, "FEATURE", "run-s", service="search")
-    assert d["outcome"] == "ALLOW" and d["objectives"] == [] and d["reasons"]
+    # A service nobody depends on is not waved through: the policy decides (approval), and
+    # a known name close to it is suggested; the answer is recorded and replays.
+    await active_objective(api.container)
+    query = EVALUATE.replace("actor", "actor approverRoles")
+    d = (await api.ok(query, {"input": {"service": SERVICE + "s", "changeType": "FEATURE", "version": "v1",
+                                        "pipelineRunId": "run-s"}}, role="ci"))["evaluateDeploy"]
+    assert d["outcome"] == "REQUIRE_APPROVAL" and d["objectives"] == [] and d["recorded"]
+    assert d["reasons"][0].startswith("no objective covers this service")
+    assert d["suggestions"] == [SERVICE] and d["approverRoles"] == ["sre"] and d["policyVersions"] == ["default@0"]
+    replay = (await api.ok(REPLAY.replace("policyVersions }", "policyVersions suggestions }"),
+                           {"id": "run-s"}))["replayDeployDecision"]
+    assert replay["matches"] and replay["replayed"]["suggestions"] == [SERVICE]
 
 
 async def test_policies_escalations_and_postmortems(api):
@@ -179,8 +190,12 @@ async def test_escalations_and_postmortems_are_closed_over_graphql(api):
     await observe(container, 70, 80, 1_000_000, 1_000_000, oid="o2")
     await observe(container, 80, 90, 0, 1_000_000, oid="o2")
     query = """{ objective(id: "o2") { policyActions { escalations { id open role acknowledgedBy }
-        postmortems { id open completedBy link } incidents { id budgetShare } freezes { id active } } } }"""
+        postmortems { id open completedBy link } incidents { id budgetShareOfFourWeeks budgetShareOfWindow }
+        freezes { id active } } } }"""
     actions = (await api.ok(query))["objective"]["policyActions"]
+    incident = actions["incidents"][0]
+    assert incident["budgetShareOfWindow"] > 0.2 and \
+        incident["budgetShareOfFourWeeks"] == pytest.approx(incident["budgetShareOfWindow"] * 30 / 28)
     assert [e["id"] for e in actions["escalations"]] == ["escalation-1"]
     assert actions["postmortems"][0]["id"] == "postmortem-1" and actions["postmortems"][0]["open"]
 
@@ -199,3 +214,35 @@ async def test_escalations_and_postmortems_are_closed_over_graphql(api):
         actions { postmortems { id open completedBy link } } } }""", {"input": pm}))["completePostmortem"]
     assert done["actions"]["postmortems"][0] == {"id": "postmortem-1", "open": False, "completedBy": "sre-person",
                                                  "link": "https://wiki/pm"}
+
+
+POLICY = """query($id: ID!) { policy(id: $id) { id version current { version bundled adoptedAt }
+  versions { version bundled name rules { id } } } }"""
+
+
+async def test_a_fresh_installation_has_default_version_0_and_pins_only_what_exists(api):
+    fresh = (await api.ok(POLICY, {"id": "default"}))["policy"]
+    assert fresh["version"] == 0 and fresh["current"] == {"version": 0, "bundled": True, "adoptedAt": None}
+    assert [r["id"] for r in fresh["versions"][0]["rules"]][0] == "freeze-when-exhausted"
+    assert (await api.ok(POLICY, {"id": "careful"}))["policy"] is None
+
+    from tests.graphql.conftest import negotiating_objective
+
+    await negotiating_objective(api, OID, "checkout")
+    for party in ("product", "sre", "engineering", "leadership"):
+        await api.mutate("endorseProposal", {"objectiveId": OID, "proposalId": "p1", "party": party.upper()},
+                         role=party)
+    pin = {"objectiveId": OID, "policyId": "default", "productOwner": "pat", "sreOwner": "sam",
+           "escalationPath": ["sre-oncall"], "resourceCommitment": "20%"}
+    code, error = await api.fail("formalizeAgreement", {**pin, "policyVersion": 1})
+    assert code == "NOT_FOUND" and "version 0 is the bundled text" in error["message"]
+    code, _ = await api.fail("formalizeAgreement", {**pin, "policyId": "careful", "policyVersion": 0})
+    assert code == "NOT_FOUND"
+    await api.mutate("formalizeAgreement", {**pin, "policyVersion": 0})
+
+    doc = (POLICY_DIR / "default.yaml").read_text()
+    await api.ok(ADOPT, {"input": {"document": doc.replace("0.20", "0.25")}}, role="leadership")
+    adopted = (await api.ok(POLICY, {"id": "default"}))["policy"]
+    assert adopted["version"] == 1 and [v["version"] for v in adopted["versions"]] == [0, 1]
+    assert [v["bundled"] for v in adopted["versions"]] == [True, False] and adopted["current"]["version"] == 1
+    await api.mutate("formalizeAgreement", {**pin, "policyVersion": 1})

@@ -59,7 +59,7 @@ async def test_approve_deploy_over_graphql(api):
     shown = (await api.ok(f'{{ deployDecision(id: "run-c") {{ {DECISION} {APPROVAL} }} }}', role="auditor"))
     assert shown["deployDecision"]["approval"] == decision["approval"]
     again = await evaluate(api, "FEATURE", "run-c")
-    assert again["firstAnswer"] and again["outcome"] == "REQUIRE_APPROVAL"
+    assert again["replayed"] and again["outcome"] == "REQUIRE_APPROVAL"
     replay = (await api.ok(REPLAY, {"id": "run-c"}, role="auditor"))["replayDeployDecision"]
     assert replay["matches"] and replay["replayed"]["outcome"] == "REQUIRE_APPROVAL"
 

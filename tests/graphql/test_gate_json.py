@@ -36,7 +36,7 @@ async def test_the_json_route_answers_as_graphql_does(api):
     assert {k: v for k, v in via_json.items() if k not in differ} == \
         {k: v for k, v in via_graphql.items() if k not in differ}
     assert via_json["outcome"] == "DENY" and via_json["objectives"] == [OID] and via_json["actor"] == "ci-person"
-    assert via_json["id"] == "run-j" and via_json["recorded"] and not via_json["firstAnswer"]
+    assert via_json["id"] == "run-j" and via_json["recorded"] and not via_json["replayed"]
 
     # The policy's word for a change type works too; a rollback goes through the freeze.
     rollback = (await post(api, request("run-r", change="rollback"), role="sre")).json()["evaluateDeploy"]
@@ -45,10 +45,15 @@ async def test_the_json_route_answers_as_graphql_does(api):
     # The same run again (over either API): the first answer, nothing appended.
     before = await api.head()
     again = (await post(api, request("run-j", change="ROLLBACK"))).json()["evaluateDeploy"]
-    assert again["firstAnswer"] and again["outcome"] == "DENY" and again["position"] == via_json["position"]
-    assert (await evaluate(api, "ROLLBACK", "run-j"))["firstAnswer"]
+    assert again["replayed"] and again["outcome"] == "DENY" and again["position"] == via_json["position"]
+    assert (await evaluate(api, "ROLLBACK", "run-j"))["replayed"]
     assert await api.head() == before
     assert await assert_every_decision_replays(api.container) == 3
+
+    # A typo of the frozen service is not waved through: approval, and the name meant.
+    typo = (await post(api, request("run-t", service=SERVICE[:-1]))).json()["evaluateDeploy"]
+    assert typo["outcome"] == "REQUIRE_APPROVAL" and typo["suggestions"] == [SERVICE] and not typo["mayDeploy"]
+    assert await assert_every_decision_replays(api.container) == 4
 
 
 async def test_the_json_route_refuses_as_graphql_does(api):

@@ -97,7 +97,7 @@ async def test_seed_phases_end_to_end(api):
 
     # Phase 5: formalize.
     formalized = await api.mutate("formalizeAgreement", {
-        "objectiveId": "checkout-availability", "policyId": "default", "policyVersion": 1,
+        "objectiveId": "checkout-availability", "policyId": "default", "policyVersion": 0,
         "productOwner": "pat.product", "sreOwner": "sam.sre",
         "escalationPath": ["sre-oncall", "eng-manager", "vp-eng"], "resourceCommitment": "20% capacity",
     })

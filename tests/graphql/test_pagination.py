@@ -79,7 +79,7 @@ async def test_objective_filters(api):
         await api.mutate("endorseProposal", {"objectiveId": "checkout-availability", "proposalId": "p1",
                                              "party": party.upper()}, role=party)
     await api.mutate("formalizeAgreement", {
-        "objectiveId": "checkout-availability", "policyId": "default", "policyVersion": 1,
+        "objectiveId": "checkout-availability", "policyId": "default", "policyVersion": 0,
         "productOwner": "pat.product", "sreOwner": "sam.sre", "escalationPath": ["oncall"],
         "resourceCommitment": "20%"})
     await api.mutate("draftObjective", objective_input("checkout-latency", "checkout"))

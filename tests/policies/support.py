@@ -31,7 +31,7 @@ class Clock:
 
 
 async def active_objective(container, oid: str = OID, journey_id: str = "checkout",
-                           services: tuple[str, ...] = (SERVICE,), policy_version: int = 1,
+                           services: tuple[str, ...] = (SERVICE,), policy_version: int = 0,
                            policy_id: str = "default") -> None:
     await journey(container, journey_id, critical=services)
     await do(container, "sre", o.DraftObjective(oid, journey_id, f"SLO {oid}", o.SLI("availability"),

@@ -72,7 +72,7 @@ async def test_a_required_approval_is_given_once_by_a_role_its_rule_names(contai
     # The gate asked again for the same run: the first answer, now approved; nothing appended.
     before = await head(container)
     again = await deploy(container, "feature", "run-c")
-    assert again.first_answer and again.outcome == "REQUIRE_APPROVAL" and again.may_deploy
+    assert again.replayed and again.outcome == "REQUIRE_APPROVAL" and again.may_deploy
     assert again.approval == approved.approval and await head(container) == before
     shown = await gate.deploy_decision(container, "run-c")
     assert shown.approval == approved.approval and shown.position == d.position

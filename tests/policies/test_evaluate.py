@@ -121,6 +121,25 @@ def test_an_unknown_policy_is_reported_and_recorded_freezes_still_apply():
     assert d.outcome == DENY and any("ghost@3 is not known" in r for r in d.reasons)
 
 
-def test_the_evaluator_is_deterministic():
-    state = GateState("payments", 1, (obj("b"), obj("a", exhausted=True)), (freeze("a"),), (exc(),))
-    assert evaluate(state, DEFAULT, req(), AT) == evaluate(state, DEFAULT, req(), AT)
+def test_the_evaluator_does_not_depend_on_the_order_of_its_facts():
+    objectives = (obj("b", exhausted=True), obj("a", exhausted=True))
+    freezes = (freeze("b"), freeze("a"))
+    exceptions = (exc("e2"), exc("e1"))
+    state = GateState("payments", 1, objectives, freezes, exceptions)
+    reordered = GateState("payments", 1, objectives[::-1], freezes[::-1], exceptions[::-1])
+    d = evaluate(state, DEFAULT, req(), AT)
+    assert evaluate(reordered, DEFAULT, req(), AT) == d
+    # Each list in the decision is in a defined order, and the first live exception by id is the one used.
+    assert d.outcome == ALLOW and d.objectives == ("a", "b") and d.freezes == ("a/freeze-1", "b/freeze-1")
+    assert d.exceptions == ("e1",) and [r.split(" (")[0] for r in d.reasons[:2]] == [
+        "payments is frozen by a", "payments is frozen by b"]
+
+
+def test_a_freeze_of_another_service_does_not_judge_this_one():
+    elsewhere = GateState("payments", 1, (obj(),), (freeze(services=("ledger",)),))
+    d = evaluate(elsewhere, DEFAULT, req(), AT)
+    assert d.outcome == ALLOW and d.freezes == () and d.rule_ids == ()
+    alone = evaluate(GateState("payments", 1, (), (freeze(services=("ledger",)),)), DEFAULT, req(), AT)
+    assert alone.outcome == ALLOW and alone.freezes == ()
+    among = GateState("payments", 1, (obj(),), (freeze(services=("ledger", "payments")),))
+    assert evaluate(among, DEFAULT, req(), AT).outcome == DENY

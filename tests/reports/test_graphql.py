@@ -23,7 +23,7 @@ async def active_objective(api, objective_id: str = OID, journey_id: str = "chec
         await api.mutate("endorseProposal", {"objectiveId": objective_id, "proposalId": "p1",
                                              "party": party.upper()}, role=party)
     await api.mutate("formalizeAgreement", {
-        "objectiveId": objective_id, "policyId": "default", "policyVersion": 1, "productOwner": "pat",
+        "objectiveId": objective_id, "policyId": "default", "policyVersion": 0, "productOwner": "pat",
         "sreOwner": "sam", "escalationPath": ["oncall"], "resourceCommitment": "20%"})
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from domain import objective
-from domain.budget import ChartPoint
+from domain.budget import ChartPoint, SpanBudget
 from domain.errors import InvalidInput
 from domain.freeze_exception import ExceptionState
 from domain.gate import DeployState
@@ -105,6 +105,7 @@ def inputs() -> ReportInputs:
                 point(at(3), 0, 1000, 0.1, excluded=True),
             ],
         },
+        quarter_budgets={"checkout-availability": SpanBudget("occurrences", 0.9985, 1.5)},
     )
 
 
@@ -120,9 +121,8 @@ def test_objective_numbers(inputs):
     report = build_report("2025-Q1", at(86), inputs)
     o = report.tiers[0].journeys[0].objectives[0]
     assert o.target == 0.999 and not o.informational and o.policy == "default-policy v1"
-    assert o.attainment == pytest.approx(1997 / 2000)  # the excluded and last quarter's points left out
-    assert o.budget_spent == pytest.approx((3 / 2000) / 0.001)
-    assert o.budget_remaining == 0.1
+    # The quarter's budget is the ledger's (Ledger.span_budget); the budget left is the last point's.
+    assert (o.attainment, o.budget_spent, o.budget_remaining) == (0.9985, 1.5, 0.1)
     assert o.exhaustions == 1 and o.escalations == 1
     assert o.days_under_freeze == pytest.approx(2 + 4 + 1)  # f0 2, f1+f2 union 4, f3 until as_of 1
     assert o.agreements == 1 and o.median_days_to_agreement == pytest.approx(2, abs=0.01)

@@ -73,6 +73,24 @@ def test_html_escapes_what_people_typed(inputs):  # noqa: F811
     assert "<script" not in html and "&lt;script&gt;" in html
 
 
+def test_a_budget_far_below_zero_stays_readable_and_is_said_to_be_off_the_scale():
+    # -99,925% left: ticks every 25% down to it would be 4,000 overlapping labels.
+    points = [(at(1), 1.0), (at(2), 0.4), (at(3), -999.25)]
+    svg = ElementTree.fromstring(burn_down_svg(points, "far below"))
+    ns = "{http://www.w3.org/2000/svg}"
+    ticks = [t.text for t in svg.iter(f"{ns}text") if t.get("class") == "tick"]
+    assert ticks == ["-100%", "-75%", "-50%", "-25%", "0%", "25%", "50%", "75%", "100%"]
+    texts = [t.text for t in svg.iter(f"{ns}text")]
+    assert "off the scale below -100%: lowest -99,925%" in texts and "-99,925% left" in texts
+    plot_bottom = 28 + (240 - 28 - 44)
+    ys = [float(xy.split(",")[1]) for xy in next(svg.iter(f"{ns}polyline")).get("points").split()]
+    assert max(ys) <= plot_bottom  # drawn on the floor, inside the frame
+
+    within = ElementTree.fromstring(burn_down_svg([(at(1), 1.0), (at(2), -0.3)], "within"))
+    assert [t.text for t in within.iter(f"{ns}text") if t.get("class") == "tick"][0] == "-50%"
+    assert not any(t.get("class") == "off-scale" for t in within.iter(f"{ns}text"))
+
+
 def test_an_empty_chart_says_so():
     svg = burn_down_svg([], "nothing")
     assert "no budget data" in svg and "<polyline" not in svg

@@ -15,6 +15,7 @@ from service.bootstrap import build
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.pg_only
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_two_processes_write_while_a_reader_tails_and_nothing_is_missed(settings):
     clients, per_client = 8, 40

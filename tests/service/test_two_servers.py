@@ -43,6 +43,7 @@ async def wait_ready(url: str, proc) -> None:
     raise AssertionError(f"{url} never became ready")
 
 
+@pytest.mark.pg_only
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_two_server_processes_keep_one_order_and_a_tailing_reader_misses_nothing(settings):
     reader = build(settings, auto_migrate=False)

@@ -11,7 +11,7 @@ from domain.events import NewEvent
 from eventstore.engine import create_engines
 from eventstore.store import EventStore
 
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+pytestmark = [pytest.mark.pg_only, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
 
 MARK = "INSERT INTO checkpoints (projection, position) VALUES ($1, $2)"
 

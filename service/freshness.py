@@ -1,0 +1,137 @@
+"""The freshness probe: the server asks "has data stopped?" on its own schedule, so a dead
+exporter's budget goes stale, and its alerts clear, in the log without anyone calling
+`checkFreshness`.
+
+Every `interval` seconds the probe sends `CheckFreshness` for each budget whose latest
+data ended longer ago than its staleness limit (the only budgets whose answer at the
+server's now can differ from the one at their event time). The decider is the existing
+one: it records `FreshnessChecked` (and the transitions it brings: ObservationsStale,
+alerts cleared) only when something changes, so a budget already judged appends nothing.
+The domain stays clock-free: the probe is the only part that reads the wall clock, and
+only to decide when to run; the commands take the server time as any command does.
+
+On PostgreSQL exactly one process probes: each round takes a session advisory lock on a
+connection the probe keeps (`pg_try_advisory_lock`), and a process that does not get it
+skips the round (it takes over if the holder dies: the lock goes with its session). On
+SQLite the one server process probes. A round runs as its own task and awaits the bus
+like any request, so it never blocks the server's loop; a failed round is logged and the
+next one runs as planned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select, text
+
+from domain.budget import decider
+from domain.budget.ledger import DEFAULT_STALE_AFTER
+from domain.commands import parse_iso
+from projections.tables import budgets
+from service.envelope import Envelope
+
+log = logging.getLogger("slogov.freshness")
+
+FRESHNESS_LOCK_KEY = 0x736C6F676F76_0F  # "slogov" + 0x0F: this lock only
+PROBE_ACTOR = "freshness-probe"
+PROBE_ROLES = frozenset({"sre"})
+MIN_STALE_AFTER = timedelta(minutes=1)  # the smallest limit ConfigureAlerts accepts
+
+
+async def stopped_feeds(engine: Any, now: datetime) -> list[str]:
+    """Objectives whose latest data ended longer than their staleness limit before `now`."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(
+            select(budgets.c.objective_id, budgets.c.last_observation_end, budgets.c.doc)
+            .where(budgets.c.last_observation_end.is_not(None), budgets.c.target.is_not(None))
+            .order_by(budgets.c.objective_id)
+        )).all()
+    out = []
+    for row in rows:
+        last = parse_iso(row.last_observation_end)
+        if last >= now - MIN_STALE_AFTER:
+            continue  # fresh under any limit: no need to read the document
+        seconds = orjson.loads(row.doc).get("stale_after_seconds")
+        limit = DEFAULT_STALE_AFTER if seconds is None else timedelta(seconds=seconds)
+        if last < now - limit:
+            out.append(row.objective_id)
+    return out
+
+
+class FreshnessProbe:
+    def __init__(self, container: Any, interval: float) -> None:
+        self.container = container
+        self.interval = interval
+        self.rounds = 0  # rounds this process ran (tests, metrics)
+        self._task: asyncio.Task | None = None
+        self._lock_conn: Any = None  # PostgreSQL: the session holding the advisory lock
+
+    def start(self) -> None:
+        if self._task is None and self.interval > 0:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="slogov-freshness-probe")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        await self._release()
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                if await self._leader():
+                    await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next round runs as planned
+                log.exception("freshness probe round failed")
+                await self._release()
+
+    async def _leader(self) -> bool:
+        """True when this process is the one that probes (always on SQLite)."""
+        engine = self.container.engines.read
+        if engine.dialect.name != "postgresql":
+            return True
+        if self._lock_conn is None:
+            conn = await engine.connect()
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": FRESHNESS_LOCK_KEY})).scalar()
+            if not got:
+                await conn.close()
+                return False
+            self._lock_conn = conn
+        return True
+
+    async def _release(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is None:
+            return
+        try:  # the connection goes back to the pool: unlock first (a dead session took it along)
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": FRESHNESS_LOCK_KEY})
+            await conn.close()
+        except Exception:
+            log.exception("releasing the freshness probe's lock failed")
+            try:
+                await conn.invalidate()  # never back to the pool: the session, and its lock, end
+            except Exception:
+                log.exception("dropping the freshness probe's lock session failed")
+
+    async def run_once(self) -> int:
+        """One round: probe every stopped feed; returns how many budgets it probed."""
+        container = self.container
+        ids = await stopped_feeds(container.engines.read, container.store.clock())
+        if ids:
+            await asyncio.gather(*(
+                container.bus.execute(Envelope(decider.CheckFreshness(oid), PROBE_ACTOR, PROBE_ROLES))
+                for oid in ids
+            ))
+        self.rounds += 1
+        return len(ids)

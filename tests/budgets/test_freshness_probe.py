@@ -1,0 +1,86 @@
+"""A dead exporter does not look fresh: the server's own freshness probe records the
+staleness and clears the alerts in the log without anyone calling checkFreshness; on
+PostgreSQL only one process probes. (Live reads: tests/graphql/test_budget_freshness.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+from domain.budget import Interval
+from domain.budget.decider import RecordObservations
+from service import budget_queries as bq
+from service.bootstrap import build
+from service.freshness import FreshnessProbe, stopped_feeds
+from tests.budgets.support import do, journey, objective
+
+
+async def dead_exporter(container, oid: str = "o") -> datetime:
+    """30 minutes of data ending 32 minutes ago, its last 10 minutes all errors (pages firing)."""
+    await journey(container)
+    await objective(container, oid, days=1)
+    base = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=62)
+    ivs = tuple(Interval(base + timedelta(minutes=i), base + timedelta(minutes=i + 1), 0 if i >= 20 else 1000, 1000)
+                for i in range(30))
+    r = await do(container, "sre", RecordObservations(oid, ivs))
+    assert "BurnRateAlertRaised" in [e.type for e in r.events]
+    return base + timedelta(minutes=30)
+
+
+async def test_the_probe_records_staleness_and_clears_alerts_once(container):
+    await dead_exporter(container)
+    await objective(container, "live", days=1)  # no data: nothing to probe
+    assert await stopped_feeds(container.engines.read, container.store.clock()) == ["o"]
+    head = (await container.store.head())[0]
+    probe = FreshnessProbe(container, interval=0)
+    assert await probe.run_once() == 1
+    new = await container.store.read_stream("budget-o")
+    derived = [(e.type, e.actor) for e in new if e.position > head]
+    assert derived[0] == ("FreshnessChecked", "freshness-probe")
+    types = {t for t, _ in derived}
+    assert {"ObservationsStale", "BurnRateAlertCleared"} <= types
+    s = await bq.budget_of(container, "o")
+    assert s.stale and [a.severity for a in s.alerts] == ["ticket"]  # pages cleared; 6h still holds the errors
+    # Nothing new to say: the next round appends nothing.
+    head = (await container.store.head())[0]
+    await probe.run_once()
+    assert (await container.store.head())[0] == head
+
+
+async def test_the_server_probes_on_its_own_schedule(settings):
+    from dataclasses import replace
+
+    container = build(replace(settings, freshness_probe_seconds=0.05), auto_migrate=False)
+    await container.startup()
+    try:
+        await dead_exporter(container)
+        container.start_schedules()
+        for _ in range(200):  # the probe's rounds run as their own task; nothing here calls them
+            if (await bq.budget_of(container, "o")).stale:
+                break
+            await asyncio.sleep(0.05)
+        s = await bq.budget_of(container, "o")
+        assert s.stale and "page" not in {a.severity for a in s.alerts} and container.freshness.rounds >= 1
+    finally:
+        await container.shutdown()
+    assert container.freshness.rounds >= 1 and container.freshness._task is None
+
+
+async def test_one_process_probes(settings):
+    first, second = build(settings, auto_migrate=False), build(settings, auto_migrate=False)
+    await first.startup()
+    await second.startup()
+    a, b = FreshnessProbe(first, 60), FreshnessProbe(second, 60)
+    try:
+        leaders = [await a._leader(), await b._leader()]
+        if first.engines.read.dialect.name == "postgresql":
+            assert leaders == [True, False]  # the advisory lock: exactly one
+            await a.stop()  # the holder goes away: the other takes over at its next round
+            assert await b._leader()
+        else:
+            assert leaders == [True, True]  # SQLite: one server process
+    finally:
+        await a.stop()
+        await b.stop()
+        await first.shutdown()
+        await second.shutdown()
