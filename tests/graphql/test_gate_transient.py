@@ -19,7 +19,7 @@ import pytest
 from tests.graphql.test_gate_json import post, request
 from tests.policies.support import active_objective, observe
 
-pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+pytestmark = [pytest.mark.pg_only, pytest.mark.parametrize("backend", ["postgresql"], indirect=True)]
 
 EVALUATE = """mutation($input: EvaluateDeployInput!) { evaluateDeploy(input: $input) { outcome recorded } }"""
 
