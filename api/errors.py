@@ -43,6 +43,7 @@ FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
 POLICY_VIOLATION = "POLICY_VIOLATION"
+UNAVAILABLE = "UNAVAILABLE"  # the database stayed busy through the service's retries: send it again
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 CODES = frozenset(
@@ -53,6 +54,7 @@ CODES = frozenset(
         NOT_FOUND,
         CONFLICT,
         POLICY_VIOLATION,
+        UNAVAILABLE,
         INTERNAL_SERVER_ERROR,
     }
 )

@@ -28,7 +28,7 @@ from service import gate
 from service.gate import DeployDecision
 
 _STATUS = {"BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
-           "CONFLICT": 409, "POLICY_VIOLATION": 422}
+           "CONFLICT": 409, "POLICY_VIOLATION": 422, "UNAVAILABLE": 503}
 _FIELDS = ("service", "changeType", "version", "pipelineRunId")
 
 

@@ -11,6 +11,8 @@ reports as ``BAD_USER_INPUT``:
 * ``MaxTokensLimiter``  -> syntax error "Document contains more than N tokens. Parsing aborted."
 * ``QueryDepthLimiter`` -> "'<operation>' exceeds maximum operation depth of N"
 * ``MaxAliasesLimiter`` -> "<n> aliases found. Allowed: N"
+* ``QueryCostLimiter`` -> "This query would cost C and the limit is N (SLOGOV_MAX_QUERY_COST): ..."
+  with ``extensions.cost`` and ``extensions.maxCost`` (api/cost.py)
 * ``DisableIntrospection`` -> "GraphQL introspection has been disabled, but the requested
   query contained the field '__schema'." (``__typename`` stays allowed)
 * ``TextInputExtension`` -> "input.name contains a control character (U+0000 at index 3);
@@ -20,6 +22,7 @@ reports as ``BAD_USER_INPUT``:
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +36,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from api.cost import QueryCostLimiter
 from api.errors import ErrorCodesExtension
 from api.text_input import TextInputExtension
 from service.config import Settings
@@ -81,6 +85,9 @@ def graphql_extensions(settings: Settings) -> list[Callable[[], SchemaExtension]
     # Last: validation rules added by the extensions above are in place by the
     # time it validates (they are added in on_operation, it validates in on_validate).
     factories.append(lambda: ValidationCache(maxsize=settings.validation_cache_size))
+    # After it: the cost of a valid document, known before anything runs (api/cost.py).
+    costs: OrderedDict = OrderedDict()
+    factories.append(lambda: QueryCostLimiter(settings.max_query_cost, settings.max_page_size, costs))
     # After the cache: it judges strings once the document is known to be valid.
     factories.append(TextInputExtension)
     return factories
@@ -92,6 +99,7 @@ def describe(settings: Settings) -> dict[str, Any]:
         "max_query_depth": settings.max_query_depth,
         "max_query_tokens": settings.max_query_tokens,
         "max_aliases": settings.max_aliases,
+        "max_query_cost": settings.max_query_cost,
         "parser_cache_size": settings.parser_cache_size,
         "validation_cache_size": settings.validation_cache_size,
         "introspection": settings.introspection,

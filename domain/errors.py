@@ -45,3 +45,10 @@ class Forbidden(DomainError):
 
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
+
+
+class Unavailable(DomainError):
+    """The database stayed busy (deadlocks, lost connections) through every retry:
+    nothing was decided; the same request, sent again later, is safe."""
+
+    code = "UNAVAILABLE"

@@ -13,6 +13,7 @@ partial export chains onto the previous one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 from typing import AsyncIterator
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 
 from eventstore.codec import GENESIS_HASH, canonical, iso
 from eventstore.engine import Engines
+from eventstore.pacing import SLICE
 from eventstore.store import aware
 from eventstore.tables import events, log_head
 
@@ -63,7 +65,9 @@ async def export_lines(
             ).all()
             if not rows:
                 return
-            for row in rows:
+            for n, row in enumerate(rows):
+                if n and not n % SLICE:
+                    await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                 yield canonical({
                     "position": row.position,
                     "event_id": row.event_id,

@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
+from eventstore.pacing import SLICE
 from eventstore.store import EventStore
 from eventstore.upcasting import Upcasters
 
@@ -213,6 +214,8 @@ async def fold_log(
             async with aclosing(read_log(store, until=until, page=page)) as chunks:
                 async for chunk in chunks:
                     for event in chunk:
+                        if not event.position % SLICE:
+                            await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                         _fold_one(folds, evolvers, event)
                     count += len(chunk)
         else:
@@ -237,6 +240,8 @@ async def _fold_rows(
     async with aclosing(_pages(store, _FOLD_SQL, 0, until, page, None)) as pages:
         async for rows in pages:
             for position, event_id, stream_id, version, type_, schema, data, meta, at in rows:
+                if not position % SLICE:
+                    await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                 data = loads(data)
                 if stale is not None and stale(type_, schema):
                     schema, data = upcast(type_, schema, data)

@@ -9,6 +9,7 @@ recomputed) is what signed checkpoints are for (eventstore/log_checkpoints.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 
 from eventstore.codec import GENESIS_HASH, canonical, chain_hash, iso
 from eventstore.engine import Engines
+from eventstore.pacing import SLICE
 from eventstore.store import aware
 from eventstore.tables import events, log_head
 
@@ -44,7 +46,7 @@ class ChainReport:
 
 async def verify_chain(
     engines: Engines,
-    batch: int = 10000,
+    batch: int = 2000,
     *,
     start: tuple[int, str] = (0, GENESIS_HASH),
     keep: Collection[int] = (),
@@ -78,6 +80,8 @@ async def verify_chain(
                 )
             ).all()
             for row in rows:
+                if not checked % SLICE:
+                    await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                 if row.position != after + 1:
                     return report(after + 1, f"position {after + 1} is missing")
                 # Re-encode the parsed values: the stored text must already be canonical.

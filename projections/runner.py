@@ -4,7 +4,8 @@ checkpoint, and rebuild from the whole log.
 Each projection records the last position it has folded in `checkpoints`.
 Inline projections advance it in the same transaction as the events, so their
 checkpoint always equals the log head. Rebuild takes the append lock, so no
-event can land between the wipe and the refold.
+event can land between the wipe and the refold, then (PostgreSQL) its tables in the
+one order readers take them too (projections/locking.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from eventstore.reader import PAGE, paused_gc, read_log
 from eventstore.store import APPEND_LOCK_KEY, EventStore, active_transaction
 from eventstore.tables import checkpoints
 from projections.bulk import indexes_rebuilt_after
+from projections.locking import lock_for_rebuild
 
 
 class Projection(Protocol):
@@ -112,8 +114,10 @@ class ProjectionSet:
         async with self.store.engines.write.begin() as conn:
             if conn.dialect.name == "postgresql":
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
-            head, _ = await self.store.head(conn)
             tables = [t for p in chosen for t in p.tables]
+            # Every table at once, in the order the gate's reads take them (a deadlock otherwise).
+            await lock_for_rebuild(conn, tables)
+            head, _ = await self.store.head(conn)
             async with indexes_rebuilt_after(conn, tables):
                 if conn.dialect.name == "postgresql":
                     # Rebuilding the indexes has locked these tables already; TRUNCATE then

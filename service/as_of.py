@@ -17,13 +17,13 @@ from domain import journey as journeys_domain
 from domain import objective as objectives_domain
 from domain import policy_actions as actions_domain
 from domain.budget import decider
-from domain.budget.errors import BudgetInputError
 from domain.budget.status import Status
 from eventstore.store import aware
 from eventstore.tables import events
 from projections.budget_snapshots import answers_at
 from projections.snapshots import fold_as_of
 from projections.tables import objectives
+from service.budget_queries import status_at
 
 
 class AsOfReads:
@@ -61,12 +61,7 @@ class AsOfReads:
         state = await self.budget(objective_id)
         if state is not None and at is not None and not answers_at(state, at):
             state = await self.budget(objective_id, whole=True)  # earlier than the trimmed snapshot keeps
-        if state is None:
-            return None
-        try:
-            return state.status(at)
-        except BudgetInputError as error:
-            raise decider.domain_error(error) from None
+        return None if state is None else status_at(state, at)
 
     async def now(self) -> datetime | None:
         """The model's "now" at the position: when its event was recorded (None before the first)."""

@@ -256,4 +256,5 @@ async def created_by(
 
 
 async def integrity(container: Any) -> ChainReport:
-    return await verify_chain(container.engines)
+    async with container.long_reads.slot("verify"):
+        return await verify_chain(container.engines)

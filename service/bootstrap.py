@@ -17,6 +17,7 @@ from service.config import Settings
 from service.freshness import FreshnessProbe
 from service.gate_state import GateReader
 from service.gc_tuning import tune_gc
+from service.long_reads import LongReads
 from service.migrate import migrate
 from service.tokens import TokenVerifier
 from service.upcasters import register_upcasters
@@ -31,6 +32,7 @@ class Container:
     bus: CommandBus
     verifier: TokenVerifier
     gate: GateReader  # the deploy gate's per-service view, cached by gate epoch
+    long_reads: LongReads = field(default_factory=LongReads)  # whole-log reads, one at a time
     auto_migrate: bool = True
     _started: bool = field(default=False, repr=False)
     freshness: FreshnessProbe | None = field(default=None, repr=False)

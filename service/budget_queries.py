@@ -291,7 +291,8 @@ async def budget_state(container: Any, objective_id: str) -> decider.BudgetState
 
     The object is the read cache's: a later read may bring it forward, in place, to a
     later committed version. Use it before the next await, or read it again."""
-    return (await budget_states(container, [objective_id])).get(objective_id)
+    async with container.long_reads.turn():
+        return (await budget_states(container, [objective_id])).get(objective_id)
 
 
 async def budget_of(container: Any, objective_id: str, at: datetime | None = None) -> Status | None:
@@ -300,9 +301,13 @@ async def budget_of(container: Any, objective_id: str, at: datetime | None = Non
     rates over 5m..3d, firing alerts, staleness. None when the objective has no budget data
     yet or no agreed target. An `at` before the event time ignores data ended after `at`
     (exclusions as they stand now)."""
-    state = await budget_state(container, objective_id)
-    if state is None:
-        return None
+    async with container.long_reads.turn():
+        state = (await budget_states(container, [objective_id])).get(objective_id)
+        return None if state is None else status_at(state, at)
+
+
+def status_at(state: decider.BudgetState, at: datetime | None) -> Status:
+    """`state.status(at)`, with the arithmetic's refusal as the API's."""
     try:
         return state.status(at)
     except BudgetInputError as error:
@@ -343,13 +348,14 @@ async def ledger_chart(
     """One point per recorded interval ending in [since, until]: its counts, whether it is
     excluded, the share of the allowance it debited, and the budget remaining after it.
     Empty when the objective has no data or no agreed target."""
-    state = await budget_state(container, objective_id)
-    if state is None or state.ledger is None or state.target is None:
-        return []
-    try:
-        return state.ledger.chart(since=since, until=until)
-    except BudgetInputError as error:
-        raise decider.domain_error(error) from None
+    async with container.long_reads.turn():
+        state = (await budget_states(container, [objective_id])).get(objective_id)
+        if state is None or state.ledger is None or state.target is None:
+            return []
+        try:
+            return state.ledger.chart(since=since, until=until)
+        except BudgetInputError as error:
+            raise decider.domain_error(error) from None
 
 
 async def budget_exclusions(container: Any, objective_id: str) -> tuple[tuple[Exclusion, ...], tuple[Exclusion, ...]]:

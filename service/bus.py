@@ -27,6 +27,7 @@ from eventstore.ids import new_id
 from eventstore.store import AppendTransaction, EventStore
 from service.aggregates import aggregate_for, fold
 from service.envelope import CommandResult, Envelope, EventRef, request_hash
+from service.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -269,8 +270,10 @@ class CommandBus:
         return size
 
     async def _process(self, batch: list[tuple[list[Envelope], asyncio.Future]]) -> None:
+        groups = [group for group, _ in batch]
         try:
-            outcomes = await self._attempt([group for group, _ in batch])
+            # A deadlock or serialization failure undid the whole transaction: decide it again.
+            outcomes = await retrying(lambda: self._attempt(groups), idempotent=False, what="append")
         except Exception as exc:  # the database failed, or a bug: nothing was committed
             if len(batch) > 1:
                 # Isolate: one command's failure must not sink the others.

@@ -25,6 +25,8 @@ class Settings:
     max_query_depth: int = 12
     max_query_tokens: int = 4000
     max_aliases: int = 30
+    # The estimated work of one operation (api/cost.py): fields x list sizes, expensive fields weighted.
+    max_query_cost: int = 25_000
     parser_cache_size: int = 256
     validation_cache_size: int = 256
     max_page_size: int = 100
@@ -46,6 +48,8 @@ class Settings:
             "introspection": _flag("SLOGOV_INTROSPECTION", True),
             "graphiql": _flag("SLOGOV_GRAPHIQL", True),
         }
+        if os.environ.get("SLOGOV_MAX_QUERY_COST"):
+            values["max_query_cost"] = int(os.environ["SLOGOV_MAX_QUERY_COST"])
         if os.environ.get("SLOGOV_CHECKPOINT_KEY"):
             values["checkpoint_key"] = os.environ["SLOGOV_CHECKPOINT_KEY"]
         if os.environ.get("SLOGOV_CHECKPOINT_INTERVAL"):

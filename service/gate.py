@@ -47,6 +47,7 @@ from policies.loader import parse_yaml
 from projections.tables import deploy_decisions, policies as policies_table, policy_actions as actions_table
 from service.envelope import CommandResult, Envelope
 from service.gate_state import gate_state_at
+from service.retry import retrying
 
 
 # --------------------------------------------------------------------------- results
@@ -229,7 +230,8 @@ def decision_from_state(s: gate_domain.DeployState, position: int | None, **extr
 
 async def _judge(container: Any, request: DeployRequest) -> tuple[Decision, int, datetime]:
     at = container.store.clock()
-    state, found = await container.gate.view(request.service, at)
+    state, found = await retrying(lambda: container.gate.view(request.service, at), idempotent=True,
+                                  what="deploy gate read")
     return evaluate(state, found, request, at), state.position, at
 
 
@@ -263,9 +265,10 @@ async def evaluate_deploy(
         "approver_roles": list(decision.approver_roles), "suggestions": list(decision.suggestions),
         "evaluated_at_position": position, "at": iso(at),
     }
-    result = await container.bus.execute(_envelope(
-        gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles,
-    ))
+    # Idempotent per pipeline run (a second record of a run appends nothing), so a lost
+    # connection may be retried too.
+    envelope = _envelope(gate_domain.RecordDeployDecision(request.pipeline_run_id, data), actor, roles)
+    result = await retrying(lambda: container.bus.execute(envelope), idempotent=True, what="deploy decision")
     if not result.events:  # this run was judged before (or concurrently, first)
         earlier = await _decision_from_log(container, request.pipeline_run_id)
         return _with(earlier, replayed=True)
@@ -314,7 +317,8 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     if recorded is None:
         raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
-    state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
+    async with container.long_reads.slot("replay"):  # folds the log up to the decision
+        state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
     if recorded.suggestions is None:  # recorded before unknown services were judged: as it was then
         state = replace(state, known=True)
     replayed = evaluate(state, found, request, recorded.at)

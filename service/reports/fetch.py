@@ -23,32 +23,32 @@ from domain import quarters
 from domain.budget import BudgetInputError
 from domain.commands import iso, parse_iso
 from eventstore.tables import events
+from projections.locking import consistent_read
 from projections.tables import deploy_decisions, freeze_exceptions, journeys, objectives, policy_actions
 from service import budget_queries
 from service.reports.model import LeadershipReport, ReportInputs, build_report
 
 EXHAUSTED = "BudgetExhausted"
+# Read in one snapshot, locked up front in the order a rebuild takes them.
+_TABLES = (journeys, objectives, policy_actions, freeze_exceptions, deploy_decisions)
 
 
 async def report_inputs(container: Any, quarter: str) -> ReportInputs:
     quarter = quarters.require_quarter(quarter)
     start, end = quarters.bounds(quarter)
-    async with container.read_engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-        async with conn.begin():
-            journey_docs = (await conn.execute(select(journeys.c.doc).order_by(journeys.c.created_position))).scalars().all()
-            objective_docs = (await conn.execute(select(objectives.c.doc).order_by(objectives.c.created_position))).scalars().all()
-            action_docs = (await conn.execute(select(policy_actions.c.doc))).scalars().all()
-            exception_docs = (await conn.execute(select(freeze_exceptions.c.doc))).scalars().all()
-            # `at` is ISO 8601 in UTC as the gate writes it; the range is re-checked on parsed times.
-            decision_docs = (await conn.execute(
-                select(deploy_decisions.c.doc)
-                .where(deploy_decisions.c.at >= iso(start)[:19], deploy_decisions.c.at < iso(end))
-            )).scalars().all()
-            exhausted_rows = (await conn.execute(
-                select(events.c.stream_id, events.c.data, events.c.recorded_at).where(events.c.type == EXHAUSTED)
-            )).all()
+    async with consistent_read(container.read_engine, _TABLES) as conn:
+        journey_docs = (await conn.execute(select(journeys.c.doc).order_by(journeys.c.created_position))).scalars().all()
+        objective_docs = (await conn.execute(select(objectives.c.doc).order_by(objectives.c.created_position))).scalars().all()
+        action_docs = (await conn.execute(select(policy_actions.c.doc))).scalars().all()
+        exception_docs = (await conn.execute(select(freeze_exceptions.c.doc))).scalars().all()
+        # `at` is ISO 8601 in UTC as the gate writes it; the range is re-checked on parsed times.
+        decision_docs = (await conn.execute(
+            select(deploy_decisions.c.doc)
+            .where(deploy_decisions.c.at >= iso(start)[:19], deploy_decisions.c.at < iso(end))
+        )).scalars().all()
+        exhausted_rows = (await conn.execute(
+            select(events.c.stream_id, events.c.data, events.c.recorded_at).where(events.c.type == EXHAUSTED)
+        )).all()
     objective_states = [objectives_domain.from_dict(orjson.loads(d)) for d in objective_docs]
     exhaustions = []
     for row in exhausted_rows:
@@ -86,5 +86,6 @@ async def leadership_report(container: Any, quarter: str, now: datetime | None =
     """The report for `quarter` ("2026-Q4"), as of min(now, the quarter's end); `now`
     defaults to the server clock."""
     quarter = quarters.require_quarter(quarter)
-    inputs = await report_inputs(container, quarter)
-    return build_report(quarter, now or container.store.clock(), inputs)
+    async with container.long_reads.slot("report"):
+        inputs = await report_inputs(container, quarter)
+        return build_report(quarter, now or container.store.clock(), inputs)
