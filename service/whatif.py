@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from domain import objective as objectives
 from domain.budget import BudgetInputError, decider
-from domain.budget.whatif import Candidate, Moment, Outcome, recorded, target_whatif
+from domain.budget.whatif import Candidate, Moment, Outcome, both
 from domain.commands import require_id
 from domain.errors import InvalidInput, NotFound
 
@@ -70,11 +70,10 @@ async def target_whatif_of(
             if not await store.read_stream(objectives.stream_id(objective_id), until_position=position, conn=conn):
                 raise NotFound(f"objective {objective_id} does not exist", objective_id=objective_id)
             events = await store.read_stream(decider.stream_id(objective_id), until_position=position, conn=conn)
+    whatif, actual = both(events, candidate, start, end, progress)
     return TargetWhatIf(
         objective_id=objective_id, start=start, end=end, position=position, candidate=candidate,
-        whatif=target_whatif(events, candidate, start, end, progress),
-        actual=target_whatif(events, None, start, end),
-        recorded=recorded(events, start, end),
+        whatif=whatif, actual=actual, recorded=actual.transitions,
     )
 
 
