@@ -16,7 +16,7 @@ with its latch, no incident open or opening) then ends the work before the facts
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import AsyncIterator
 
 import orjson
@@ -27,15 +27,14 @@ from domain import objective as objectives
 from domain import policy as policies_domain
 from domain import policy_actions
 from domain.budget import decider as budget
-from domain.budget.instants import from_us, iso_us, parse_duration
-from domain.budget.windows import window_length
+from domain.budget.instants import from_us, iso_us
 from domain.commands import parse_iso
 from domain.events import NewEvent, RecordedEvent
 from eventstore.tables import events as events_table
 from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST
 from policies.evaluate import ObjectiveFacts
 from policies.reactions import (
-    INCIDENT_SEVERITY, BudgetFacts, quarter_of, react, settled, settles_on_flags,
+    IncidentShare, budget_facts, frozen_services, objective_facts, quarter_of, react, settled, settles_on_flags,
 )
 from policies.registry import resolve
 
@@ -43,7 +42,6 @@ _PREFIX = budget.CATEGORY + "-"
 _TRANSITIONS = frozenset(budget.TRANSITION_EVENTS.values())
 _DATA = frozenset(budget.DATA_EVENTS)
 _ACTIVE = objectives.ObjectiveStatus.ACTIVE
-_US = timedelta(microseconds=1)
 
 
 async def _exhaustions_in_quarter(view, stream_id: str, at: datetime, upto: int) -> int:
@@ -80,28 +78,6 @@ def _derived_after(tx, event: RecordedEvent) -> list[RecordedEvent] | None:
     return after
 
 
-class _IncidentShare:
-    """An incident's share of the objective's own window budget (the ledger's debits; `react`
-    scales it to four weeks) at successive instants of one walk.
-    An interval's debit is fixed once it has ended, so each instant adds the debits of the
-    intervals ended since the last one, summed in the order one sum from the start takes."""
-
-    def __init__(self, ledger) -> None:
-        self.ledger = ledger
-        self.start: datetime | None = None
-        self.until: datetime | None = None
-        self.debits = 0.0
-
-    def since(self, start: datetime, at: datetime) -> float:
-        if start != self.start or self.until is None or at < self.until:
-            self.start, self.until, self.debits = start, start, 0.0
-        for p in self.ledger.chart(since=self.until + _US, until=at):
-            if p.start >= start and not p.excluded:
-                self.debits += p.debit
-        self.until = at
-        return self.debits
-
-
 async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[str, list[NewEvent], RecordedEvent]]:
     """The policy's actions at each instant the event's data reaches (as the budget reactor
     walked them), in data time; each caused by the first budget transition at its instant,
@@ -132,12 +108,10 @@ async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[st
     counts_exhaustions = any(r.condition.kind == EXHAUSTIONS_IN_QUARTER_AT_LEAST for r in policy.rules)
     actions_stream = policy_actions.stream_id(objective_id)
     services: tuple[str, ...] | None = None
-    shares = _IncidentShare(ledger)
+    shares = IncidentShare(ledger)
 
     def facts_at(judged) -> ObjectiveFacts:
-        severities = tuple(sorted({t.severity for t in judged.alerts}))
-        return ObjectiveFacts(objective_id, obj.journey_id, policy.id, version, judged.exhausted, judged.remaining,
-                              severities)
+        return objective_facts(objective_id, obj.journey_id, policy, version, judged)
 
     if not derived and len(points) > 1 and settles_on_flags(policy) and settled(
             policy, facts_at(ledger.judge_at_us(points[-1])), await view.state(actions_stream)):
@@ -148,34 +122,17 @@ async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[st
         judged = ledger.judge_at_us(at_us)
         here = by_instant.get(at_us, ())
         exhausted_now = next((e for e in here if e.type == "BudgetExhausted"), None)
-        objective_facts = facts_at(judged)
-        severities = objective_facts.alert_severities
+        level = facts_at(judged)
         actions = await view.state(actions_stream)
-        if exhausted_now is None and settled(policy, objective_facts, actions):
+        if exhausted_now is None and settled(policy, level, actions):
             continue  # no rule's condition crossed since the actions last recorded: nothing to do
         if services is None:
-            journey = await view.state(journeys.stream_id(obj.journey_id))
-            # A journey's own objective freezes every service it depends on critically; a
-            # component objective, only the service it measures.
-            services = () if journey is None or journey.retired else (
-                (obj.service,) if obj.component else tuple(journey.critical_services))
+            services = frozen_services(obj, await view.state(journeys.stream_id(obj.journey_id)))
         at = from_us(at_us)
-        page_windows = [parse_duration(t.long_window) for t in judged.alerts if t.severity == INCIDENT_SEVERITY]
         exhaustions = None
         if exhausted_now is not None and counts_exhaustions:
             exhaustions = await _exhaustions_in_quarter(view, event.stream_id, at, exhausted_now.position)
-        facts = BudgetFacts(
-            objective_id=objective_id,
-            journey_id=obj.journey_id,
-            services=services,
-            at=at,
-            exhausted=judged.exhausted,
-            remaining=judged.remaining,
-            alert_severities=severities,
-            page_long_window=max(page_windows) if page_windows else None,
-            exhaustions_in_quarter=exhaustions,
-            window=window_length(ledger.config.window, at),
-        )
+        facts = budget_facts(level, services, at, judged, ledger, exhaustions)
         new = react(policy, version, facts, actions, lambda start, at=at: shares.since(start, at))
         if new:
             yield actions_stream, new, (here[0] if here else event)
