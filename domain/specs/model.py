@@ -40,6 +40,9 @@ from domain.budget.calendar import CalendarWindow, Duration
 BUDGETING_METHODS = ("Occurrences", "Timeslices", "RatioTimeslices")
 OPERATORS = ("lt", "lte", "gt", "gte")
 RAW_TYPES = ("success", "failure")
+# The metric source type of good and total counts pushed to slogov (recordObservations):
+# measured without a query, so no data source is needed.
+PUSHED = "slogov"
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 Annotations = tuple[tuple[str, str], ...]
