@@ -4,6 +4,8 @@ refusal names the spec's place and appends nothing, the export's provenance is t
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from api.specs.openslo_export import render
@@ -37,9 +39,12 @@ async def head(container) -> tuple[int, str]:
 
 async def test_dry_run_apply_reimport_agreement_and_export_with_provenance(container):
     specs = read("sloth/myservice.yaml")
+    # a dry run rolls back its own transaction only: a command batched beside it lands
+    dry, beside = await asyncio.gather(specs_service.import_specs(container, specs, actor="ada", roles=ADMIN),
+                                       container.bus.execute(as_role(propose("other"))))
+    assert [e.type for e in beside.events] == ["JourneyProposed"]
     before = await head(container)
-    dry = await specs_service.import_specs(container, specs, actor="ada", roles=ADMIN)
-    assert not dry.applied and await head(container) == before
+    assert not dry.applied and before[0] == beside.events[0].position
     would = [e.type for r in dry.results for e in r.events]
     assert would[:4] == ["JourneyProposed", "JourneyPrioritized", "DependencyMapped", "ObjectiveDrafted"]
 
