@@ -36,9 +36,10 @@ from domain.budget.burn import AlertTier
 from domain.budget.calendar import Duration
 from domain.budget.errors import BudgetInputError
 from domain.budget.instants import canonical_label, parse_duration as parse_label
+from domain.labels import Annotation, Label
 from domain.objective import SLI, Budgeting, Window
 
-from .model import PUSHED, AlertCondition, Meta, MetricSource, Objective, Params, RatioMetric, Sli, Slo, SpecSet, TimeWindow, Where
+from .model import PUSHED, AlertCondition, Annotations, Labels, Meta, MetricSource, Objective, Params, RatioMetric, Sli, Slo, SpecSet, TimeWindow, Where
 
 SEPARATOR = "__"
 CALENDAR_START = datetime(2020, 1, 1)  # a month's and a quarter's first day, for exports
@@ -85,6 +86,36 @@ def objective_ids(slo: Slo, objective: Objective) -> tuple[str, ...]:
 
 def slo_name(objective_id_: str) -> str:
     return objective_id_.split(SEPARATOR, 1)[0]
+
+
+# --- labels and annotations -------------------------------------------------------------
+
+PROVENANCE = "slogov/"  # an export's annotations say where it came from, not what the spec says
+
+
+def labels(*sources: Labels) -> tuple[Label, ...]:
+    """The spec's labels (several sources merged: an SLO's, then its objective's) as slogov's."""
+    merged: dict[str, set[str]] = {}
+    for source in sources:
+        for key, values in source:
+            merged.setdefault(key, set()).update(values)
+    return tuple(Label(k, v) for k in sorted(merged) for v in sorted(merged[k]))
+
+
+def spec_labels(pairs: tuple[Label, ...]) -> Labels:
+    merged: dict[str, list[str]] = {}
+    for label in pairs:
+        merged.setdefault(label.key, []).append(label.value)
+    return tuple((k, tuple(sorted(v))) for k, v in sorted(merged.items()))
+
+
+def annotations(source: Annotations) -> tuple[Annotation, ...]:
+    """The spec's annotations as slogov keeps them, less an export's provenance."""
+    return tuple(Annotation(k, v) for k, v in sorted(source) if not k.startswith(PROVENANCE))
+
+
+def spec_annotations(pairs: tuple[Annotation, ...]) -> Annotations:
+    return tuple((a.key, a.value) for a in sorted(pairs))
 
 
 # --- window and budgeting ----------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The log's state as a SpecSet: what an export renders (pure; mapping.py says how).
 
-Each included objective becomes an objective of the SLO its id names (`<slo>__<x>` or
-`<slo>`), on the Service of its journey; the SLI is written as pushed counts (`type:
+Each included objective becomes an objective of its SLO (the SLO it was drafted in, else
+the one its id names, `<slo>__<x>` or `<slo>`), on the Service of its journey, with its
+journey's labels; labels all of an SLO's objectives share are the SLO's, the others the
+objective's own; the first objective's annotations are the SLO's; the SLI is written as pushed counts (`type:
 slogov`) of its kind, one per SLO when its objectives share it, else one per objective;
 the alert tiers configured on the first objective's budget become the SLO's alert
 conditions and policies. What is agreed is exported with the agreed target; with
@@ -41,7 +43,7 @@ def specs_of(
     for state in sorted(objectives, key=lambda s: s.id):
         target = target_of(state, include_drafts)
         if target is not None:
-            groups.setdefault(mapping.slo_name(state.id), []).append((state, target))
+            groups.setdefault(state.slo or mapping.slo_name(state.id), []).append((state, target))
     slos, slis, conditions, policies = [], [], {}, {}
     provenance: dict[str, SloProvenance] = {}
     services: set[str] = set()
@@ -49,6 +51,8 @@ def specs_of(
         first = members[0][0]
         shared = len({(s.sli.kind, s.sli.threshold_ms, s.sli.metric, s.sli.threshold, s.sli.threshold_seconds)
                       for s, _ in members}) == 1
+        common = set(members[0][0].labels).intersection(*(set(s.labels) for s, _ in members))
+        slo_labels = tuple(sorted(common))
         objectives_: list[Objective] = []
         for state, target in members:
             method, slice_target, slice_window = mapping.budgeting_fields(state.budgeting)
@@ -56,8 +60,10 @@ def specs_of(
             if not shared:
                 own_sli = state.id
                 slis.append(Sli(Meta(state.id), ratio=mapping.pushed_ratio(state.sli)))
+            own_labels = tuple(x for x in state.labels if x not in common)
             objectives_.append(Objective(name=state.name, target=target, time_slice_target=slice_target,
-                                         time_slice_window=slice_window, sli_ref=own_sli))
+                                         time_slice_window=slice_window, sli_ref=own_sli,
+                                         labels=mapping.spec_labels(own_labels)))
         if shared:
             slis.append(Sli(Meta(name), ratio=mapping.pushed_ratio(first.sli)))
         policy_names: list[str] = []
@@ -68,7 +74,8 @@ def specs_of(
             policy_names.append(condition.meta.name)
         services.add(first.journey_id)
         slos.append(Slo(
-            Meta(name), service=first.journey_id, sli_ref=name if shared else None,
+            Meta(name, labels=mapping.spec_labels(slo_labels), annotations=mapping.spec_annotations(first.annotations)),
+            service=first.journey_id, sli_ref=name if shared else None,
             budgeting=mapping.budgeting_fields(first.budgeting)[0], objectives=tuple(objectives_),
             window=mapping.time_window(first.window), description=first.sli.description,
             alert_policies=tuple(sorted(set(policy_names)))))
@@ -77,7 +84,8 @@ def specs_of(
         versions = {s.agreement.policy_version for s, _ in members if s.agreement is not None}
         provenance[name] = SloProvenance(agreements, versions.pop() if len(versions) == 1 else None)
     service_objects = tuple(
-        Service(Meta(j, display_name=journeys[j].name if journeys[j].name != j else None), journeys[j].description)
+        Service(Meta(j, display_name=journeys[j].name if journeys[j].name != j else None,
+                     labels=mapping.spec_labels(journeys[j].labels)), journeys[j].description)
         for j in sorted(services) if j in journeys)
     specs = SpecSet(
         services=service_objects,

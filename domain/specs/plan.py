@@ -16,8 +16,10 @@ Rules (mapping.py says how each kind maps):
   * alert tiers (the SLO's alert policies) are configured when they differ; an SLO without
     alert policies leaves the tiers as they are.
 
-What the domain has no place for yet (data sources, notification targets, composite
-weights, labels) is listed in `notes`, beside what the readers did not carry.
+Labels and annotations: a Service's labels are its journey's (replaced whole when the
+file's differ); an SLO's labels and annotations, and its objective's own labels, are each
+objective's. What the domain has no place for yet (data sources, notification targets,
+composite weights, a Service's annotations) is listed in `notes`, beside what the readers did not carry.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, Mapping
 
 from domain import journey as journeys
 from domain.budget.decider import ConfigureAlerts
-from domain.objective import DraftObjective, ObjectiveState, ProposeTarget, ReviseProposal
+from domain.objective import DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
 
 from . import mapping
 from .mapping import MappingError
@@ -40,7 +42,6 @@ UNCHANGED = "UNCHANGED"
 NEW_JOURNEY_TIER = 3  # the least critical: the business sets the real one when it prioritizes
 NEW_JOURNEY_PRIORITY = 100
 PROPOSAL_PREFIX = "import-"
-PROVENANCE = "slogov/"  # an export's annotations: where it came from, not what it says
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +126,20 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
 def _journey(name: str, service: Any, current: Current, actor: str, source: str) -> Step:
     where = service.meta.origin if service is not None else None
     state = current.journeys.get(name)
+    labels = mapping.labels(service.meta.labels) if service is not None else ()
     if state is not None:
         if state.retired:
             raise MappingError(where, f"journey {name} is retired")
+        if service is not None and state.labels != labels:
+            return Step(CHANGE, f"journey {name}", f"labels: {_labels_text(labels)}",
+                        (journeys.LabelJourney(name, labels),), where)
         return Step(UNCHANGED, f"journey {name}", f"exists ({state.status.value.lower()})", where=where)
     display = service.meta.display_name if service is not None else None
     description = (service.description if service is not None else None) or f"The service {name}, a journey of one."
     commands = (
         journeys.ProposeJourney(
             name, display or name, description, (f"use {name}",), name, name,
-            f"{name} meets its objectives", actor, NEW_JOURNEY_TIER),
+            f"{name} meets its objectives", actor, NEW_JOURNEY_TIER, labels=labels),
         journeys.PrioritizeJourney(name, NEW_JOURNEY_PRIORITY, NEW_JOURNEY_TIER,
                                    f"Imported from {source}: its SLOs are negotiated on a prioritized journey; "
                                    "re-prioritize it as the business decides."),
@@ -153,11 +158,14 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
     target = objective.target
     rationale = f"Imported from {source} (SLO {slo.meta.name}, objective {objective.name})."
     subject = f"objective {oid}"
+    labels = mapping.labels(slo.meta.labels, objective.labels)
+    annotations = mapping.annotations(slo.meta.annotations)
     state = current.objectives.get(oid)
     steps: list[Step] = []
     if state is None:
         steps.append(Step(CREATE, subject, f"drafted on journey {slo.service}, target {target} proposed",
-                          (DraftObjective(oid, slo.service, objective.name, sli, window, budgeting),
+                          (DraftObjective(oid, slo.service, objective.name, sli, window, budgeting,
+                                          slo=slo.meta.name, labels=labels, annotations=annotations),
                            ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
     else:
         differs = [f"{what} {ours} (the file: {theirs})" for what, ours, theirs in (
@@ -169,6 +177,9 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
             raise MappingError(where, f"{subject} exists with another definition: " + "; ".join(differs)
                                + ". slogov does not redefine an objective in place: retire it, or name the SLO anew")
         steps.append(_target(state, subject, target, rationale, where))
+        if (state.labels, state.annotations) != (labels, annotations):
+            steps.append(Step(CHANGE, subject, f"labels: {_labels_text(labels)}; {len(annotations)} annotations",
+                              (LabelObjective(oid, labels, annotations),), where))
     tiers = mapping.tiers_of(specs, slo)
     if tiers is not None:
         wanted_tiers = [t.to_dict() for t in tiers]
@@ -212,14 +223,18 @@ def _tiers_text(tiers: list[dict[str, Any]]) -> str:
     return ", ".join(f"{t['severity']} {t['threshold']:g} over {t['long_window']}/{t['short_window']}" for t in tiers)
 
 
+def _labels_text(labels: Any) -> str:
+    return ", ".join(f"{x.key}={x.value}" for x in labels) or "none"
+
+
 def _notes(specs: SpecSet) -> tuple[str, ...]:
     notes = [f"DataSource {s.meta.name}: not carried yet (slogov has no data source commands yet)"
              for s in specs.data_sources]
     notes += [f"AlertNotificationTarget {t.meta.name}: not carried (slogov routes no notifications)"
               for t in specs.notification_targets]
+    notes += [f"Service {s.meta.name}: annotations not carried (journeys keep labels only)"
+              for s in specs.services if mapping.annotations(s.meta.annotations)]
     for slo in specs.slos:
-        if slo.meta.labels or any(not k.startswith(PROVENANCE) for k, _ in slo.meta.annotations):
-            notes.append(f"SLO {slo.meta.name}: labels and annotations not carried yet")
         for o in slo.objectives:
             if o.composite_weight is not None:
                 notes.append(f"SLO {slo.meta.name}, objective {o.name}: compositeWeight not carried yet")

@@ -117,6 +117,8 @@ budgetings = st.one_of(st.just(None), st.tuples(st.integers(1, 60), st.sampled_f
 kinds = st.sampled_from([{"kind": "availability"}, {"kind": "latency", "thresholdMs": 250},
                          {"kind": "quality", "metric": "faithfulness", "threshold": 0.8},
                          {"kind": "freshness", "thresholdSeconds": 60}])
+label_sets = st.dictionaries(st.sampled_from(["team", "tier", "example.com/owner"]),
+                             st.one_of(names, st.lists(names, min_size=1, max_size=2, unique=True)), max_size=2)
 tiers = st.lists(st.tuples(st.sampled_from(["page", "ticket"]), st.sampled_from(["1h", "6h", "1d"]),
                            st.sampled_from([1.0, 6.0, 14.4])), max_size=3)
 
@@ -141,11 +143,16 @@ def spec_files(draw) -> str:
                 {"kind": "AlertCondition", "metadata": {"name": name}, "spec": {"severity": severity, "condition": {
                     "kind": "burnrate", "op": "gte", "threshold": rate, "lookbackWindow": long, "alertAfter": "0m"}}}]}})
         metric = {"metricSource": {"type": "slogov", "spec": kind}}
-        docs.append({"apiVersion": "openslo/v1", "kind": "SLO", "metadata": {"name": slo}, "spec": {
+        labels, note = draw(label_sets), draw(st.sampled_from([{}, {"example.com/runbook": "https://x.example/r"}]))
+        docs.append({"apiVersion": "openslo/v1", "kind": "SLO",
+                     "metadata": {"name": slo, "labels": labels, "annotations": note}, "spec": {
             "service": draw(st.sampled_from(["web", "api"])), "indicator": {"metadata": {"name": f"{slo}-sli"},
                                                                            "spec": {"ratioMetric": {"good": metric, "total": metric}}},
             "timeWindow": [window], "budgetingMethod": "Timeslices" if budgeting else "Occurrences",
             "objectives": objectives, "alertPolicies": policies}})
+    for service in draw(st.lists(st.sampled_from(["web", "api"]), unique=True)):
+        docs.append({"apiVersion": "openslo/v1", "kind": "Service",
+                     "metadata": {"name": service, "labels": draw(label_sets)}, "spec": {"description": "it serves"}})
     return yaml.safe_dump_all(docs)
 
 
@@ -168,3 +175,18 @@ def test_an_export_of_part_of_an_slo_imports_back_onto_the_same_objectives():
     exported = log.export(include_drafts=False)
     assert "displayName: internal" not in exported  # only the agreed objective
     assert log.import_(read_text(exported)).empty
+
+
+def test_changed_labels_relabel_the_journey_and_the_objective_and_nothing_else():
+    service = "---\napiVersion: openslo/v1\nkind: Service\nmetadata: {{name: search, labels: {{team: {team}}}}}\nspec: {{}}\n"
+    labelled = SLO.replace("metadata: {{name: search-availability}}",
+                           "metadata: {{name: search-availability, labels: {{tier: '{tier}'}}}}")
+    log = MemoryLog()
+    log.import_(read_text(labelled.format(window="28d", target=0.99, tier=1) + service.format(team="a")))
+    assert [(x.key, x.value) for x in log.states["objective-search-availability"].labels] == [("tier", "1")]
+    assert log.states["objective-search-availability"].slo == "search-availability"
+    plan = log.import_(read_text(labelled.format(window="28d", target=0.99, tier=2) + service.format(team="b")))
+    assert [(s.action, type(c).__name__) for c, s in plan.commands] == [
+        (CHANGE, "LabelJourney"), (CHANGE, "LabelObjective")]
+    assert [(x.key, x.value) for x in log.states["journey-search"].labels] == [("team", "b")]
+    assert log.states["objective-search-availability"].open_proposal.target == 0.99  # no new proposal
