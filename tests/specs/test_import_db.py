@@ -78,7 +78,7 @@ async def test_a_refusal_names_the_place_and_appends_nothing_of_the_batch(contai
     specs = read_text(OTHER, "ledger.yaml")
     both = type(specs)(**{f: getattr(specs, f) + getattr(read("sloth/myservice.yaml"), f)
                           for f in ("services", "slis", "slos", "alert_conditions", "alert_policies")})
-    with pytest.raises(PolicyViolation, match=r"^ledger.yaml: document 1, spec.objectives\[0\] \(line 1\): "
+    with pytest.raises(PolicyViolation, match=r"^ledger.yaml: document 1, spec.objectives\[0\] \(line 12\): "
                                               r"objective ledger-availability: journey ledger has not been prioritized"):
         await specs_service.import_specs(container, both, actor="ada", roles=ADMIN, apply=True)
     assert await head(container) == before
