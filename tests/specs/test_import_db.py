@@ -86,3 +86,16 @@ async def test_a_refusal_names_the_place_and_appends_nothing_of_the_batch(contai
         await specs_service.import_specs(container, read("sloth/myservice.yaml"), actor="al",
                                          roles=frozenset({"auditor"}))
     assert await head(container) == before
+
+
+async def test_a_target_above_its_dependencies_ceiling_is_a_finding_beside_the_plan(container):
+    from tests.budgets.support import journey, objective
+
+    await journey(container, "ledger", critical=("payments",))
+    await objective(container, "payments-availability", "ledger", target=0.99, service="payments")
+    result = await specs_service.import_specs(container, read_text(OTHER.replace("0.99}", "0.995}"), "ledger.yaml"),
+                                              actor="ada", roles=ADMIN)
+    (finding,) = result.findings
+    assert finding.code == "CEILING" and "target 0.995 is above 0.99" in finding.message
+    assert str(finding.where).startswith("ledger.yaml: document 1")
+    assert [s.action for s in result.plan.steps] == ["UNCHANGED", "CREATE"]
