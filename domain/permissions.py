@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import freeze_exception, gate, journey, objective, policy, policy_actions
+from domain import conventions, freeze_exception, gate, journey, objective, policy, policy_actions
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -72,6 +72,8 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     # approving a REQUIRE_APPROVAL answer: the decider narrows this to the roles the
     # applying rules name (a policy may name any of these)
     gate.ApproveDeploy: ("sre", "leadership", "engineering", "product", "admin"),
+    # the naming convention holds for the whole organisation: an admin sets it
+    conventions.SetNamingConvention: ("admin",),
 }
 
 

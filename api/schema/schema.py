@@ -14,6 +14,7 @@ from api.schema.audit import AuditQuery, AuditSubscription
 from api.schema.budgets import BudgetsMutation
 from api.schema.gate import GateMutation, GateQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
+from api.schema.monitoring import MonitoringMutation, MonitoringQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.viewer import ViewerQuery
@@ -21,8 +22,10 @@ from api.schema.whatif import WhatIfQuery
 from service.config import Settings
 
 
-Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
+Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
+                                MonitoringQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation,
+                                      MonitoringMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 
