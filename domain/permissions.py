@@ -75,6 +75,10 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
 }
 
 
+# Reads that are not commands but cost a pass over the whole log: who may ask.
+WHATIF_POLICY_ROLES: tuple[str, ...] = (*PARTIES, "admin")  # "what would this policy have blocked?"
+
+
 def allowed_roles(command_type: type) -> tuple[str, ...]:
     """The roles that may issue commands of this type (for a party command: the four parties)."""
     rule = PERMISSIONS.get(command_type, ())

@@ -79,11 +79,15 @@ def unknown_service(service: str, names: Any, default_state: Any, found: dict[st
 
 def budget_facts(b: budget_decider.BudgetState | None) -> tuple[bool, float | None, tuple[str, ...]]:
     """(exhausted, remaining, alert severities) of a budget at its event time, as its read
-    model row holds them (projections/budgets.py `summary_row`)."""
-    status = b.status() if b is not None else None
-    if status is None:
+    model row holds them (projections/budgets.py `summary_row`, from `status()`): the
+    ledger's judgement there, which computes those figures the one way `status` does."""
+    if b is None or b.ledger is None or b.target is None:
         return False, None, ()
-    return bool(status.exhausted), status.remaining, tuple(sorted({a.severity for a in status.alerts}))
+    at_us = b.event_time_us
+    if at_us is None:
+        return False, None, ()
+    judged = b.ledger.judge_at_us(at_us)
+    return bool(judged.exhausted), judged.remaining, tuple(sorted({t.severity for t in judged.alerts}))
 
 
 class GateStreams:
@@ -97,6 +101,7 @@ class GateStreams:
         self.freezing: set[str] = set()        # objective ids with an active freeze
         self.policy_of = policy_of
         self._judging: dict[str, list[Any]] = {}  # service -> the objectives judging it (reset on change)
+        self._facts: dict[str, tuple[int, Any]] = {}  # objective id -> (budget version, its budget_facts)
 
     @classmethod
     def of(cls, states: Mapping[str, Any], policy_of: PolicyOf = pinned_policy) -> "GateStreams":
@@ -150,6 +155,17 @@ class GateStreams:
             self._judging[service] = found
         return found
 
+    def budget_facts(self, objective_id: str) -> tuple[bool, float | None, tuple[str, ...]]:
+        """`budget_facts` of the objective's budget, kept while its stream version stands (a
+        budget's state changes in place, its version with it)."""
+        b = self.budgets.get(objective_id)
+        if b is None:
+            return budget_facts(None)
+        kept = self._facts.get(objective_id)
+        if kept is None or kept[0] != b.version:
+            kept = self._facts[objective_id] = (b.version, budget_facts(b))
+        return kept[1]
+
     def view(self, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
         found: dict[str, Policy] = {}
         objs = []
@@ -157,7 +173,7 @@ class GateStreams:
             pid, version, policy = self.policy_of(s, self.policies)
             if policy is not None:
                 found[policy_key(pid, version)] = policy
-            exhausted, remaining, severities = budget_facts(self.budgets.get(s.id))
+            exhausted, remaining, severities = self.budget_facts(s.id)
             objs.append(ObjectiveFacts(s.id, s.journey_id, pid, version, exhausted, remaining, severities))
         freezes = [freeze_facts(f) for oid in self.freezing for f in self.actions[oid].active_freezes
                    if service in f.services]

@@ -46,10 +46,13 @@ from domain.events import RecordedEvent
 from policies.evaluate import Decision, DeployRequest
 from policies.gate_view import GateStreams, differences, pinned_policy, rejudge
 from policies.language import Policy
+from policies.evaluate import ObjectiveFacts
 from policies.reaction_walk import NEED_SERVICES, needs_exhaustions, services_of, walk
+from policies.reactions import settled, settles_on_flags
 
 _DATA = frozenset(budget.DATA_EVENTS)
 _TRANSITIONS = frozenset(budget.TRANSITION_EVENTS.values())
+_ACTIVE = str(objective.ObjectiveStatus.ACTIVE)
 _PEOPLE = frozenset({"EscalationAcknowledged", "PostmortemCompleted"})
 STARTED = ("FreezeStarted", "EscalationRaised", "PostmortemRequired")
 _EVOLVERS = {
@@ -140,8 +143,12 @@ class PolicyWhatIf:
         wanted = [e for e in decisions if start <= parse_iso(e.data["at"]) < end]
         self.queue = sorted(wanted, key=lambda e: (e.data["evaluated_at_position"], e.position))
         self.next = 0
+        self.judge_at = self.queue[0].data["evaluated_at_position"] if self.queue else 1 << 62
+        self.folds: dict[str, list[Any]] = {}  # stream id -> [category, evolve, state]
+        self._governing: dict[str, bool] = {}
+        self._quiet: dict[str, tuple[Any, Any]] = {}  # objective id -> (objective, actions) it was settled with
+        self._flags_only = settles_on_flags(candidate)
         self.streams = GateStreams(self._policy_of)
-        self.states: dict[str, Any] = {}
         self.exhaustions: dict[str, list[tuple[int, str]]] = {}
         self.pending: _Pending | None = None
         self.judged: list[Judged] = []
@@ -175,8 +182,13 @@ class PolicyWhatIf:
         return pinned_policy(obj, policies)
 
     def _governed(self, objective_id: str) -> bool:
-        obj = self.streams.objectives.get(objective_id)
-        return obj is not None and self._governs(obj, self.streams.policies)
+        """Whether the candidate governs the objective now (kept until an objective or a
+        policy changes)."""
+        governed = self._governing.get(objective_id)
+        if governed is None:
+            obj = self.streams.objectives.get(objective_id)
+            governed = self._governing[objective_id] = obj is not None and self._governs(obj, self.streams.policies)
+        return governed
 
     # --- the pass ---------------------------------------------------------------------
 
@@ -197,12 +209,25 @@ class PolicyWhatIf:
             else:
                 self._react(p)
                 self.pending = None
-        if self.next < len(self.queue):
+        if e.position > self.judge_at:
             self._judge_before(e.position)
-        category = e.stream_id.split("-", 1)[0]
-        evolve = _EVOLVERS.get(category)
+        fold = self.folds.get(e.stream_id)
+        if fold is None:
+            category = e.stream_id.split("-", 1)[0]
+            fold = self.folds[e.stream_id] = [category, _EVOLVERS.get(category), None]
+        category, evolve, old = fold
         if evolve is None:
             return  # deploy decisions: the gate does not read them
+        if category == budget.CATEGORY:
+            state = fold[2] = evolve(old, e)  # a budget's state is updated in place
+            if state is not old:
+                self.streams.put(e.stream_id, state)
+            if e.type in _DATA:
+                if self._governed(state.objective_id):
+                    self.pending = _Pending(e)
+            elif e.type == "BudgetExhausted":
+                self.exhaustions.setdefault(e.stream_id, []).append((e.position, e.data["at"]))
+            return
         if category == policy_actions.CATEGORY:
             if e.type not in _PEOPLE:
                 oid = e.data["objective_id"]
@@ -211,13 +236,10 @@ class PolicyWhatIf:
                     if e.type in STARTED and self._in_period(e.data["at"]):
                         self.actual.append(_action(e.data, e.type))
                     return  # the candidate derives its own
-        state = self.states[e.stream_id] = evolve(self.states.get(e.stream_id), e)
+        elif category == objective.CATEGORY or category == policy_domain.CATEGORY:
+            self._governing.clear()
+        state = fold[2] = evolve(old, e)
         self.streams.put(e.stream_id, state)
-        if category == budget.CATEGORY:
-            if e.type == "BudgetExhausted":
-                self.exhaustions.setdefault(e.stream_id, []).append((e.position, e.data["at"]))
-            elif e.type in _DATA and self._governed(state.objective_id):
-                self.pending = _Pending(e)
 
     def _in_period(self, at: str) -> bool:
         return self._start <= parse_iso(at) < self._end
@@ -229,6 +251,7 @@ class PolicyWhatIf:
         while self.next < len(queue) and queue[self.next].data["evaluated_at_position"] < position:
             self._judge(queue[self.next])
             self.next += 1
+        self.judge_at = queue[self.next].data["evaluated_at_position"] if self.next < len(queue) else 1 << 62
 
     def _judge(self, e: RecordedEvent) -> None:
         recorded = gate_domain.evolve(None, e)
@@ -243,11 +266,21 @@ class PolicyWhatIf:
         event = p.event
         objective_id = event.data["objective_id"]
         obj = self.streams.objectives.get(objective_id)
-        if obj is None or str(obj.status) != str(objective.ObjectiveStatus.ACTIVE) or obj.agreement is None:
-            return
-        if not self._governs(obj, self.streams.policies):
+        if not p.derived:
+            quiet = self._quiet.get(objective_id)
+            if quiet is not None and quiet[0] is obj and quiet[1] is self.streams.actions.get(objective_id):
+                # Settled after a command, and since then no transition, no action, no new
+                # agreement: on the same flags a policy that reads only flags is settled still
+                # (`settles_on_flags`), and the walk would judge every instant to find so.
+                return
+        if obj is None or str(obj.status) != _ACTIVE or obj.agreement is None:
             return
         self.affected.add(objective_id)
+        actions_stream = policy_actions.stream_id(objective_id)
+        fold = self.folds.get(actions_stream)
+        if fold is None:
+            fold = self.folds[actions_stream] = [policy_actions.CATEGORY, policy_actions.evolve, None]
+        actions = fold[2]
         pinned = obj.agreement.alert_tiers
         differ = self._tiers_differ.get(pinned)
         if differ is None:
@@ -255,8 +288,6 @@ class PolicyWhatIf:
         if differ:
             self.tiers_differ.add(objective_id)
         state = self.streams.budgets[objective_id]
-        actions_stream = policy_actions.stream_id(objective_id)
-        actions = self.states.get(actions_stream)
         exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, p.derived) else None
         steps = walk(self.candidate, self.version, obj, state, event, p.derived, actions, exhaustions)
         reply = None
@@ -276,9 +307,17 @@ class PolicyWhatIf:
                     n.schema_version, n.data, {}, event.recorded_at))
                 if n.type in STARTED and self._in_period(n.data["at"]):
                     self.what_if.append(_action(n.data, n.type))
-        if actions is not None:
-            self.states[actions_stream] = actions
+        if actions is not fold[2]:
+            fold[2] = actions
             self.streams.put(actions_stream, actions)
+        if self._flags_only:
+            # The walk's last instant is judged on the flags the stream holds after it.
+            facts = ObjectiveFacts(objective_id, obj.journey_id, self.candidate.id, self.version, state.exhausted,
+                                   None, tuple(sorted({a.severity for a in state.alerts.values()})))
+            if settled(self.candidate, facts, actions):
+                self._quiet[objective_id] = (obj, actions)
+            else:
+                self._quiet.pop(objective_id, None)
 
     def finish(self) -> PolicyOutcome:
         if self.pending is not None:

@@ -18,10 +18,12 @@ from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
+from api.schema.whatif_policy import WhatIfPolicyQuery
 from service.config import Settings
 
 
-Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery))
+Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
+                                WhatIfPolicyQuery))
 Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
