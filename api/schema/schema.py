@@ -16,6 +16,7 @@ from api.schema.gate import GateMutation, GateQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
+from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
 from api.schema.whatif_policy import WhatIfPolicyQuery
@@ -23,8 +24,8 @@ from service.config import Settings
 
 
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
-                                WhatIfPolicyQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
+                              SpecsQuery, WhatIfPolicyQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation, SpecsMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 
