@@ -17,15 +17,17 @@ from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.monitoring import MonitoringMutation, MonitoringQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
+from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
+from api.schema.whatif_policy import WhatIfPolicyQuery
 from service.config import Settings
 
 
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
-                                MonitoringQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation,
-                                      MonitoringMutation))
+                              SpecsQuery, WhatIfPolicyQuery, MonitoringQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation, SpecsMutation,
+                                    MonitoringMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 
