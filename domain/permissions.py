@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import freeze_exception, gate, journey, objective, policy, policy_actions
+from domain import conventions, freeze_exception, gate, journey, objective, policy, policy_actions
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -37,9 +37,12 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     journey.RecordInstrumentationGap: ("sre", "engineering", "admin"),
     journey.CloseInstrumentationGap: ("sre", "engineering", "admin"),
     journey.RetireJourney: ("product", "leadership", "admin"),
+    # labels are bookkeeping: whoever may propose or map a journey, or draft an objective
+    journey.LabelJourney: ("product", "leadership", "sre", "engineering", "admin"),
     # objectives
     objective.DraftObjective: ("sre", "admin"),
     objective.RecordBaseline: ("sre", "admin"),
+    objective.LabelObjective: ("sre", "product", "admin"),
     objective.ProposeTarget: _ALL_PARTIES,
     objective.ReviseProposal: _ALL_PARTIES,
     objective.WithdrawProposal: _ALL_PARTIES,
@@ -72,7 +75,13 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     # approving a REQUIRE_APPROVAL answer: the decider narrows this to the roles the
     # applying rules name (a policy may name any of these)
     gate.ApproveDeploy: ("sre", "leadership", "engineering", "product", "admin"),
+    # the naming convention holds for the whole organisation: an admin sets it
+    conventions.SetNamingConvention: ("admin",),
 }
+
+
+# Reads that are not commands but cost a pass over the whole log: who may ask.
+WHATIF_POLICY_ROLES: tuple[str, ...] = (*PARTIES, "admin")  # "what would this policy have blocked?"
 
 
 def allowed_roles(command_type: type) -> tuple[str, ...]:

@@ -39,10 +39,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
-from domain.budget.instants import parse_duration
-from domain.budget.windows import window_length
 from domain.commands import iso, parse_iso
 from domain.events import NewEvent
 from domain.policy_actions import LEVEL_KEY, ActionsState, Freeze
@@ -60,7 +58,6 @@ from policies.language import (
 
 INCIDENT_SEVERITY = "page"
 FOUR_WEEKS = timedelta(days=28)
-_US = timedelta(microseconds=1)
 
 
 def quarter_of(at: datetime) -> str:
@@ -140,60 +137,6 @@ def settles_on_flags(policy: Policy) -> bool:
     every level rule is on an alert or on the budget being spent (remaining at most 0).
     Then, while those flags hold still, it answers the same at every instant."""
     return all(r.condition.kind != BUDGET_REMAINING_AT_MOST or r.condition.value <= 0 for r in _level_rules(policy))
-
-
-def frozen_services(objective: Any, journey: Any) -> tuple[str, ...]:
-    """What a freeze of the objective covers: a journey's own objective, every service the
-    journey depends on critically; a component objective, only the service it measures."""
-    if journey is None or journey.retired:
-        return ()
-    return (objective.service,) if objective.component else tuple(journey.critical_services)
-
-
-def objective_facts(objective_id: str, journey_id: str, policy: Policy, version: int, judged: Any) -> ObjectiveFacts:
-    """The level facts `settled` reads, from a `Ledger.judge_at_us` judgement."""
-    severities = tuple(sorted({t.severity for t in judged.alerts}))
-    return ObjectiveFacts(objective_id, journey_id, policy.id, version, judged.exhausted, judged.remaining, severities)
-
-
-def budget_facts(objective: ObjectiveFacts, services: tuple[str, ...], at: datetime, judged: Any, ledger: Any,
-                 exhaustions_in_quarter: int | None) -> BudgetFacts:
-    """What `react` reads at one instant: the judgement there and the ledger's window then."""
-    page_windows = [parse_duration(t.long_window) for t in judged.alerts if t.severity == INCIDENT_SEVERITY]
-    return BudgetFacts(
-        objective_id=objective.objective_id,
-        journey_id=objective.journey_id,
-        services=services,
-        at=at,
-        exhausted=judged.exhausted,
-        remaining=judged.remaining,
-        alert_severities=objective.alert_severities,
-        page_long_window=max(page_windows) if page_windows else None,
-        exhaustions_in_quarter=exhaustions_in_quarter,
-        window=window_length(ledger.config.window, at),
-    )
-
-
-class IncidentShare:
-    """An incident's share of the objective's own window budget (the ledger's debits; `react`
-    scales it to four weeks) at successive instants of one walk.
-    An interval's debit is fixed once it has ended, so each instant adds the debits of the
-    intervals ended since the last one, summed in the order one sum from the start takes."""
-
-    def __init__(self, ledger: Any) -> None:
-        self.ledger = ledger
-        self.start: datetime | None = None
-        self.until: datetime | None = None
-        self.debits = 0.0
-
-    def since(self, start: datetime, at: datetime) -> float:
-        if start != self.start or self.until is None or at < self.until:
-            self.start, self.until, self.debits = start, start, 0.0
-        for p in self.ledger.chart(since=self.until + _US, until=at):
-            if p.start >= start and not p.excluded:
-                self.debits += p.debit
-        self.until = at
-        return self.debits
 
 
 def react(

@@ -1,10 +1,10 @@
 """A policy's actions along a budget history judged again (the target what-if).
 
 `PolicyFollower` is handed each command of a `budget-{objective}` stream as the what-if
-judged it (`domain.budget.whatif.Judged`, in log order) and does what the policy reactor
-(service/policy_reactor.py) does after each such command: at each instant the command's
-data reaches, the objective's facts from the ledger there, `settled` first, then `react`
-with the actions so far. The actions it finds are folded into its own `ActionsState` with
+judged it (`domain.budget.whatif.Judged`, in log order) and runs the policy reactor's own
+walk over it (`policies.reaction_walk.walk`, which live runs after each such command):
+at each instant the command's data reaches, `settled` first, then `react` with the actions
+so far. The actions it finds are folded into its own `ActionsState` with
 `domain.policy_actions.evolve`; none is appended anywhere.
 
 What the reactor reads besides the budget -- is the objective ACTIVE with an agreement,
@@ -30,12 +30,10 @@ from domain import journey as journeys
 from domain import objective as objectives
 from domain import policy as policy_domain
 from domain import policy_actions
-from domain.budget.instants import from_us, iso_us
+from domain.budget import decider
 from domain.events import RecordedEvent
-from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST, Policy
-from policies.reactions import (
-    IncidentShare, budget_facts, frozen_services, objective_facts, quarter_of, react, settled, settles_on_flags,
-)
+from policies.language import Policy
+from policies.reaction_walk import NEED_SERVICES, needs_exhaustions, services_of, walk
 from policies.registry import resolve
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -48,7 +46,7 @@ class Governance:
     position: int
     policy: Policy | None  # None: not ACTIVE, no agreement, or a policy nobody adopted
     version: int = 0
-    journey_id: str = ""
+    objective: Any = None  # domain.objective.ObjectiveState
     services: tuple[str, ...] = ()
 
 
@@ -80,13 +78,13 @@ def _governance(position: int, obj: Any, journey: Any, policy_states: dict[str, 
     if resolved is None:
         return Governance(position, None)
     version, policy = resolved
-    return Governance(position, policy, version, obj.journey_id, frozen_services(obj, journey))
+    return Governance(position, policy, version, obj, services_of(obj, journey))
 
 
 @dataclass(frozen=True)
 class GateView:
-    """What the gate reads of the objective at a log position (projections/budgets.py's
-    summary: the budget at the stream's event time) and the freezes active then."""
+    """What the gate reads of the objective at a log position (`gate_view.budget_facts`:
+    the budget at the stream's event time) and its freezes active then."""
 
     exhausted: bool
     remaining: float | None
@@ -104,7 +102,10 @@ class PolicyFollower:
         self._positions = [g.position for g in self.timeline]
         self.actions: policy_actions.ActionsState | None = None
         self.events: list[RecordedEvent] = []  # the actions, as the actions stream would hold them
-        self._exhausted_at: list[str] = []  # the candidate's BudgetExhausted times so far
+        # The candidate's exhaustions so far as (sequence, at): numbered in the order derived,
+        # as their log positions would be (the walk counts those up to the one it is at).
+        self._exhaustions: list[tuple[int, str]] = []
+        self._seq = 0
         # The commands whose state answers each asked position: the last one at or before it.
         self._asked: dict[int, list[int]] = {}
         for p in sorted(set(asked)):
@@ -120,9 +121,41 @@ class PolicyFollower:
         return self.timeline[i] if i >= 0 else None
 
     def __call__(self, judged: Any) -> None:
-        self._react(judged)
+        derived = []
+        for e in judged.derived:
+            self._seq += 1
+            derived.append(dataclasses.replace(e, position=self._seq))
+            if e.type == "BudgetExhausted":
+                self._exhaustions.append((self._seq, e.data["at"]))
+        g = self._governance(judged.position)
+        if g is not None and g.policy is not None and judged.has_target and judged.points:
+            self._walk(g, judged, derived)
         for p in self._asked.get(judged.position, ()):
             self._views[p] = self._view(judged)
+
+    def _walk(self, g: Governance, judged: Any, derived: list[RecordedEvent]) -> None:
+        state = decider.BudgetState(self.objective_id, ledger=judged.ledger)
+        cause = derived[-1] if derived else RecordedEvent(self._seq, "", decider.stream_id(self.objective_id), 0,
+                                                          "ObservationsRecorded", 1, {}, {}, _EPOCH)
+        steps = walk(g.policy, g.version, g.objective, state, cause, derived, self.actions,
+                     self._exhaustions if needs_exhaustions(g.policy, derived) else None, judged.points)
+        reply = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration:
+                return
+            reply = None
+            if step is NEED_SERVICES:
+                reply = g.services
+                continue
+            new, _ = step
+            for n in new:
+                version = (self.actions.version if self.actions is not None else 0) + 1
+                event = RecordedEvent(judged.position, "", policy_actions.stream_id(self.objective_id), version,
+                                      n.type, 1, n.data, {}, _EPOCH)
+                self.actions = policy_actions.evolve(self.actions, event)
+                self.events.append(event)
 
     def _view(self, judged: Any) -> GateView:
         freezes = self.actions.active_freezes if self.actions is not None else ()
@@ -131,57 +164,6 @@ class PolicyFollower:
         status = judged.ledger.status_at_us(judged.event_time_us)
         return GateView(status.exhausted, status.remaining, tuple(sorted({a.severity for a in status.alerts})),
                         freezes)
-
-    def _apply(self, new: list, position: int) -> None:
-        for n in new:
-            version = (self.actions.version if self.actions is not None else 0) + 1
-            event = RecordedEvent(position=position, event_id="", stream_id=policy_actions.stream_id(self.objective_id),
-                                  stream_version=version, type=n.type, schema_version=1, data=n.data, metadata={},
-                                  recorded_at=_EPOCH)
-            self.actions = policy_actions.evolve(self.actions, event)
-            self.events.append(event)
-
-    def _react(self, judged: Any) -> None:
-        derived = judged.derived
-        pending = [e.data["at"] for e in derived if e.type == "BudgetExhausted"]
-        try:
-            g = self._governance(judged.position)
-            points = judged.points
-            if g is None or g.policy is None or not points or not judged.has_target:
-                return
-            policy, version, ledger = g.policy, g.version, judged.ledger
-            by_instant: dict[int, list[RecordedEvent]] = {}
-            for e in derived:
-                by_instant.setdefault(iso_us(e.data["at"]), []).append(e)
-            counts = any(r.condition.kind == EXHAUSTIONS_IN_QUARTER_AT_LEAST for r in policy.rules)
-            shares = IncidentShare(ledger)
-
-            def level_at(j: Any):
-                return objective_facts(self.objective_id, g.journey_id, policy, version, j)
-
-            if not derived and len(points) > 1 and settles_on_flags(policy) and settled(
-                    policy, level_at(ledger.judge_at_us(points[-1])), self.actions):
-                return  # the policy reactor's own shortcut: flags held still, settled at the last
-            for at_us in points:
-                judged_here = ledger.judge_at_us(at_us)
-                here = by_instant.get(at_us, ())
-                exhausted_now = next((e for e in here if e.type == "BudgetExhausted"), None)
-                if exhausted_now is not None:
-                    self._exhausted_at.append(exhausted_now.data["at"])
-                    pending.remove(exhausted_now.data["at"])
-                level = level_at(judged_here)
-                if exhausted_now is None and settled(policy, level, self.actions):
-                    continue
-                at = from_us(at_us)
-                exhaustions = None
-                if exhausted_now is not None and counts:
-                    quarter = quarter_of(at)
-                    exhaustions = sum(1 for when in self._exhausted_at if quarter_of(datetime.fromisoformat(when)) == quarter)
-                facts = budget_facts(level, g.services, at, judged_here, ledger, exhaustions)
-                new = react(policy, version, facts, self.actions, lambda start, at=at: shares.since(start, at))
-                self._apply(new, judged.position)
-        finally:
-            self._exhausted_at.extend(pending)
 
 
 def freezes_started(events: Sequence[RecordedEvent], start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -4,7 +4,7 @@ beside what the log holds (the transitions, the figures under the configuration 
 
 Completeness: the objective's policy (as its agreement pinned it at each point, read from
 the objective's, journey's and policy's streams) follows the candidate's history
-(`policies.target_whatif`, the policy reactor's own `react`), so the freezes it would have
+(`policies.target_whatif`: the policy reactor's own walk), so the freezes it would have
 started are known; and every deploy decision recorded in the period that this objective
 could change (it judged the deploy, or one of its freezes covers the service) is judged
 again by the gate's own `evaluate` on the gate's view at the decision's log position
@@ -33,10 +33,11 @@ from domain.budget import BudgetInputError, decider
 from domain.budget.whatif import Candidate, Moment, Outcome, both, commands
 from domain.commands import parse_iso, require_id
 from domain.errors import InvalidInput, NotFound
-from policies.evaluate import DeployRequest, evaluate
+from policies.evaluate import DeployRequest
+from policies.gate_view import freeze_facts, rejudge
 from policies.target_whatif import PolicyFollower, freezes_started, governance
 from projections.tables import deploy_decisions
-from service.gate_state import freeze_facts, gate_states_along
+from service.gate_state import gate_states_along
 
 MAX_PERIOD_DAYS = 400  # a year and a quarter-review's margin; the cost grows with the stream, not this
 
@@ -171,8 +172,6 @@ async def _rejudge(container: Any, objective_id: str, mine: list[dict[str, Any]]
     out = []
     for d, (state, found) in zip(mine, views):
         view = follower.at_position(d["evaluated_at_position"])
-        if d.get("suggestions") is None:  # recorded before unknown services were judged: as it was then
-            state = replace(state, known=True)
         if view is not None:
             facts = tuple(replace(o, exhausted=view.exhausted, remaining=view.remaining,
                                   alert_severities=view.alert_severities) if o.objective_id == objective_id else o
@@ -181,8 +180,8 @@ async def _rejudge(container: Any, objective_id: str, mine: list[dict[str, Any]]
                 freeze_facts(f) for f in view.freezes if d["service"] in f.services)
             state = replace(state, objectives=facts, freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)))
         at = parse_iso(d["at"])
-        decision = evaluate(state, found, DeployRequest(d["service"], d["change_type"], d["version_label"],
-                                                        d["pipeline_run_id"]), at)
+        decision = rejudge(state, found, DeployRequest(d["service"], d["change_type"], d["version_label"],
+                                                       d["pipeline_run_id"]), at, d.get("suggestions"))
         out.append(Rejudged(d["pipeline_run_id"], d["service"], d["change_type"], at, d["outcome"], decision.outcome,
                             decision.reasons))
     return tuple(out)

@@ -26,7 +26,7 @@ from domain.budget.calendar import Duration
 
 from .builder import Builder
 from .fields import Fields, annotations_at, labels_at
-from .model import (
+from domain.specs.model import (
     AlertCondition,
     AlertPolicy,
     Meta,
@@ -111,7 +111,7 @@ def _read_slo(item: Item, builder: Builder, service: str, service_labels: tuple,
         service=service,
         sli_ref=sli_name,
         budgeting="Occurrences",
-        objectives=(Objective(name=name, target=float(Decimal(str(percent)) / 100)),),
+        objectives=(Objective(name=name, target=float(Decimal(str(percent)) / 100), origin=objective_item.where),),
         window=TimeWindow(period, True),
         description=f.text("description"),
         alert_policies=policies,

@@ -13,13 +13,14 @@ from datetime import datetime, timedelta, timezone
 from functools import reduce
 from typing import Any
 
-from domain import journey, objective, permissions, policy
+from domain import conventions, journey, objective, permissions, policy
 from domain.events import Context, NewEvent, RecordedEvent
 
 UTC = timezone.utc
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
-MODULES = {journey.CATEGORY: journey, objective.CATEGORY: objective, policy.CATEGORY: policy}
+MODULES = {journey.CATEGORY: journey, objective.CATEGORY: objective, policy.CATEGORY: policy,
+           conventions.CATEGORY: conventions}
 
 
 def module_for(command: Any):

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import freeze_exception, gate, journey, objective, permissions, policy, policy_actions
+from domain import conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -27,6 +27,8 @@ SAMPLES = {
     journey.RecordInstrumentationGap: journey.RecordInstrumentationGap("j", "g", "d"),
     journey.CloseInstrumentationGap: journey.CloseInstrumentationGap("j", "g", "r"),
     journey.RetireJourney: journey.RetireJourney("j", "r"),
+    journey.LabelJourney: journey.LabelJourney("j", ()),
+    objective.LabelObjective: objective.LabelObjective("o"),
     objective.DraftObjective: objective.DraftObjective("o", "j", "n", SLI, WINDOW, BUDGET),
     objective.RecordBaseline: objective.RecordBaseline("o", T, T, 1, 1),
     objective.ProposeTarget: objective.ProposeTarget("o", "p", 0.99, "r"),
@@ -49,6 +51,7 @@ SAMPLES = {
     freeze_exception.RevokeFreezeException: freeze_exception.RevokeFreezeException("x", "r"),
     gate.RecordDeployDecision: gate.RecordDeployDecision("run", {}),
     gate.ApproveDeploy: gate.ApproveDeploy("run", "r"),
+    conventions.SetNamingConvention: conventions.SetNamingConvention(),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -62,6 +65,8 @@ EXPECTED = {
     journey.RecordInstrumentationGap: {S, E, ADM},
     journey.CloseInstrumentationGap: {S, E, ADM},
     journey.RetireJourney: {P, L, ADM},
+    journey.LabelJourney: {P, L, S, E, ADM},
+    objective.LabelObjective: {S, P, ADM},
     objective.DraftObjective: {S, ADM},
     objective.RecordBaseline: {S, ADM},
     objective.ProposeTarget: {P, S, E, L, ADM},
@@ -85,6 +90,7 @@ EXPECTED = {
     gate.RecordDeployDecision: {CI, S, ADM},
     # the decider narrows this to the roles the applying rules name (never ci or auditor)
     gate.ApproveDeploy: {S, L, E, P, ADM},
+    conventions.SetNamingConvention: {ADM},  # organisation-wide: an admin's setting
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
@@ -92,7 +98,7 @@ MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 
 def test_every_command_has_a_rule():
     every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
-        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS)
+        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(conventions.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 
