@@ -190,3 +190,18 @@ def test_changed_labels_relabel_the_journey_and_the_objective_and_nothing_else()
         (CHANGE, "LabelJourney"), (CHANGE, "LabelObjective")]
     assert [(x.key, x.value) for x in log.states["journey-search"].labels] == [("team", "b")]
     assert log.states["objective-search-availability"].open_proposal.target == 0.99  # no new proposal
+
+
+@pytest.mark.parametrize("query, counter", [
+    ('sum(rate(http_requests_total{job="checkout",code!~"5.."}[1m]))', 'http_requests_total{job="checkout",code!~"5.."}'),
+    ('sum(rate(requests_total{code=~"(5..|429)"}[{{.window}}]))', 'requests_total{code=~"(5..|429)"}'),
+    ('sum by (job) (increase(x_total{a="b"}[5m]))', 'x_total{a="b"}'),
+    ("a_total or b_total", "a_total or b_total"),
+    ("myservice:slow_requests:ratio_rate{{.window}}", None),
+    ("rate(x_total[5m]) / 2", None),
+    ("sum(rate(x_total[1m])) + sum(rate(y_total[1m]))", None),
+])
+def test_a_ratio_part_is_read_as_the_counter_it_rates(query, counter):
+    from domain.specs.mapping import counter_expression
+
+    assert counter_expression(query) == counter
