@@ -15,7 +15,7 @@ from domain import journey as journeys
 from domain.budget.decider import ConfigureAlerts
 from domain.objective import DraftObjective, EndorseProposal, ProposeTarget, ReviseProposal
 from domain.specs.model import Provenance
-from domain.specs.plan import CHANGE, CREATE, PROPOSE, UNCHANGED, PlanErrors
+from domain.specs.plan import CHANGE, CREATE, PROPOSE, UNCHANGED, PlanErrors, plan
 from tests.specs.support import MemoryLog, read, read_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -205,3 +205,17 @@ def test_a_ratio_part_is_read_as_the_counter_it_rates(query, counter):
     from domain.specs.mapping import counter_expression
 
     assert counter_expression(query) == counter
+
+
+def test_the_batch_expects_each_stream_at_the_version_it_was_planned_against():
+    from service.specs import _expected
+
+    log = MemoryLog()
+    log.import_(read_text(SLO.format(window="28d", target=0.99)))
+    changed = read_text(SLO.format(window="28d", target=0.995))
+    current = log.current(changed)
+    assert _expected(current, plan(changed, current, actor="ada").commands) == [
+        current.objectives["search-availability"].version]
+    new = read_text(SLO.format(window="28d", target=0.995).replace("search-availability", "other"))
+    current = log.current(new)
+    assert _expected(current, plan(new, current, actor="ada").commands) == [0, None]  # drafted, then proposed
