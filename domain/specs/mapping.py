@@ -125,7 +125,7 @@ def window_of(slo: Slo) -> Window:
     w = slo.window
     if w is None:
         raise MappingError(at(slo, "spec.timeWindow"), "a time window is required")
-    where = at(slo, "spec.timeWindow[0]")
+    where = w.origin or at(slo, "spec.timeWindow[0]")
     if w.rolling:
         if w.duration.is_fixed and w.duration.minutes % 1440 == 0 and 1 <= w.duration.minutes // 1440 <= MAX_ROLLING_DAYS:
             return Window("rolling", w.duration.minutes // 1440)
@@ -150,7 +150,7 @@ def time_window(window: Window) -> TimeWindow:
 
 
 def budgeting_of(slo: Slo, index: int, objective: Objective) -> Budgeting:
-    where = at(slo, f"spec.objectives[{index}]")
+    where = objective.origin or at(slo, f"spec.objectives[{index}]")
     if slo.budgeting == "Occurrences":
         return Budgeting("occurrences")
     if slo.budgeting == "Timeslices":
@@ -179,7 +179,7 @@ _KIND_FIELDS = (("thresholdMs", "threshold_ms"), ("metric", "metric"), ("thresho
 def sli_of(specs: SpecSet, slo: Slo, index: int, objective: Objective) -> SLI:
     name = objective.sli_ref or slo.sli_ref
     sli = specs.sli(name) if name is not None else None
-    where = at(slo, f"spec.objectives[{index}]")
+    where = objective.origin or at(slo, f"spec.objectives[{index}]")
     if sli is None:
         raise MappingError(where, f"SLI {name!r} is not defined")
     description = (slo.description or "").strip() or None  # as the objective keeps it

@@ -94,7 +94,7 @@ def test_a_redefinition_or_what_slogov_cannot_carry_is_refused_with_its_place():
         log.import_(read_text(SLO.format(window="30d", target=0.99), "search.yaml"))
     (error,) = caught.value.errors
     assert (error.where.file, error.where.document, error.where.path, error.where.line) == (
-        "search.yaml", 1, "spec.objectives[0]", 1)
+        "search.yaml", 1, "spec.objectives[0]", 14)
     assert "exists with another definition: window" in error.message
     with pytest.raises(PlanErrors) as caught:
         MemoryLog().import_(read("openslo/v2alpha.yaml"))
