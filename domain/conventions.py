@@ -20,7 +20,8 @@ SetNamingConvention(recording_prefix, alert_name, label_prefix, id_pattern, requ
 
 `NamingConventionSet` holds the whole convention (it replaces the previous one).
 ProposeJourney and DraftObjective read this stream and refuse ids the pattern does not
-match (`check_id`); `check_labels` is the check for the labels a draft carries.
+match (`check_id`); DraftObjective and LabelObjective refuse an objective that would lack
+a required label, on itself or on its journey (`require_labels`).
 Generated rules use the convention in force at the position they are generated at.
 """
 
@@ -28,12 +29,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from domain.commands import ID_PATTERN, actor_of, optional_text, related_state
 from domain.errors import InvalidInput
 from domain.events import Context, NewEvent, RecordedEvent
+from domain.labels import Label
 from domain.monitoring import NamingConvention, check_id, check_labels  # noqa: F401 -- the draft-time checks, offered here
+from domain.promql import LABEL_NAME
 
 CATEGORY = "convention"
 STREAM_ID = f"{CATEGORY}-naming"
@@ -174,6 +177,30 @@ def _convention(cmd: SetNamingConvention) -> NamingConvention:
         raise InvalidInput(f"naming.required_labels: {sorted(clash)[0]!r} is a label slogov sets itself",
                            field="naming.required_labels")
     return convention
+
+
+def require_labels(convention: NamingConvention, labels: Iterable[Label], field: str = "labels") -> None:
+    """An objective carries every label the convention requires, on itself or on its journey
+    (`labels`: both, the journey's first)."""
+    keys = {label.key for label in labels}
+    missing = [name for name in convention.required_labels if name not in keys]
+    if missing:
+        raise InvalidInput(f"{field}: the naming convention requires {', '.join(missing)} "
+                           "(on the objective or on its journey)", field=field)
+
+
+def rule_labels(journey: Iterable[Label], objective: Iterable[Label], convention: NamingConvention) -> dict[str, str]:
+    """The team labels an objective's rules carry: its journey's, overridden key by key by its
+    own; only keys that are Prometheus label names (`openslo.com/owner` is not) and that
+    slogov does not set itself; several values of a key joined by ','."""
+    values: dict[str, list[str]] = {}
+    for source in (journey, objective):
+        mine: dict[str, list[str]] = {}
+        for label in source:
+            mine.setdefault(label.key, []).append(label.value)
+        values.update(mine)
+    return {k: ",".join(sorted(v)) for k, v in sorted(values.items())
+            if LABEL_NAME.fullmatch(k) and not k.startswith("__") and k not in convention.generated_labels}
 
 
 def to_data(c: NamingConvention) -> dict[str, Any]:

@@ -170,6 +170,7 @@ def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
     if annotations := annotations_data(cmd.annotations):
         data["annotations"] = annotations
     journey = live_journey(ctx, journey_id)
+    conventions.require_labels(conventions.in_force(ctx), (*journey.labels, *labels_of(data.get("labels"))))
     if journey.status is not journeys.JourneyStatus.PRIORITIZED:
         raise PolicyViolation(
             f"journey {journey_id} has not been prioritized: choosing journeys is a business "

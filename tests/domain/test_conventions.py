@@ -6,6 +6,7 @@ import pytest
 
 from domain import conventions, journey, objective
 from domain.errors import Forbidden, InvalidInput
+from domain.labels import labels_of
 from tests.domain.support import AVAILABILITY, OCCURRENCES, ROLLING_28, World, prioritized_journey, propose_journey
 
 ACME = conventions.SetNamingConvention(recording_prefix="acme_slo", alert_name="SLOBurn{Severity}",
@@ -53,13 +54,44 @@ def test_drafts_are_refused_ids_the_convention_does_not_match():
     assert err.value.details["field"] == "objective_id" and world.objective("checkout_avail") is None
     propose_journey(world, "search")
     world.run(objective.DraftObjective("checkout-avail", "checkout", "Availability", AVAILABILITY, ROLLING_28,
-                                       OCCURRENCES), roles={"sre"})
+                                       OCCURRENCES, labels={"team": "payments"}), roles={"sre"})
     assert world.objective("checkout-avail") is not None and world.journey("search") is not None
 
 
-def test_the_required_labels_check_drafts_can_call():
-    convention = conventions.convention_of(World().states.get(conventions.STREAM_ID))
-    conventions.check_labels(convention, {})  # UNSET requires none
+def _draft(world: World, objective_id: str, journey_id: str, **labels):
+    world.run(objective.DraftObjective(objective_id, journey_id, "Availability", AVAILABILITY, ROLLING_28,
+                                       OCCURRENCES, labels=labels), roles={"sre"})
+
+
+def test_an_objective_carries_the_required_labels_itself_or_on_its_journey():
+    world = World()
+    _set(world)
+    prioritized_journey(world, "checkout")
+    prioritized_journey(world, "search", labels={"team": "discovery"})
+    with pytest.raises(InvalidInput) as err:
+        _draft(world, "checkout-avail", "checkout", cost_center="cc-1")
+    assert err.value.details["field"] == "labels" and err.value.message == (
+        "labels: the naming convention requires team (on the objective or on its journey)")
+    assert world.objective("checkout-avail") is None
+    _draft(world, "checkout-avail", "checkout", team="payments")
+    _draft(world, "search-avail", "search")  # its journey's team
+    # Relabelling may not drop it either; on the journey's it may.
+    with pytest.raises(InvalidInput, match="requires team"):
+        world.run(objective.LabelObjective("checkout-avail", labels=labels_of({"tier": ["1"]})), roles={"sre"})
+    world.run(objective.LabelObjective("search-avail", labels=labels_of({"tier": ["1"]})), roles={"sre"})
+    assert world.objective("search-avail").labels == labels_of({"tier": ["1"]})
+
+
+def test_the_labels_rules_carry():
+    acme = conventions.convention_of(None)
+    journey = labels_of({"team": ["payments"], "openslo.com/owner": ["x"], "region": ["eu", "us"]})
+    mine = labels_of({"team": ["checkout"], "slo_tier": ["mine"], "tier": ["1"]})
+    assert conventions.rule_labels(journey, mine, acme) == {"region": "eu,us", "team": "checkout", "tier": "1"}
+
+
+def test_the_label_check_of_generated_rules():
+    acme = conventions.convention_of(None)
+    conventions.check_labels(acme, {})  # UNSET requires none
     world = World()
     _set(world)
     acme = world.states[conventions.STREAM_ID].convention

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.graphql.conftest import objective_input
+from tests.graphql.conftest import objective_input, prioritized_journey
 from tests.graphql.test_budgets import agreed_objective, refuse
 
 CONVENTION = """query($asOf: AsOf) { namingConvention(asOf: $asOf) {
@@ -31,9 +31,15 @@ async def test_an_admin_sets_the_convention_and_drafts_follow_it(api):
 
     code, error = await api.fail("proposeJourney", {**_journey("Checkout_EU")}, role="product")
     assert code == "BAD_USER_INPUT" and error["message"].startswith("journey_id: 'Checkout_EU' does not follow")
-    await agreed_objective(api, "checkout-ok", "checkout", 0.999)  # a matching journey and objective
+    await prioritized_journey(api, "checkout", labels=[{"key": "team", "value": "payments"}])
     code, error = await api.fail("draftObjective", objective_input("checkout_latency", "checkout"))
     assert code == "BAD_USER_INPUT" and error["message"].startswith("objective_id: 'checkout_latency' does not follow")
+    await prioritized_journey(api, "search")
+    code, error = await api.fail("draftObjective", objective_input("search-ok", "search"))
+    assert code == "BAD_USER_INPUT" and error["extensions"]["field"] == "labels" and "requires team" in error["message"]
+    await api.mutate("draftObjective", {**objective_input("search-ok", "search"),
+                                        "labels": [{"key": "team", "value": "discovery"}]})
+    await api.mutate("draftObjective", objective_input("checkout-ok", "checkout"))  # the journey's team
 
 
 async def test_the_agreement_records_a_runbook_per_tier(api):
