@@ -41,7 +41,7 @@ from . import decider
 from .burn import parse_tiers
 from .config import parse_budgeting, parse_target
 from .errors import BudgetInputError
-from .instants import EPOCH as _EPOCH, iso_us, to_us
+from .instants import EPOCH as _EPOCH, from_us, iso_us, to_us
 from .ledger import Ledger
 from .status import Status
 from .windows import parse_window
@@ -110,6 +110,7 @@ class Outcome:
     target: float | None             # the target in force at the end (None: never agreed)
     good: int
     total: int
+    ledger: Ledger | None = dataclasses.field(default=None, compare=False, repr=False)  # for `series`
 
     @property
     def attainment(self) -> float | None:
@@ -341,4 +342,28 @@ def _outcome(state: decider.BudgetState | None, moments: tuple[Moment, ...], sta
     last = ledger.last_end_us
     if state.target is not None and last is not None and last > to_us(start):
         status = ledger.status_at_us(min(last, to_us(end)))
-    return Outcome(moments, status, state.target, good, total)
+    return Outcome(moments, status, state.target, good, total, ledger if state.target is not None else None)
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    at: datetime
+    remaining: float        # the budget over the window then
+    attainment: float | None  # good / total from the period's start to then
+
+
+def series(outcome: Outcome, start: datetime, end: datetime, samples: int = 200) -> list[SeriesPoint]:
+    """The outcome's budget and running attainment at `samples` even instants of the period
+    (up to its last data): what a chart draws of it, from the ledger after the whole stream."""
+    ledger = outcome.ledger
+    if ledger is None or ledger.last_end_us is None:
+        return []
+    s, e = to_us(start), min(to_us(end), ledger.last_end_us)
+    if e <= s:
+        return []
+    out = []
+    for k in range(1, samples + 1):
+        at_us = s + (e - s) * k // samples
+        good, total = ledger.counted(start, from_us(at_us))
+        out.append(SeriesPoint(from_us(at_us), ledger.judge_at_us(at_us).remaining, good / total if total else None))
+    return out
