@@ -268,14 +268,6 @@ def whatif_policy(
         where = _where(text, file, field) if field and field not in ("from", "to") else file
         typer.echo(f"error ({exc.code}): {where}: {exc.message}", err=True)
         raise typer.Exit(2)
-    if html is not None:
-        from service.reports.whatif_html import render_whatif_html
-
-        with open(html, "w", encoding="utf-8") as out:
-            out.write(render_whatif_html(result))
-        typer.echo(f"whatif: the page is in {html}", err=True)
-        for side in ("actual", "what_if"):
-            result[side].pop("series", None)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
