@@ -103,6 +103,20 @@ class Position:
     revision: int
 
 
+@strawberry.type(description="A what-if run attached to a proposal: what the parties saw when they endorsed or objected.")
+class WhatIfEvidence:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="target or policy.")
+    revision: int = strawberry.field(description="The proposal's revision it was shown for.")
+    inputs: str = strawberry.field(description="JSON: the period and the candidate (target, window, tiers, or the "
+                                               "policy document).")
+    summary: str = strawberry.field(description="JSON: what the run answered (attainment and exhaustions, or the "
+                                                "decisions and freezes that change).")
+    position: int = strawberry.field(description="The log position the run read the history up to.")
+    attached_by: str | None
+    attached_at: datetime
+
+
 @strawberry.type
 class Proposal:
     id: strawberry.ID
@@ -123,6 +137,8 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None
+    evidence: list[WhatIfEvidence] = strawberry.field(
+        description="What-if runs attached to it (attachWhatIfEvidence), oldest first.")
 
 
 @strawberry.type(description="One line of the negotiation history: who did what, when.")
@@ -291,8 +307,15 @@ def _position(p: od.Position) -> Position:
     )
 
 
-def _proposal(p: od.Proposal) -> Proposal:
+def _evidence(e: od.Evidence) -> WhatIfEvidence:
+    return WhatIfEvidence(id=strawberry.ID(e.evidence_id), kind=e.kind, revision=e.revision, inputs=e.inputs,
+                          summary=e.summary, position=e.position, attached_by=e.attached_by,
+                          attached_at=e.attached_at)
+
+
+def _proposal(p: od.Proposal, evidence: tuple[od.Evidence, ...] = ()) -> Proposal:
     return Proposal(
+        evidence=[_evidence(e) for e in evidence if e.proposal_id == p.proposal_id],
         id=strawberry.ID(p.proposal_id),
         target=p.target,
         rationale=p.rationale,
@@ -337,7 +360,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             formalized_by=a.formalized_by,
             formalized_at=a.formalized_at,
         )
-    proposals = [_proposal(p) for p in s.proposals]
+    proposals = [_proposal(p, s.evidence) for p in s.proposals]
     return Objective(
         id=strawberry.ID(s.id),
         version=s.version,
