@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain import codec
+from domain.baseline_analysis import BaselineAnalysis
 from domain.commands import actor_of, role_of
 from domain.events import RecordedEvent
 
@@ -125,6 +126,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    # Measured from a source's history (measureBaseline): attainment per day and week, the
+    # worst windows, candidate targets' budgets; None for a baseline typed in.
+    analysis: BaselineAnalysis | None = None
 
 
 @dataclass(frozen=True)
