@@ -19,6 +19,7 @@ from strawberry.types import Info
 from api.auth import current_principal
 from api.schema import enums, reads
 from api.schema import inputs as i
+from api.schema.baselines import BaselineAnalysis, CandidateOutcome, from_analysis, from_outcome
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
 from api.schema.labels import (
@@ -36,6 +37,7 @@ from api.schema.shared import (
     texts,
 )
 from domain import objective as od
+from domain.baseline_analysis import outcome_for
 from domain.labels import matches as labels_match
 from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
@@ -90,6 +92,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    analysis: BaselineAnalysis | None = strawberry.field(
+        description="Measured from the data source (measureBaseline): per day and week, the worst windows, "
+                    "and each candidate target's budget over the period; null for a baseline typed in.")
 
 
 @strawberry.type(description="One party's word on one revision of a proposal.")
@@ -123,6 +128,10 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None
+    baseline_outcome: CandidateOutcome | None = strawberry.field(
+        description="How this target's budget would have fared over the objective's latest measured baseline "
+                    "(exhaustedAtEnd: breached as soon as agreed); null when that baseline did not judge this "
+                    "target (measure it again: the open proposals' targets are judged).")
 
 
 @strawberry.type(description="One line of the negotiation history: who did what, when.")
@@ -291,7 +300,11 @@ def _position(p: od.Position) -> Position:
     )
 
 
-def _proposal(p: od.Proposal) -> Proposal:
+def _proposal(p: od.Proposal, baseline: od.Baseline | None = None) -> Proposal:
+    outcome = None
+    if baseline is not None and baseline.analysis is not None:
+        found = outcome_for(baseline.analysis, p.target)
+        outcome = None if found is None else from_outcome(found)
     return Proposal(
         id=strawberry.ID(p.proposal_id),
         target=p.target,
@@ -307,6 +320,7 @@ def _proposal(p: od.Proposal) -> Proposal:
         closed_at=p.closed_at,
         closed_reason=p.closed_reason,
         revisit_on=p.revisit_on,
+        baseline_outcome=outcome,
     )
 
 
@@ -323,6 +337,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             notes=b.notes,
             recorded_by=b.recorded_by,
             recorded_at=b.recorded_at,
+            analysis=None if b.analysis is None else from_analysis(b.analysis),
         )
     agreement = None
     if s.agreement is not None:
@@ -337,7 +352,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             formalized_by=a.formalized_by,
             formalized_at=a.formalized_at,
         )
-    proposals = [_proposal(p) for p in s.proposals]
+    proposals = [_proposal(p, s.baseline) for p in s.proposals]
     return Objective(
         id=strawberry.ID(s.id),
         version=s.version,

@@ -12,6 +12,7 @@ from api.limits import graphql_extensions
 from api.schema import scalars
 from api.schema.audit import AuditQuery, AuditSubscription
 from api.schema.budgets import BudgetsMutation
+from api.schema.collection import CollectionMutation
 from api.schema.gate import GateMutation, GateQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
@@ -22,7 +23,8 @@ from service.config import Settings
 
 
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation,
+                                    ReportsMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 

@@ -20,6 +20,7 @@ BAD_USER_INPUT with Prometheus's own message) and nothing is appended.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Sequence
@@ -137,8 +138,9 @@ async def measure_baseline(
             on_progress("record", n + 1, len(batches))
 
     config = budget.objective_config(state)
-    analysis = analyse(minutes, window=config["window"], budgeting=config["budgeting"],
-                       candidates=candidates_for(state, candidates), period=(start, end))
+    # Pure and CPU-bound (seconds for weeks of minutes): off the server's loop.
+    analysis = await asyncio.to_thread(analyse, minutes, window=config["window"], budgeting=config["budgeting"],
+                                       candidates=candidates_for(state, candidates), period=(start, end))
     if on_progress is not None:
         on_progress("analyse", 1, 1)
     if analysis.period.total == 0:
