@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import collection, freeze_exception, gate, journey, objective, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -78,7 +78,13 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     # approving a REQUIRE_APPROVAL answer: the decider narrows this to the roles the
     # applying rules name (a policy may name any of these)
     gate.ApproveDeploy: ("sre", "leadership", "engineering", "product", "admin"),
+    # the naming convention holds for the whole organisation: an admin sets it
+    conventions.SetNamingConvention: ("admin",),
 }
+
+
+# Reads that are not commands but cost a pass over the whole log: who may ask.
+WHATIF_POLICY_ROLES: tuple[str, ...] = (*PARTIES, "admin")  # "what would this policy have blocked?"
 
 
 def allowed_roles(command_type: type) -> tuple[str, ...]:

@@ -38,6 +38,7 @@ from api.schema.shared import (
 )
 from domain import objective as od
 from domain.baseline_analysis import outcome_for
+from domain.errors import InvalidInput
 from domain.labels import matches as labels_match
 from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
@@ -154,6 +155,25 @@ class Agreement:
     resource_commitment: str
     formalized_by: str | None
     formalized_at: datetime
+    runbooks: list["Runbook"] = strawberry.field(description="One per alert tier, or none named yet.")
+
+
+@strawberry.type(description="The runbook the agreement names for one alert tier.")
+class Runbook:
+    tier: str = strawberry.field(description="The tier key, e.g. page_1h_5m.")
+    url: str
+
+
+def runbook_map(items: list[i.RunbookInput] | None) -> dict[str, str] | None:
+    """The input list as the command's {tier key: URL}; a tier named twice is refused."""
+    if items is None:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        if item.tier in out:
+            raise InvalidInput(f"runbooks: the tier {item.tier!r} is named twice", field=f"runbooks.{item.tier}")
+        out[item.tier] = item.url
+    return out
 
 
 @strawberry.type(description="A Service Level Objective of one journey.")
@@ -351,6 +371,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             resource_commitment=a.resource_commitment,
             formalized_by=a.formalized_by,
             formalized_at=a.formalized_at,
+            runbooks=[Runbook(tier=k, url=v) for k, v in a.runbooks.items()],
         )
     proposals = [_proposal(p, s.baseline) for p in s.proposals]
     return Objective(
@@ -609,7 +630,7 @@ class ObjectivesMutation:
     async def formalize_agreement(self, info: Info, input: i.FormalizeAgreementInput) -> ObjectivePayload:
         return await objective_payload(info, "FormalizeAgreement", input, lambda: od.FormalizeAgreement(
             str(input.objective_id), str(input.policy_id), input.policy_version, input.product_owner,
-            input.sre_owner, texts(input.escalation_path), input.resource_commitment))
+            input.sre_owner, texts(input.escalation_path), input.resource_commitment, runbook_map(input.runbooks)))
 
     @strawberry.mutation
     async def retire_objective(self, info: Info, input: i.RetireObjectiveInput) -> ObjectivePayload:

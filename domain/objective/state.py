@@ -6,7 +6,7 @@ phases, the base of its commands, and the few steps of evolve every phase shares
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -217,6 +217,7 @@ class Agreement:
     formalized_by: str | None
     formalized_at: datetime
     alert_tiers: tuple[AlertTierTerms, ...] | None = None
+    runbooks: dict[str, str] = field(default_factory=dict)  # tier key -> URL; empty: none named
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import collection, freeze_exception, gate, journey, objective, permissions, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -53,6 +53,7 @@ SAMPLES = {
     freeze_exception.RevokeFreezeException: freeze_exception.RevokeFreezeException("x", "r"),
     gate.RecordDeployDecision: gate.RecordDeployDecision("run", {}),
     gate.ApproveDeploy: gate.ApproveDeploy("run", "r"),
+    conventions.SetNamingConvention: conventions.SetNamingConvention(),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -93,6 +94,7 @@ EXPECTED = {
     gate.RecordDeployDecision: {CI, S, ADM},
     # the decider narrows this to the roles the applying rules name (never ci or auditor)
     gate.ApproveDeploy: {S, L, E, P, ADM},
+    conventions.SetNamingConvention: {ADM},  # organisation-wide: an admin's setting
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
@@ -100,7 +102,8 @@ MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 
 def test_every_command_has_a_rule():
     every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
-        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(collection.COMMANDS)
+        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(conventions.COMMANDS) \
+        | set(collection.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 
