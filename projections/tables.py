@@ -55,6 +55,20 @@ objectives = Table(
     Index("ix_rm_objectives_service", "service"),
 )
 
+# --- data sources (migration 0010) -------------------------------------------------
+
+data_sources = Table(
+    "rm_data_sources",
+    metadata,
+    Column("id", String(100), primary_key=True),  # the source's name
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("retired", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+
 budgets = Table(
     "rm_budgets",
     metadata,
@@ -204,5 +218,5 @@ gate_epoch = Table(
 ALL_TABLES = (
     journeys, journey_dependencies, objectives, budgets, budget_intervals,
     policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
-    event_index, snapshots, gate_epoch,
+    event_index, snapshots, gate_epoch, data_sources,
 )
