@@ -17,13 +17,16 @@ from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.sources import SourcesMutation, SourcesQuery
+from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
 from service.config import Settings
 
 
-Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery, SourcesQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation, SourcesMutation))
+Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery, SpecsQuery,
+                              SourcesQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation,
+                                    SpecsMutation, SourcesMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 

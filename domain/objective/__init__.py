@@ -35,9 +35,10 @@ from typing import Any, Callable
 from domain.commands import PARTIES, require_id
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective import agreement, measurement, negotiation, review, sli
+from domain.objective import agreement, measurement, metadata, negotiation, review, sli
 from domain.objective.agreement import FormalizeAgreement
 from domain.objective.measurement import DefineSli, gaps_closed, takes_effect
+from domain.objective.metadata import LabelObjective
 from domain.objective.negotiation import (
     DeferNegotiation,
     EndorseProposal,
@@ -93,6 +94,7 @@ COMMANDS: tuple[type, ...] = (
     FormalizeAgreement,
     RecordReview,
     RetireObjective,
+    LabelObjective,
     DefineSli,
 )
 
@@ -102,6 +104,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     **negotiation.DECIDERS,
     **agreement.DECIDERS,
     **review.DECIDERS,
+    **metadata.DECIDERS,
     **measurement.DECIDERS,
 }
 
@@ -109,6 +112,7 @@ _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] 
     **negotiation.EVOLVERS,
     **agreement.EVOLVERS,
     **review.EVOLVERS,
+    **metadata.EVOLVERS,
     **measurement.EVOLVERS,
 }
 
@@ -147,7 +151,7 @@ def evolve(state: ObjectiveState | None, event: RecordedEvent) -> ObjectiveState
 __all__ = [
     "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
     "PARTIES", "RENEGOTIATING_OUTCOMES", "REVIEW_OUTCOMES", "SLI", "WINDOW_KINDS", "Agreement", "Baseline",
-    "Budgeting", "DefineSli", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement",
+    "Budgeting", "DefineSli", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
     "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",
     "ProposalStatus", "ProposeTarget", "RecordBaseline", "RecordReview", "RetireObjective", "Review",
     "ReviseProposal", "SliQuery", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "gaps_closed", "initial_state",
