@@ -328,7 +328,7 @@ class CommandBus:
                 for item in batch:
                     await self._process([item])
                 return
-            if not isinstance(exc, (DomainError, DryRun)):
+            if not isinstance(exc, (DomainError, DryRun, _GroupAborted)):  # refusals, not failures
                 log.exception("command failed")
             outcomes = [exc.cause if isinstance(exc, _GroupAborted) else exc]
         if self._on_batch is not None:

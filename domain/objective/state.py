@@ -6,12 +6,13 @@ phases, the base of its commands, and the few steps of evolve every phase shares
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from domain import codec
+from domain.baseline_analysis import BaselineAnalysis
 from domain.commands import actor_of, role_of
 from domain.events import RecordedEvent
 from domain.labels import Annotation, Label
@@ -179,6 +180,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    # Measured from a source's history (measureBaseline): attainment per day and week, the
+    # worst windows, candidate targets' budgets; None for a baseline typed in.
+    analysis: BaselineAnalysis | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ class Agreement:
     formalized_by: str | None
     formalized_at: datetime
     alert_tiers: tuple[AlertTierTerms, ...] | None = None
+    runbooks: dict[str, str] = field(default_factory=dict)  # tier key -> URL; empty: none named
 
 
 @dataclass(frozen=True)

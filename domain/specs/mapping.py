@@ -33,6 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.budget.burn import AlertTier
+from domain.errors import InvalidInput
+from domain.promql import counters_promql, parse_counters
 from domain.budget.calendar import Duration
 from domain.budget.errors import BudgetInputError
 from domain.budget.instants import canonical_label, parse_duration as parse_label
@@ -125,7 +127,7 @@ def window_of(slo: Slo) -> Window:
     w = slo.window
     if w is None:
         raise MappingError(at(slo, "spec.timeWindow"), "a time window is required")
-    where = at(slo, "spec.timeWindow[0]")
+    where = w.origin or at(slo, "spec.timeWindow[0]")
     if w.rolling:
         if w.duration.is_fixed and w.duration.minutes % 1440 == 0 and 1 <= w.duration.minutes // 1440 <= MAX_ROLLING_DAYS:
             return Window("rolling", w.duration.minutes // 1440)
@@ -150,7 +152,7 @@ def time_window(window: Window) -> TimeWindow:
 
 
 def budgeting_of(slo: Slo, index: int, objective: Objective) -> Budgeting:
-    where = at(slo, f"spec.objectives[{index}]")
+    where = objective.origin or at(slo, f"spec.objectives[{index}]")
     if slo.budgeting == "Occurrences":
         return Budgeting("occurrences")
     if slo.budgeting == "Timeslices":
@@ -179,7 +181,7 @@ _KIND_FIELDS = (("thresholdMs", "threshold_ms"), ("metric", "metric"), ("thresho
 def sli_of(specs: SpecSet, slo: Slo, index: int, objective: Objective) -> SLI:
     name = objective.sli_ref or slo.sli_ref
     sli = specs.sli(name) if name is not None else None
-    where = at(slo, f"spec.objectives[{index}]")
+    where = objective.origin or at(slo, f"spec.objectives[{index}]")
     if sli is None:
         raise MappingError(where, f"SLI {name!r} is not defined")
     description = (slo.description or "").strip() or None  # as the objective keeps it
@@ -256,3 +258,41 @@ def _duration(label: str) -> Duration:
         if minutes % size == 0:
             return Duration(minutes // size, unit)
     raise AssertionError("unreachable")
+
+
+# --- Prometheus queries as counters ------------------------------------------------------
+
+# `sum(rate(SEL[RANGE]))`, `sum by (x) (increase(SEL[RANGE]))`, `rate(SEL[RANGE])`: the
+# shapes spec files write a ratio's parts in, around the counter slogov reads itself.
+_SUM_OPEN = re.compile(r"\s*sum\s*(?:(?:by|without)\s*\([^()]*\)\s*)?\(")
+
+
+def counter_expression(query: str) -> str | None:
+    """The counter selectors (`a{x="y"}`, or several joined by `or`) a ratio part counts, in
+    slogov's canonical form, or None when the query is something else (arithmetic, a
+    recording rule of a ratio, a histogram quantile): slogov differences counters itself."""
+    text = query.strip()
+    wrapped = _unwrap(text)
+    try:
+        return counters_promql(parse_counters(wrapped if wrapped is not None else text, "query"))
+    except InvalidInput:
+        return None
+
+
+def _unwrap(text: str) -> str | None:
+    """SEL from `[sum[ by (...)](]rate|increase|irate(SEL[RANGE])[)]`."""
+    summed = _SUM_OPEN.match(text)
+    inner = text
+    if summed is not None:
+        if not text.endswith(")"):
+            return None
+        inner = text[summed.end():-1].strip()
+    for fn in ("rate", "increase", "irate"):
+        if inner.startswith(fn) and inner.endswith(")"):
+            body = inner[len(fn):].lstrip()
+            if not body.startswith("("):
+                return None
+            body = body[1:-1].strip()
+            if body.endswith("]") and "[" in body:
+                return body[:body.rindex("[")].strip()
+    return None

@@ -166,6 +166,7 @@ class TimeWindow:
     rolling: bool
     start: datetime | None = None  # calendar only: a wall-clock time in `zone`
     zone: str | None = None
+    origin: Where | None = field(default=None, compare=False, repr=False)  # where it was read
 
     def calendar(self) -> CalendarWindow:
         if self.rolling or self.start is None or self.zone is None:
@@ -184,6 +185,7 @@ class Objective:
     composite_weight: float | None = None
     sli_ref: str | None = None  # composite SLOs: this objective's own SLI
     labels: Labels = ()
+    origin: Where | None = field(default=None, compare=False, repr=False)  # where it was read
 
 
 @dataclass(frozen=True, slots=True)

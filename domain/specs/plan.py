@@ -151,7 +151,7 @@ def _journey(name: str, service: Any, current: Current, actor: str, source: str)
 
 def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current, source: str) -> list[Step]:
     objective = slo.objectives[index]
-    where = mapping.at(slo, f"spec.objectives[{index}]")
+    where = objective.origin or mapping.at(slo, f"spec.objectives[{index}]")
     sli = mapping.sli_of(specs, slo, index, objective)
     window = mapping.window_of(slo)
     budgeting = mapping.budgeting_of(slo, index, objective)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import freeze_exception, gate, journey, objective, permissions, policy, policy_actions, sources
+from domain import collection, conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions, sources
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -48,6 +48,8 @@ SAMPLES = {
     budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
     budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
     budget.CheckFreshness: budget.CheckFreshness("o"),
+    collection.RecordCollectionGap: collection.RecordCollectionGap("o", T, T, "down"),
+    collection.RecordSourceState: collection.RecordSourceState("o", T),
     policy.AdoptPolicy: policy.AdoptPolicy("pol", None),
     policy_actions.AcknowledgeEscalation: policy_actions.AcknowledgeEscalation("o", "escalation-1"),
     policy_actions.CompletePostmortem: policy_actions.CompletePostmortem("o", "postmortem-1", "s"),
@@ -55,6 +57,7 @@ SAMPLES = {
     freeze_exception.RevokeFreezeException: freeze_exception.RevokeFreezeException("x", "r"),
     gate.RecordDeployDecision: gate.RecordDeployDecision("run", {}),
     gate.ApproveDeploy: gate.ApproveDeploy("run", "r"),
+    conventions.SetNamingConvention: conventions.SetNamingConvention(),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -89,6 +92,8 @@ EXPECTED = {
     budget.RestoreInterval: {S, L, ADM},
     budget.ConfigureAlerts: {S, ADM},
     budget.CheckFreshness: {S, ADM},
+    collection.RecordCollectionGap: {S, ADM},
+    collection.RecordSourceState: {S, ADM},
     policy.AdoptPolicy: {S, L, ADM},
     policy_actions.AcknowledgeEscalation: {P, S, E, L, ADM},  # the decider checks the escalation's role
     policy_actions.CompletePostmortem: {S, E, ADM},
@@ -97,6 +102,7 @@ EXPECTED = {
     gate.RecordDeployDecision: {CI, S, ADM},
     # the decider narrows this to the roles the applying rules name (never ci or auditor)
     gate.ApproveDeploy: {S, L, E, P, ADM},
+    conventions.SetNamingConvention: {ADM},  # organisation-wide: an admin's setting
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
@@ -104,7 +110,8 @@ MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 
 def test_every_command_has_a_rule():
     every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
-        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(sources.COMMANDS)
+        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(conventions.COMMANDS) \
+        | set(collection.COMMANDS) | set(sources.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 

@@ -17,7 +17,7 @@ async def test_import_dry_run_apply_errors_and_export(api):
     dry = (await api.ok(IMPORT, {"documents": documents, "apply": False}, role="admin"))["importSpecs"]
     assert not dry["applied"] and await api.head() == before and dry["events"]
     assert dry["steps"][1] == {"action": "CREATE", "subject": "objective myservice-requests-availability",
-                               "place": "myservice.yaml: document 1, slos[0] (line 8)"}
+                               "place": "myservice.yaml: document 1, slos[0].objective (line 9)"}
     done = (await api.ok(IMPORT, {"documents": documents, "apply": True}, role="admin"))["importSpecs"]
     assert done["applied"] and await api.head() == before + len(done["events"])
 

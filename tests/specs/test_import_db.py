@@ -78,7 +78,7 @@ async def test_a_refusal_names_the_place_and_appends_nothing_of_the_batch(contai
     specs = read_text(OTHER, "ledger.yaml")
     both = type(specs)(**{f: getattr(specs, f) + getattr(read("sloth/myservice.yaml"), f)
                           for f in ("services", "slis", "slos", "alert_conditions", "alert_policies")})
-    with pytest.raises(PolicyViolation, match=r"^ledger.yaml: document 1, spec.objectives\[0\] \(line 1\): "
+    with pytest.raises(PolicyViolation, match=r"^ledger.yaml: document 1, spec.objectives\[0\] \(line 12\): "
                                               r"objective ledger-availability: journey ledger has not been prioritized"):
         await specs_service.import_specs(container, both, actor="ada", roles=ADMIN, apply=True)
     assert await head(container) == before
@@ -86,3 +86,16 @@ async def test_a_refusal_names_the_place_and_appends_nothing_of_the_batch(contai
         await specs_service.import_specs(container, read("sloth/myservice.yaml"), actor="al",
                                          roles=frozenset({"auditor"}))
     assert await head(container) == before
+
+
+async def test_a_target_above_its_dependencies_ceiling_is_a_finding_beside_the_plan(container):
+    from tests.budgets.support import journey, objective
+
+    await journey(container, "ledger", critical=("payments",))
+    await objective(container, "payments-availability", "ledger", target=0.99, service="payments")
+    result = await specs_service.import_specs(container, read_text(OTHER.replace("0.99}", "0.995}"), "ledger.yaml"),
+                                              actor="ada", roles=ADMIN)
+    (finding,) = result.findings
+    assert finding.code == "CEILING" and "target 0.995 is above 0.99" in finding.message
+    assert str(finding.where).startswith("ledger.yaml: document 1")
+    assert [s.action for s in result.plan.steps] == ["UNCHANGED", "CREATE"]
