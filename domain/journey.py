@@ -32,6 +32,7 @@ from domain.commands import (
 )
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
+from domain.labels import Label, labels_data, labels_of
 
 CATEGORY = "journey"
 
@@ -53,6 +54,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "InstrumentationGapRecorded",
     "InstrumentationGapClosed",
     "JourneyRetired",
+    "JourneyLabeled",
 )
 
 
@@ -139,6 +141,7 @@ class JourneyState:
     proposed_at: datetime
     updated_at: datetime
     version: int
+    labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
 
     @property
     def open_gaps(self) -> tuple[Gap, ...]:
@@ -168,7 +171,11 @@ def to_dict(state: JourneyState | None) -> dict[str, Any] | None:
 
 
 def from_dict(data: dict[str, Any] | None) -> JourneyState | None:
-    return None if data is None else codec.decode(JourneyState, data)
+    if data is None:
+        return None
+    if "labels" not in data:  # read models and snapshots written before labels existed
+        data = {**data, "labels": []}
+    return codec.decode(JourneyState, data)
 
 
 # --- commands ---------------------------------------------------------------
@@ -200,6 +207,7 @@ class ProposeJourney(_JourneyCommand):
     revenue_impact: str | None = None
     conversion_impact: str | None = None
     support_volume: int | None = None
+    labels: tuple[Label, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -258,6 +266,14 @@ class RetireJourney(_JourneyCommand):
     reason: str
 
 
+@dataclass(frozen=True)
+class LabelJourney(_JourneyCommand):
+    """Replace the journey's labels with these (an empty tuple removes them all)."""
+
+    journey_id: str
+    labels: tuple[Label, ...]
+
+
 COMMANDS: tuple[type, ...] = (
     ProposeJourney,
     PrioritizeJourney,
@@ -267,6 +283,7 @@ COMMANDS: tuple[type, ...] = (
     RecordInstrumentationGap,
     CloseInstrumentationGap,
     RetireJourney,
+    LabelJourney,
 )
 
 
@@ -306,9 +323,18 @@ def _propose(cmd: ProposeJourney, state: None, ctx: Context) -> list[NewEvent]:
                 "revenue_impact": optional_text(cmd.revenue_impact, "revenue_impact"),
                 "conversion_impact": optional_text(cmd.conversion_impact, "conversion_impact"),
                 "support_volume": optional_int(cmd.support_volume, "support_volume", minimum=0),
+                # absent when none, as before labels existed
+                **({"labels": labels} if (labels := labels_data(cmd.labels)) else {}),
             },
         )
     ]
+
+
+def _label(cmd: LabelJourney, state: JourneyState, ctx: Context) -> list[NewEvent]:
+    labels = labels_data(cmd.labels)
+    if labels_of(labels) == state.labels:
+        return []  # the labels in force already: a resend appends nothing
+    return [NewEvent("JourneyLabeled", {"journey_id": state.id, "labels": labels})]
 
 
 def _prioritize(cmd: PrioritizeJourney, state: JourneyState, ctx: Context) -> list[NewEvent]:
@@ -420,6 +446,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     RecordInstrumentationGap: _record_gap,
     CloseInstrumentationGap: _close_gap,
     RetireJourney: _retire,
+    LabelJourney: _label,
 }
 
 
@@ -473,6 +500,7 @@ def _proposed(event: RecordedEvent) -> JourneyState:
         proposed_at=event.recorded_at,
         updated_at=event.recorded_at,
         version=event.stream_version,
+        labels=labels_of(d.get("labels")),
     )
 
 
@@ -563,7 +591,12 @@ def _retired(state: JourneyState, event: RecordedEvent) -> JourneyState:
     return replace(state, status=JourneyStatus.RETIRED, retirement_reason=event.data["reason"])
 
 
+def _labeled(state: JourneyState, event: RecordedEvent) -> JourneyState:
+    return replace(state, labels=labels_of(event.data["labels"]))
+
+
 _EVOLVERS: dict[str, Callable[[JourneyState, RecordedEvent], JourneyState]] = {
+    "JourneyLabeled": _labeled,
     "JourneyPrioritized": _prioritized,
     "JourneyScopeDocumented": _scope_documented,
     "DependencyMapped": _dependency_mapped,

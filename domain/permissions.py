@@ -37,9 +37,12 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     journey.RecordInstrumentationGap: ("sre", "engineering", "admin"),
     journey.CloseInstrumentationGap: ("sre", "engineering", "admin"),
     journey.RetireJourney: ("product", "leadership", "admin"),
+    # labels are bookkeeping: whoever may propose or map a journey, or draft an objective
+    journey.LabelJourney: ("product", "leadership", "sre", "engineering", "admin"),
     # objectives
     objective.DraftObjective: ("sre", "admin"),
     objective.RecordBaseline: ("sre", "admin"),
+    objective.LabelObjective: ("sre", "product", "admin"),
     objective.ProposeTarget: _ALL_PARTIES,
     objective.ReviseProposal: _ALL_PARTIES,
     objective.WithdrawProposal: _ALL_PARTIES,

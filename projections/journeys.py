@@ -1,4 +1,4 @@
-"""Journeys and the services they depend on (for the depends-on filter)."""
+"""Journeys, the services they depend on (for the depends-on filter) and their labels."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from domain import journey
 from projections.documents import doc_json
 from projections.entities import EntityProjection
-from projections.tables import journey_dependencies, journeys
+from projections.tables import journey_dependencies, journey_labels, journeys
 
 
 def _rows(state: journey.JourneyState, created_position: int) -> dict:
@@ -25,7 +25,8 @@ def _rows(state: journey.JourneyState, created_position: int) -> dict:
         {"journey_id": state.id, "service": d.service, "kind": d.kind, "critical": d.critical}
         for d in state.dependencies
     ]
-    return {journeys: [main], journey_dependencies: deps}
+    labels = [{"journey_id": state.id, "key": x.key, "value": x.value} for x in state.labels]
+    return {journeys: [main], journey_dependencies: deps, journey_labels: labels}
 
 
 def projection() -> EntityProjection:
@@ -37,6 +38,6 @@ def projection() -> EntityProjection:
         to_dict=journey.to_dict,
         from_dict=journey.from_dict,
         rows=_rows,
-        side_tables=(journey_dependencies,),
+        side_tables=(journey_dependencies, journey_labels),
         side_key="journey_id",
     )

@@ -25,13 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.tables import (
     ALL_TABLES, budget_intervals, budgets, deploy_decisions, event_index, freeze_exceptions, freeze_scope,
-    gate_epoch, journey_dependencies, journeys, objectives, policies, policy_actions, snapshots,
+    gate_epoch, journey_dependencies, journey_labels, journeys, objective_labels, objectives, policies,
+    policy_actions, snapshots,
 )
 
 # The gate's snapshot starts at the epoch row, so it comes first: a gate read that holds
 # it finishes before a rebuild can start, and one that arrives later waits on it alone.
 READ_ORDER: tuple[Table, ...] = (
-    gate_epoch, journey_dependencies, journeys, objectives, budgets, budget_intervals, policies,
+    gate_epoch, journey_dependencies, journey_labels, journeys, objective_labels, objectives, budgets,
+    budget_intervals, policies,
     policy_actions, freeze_scope, freeze_exceptions, deploy_decisions, event_index, snapshots,
 )
 assert set(READ_ORDER) == set(ALL_TABLES), "every read model has its place in the lock order"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from domain import objective
 from projections.documents import doc_json
 from projections.entities import EntityProjection
-from projections.tables import objectives
+from projections.tables import objective_labels, objectives
 
 
 def _rows(state: objective.ObjectiveState, created_position: int) -> dict:
@@ -25,9 +25,11 @@ def _rows(state: objective.ObjectiveState, created_position: int) -> dict:
                 "sre_owner": agreement.sre_owner if agreement else None,
                 "version": state.version,
                 "service": state.service,
+                "slo": state.slo,
                 "doc": doc_json(objective.to_dict(state)),
             }
-        ]
+        ],
+        objective_labels: [{"objective_id": state.id, "key": x.key, "value": x.value} for x in state.labels],
     }
 
 
@@ -40,4 +42,6 @@ def projection() -> EntityProjection:
         to_dict=objective.to_dict,
         from_dict=objective.from_dict,
         rows=_rows,
+        side_tables=(objective_labels,),
+        side_key="objective_id",
     )

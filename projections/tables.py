@@ -51,8 +51,28 @@ objectives = Table(
     Column("version", Integer, nullable=False),
     Column("doc", Text, nullable=False),
     Column("service", String(200), nullable=True),  # a component objective's service
+    Column("slo", String(100), nullable=True),  # the SLO it is one objective of (migration 0010)
     Index("ix_rm_objectives_status", "status"),
     Index("ix_rm_objectives_service", "service"),
+)
+
+# Labels (domain.labels), one row per key-value pair, for the list filters (migration 0010).
+journey_labels = Table(
+    "rm_journey_labels",
+    metadata,
+    Column("journey_id", String(100), primary_key=True),
+    Column("key", String(320), primary_key=True),
+    Column("value", String(260), primary_key=True),
+    Index("ix_rm_journey_labels_key_value", "key", "value"),
+)
+
+objective_labels = Table(
+    "rm_objective_labels",
+    metadata,
+    Column("objective_id", String(100), primary_key=True),
+    Column("key", String(320), primary_key=True),
+    Column("value", String(260), primary_key=True),
+    Index("ix_rm_objective_labels_key_value", "key", "value"),
 )
 
 budgets = Table(
@@ -202,7 +222,7 @@ gate_epoch = Table(
 )
 
 ALL_TABLES = (
-    journeys, journey_dependencies, objectives, budgets, budget_intervals,
+    journeys, journey_dependencies, journey_labels, objectives, objective_labels, budgets, budget_intervals,
     policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
     event_index, snapshots, gate_epoch,
 )

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.schema import enums
+from api.schema.labels import AnnotationInput, LabelInput
 
 
 GUARD_FIELDS: dict[str, tuple[str, str]] = {
@@ -55,6 +56,7 @@ class ProposeJourneyInput:
     revenue_impact: str | None = None
     conversion_impact: str | None = None
     support_volume: int | None = strawberry.field(default=None, description="Support tickets per month, from 0.")
+    labels: list[LabelInput] | None = strawberry.field(default=None, description="At most 64 key-value pairs.")
 
 
 @command_input
@@ -113,6 +115,14 @@ class RetireJourneyInput:
     reason: str
 
 
+@command_input
+class LabelJourneyInput:
+    journey_id: strawberry.ID
+    labels: list[LabelInput] = strawberry.field(
+        description="The journey's labels from now on (an empty list removes them); the same ones again append nothing."
+    )
+
+
 # --- objectives ---------------------------------------------------------------
 
 
@@ -151,6 +161,22 @@ class DraftObjectiveInput:
         default=None,
         description="Make this a component objective of the named service (one the journey, or others, "
         "depend on): journeys depending critically on it compose their attainment and target ceiling from it.",
+    )
+    slo: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The SLO this objective is one of (an OpenSLO SLO's name): an internal target beside the "
+        "SLA's is two objectives of one SLO, each with its own name, target and budget. Unset: an SLO of its own.",
+    )
+    labels: list[LabelInput] | None = strawberry.field(default=None, description="At most 64 key-value pairs.")
+    annotations: list[AnnotationInput] | None = strawberry.field(default=None, description="At most 64, keys unique.")
+
+
+@command_input
+class LabelObjectiveInput:
+    objective_id: strawberry.ID
+    labels: list[LabelInput] = strawberry.field(description="The objective's labels from now on (empty: none).")
+    annotations: list[AnnotationInput] = strawberry.field(
+        default_factory=list, description="The objective's annotations from now on (empty: none)."
     )
 
 

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from api.auth import current_principal
 from api.schema import enums, reads
+from api.schema.labels import Label, LabelSelector, domain_labels, labels_out, selectors
 from api.schema import inputs as i
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
@@ -28,6 +29,7 @@ from api.schema.shared import (
     texts,
 )
 from domain import journey as jd
+from domain.labels import matches as labels_match
 from projections.tables import journeys as journeys_table
 from service.as_of import AsOfReads
 
@@ -112,6 +114,7 @@ class Journey:
     proposed_by: str | None
     proposed_at: datetime
     updated_at: datetime
+    labels: list[Label] = strawberry.field(description="Sorted by key, then value.")
     # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
     as_of: strawberry.Private[Any] = None
 
@@ -207,6 +210,7 @@ def from_journey(s: jd.JourneyState, as_of: Any = None) -> Journey:
         proposed_by=s.proposed_by,
         proposed_at=s.proposed_at,
         updated_at=s.updated_at,
+        labels=labels_out(s.labels),
         as_of=as_of,
     )
 
@@ -220,6 +224,7 @@ class JourneyFilter:
     status: enums.JourneyStatus | None = None
     owner: str | None = None
     depends_on: str | None = strawberry.field(default=None, description="A service name the journey depends on.")
+    labels: list[LabelSelector] | None = strawberry.field(default=None, description="Every selector must match.")
 
 
 JourneyConnection = Connection[Journey]
@@ -234,6 +239,7 @@ async def journey_connection(info: Info, first: int | None, after: str | None, f
         status=enums.value_of(getattr(filter, "status", None)),
         owner=getattr(filter, "owner", None),
         depends_on=getattr(filter, "depends_on", None),
+        labels=selectors(getattr(filter, "labels", None)),
     )
     return page_connection(await reads.journey_page(container, conditions, size, start), from_journey)
 
@@ -241,9 +247,10 @@ async def journey_connection(info: Info, first: int | None, after: str | None, f
 async def journeys_as_of(info: Info, first: int | None, after: str | None, filter: Any, reads: AsOfReads) -> Connection:
     keep = None
     if filter is not None and any(
-        getattr(filter, k, None) is not None for k in ("tier", "status", "owner", "depends_on")
+        getattr(filter, k, None) is not None for k in ("tier", "status", "owner", "depends_on", "labels")
     ):
         status = enums.value_of(filter.status)
+        wanted = selectors(filter.labels)
 
         async def keep(s: Any) -> bool:
             return (
@@ -251,6 +258,7 @@ async def journeys_as_of(info: Info, first: int | None, after: str | None, filte
                 and (status is None or str(s.status) == status)
                 and (filter.owner is None or s.owner == filter.owner)
                 and (filter.depends_on is None or any(d.service == filter.depends_on for d in s.dependencies))
+                and labels_match(s.labels, wanted)
             )
 
     return await page_as_of(info, journeys_table, "journey", first, after, reads, keep, from_journey)
@@ -314,7 +322,12 @@ class JourneysMutation:
         return await _journey(info, "ProposeJourney", input, lambda: jd.ProposeJourney(
             str(input.journey_id), input.name, input.description, texts(input.steps), input.starts_at,
             input.ends_at, input.success_criteria, input.owner, input.tier, input.revenue_impact,
-            input.conversion_impact, input.support_volume))
+            input.conversion_impact, input.support_volume, domain_labels(input.labels)))
+
+    @strawberry.mutation(description="Replace a journey's labels (product, leadership, sre, engineering).")
+    async def label_journey(self, info: Info, input: i.LabelJourneyInput) -> JourneyPayload:
+        return await _journey(info, "LabelJourney", input, lambda: jd.LabelJourney(
+            str(input.journey_id), domain_labels(input.labels)))
 
     @strawberry.mutation(description="The business decision: rank and tier a journey (product, leadership).")
     async def prioritize_journey(self, info: Info, input: i.PrioritizeJourneyInput) -> JourneyPayload:

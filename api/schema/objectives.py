@@ -21,6 +21,9 @@ from api.schema import enums, reads
 from api.schema import inputs as i
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
+from api.schema.labels import (
+    Annotation, Label, LabelSelector, annotations_out, domain_annotations, domain_labels, labels_out, selectors,
+)
 from api.schema.shared import (
     AsOf,
     EventRef,
@@ -33,6 +36,7 @@ from api.schema.shared import (
     texts,
 )
 from domain import objective as od
+from domain.labels import matches as labels_match
 from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
 
@@ -169,6 +173,12 @@ class Objective:
     drafted_by: str | None
     drafted_at: datetime
     updated_at: datetime
+    slo: strawberry.ID | None = strawberry.field(
+        description="The SLO this objective is one of (its objectives share it, each with its own name, target "
+        "and budget); null for an SLO of one objective."
+    )
+    labels: list[Label] = strawberry.field(description="Sorted by key, then value.")
+    annotations: list[Annotation] = strawberry.field(description="Sorted by key.")
     service: str | None = strawberry.field(
         description="For a component objective, the service it measures: journeys that depend critically on "
         "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
@@ -373,6 +383,9 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         drafted_by=s.drafted_by,
         drafted_at=s.drafted_at,
         updated_at=s.updated_at,
+        slo=None if s.slo is None else strawberry.ID(s.slo),
+        labels=labels_out(s.labels),
+        annotations=annotations_out(s.annotations),
         as_of=as_of,
     )
 
@@ -387,6 +400,8 @@ class ObjectiveFilter:
     owner: str | None = strawberry.field(default=None, description="The product or the SRE owner.")
     depends_on: str | None = strawberry.field(default=None, description="The journey depends on this service.")
     informational: bool | None = None
+    slo: strawberry.ID | None = strawberry.field(default=None, description="The SLO's objectives.")
+    labels: list[LabelSelector] | None = strawberry.field(default=None, description="Every selector must match.")
 
 
 ObjectiveConnection = Connection[Objective]
@@ -410,6 +425,8 @@ async def objective_connection(
         owner=f.owner,
         depends_on=f.depends_on,
         informational=f.informational,
+        slo=None if f.slo is None else str(f.slo),
+        labels=selectors(f.labels),
     )
     if journey_id is not None and f.journey_id is not None and f.journey_id != journey_id:
         conditions += reads.objective_conditions(journey_id=f.journey_id)
@@ -423,7 +440,7 @@ async def objectives_as_of(
     f = filter
     keep = None
     if journey is not None or (
-        f is not None and any(getattr(f, k) is not None for k in ("status", "owner", "depends_on", "informational"))
+        f is not None and any(getattr(f, k) is not None for k in ("status", "owner", "depends_on", "informational", "slo", "labels"))
     ):
         status = None if f is None else enums.value_of(f.status)
 
@@ -441,6 +458,10 @@ async def objectives_as_of(
             ):
                 return False
             if f.informational is not None and s.informational != f.informational:
+                return False
+            if f.slo is not None and s.slo != str(f.slo):
+                return False
+            if not labels_match(s.labels, selectors(f.labels)):
                 return False
             if f.depends_on is not None:
                 j = await reads.journey(s.journey_id)
@@ -521,8 +542,14 @@ class ObjectivesMutation:
                        sli.threshold_seconds, sli.description),
                 od.Window(value_of(window.kind), window.days),
                 od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold),
-                input.service)
+                input.service, None if input.slo is None else str(input.slo), domain_labels(input.labels),
+                domain_annotations(input.annotations))
         return await objective_payload(info, "DraftObjective", input, build)
+
+    @strawberry.mutation(description="Replace an objective's labels and annotations (sre, product).")
+    async def label_objective(self, info: Info, input: i.LabelObjectiveInput) -> ObjectivePayload:
+        return await objective_payload(info, "LabelObjective", input, lambda: od.LabelObjective(
+            str(input.objective_id), domain_labels(input.labels), domain_annotations(input.annotations)))
 
     @strawberry.mutation(description="Record historical performance measured on past data (sre).")
     async def record_baseline(self, info: Info, input: i.RecordBaselineInput) -> ObjectivePayload:

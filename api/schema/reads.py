@@ -7,14 +7,14 @@ the domain's own ``from_dict``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Iterable, TypeVar
 
 import orjson
 from sqlalchemy import func, or_, select
 
 from domain import journey as journeys_domain
 from domain import objective as objectives_domain
-from projections.tables import journey_dependencies, journeys, objectives
+from projections.tables import journey_dependencies, journey_labels, journeys, objective_labels, objectives
 
 S = TypeVar("S")
 
@@ -42,8 +42,24 @@ def _depends_on(service: str):
     return select(journey_dependencies.c.journey_id).where(journey_dependencies.c.service == service)
 
 
+# A label selector: (key, value) needs that pair, (key, None) the key with any value.
+Selector = tuple[str, "str | None"]
+
+
+def _labeled(table, key_column: str, id_column, selectors: Iterable[Selector]) -> list[Any]:
+    """One IN (subquery) per selector: every one must hold (the index is on key, value)."""
+    out = []
+    for key, value in selectors:
+        query = select(table.c[key_column]).where(table.c.key == key)
+        if value is not None:
+            query = query.where(table.c.value == value)
+        out.append(id_column.in_(query))
+    return out
+
+
 def journey_conditions(
-    *, tier: int | None = None, status: str | None = None, owner: str | None = None, depends_on: str | None = None
+    *, tier: int | None = None, status: str | None = None, owner: str | None = None, depends_on: str | None = None,
+    labels: Iterable[Selector] = (),
 ) -> list[Any]:
     conditions: list[Any] = []
     if tier is not None:
@@ -54,6 +70,7 @@ def journey_conditions(
         conditions.append(journeys.c.owner == owner)
     if depends_on is not None:
         conditions.append(journeys.c.id.in_(_depends_on(depends_on)))
+    conditions += _labeled(journey_labels, "journey_id", journeys.c.id, labels)
     return conditions
 
 
@@ -64,6 +81,8 @@ def objective_conditions(
     owner: str | None = None,
     depends_on: str | None = None,
     informational: bool | None = None,
+    slo: str | None = None,
+    labels: Iterable[Selector] = (),
 ) -> list[Any]:
     conditions: list[Any] = []
     if journey_id is not None:
@@ -76,6 +95,9 @@ def objective_conditions(
         conditions.append(objectives.c.journey_id.in_(_depends_on(depends_on)))
     if informational is not None:
         conditions.append(objectives.c.informational == informational)
+    if slo is not None:
+        conditions.append(objectives.c.slo == slo)
+    conditions += _labeled(objective_labels, "objective_id", objectives.c.id, labels)
     return conditions
 
 

@@ -7,11 +7,10 @@ rendered as OpenSLO v1.
   sloth         Sloth prometheus/v1 files and the PrometheusServiceLevel CRD
   builder       collects objects, hoists inline ones, checks references
   reader        dispatches documents to the readers by version; files and directories
-  model         the neutral model, and how it maps to slogov's domain
+  (the neutral model and the checks live in domain/specs: the service layer uses them)
   openslo_export  the model as deterministic OpenSLO v1 YAML, with provenance annotations
-  check         what the spec tools do not check: ceilings, resolution, unknown sources
 
 A format adapter at the edge (DESIGN.md, "Beyond the island"): nothing here writes to the
-log. An import turns a SpecSet into commands; an export renders the read state at a log
-position. Neither is wired to the CLI or GraphQL yet.
+log. The import (a SpecSet planned into commands) and the export (the log's state as a
+SpecSet) are in domain/specs and service/specs.
 """

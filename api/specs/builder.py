@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .model import NotCarried, SpecSet
+from domain.specs.model import NotCarried, SpecSet
 from .yaml_source import Item, SpecError, SpecErrors, Where
 
 class Builder:

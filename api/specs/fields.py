@@ -13,7 +13,7 @@ from domain.budget.calendar import Duration, parse_duration
 from domain.budget.errors import BudgetInputError
 
 from .builder import Builder
-from .model import Annotations, Labels, Meta
+from domain.specs.model import Annotations, Labels, Meta
 from .yaml_source import Item, SpecError
 
 

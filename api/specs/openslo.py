@@ -30,7 +30,7 @@ from domain.budget.errors import BudgetInputError
 
 from .builder import Builder
 from .fields import Fields, duration_at, fraction_at, labels_at, meta_of, wall_clock
-from .model import (
+from domain.specs.model import (
     BUDGETING_METHODS,
     OPERATORS,
     RAW_TYPES,

@@ -25,12 +25,11 @@ condition's multiwindow short window in `slogov/short-window`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import yaml
 
-from .model import (
+from domain.specs.model import (
     AlertCondition,
     AlertPolicy,
     DataSource,
@@ -39,9 +38,11 @@ from .model import (
     MetricSource,
     NotificationTarget,
     Objective,
+    Provenance,
     Service,
     Sli,
     Slo,
+    SloProvenance,
     SpecSet,
     TimeWindow,
 )
@@ -51,19 +52,6 @@ POSITION = "slogov/log-position"
 CHAIN_HASH = "slogov/chain-hash"
 AGREEMENT = "slogov/agreement-id"
 POLICY_VERSION = "slogov/policy-version"
-
-
-@dataclass(frozen=True, slots=True)
-class SloProvenance:
-    agreements: tuple[tuple[str, str], ...] = ()  # (objective name, agreement id)
-    policy_version: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    position: int
-    chain_hash: str
-    slos: Mapping[str, SloProvenance] = field(default_factory=dict)  # by SLO name
 
 
 def render(specs: SpecSet, provenance: Provenance | None = None) -> str:

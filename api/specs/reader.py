@@ -13,7 +13,7 @@ from domain.budget.calendar import Duration
 
 from . import openslo, sloth
 from .builder import Builder
-from .model import SpecSet
+from domain.specs.model import SpecSet
 from .yaml_source import Item, SpecError, SpecErrors, Where, documents
 
 SUFFIXES = (".yaml", ".yml")

@@ -26,7 +26,7 @@ from domain.budget.calendar import Duration
 
 from .builder import Builder
 from .fields import Fields, annotations_at, labels_at
-from .model import (
+from domain.specs.model import (
     AlertCondition,
     AlertPolicy,
     Meta,

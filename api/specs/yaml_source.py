@@ -12,22 +12,12 @@ Duplicate keys are errors (PyYAML would silently keep the last one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import yaml
 from yaml.constructor import SafeConstructor
 
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    file: str
-    document: int
-    path: str
-    line: int
-
-    def __str__(self) -> str:
-        return f"{self.file}: document {self.document}, {self.path or '(document)'} (line {self.line})"
+from domain.specs.model import Where
 
 
 class SpecError(ValueError):

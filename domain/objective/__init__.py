@@ -35,8 +35,9 @@ from typing import Any, Callable
 from domain.commands import PARTIES, require_id
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective import agreement, negotiation, review, sli
+from domain.objective import agreement, metadata, negotiation, review, sli
 from domain.objective.agreement import FormalizeAgreement
+from domain.objective.metadata import LabelObjective
 from domain.objective.negotiation import (
     DeferNegotiation,
     EndorseProposal,
@@ -91,6 +92,7 @@ COMMANDS: tuple[type, ...] = (
     FormalizeAgreement,
     RecordReview,
     RetireObjective,
+    LabelObjective,
 )
 
 
@@ -99,12 +101,14 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     **negotiation.DECIDERS,
     **agreement.DECIDERS,
     **review.DECIDERS,
+    **metadata.DECIDERS,
 }
 
 _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] = {
     **negotiation.EVOLVERS,
     **agreement.EVOLVERS,
     **review.EVOLVERS,
+    **metadata.EVOLVERS,
 }
 
 
@@ -142,7 +146,7 @@ def evolve(state: ObjectiveState | None, event: RecordedEvent) -> ObjectiveState
 __all__ = [
     "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
     "PARTIES", "RENEGOTIATING_OUTCOMES", "REVIEW_OUTCOMES", "SLI", "WINDOW_KINDS", "Agreement", "Baseline",
-    "Budgeting", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement",
+    "Budgeting", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
     "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",
     "ProposalStatus", "ProposeTarget", "RecordBaseline", "RecordReview", "RetireObjective", "Review",
     "ReviseProposal", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "initial_state",

@@ -22,6 +22,7 @@ from domain.commands import (
 )
 from domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
 from domain.events import Context, NewEvent, RecordedEvent
+from domain.labels import Annotation, Label, annotations_data, annotations_of, labels_data, labels_of
 from domain.objective.state import (
     BUDGETING_METHODS,
     Budgeting,
@@ -58,6 +59,10 @@ class DraftObjective(ObjectiveCommand):
     # dependencies, or a shared one), and journeys that depend critically on the
     # service compose their attainment from it. None: the journey's own, end to end.
     service: str | None = None
+    # The SLO this objective is one of (see ObjectiveState.slo); None: an SLO of its own.
+    slo: str | None = None
+    labels: tuple[Label, ...] = ()
+    annotations: tuple[Annotation, ...] = ()
 
     def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
         return (journeys.stream_id(self.journey_id),)
@@ -155,6 +160,13 @@ def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
     }
     if cmd.service is not None:  # absent, not null, for end-to-end objectives (as before)
         data["service"] = require_text(cmd.service, "service", max_length=NAME_MAX_LENGTH)
+    # Each absent when unset, so an objective drafted without them writes what it did before.
+    if cmd.slo is not None:
+        data["slo"] = require_id(cmd.slo, "slo")
+    if labels := labels_data(cmd.labels):
+        data["labels"] = labels
+    if annotations := annotations_data(cmd.annotations):
+        data["annotations"] = annotations
     journey = live_journey(ctx, journey_id)
     if journey.status is not journeys.JourneyStatus.PRIORITIZED:
         raise PolicyViolation(
@@ -192,6 +204,9 @@ def drafted(event: RecordedEvent) -> ObjectiveState:
         updated_at=event.recorded_at,
         version=event.stream_version,
         service=d.get("service"),
+        slo=d.get("slo"),
+        labels=labels_of(d.get("labels")),
+        annotations=annotations_of(d.get("annotations")),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from domain import codec
 from domain.commands import actor_of, role_of
 from domain.events import RecordedEvent
+from domain.labels import Annotation, Label
 
 
 CATEGORY = "objective"
@@ -34,6 +35,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "AgreementFormalized",
     "ObjectiveReviewed",
     "ObjectiveRetired",
+    "ObjectiveLabeled",
 )
 
 # The events that make up the negotiation history a portal shows (phase 4 and 5).
@@ -253,6 +255,12 @@ class ObjectiveState:
     version: int
     reviews: tuple[Review, ...] = ()  # quarterly reviews, oldest first
     service: str | None = None  # the service a component objective measures (None: end to end)
+    # The SLO this objective is one of (an OpenSLO SLO's name): an internal target beside
+    # the SLA's is two objectives, each with its own name, target and budget, of one slo.
+    # None: an SLO of one objective, as before SLOs were named.
+    slo: str | None = None
+    labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
+    annotations: tuple[Annotation, ...] = ()  # kept as they came (OpenSLO annotations)
 
     @property
     def component(self) -> bool:
@@ -308,6 +316,8 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "reviews": []}
     if "service" not in data:  # ... and before component objectives
         data = {**data, "service": None}
+    if "labels" not in data:  # ... and before labels, annotations and named SLOs
+        data = {**data, "slo": None, "labels": [], "annotations": []}
     return codec.decode(ObjectiveState, data)
 
 

@@ -11,6 +11,7 @@ import pytest
 from domain import codec, journey, objective
 from domain.journey import (
     CloseInstrumentationGap,
+    LabelJourney,
     DocumentJourneyScope,
     MapDependency,
     PrioritizeJourney,
@@ -23,6 +24,7 @@ from domain.objective import (
     Budgeting,
     DeferNegotiation,
     DraftObjective,
+    LabelObjective,
     RecordBaseline,
     RecordReview,
     ReviseProposal,
@@ -30,6 +32,8 @@ from domain.objective import (
     Window,
     WithdrawProposal,
 )
+
+from domain.labels import Annotation, Label
 
 from .support import World, agree, endorse, fold, formalize, object_to, prioritized_journey, propose
 
@@ -48,6 +52,7 @@ def long_history() -> World:
     w.run(MapDependency("assistant", "vector-db", "vector_store", True, ("stale index",)))
     w.run(MapDependency("assistant", "llm", "inference_endpoint", True, ("hallucination", "rate limits")))
     w.run(MapDependency("assistant", "sso", "auth", False))
+    w.run(LabelJourney("assistant", (Label("team", "ml"), Label("team", "search"), Label("tier", "1"))))
     w.run(RemoveDependency("assistant", "sso", "not on the path"))
     w.run(RecordInstrumentationGap("assistant", "faithfulness-eval", "no online eval", "quality"))
     w.run(RecordInstrumentationGap("assistant", "misc", "no trace ids"))
@@ -66,6 +71,7 @@ def long_history() -> World:
     )
     tz = timezone(timedelta(hours=-5))
     w.run(RecordBaseline(OID, datetime(2025, 1, 1, tzinfo=tz), datetime(2025, 3, 1, tzinfo=tz), 9_700, 10_000, "Q1"))
+    w.run(LabelObjective(OID, (Label("team", "ml"),), (Annotation("openslo.com/note", "from git\nline 2"),)))
     propose(w, OID, "p1", 0.99)
     object_to(w, "engineering", "too_strict", "p1", OID)
     w.run(DeferNegotiation(OID, "p1", "needs better retrieval", w.now + timedelta(days=45)))

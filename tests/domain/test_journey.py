@@ -6,6 +6,7 @@ import pytest
 
 from domain import journey
 from domain.errors import Conflict, InvalidInput, NotFound
+from domain.labels import Label
 from domain.journey import (
     CloseInstrumentationGap,
     DocumentJourneyScope,
@@ -354,9 +355,10 @@ def test_version_follows_the_stream_and_event_types_are_declared(world):
     world.run(RemoveDependency("checkout", "payments", "gone"))
     world.run(RecordInstrumentationGap("checkout", "g", "x"))
     world.run(CloseInstrumentationGap("checkout", "g", "y"))
+    world.run(journey.LabelJourney("checkout", (Label("team", "payments"),)))
     world.run(RetireJourney("checkout", "z"))
     events = world.events("journey-checkout")
-    assert world.journey("checkout").version == len(events) == 8
+    assert world.journey("checkout").version == len(events) == 9
     assert sorted({e.type for e in events}) == sorted(journey.EVENT_TYPES)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from api.specs.model import SpecSet
+from domain.specs.model import SpecSet
 from api.specs.reader import read_paths, read_texts
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from api.specs.check import CEILING, RESOLUTION, UNKNOWN_SOURCE, check
-from api.specs.model import SpecSet
+from domain.specs.check import CEILING, RESOLUTION, UNKNOWN_SOURCE, check
+from domain.specs.model import SpecSet
 from domain.budget.calendar import Duration
 
 from .support import FIXTURES, read, read_text

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from api.specs.model import (
+from domain.specs.model import (
     BUDGETING_METHODS,
     OPERATORS,
     AlertCondition,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from api.specs.model import (
+from domain.specs.model import (
     AlertCondition,
     AlertPolicy,
     DataSource,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.specs.model import MetricSource, Objective, Params, RatioMetric, TimeWindow
+from domain.specs.model import MetricSource, Objective, Params, RatioMetric, TimeWindow
 from api.specs.reader import SpecErrors, read_texts
 from domain.budget.calendar import Duration
 

@@ -26,8 +26,7 @@ from typing import Collection, Mapping
 from domain.budget.calendar import Duration
 from domain.budget.composite import composite_check
 
-from .model import Slo, SpecSet
-from .yaml_source import Where
+from .model import Slo, SpecSet, Where
 
 CEILING = "CEILING"
 RESOLUTION = "RESOLUTION"

@@ -36,7 +36,6 @@ from typing import Any, Iterator, Mapping
 
 from domain.budget.calendar import CalendarWindow, Duration
 
-from .yaml_source import Where
 
 BUDGETING_METHODS = ("Occurrences", "Timeslices", "RatioTimeslices")
 OPERATORS = ("lt", "lte", "gt", "gte")
@@ -44,6 +43,19 @@ RAW_TYPES = ("success", "failure")
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 Annotations = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in a spec file: file, document (from 1), field path, line (from 1)."""
+
+    file: str
+    document: int
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}: document {self.document}, {self.path or '(document)'} (line {self.line})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,3 +257,18 @@ class SpecSet:
 
     def data_source(self, name: str) -> DataSource | None:
         return next((s for s in self.data_sources if s.meta.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SloProvenance:
+    agreements: tuple[tuple[str, str], ...] = ()  # (objective name, agreement id)
+    policy_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where an export comes from: a log position, its chain hash, and per SLO the agreements."""
+
+    position: int
+    chain_hash: str
+    slos: Mapping[str, SloProvenance] = field(default_factory=dict)  # by SLO name

@@ -1,0 +1,63 @@
+"""Running slogov: `serve` (the GraphQL server), `migrate`, `demo` (the demo data)."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import typer
+
+from .common import DatabaseOption, settings, with_container
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(migrate)
+    app.command()(demo)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo", help="Load the demo data (once) and print demo tokens."),
+    workers: int = typer.Option(1, min=1, help="Server processes (PostgreSQL only; they share the one append lock)."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Run the GraphQL server (created and migrated on first start)."""
+    import uvicorn
+
+    from api.main import create_app_for
+
+    config = settings(database_url)
+    if workers > 1:
+        # Each process builds its own app from the environment. Appends stay serial (the
+        # advisory lock) and the gate's caches follow the gate epoch, so processes agree.
+        if config.is_sqlite or demo:
+            raise typer.BadParameter("--workers > 1 needs PostgreSQL and no --demo", param_hint="--workers")
+        os.environ["SLOGOV_DATABASE_URL"] = config.database_url
+        uvicorn.run("api.main:create_app_for", factory=True, host=host, port=port, log_level="info",
+                    lifespan="on", workers=workers)
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # where a browser on this machine finds it
+    application = create_app_for(config, demo=demo, url=f"http://{shown}:{port}")
+    uvicorn.run(application, host=host, port=port, log_level="info", lifespan="on")
+
+
+def migrate(database_url: Optional[str] = DatabaseOption) -> None:
+    """Create or upgrade the schema (Alembic)."""
+
+    async def work(container) -> None:
+        typer.echo("schema is at the latest migration", err=True)
+
+    with_container(database_url, work)
+
+
+def demo(database_url: Optional[str] = DatabaseOption) -> None:
+    """Load the demo journeys and objectives (does nothing if the log is not empty)."""
+    from service.demo import load_demo
+
+    async def work(container) -> None:
+        loaded = await load_demo(container)
+        typer.echo("demo data loaded" if loaded else "the log is not empty: demo data not loaded", err=True)
+
+    with_container(database_url, work)

@@ -1,0 +1,138 @@
+"""`slogov whatif`: candidates judged over the recorded history (appends nothing)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any, List, Optional
+
+import typer
+
+from .common import DatabaseOption, with_container
+
+app = typer.Typer(help="Candidates judged over the recorded history (appends nothing).", no_args_is_help=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="whatif")
+
+
+def _window_option(text: str) -> dict[str, Any]:
+    """"30d" (rolling), "calendar_month" or "calendar_quarter"."""
+    match = re.fullmatch(r"(\d+)d", text)
+    if match:
+        return {"kind": "rolling", "days": int(match.group(1))}
+    return {"kind": text}
+
+
+def _budgeting_option(text: str) -> dict[str, Any]:
+    """"occurrences" or "timeslices:MINUTES:THRESHOLD"."""
+    method, *rest = text.split(":")
+    if method != "timeslices" or len(rest) != 2:
+        return {"method": method}
+    try:
+        return {"method": method, "slice_minutes": int(rest[0]), "slice_threshold": float(rest[1])}
+    except ValueError:
+        raise typer.BadParameter("expected timeslices:MINUTES:THRESHOLD, e.g. timeslices:5:0.95",
+                                 param_hint="--budgeting") from None
+
+
+def _tier_option(text: str) -> dict[str, Any]:
+    """"SEVERITY:LONG:SHORT:THRESHOLD", e.g. "page:1h:5m:14.4"."""
+    parts = text.split(":")
+    try:
+        severity, long_window, short_window, threshold = parts
+        return {"severity": severity, "long_window": long_window, "short_window": short_window,
+                "threshold": float(threshold)}
+    except ValueError:
+        raise typer.BadParameter(f"expected SEVERITY:LONG:SHORT:THRESHOLD, e.g. page:1h:5m:14.4, got {text!r}",
+                                 param_hint="--tier") from None
+
+
+def _percent(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value * 100:.4f}%"
+
+
+def _whatif_table(result: dict[str, Any]) -> str:
+    actual, what_if = result["actual"], result["what_if"]
+    rows = [
+        ("target", _percent(actual["target"]), _percent(what_if["target"])),
+        ("attainment", _percent(actual["attainment"]), _percent(what_if["attainment"])),
+        ("budget spent", _percent(actual["budget_spent"]), _percent(what_if["budget_spent"])),
+        ("remaining at the end", _percent(actual["remaining"]), _percent(what_if["remaining"])),
+        ("exhaustions", str(len(actual["exhaustions"])), str(len(what_if["exhaustions"]))),
+        ("recoveries", str(len(actual["recoveries"])), str(len(what_if["recoveries"]))),
+        ("alerts raised", *(str(sum(1 for t in o["transitions"] if t["type"] == "BurnRateAlertRaised"))
+                            for o in (actual, what_if))),
+    ]
+    lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}",
+             "", f"{'':22} {'actual':>14} {'what-if':>14}"]
+    lines += [f"{name:22} {a:>14} {w:>14}" for name, a, w in rows]
+    for title, outcome in (("actual (recorded)", actual), ("what-if", what_if)):
+        lines += ["", f"{title}:"]
+        for t in outcome["transitions"]:
+            tier = f" {t['severity']} {t['long_window']}/{t['short_window']}" if "severity" in t else ""
+            left = f" remaining {t['remaining']:.4f}" if "remaining" in t else ""
+            lines.append(f"  {t['at']}  {t['type']}{tier}{left}")
+        if not outcome["transitions"]:
+            lines.append("  (no transitions)")
+    return "\n".join(lines) + "\n"
+
+
+@app.command("target")
+def whatif_target(
+    objective: str = typer.Argument(..., help="The objective's id."),
+    target: Optional[float] = typer.Option(None, "--target", help="Candidate target, e.g. 0.9995."),
+    start: Optional[str] = typer.Option(None, "--from", help="Period start, ISO 8601 with a zone."),
+    end: Optional[str] = typer.Option(None, "--to", help="Period end (exclusive), ISO 8601 with a zone."),
+    quarter: Optional[str] = typer.Option(None, "--quarter", help='Instead of --from/--to: a quarter, e.g. "2026-Q3".'),
+    window: Optional[str] = typer.Option(None, "--window", help='Candidate window: "30d", calendar_month, calendar_quarter.'),
+    budgeting: Optional[str] = typer.Option(None, "--budgeting",
+                                            help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
+    tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
+                                                                   "(repeat; replaces the recorded tiers)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Would this target (window, method, tiers) have held over the period? The objective's recorded
+    history judged again with the candidate, beside what happened. Appends nothing."""
+    from domain import quarters
+    from domain.errors import DomainError
+    from service.whatif import target_whatif_of, to_dict
+
+    try:
+        if quarter is not None:
+            if start is not None or end is not None:
+                raise typer.BadParameter("give --quarter or --from/--to, not both", param_hint="--quarter")
+            begin, finish = quarters.bounds(quarters.require_quarter(quarter))
+        elif start is None or end is None:
+            raise typer.BadParameter("give --from and --to (or --quarter)", param_hint="--from")
+        else:
+            begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    except DomainError as exc:
+        typer.echo(f"error: --quarter: {exc.message}", err=True)
+        raise typer.Exit(2)
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"whatif: {done}/{total} events judged", err=True)
+
+    async def work(container):
+        return await target_whatif_of(
+            container, objective, begin, finish, target=target,
+            window=None if window is None else _window_option(window),
+            budgeting=None if budgeting is None else _budgeting_option(budgeting),
+            tiers=[_tier_option(t) for t in tier] if tier else None, progress=progress)
+
+    try:
+        result = to_dict(with_container(database_url, work))
+    except DomainError as exc:
+        typer.echo(f"error ({exc.code}): {exc.message}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(_whatif_table(result), nl=False)
