@@ -1,11 +1,13 @@
 """Heavy reads in a worker process, off the server's event loop.
 
 A leadership report loads every objective's budget (about 1,250 ledgers on a 100,000-event
-log) and a decision's replay folds the log up to it. Paced reads hand the loop back every
-few rows, but what they build cannot be paced: the cyclic collector walks the tens of
-thousands of objects they keep alive (70,000 for a replay's fold: 70-180 ms a young
-collection on the 2-core machine), and freeing them at the end takes 30-70 ms in one go.
-Measured in bench.stall, `/healthz` waited 194 ms (report) and 70 ms (replay) at p99.
+log), a decision's replay folds the log up to it and the chain check reads and hashes all
+of it. Paced reads hand the loop back every few rows, but what they build cannot be paced:
+the cyclic collector walks the tens of thousands of objects they keep alive (70,000 for a
+replay's fold: 70-180 ms a young collection on the 2-core machine), and freeing them at
+the end takes 30-70 ms in one go. Measured in bench.stall, `/healthz` waited 194 ms
+(report) and 70 ms (replay) at p99; and under CPU contention even the chain check's
+100-row slices grew long enough to hold it up.
 
 So a server (`api.main.create_app_for`) runs them in one worker process (`spawn`ed: a
 clean interpreter, not a fork of a running event loop and its threads), which keeps its
@@ -15,7 +17,7 @@ The worker is started by the first heavy read (importing the project takes about
 second); the reads already take `container.long_reads.slot` one at a time, so one
 worker is enough. Containers without one (tests, the CLI) run the same function inline.
 
-What runs there: a module-level coroutine function `fn(container, *args)` whose arguments
+What runs there (the report, the replay's fold, the chain check): a module-level coroutine function `fn(container, *args)` whose arguments
 and result pickle (the report's model, the gate's folded view); the wall clock is read
 by the caller, not by the worker.
 """
