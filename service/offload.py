@@ -17,15 +17,14 @@ The worker is started by the first heavy read (importing the project takes about
 second); the reads already take `container.long_reads.slot` one at a time, so one
 worker is enough. Containers without one (tests, the CLI) run the same function inline.
 
-What runs there (the report, the replay's fold, the chain check): a module-level coroutine function `fn(container, *args)` whose arguments
-and result pickle (the report's model, the gate's folded view); the wall clock is read
-by the caller, not by the worker.
+What runs there (the report, the replay's fold, the chain check): a module-level
+coroutine function `fn(container, *args)` whose arguments and result pickle; the wall
+clock is read by the caller, not by the worker.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import multiprocessing
 import os
 import signal
@@ -36,7 +35,6 @@ from typing import Any, Awaitable, Callable, TypeVar
 from domain.errors import Unavailable
 from service.config import Settings
 
-log = logging.getLogger("slogov.offload")
 T = TypeVar("T")
 
 Heavy = Callable[..., Awaitable[T]]
