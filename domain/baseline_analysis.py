@@ -176,3 +176,61 @@ def _candidate(target: float, rows, start: datetime, end: datetime, window, budg
             break
         at += step
     return CandidateOutcome(target, judged, exhausted, exhaustions, first, lowest, was)
+
+
+# --- as event data -------------------------------------------------------------------
+# The analysis travels in BaselineRecorded (schema 2) as plain JSON: times as ISO strings.
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(timezone.utc).isoformat()
+
+
+def _at(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _period_dict(p: Period) -> dict[str, Any]:
+    return {"start": _iso(p.start), "end": _iso(p.end), "good": p.good, "total": p.total}
+
+
+def _period(d: Mapping[str, Any]) -> Period:
+    return Period(_at(d["start"]), _at(d["end"]), d["good"], d["total"])
+
+
+def to_dict(a: BaselineAnalysis) -> dict[str, Any]:
+    return {
+        "period": _period_dict(a.period),
+        "minutes_with_data": a.minutes_with_data,
+        "days": [_period_dict(p) for p in a.days],
+        "weeks": [_period_dict(p) for p in a.weeks],
+        "worst_hours": [_period_dict(p) for p in a.worst_hours],
+        "worst_days": [_period_dict(p) for p in a.worst_days],
+        "candidates": [
+            {"target": c.target, "judged": c.judged, "exhausted": c.exhausted, "exhaustions": c.exhaustions,
+             "first_exhausted_at": _iso(c.first_exhausted_at), "min_remaining": c.min_remaining,
+             "exhausted_at_end": c.exhausted_at_end}
+            for c in a.candidates
+        ],
+    }
+
+
+def from_dict(d: Mapping[str, Any]) -> BaselineAnalysis:
+    return BaselineAnalysis(
+        period=_period(d["period"]),
+        minutes_with_data=d["minutes_with_data"],
+        days=tuple(_period(p) for p in d["days"]),
+        weeks=tuple(_period(p) for p in d["weeks"]),
+        worst_hours=tuple(_period(p) for p in d["worst_hours"]),
+        worst_days=tuple(_period(p) for p in d["worst_days"]),
+        candidates=tuple(
+            CandidateOutcome(c["target"], c["judged"], c["exhausted"], c["exhaustions"], _at(c["first_exhausted_at"]),
+                             c["min_remaining"], c["exhausted_at_end"])
+            for c in d["candidates"]
+        ),
+    )
+
+
+def outcome_for(a: BaselineAnalysis, target: float) -> CandidateOutcome | None:
+    """The candidate judged at exactly `target`, if the baseline judged it."""
+    return next((c for c in a.candidates if abs(c.target - target) < 1e-12), None)

@@ -110,7 +110,9 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     await do("leadership", AdoptPolicy(DEFAULT_POLICY_ID, default_policy(), "the SRE workbook's example policy"))
     await do("sre", o.FormalizeAgreement("checkout-availability", "default", 1, "pat.product", "sam.sre",
                                          ("sre-oncall", "checkout-eng-manager", "vp-engineering"),
-                                         "20% of checkout team capacity for reliability when budget < 25%"))
+                                         "20% of checkout team capacity for reliability when budget < 25%",
+                                         {tier: f"https://runbooks.example.com/checkout/{tier}"
+                                          for tier in ("page_1h_5m", "page_6h_30m", "ticket_3d_6h")}))
 
     await do("sre", o.DraftObjective("checkout-latency", "checkout", "Checkout pages are fast",
                                      o.SLI("latency", threshold_ms=2000), window, occurrences))

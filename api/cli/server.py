@@ -30,6 +30,8 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     demo: bool = typer.Option(False, "--demo", help="Load the demo data (once) and print demo tokens."),
     workers: int = typer.Option(1, min=1, help="Server processes (PostgreSQL only; they share the one append lock)."),
+    collect: bool = typer.Option(False, "--collect", help="Also collect from the data sources every minute "
+                                 "(a background task; with several processes one collects)."),
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
     """Run the GraphQL server (created and migrated on first start)."""
@@ -42,7 +44,9 @@ def serve(
     # anything else as a failure); a signal before uvicorn starts stops at once, also 0.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _stopped)
-    config = settings(database_url)
+    config = settings(database_url, collect=collect or None)
+    if collect:
+        os.environ["SLOGOV_COLLECT"] = "1"  # the worker processes read their settings from the environment
     if workers > 1:
         # Each process builds its own app from the environment. Appends stay serial (the
         # advisory lock) and the gate's caches follow the gate epoch, so processes agree.
