@@ -21,6 +21,7 @@ from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
+from api.schema.whatif_evidence import WhatIfEvidenceMutation
 from api.schema.whatif_policy import WhatIfPolicyQuery
 from service.config import Settings
 
@@ -28,7 +29,7 @@ from service.config import Settings
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
                               SpecsQuery, WhatIfPolicyQuery, MonitoringQuery))
 Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
-                                    MonitoringMutation))
+                                    MonitoringMutation, WhatIfEvidenceMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 

@@ -35,8 +35,9 @@ from typing import Any, Callable
 from domain.commands import PARTIES, require_id
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective import agreement, metadata, negotiation, review, sli
+from domain.objective import agreement, evidence, metadata, negotiation, review, sli
 from domain.objective.agreement import FormalizeAgreement
+from domain.objective.evidence import EVIDENCE_KINDS, AttachWhatIfEvidence
 from domain.objective.metadata import LabelObjective
 from domain.objective.negotiation import (
     DeferNegotiation,
@@ -61,6 +62,7 @@ from domain.objective.state import (
     WINDOW_KINDS,
     Agreement,
     Baseline,
+    Evidence,
     Budgeting,
     NegotiationStep,
     ObjectiveState,
@@ -93,6 +95,7 @@ COMMANDS: tuple[type, ...] = (
     RecordReview,
     RetireObjective,
     LabelObjective,
+    AttachWhatIfEvidence,
 )
 
 
@@ -102,6 +105,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     **agreement.DECIDERS,
     **review.DECIDERS,
     **metadata.DECIDERS,
+    **evidence.DECIDERS,
 }
 
 _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] = {
@@ -109,6 +113,7 @@ _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] 
     **agreement.EVOLVERS,
     **review.EVOLVERS,
     **metadata.EVOLVERS,
+    **evidence.EVOLVERS,
 }
 
 
@@ -144,7 +149,7 @@ def evolve(state: ObjectiveState | None, event: RecordedEvent) -> ObjectiveState
 
 
 __all__ = [
-    "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
+    "AttachWhatIfEvidence", "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "EVIDENCE_KINDS", "Evidence", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
     "PARTIES", "RENEGOTIATING_OUTCOMES", "REVIEW_OUTCOMES", "SLI", "WINDOW_KINDS", "Agreement", "Baseline",
     "Budgeting", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
     "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",

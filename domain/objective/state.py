@@ -6,6 +6,7 @@ phases, the base of its commands, and the few steps of evolve every phase shares
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +38,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "ObjectiveReviewed",
     "ObjectiveRetired",
     "ObjectiveLabeled",
+    "WhatIfEvidenceAttached",
 )
 
 # The events that make up the negotiation history a portal shows (phase 4 and 5).
@@ -51,6 +53,7 @@ NEGOTIATION_EVENT_TYPES: tuple[str, ...] = (
     "TargetAgreed",
     "AgreementFormalized",
     "ObjectiveReviewed",  # a quarterly review; tighten and relax reopen the negotiation
+    "WhatIfEvidenceAttached",  # a what-if run shown to the parties
 )
 
 REVIEW_OUTCOMES: tuple[str, ...] = ("maintain", "tighten", "relax", "redefine")
@@ -238,6 +241,27 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A what-if run attached to a proposal (domain/objective/evidence.py)."""
+
+    proposal_id: str
+    evidence_id: str
+    revision: int  # the proposal's revision it was shown for
+    kind: str  # target | policy
+    inputs: str  # canonical JSON: the period and the candidate
+    summary: str  # canonical JSON: what the run answered
+    position: int  # the log position the run read the history up to
+    attached_by: str | None
+    attached_at: datetime
+
+    def inputs_doc(self) -> dict[str, Any]:
+        return json.loads(self.inputs)
+
+    def summary_doc(self) -> dict[str, Any]:
+        return json.loads(self.summary)
+
+
+@dataclass(frozen=True)
 class ObjectiveState:
     id: str
     journey_id: str
@@ -266,6 +290,7 @@ class ObjectiveState:
     slo: str | None = None
     labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
     annotations: tuple[Annotation, ...] = ()  # kept as they came (OpenSLO annotations)
+    evidence: tuple[Evidence, ...] = ()  # what-if runs attached to proposals, oldest first
 
     @property
     def component(self) -> bool:
@@ -323,6 +348,8 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "service": None}
     if "labels" not in data:  # ... and before labels, annotations and named SLOs
         data = {**data, "slo": None, "labels": [], "annotations": []}
+    if "evidence" not in data:  # ... and before what-if evidence
+        data = {**data, "evidence": []}
     return codec.decode(ObjectiveState, data)
 
 
