@@ -47,6 +47,7 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     objective.ReviseProposal: _ALL_PARTIES,
     objective.WithdrawProposal: _ALL_PARTIES,
     objective.DeferNegotiation: _ALL_PARTIES,
+    objective.AttachWhatIfEvidence: _ALL_PARTIES,  # what a party shows the others
     objective.EndorseProposal: AS_PARTY,
     objective.ObjectToProposal: AS_PARTY,
     objective.FormalizeAgreement: ("sre", "product", "leadership", "admin"),

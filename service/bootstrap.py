@@ -23,6 +23,7 @@ from service.gate_state import GateReader
 from service.gc_tuning import tune_gc
 from service.long_reads import LongReads
 from service.migrate import migrate
+from service.offload import Offload
 from service.tokens import TokenVerifier
 from service.upcasters import register_upcasters
 
@@ -40,6 +41,8 @@ class Container:
     auto_migrate: bool = True
     _started: bool = field(default=False, repr=False)
     freshness: FreshnessProbe | None = field(default=None, repr=False)
+    # A server's worker process for the heaviest reads (service/offload.py); None: inline.
+    offload: Offload | None = field(default=None, repr=False)
     # Objectives with an SLI definition and their sources (service/collection/catalog.py).
     catalog: Any = field(default=None, repr=False)
     collector: Any = field(default=None, repr=False)  # serve --collect's Collector
@@ -70,6 +73,8 @@ class Container:
     async def shutdown(self) -> None:
         if self.freshness is not None:
             await self.freshness.stop()
+        if self.offload is not None:
+            await self.offload.stop()
         if self.collector is not None:
             await self.collector.stop()
         await self.bus.stop()

@@ -111,6 +111,20 @@ class Position:
     revision: int
 
 
+@strawberry.type(description="A what-if run attached to a proposal: what the parties saw when they endorsed or objected.")
+class WhatIfEvidence:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="target or policy.")
+    revision: int = strawberry.field(description="The proposal's revision it was shown for.")
+    inputs: str = strawberry.field(description="JSON: the period and the candidate (target, window, tiers, or the "
+                                               "policy document).")
+    summary: str = strawberry.field(description="JSON: what the run answered (attainment and exhaustions, or the "
+                                                "decisions and freezes that change).")
+    position: int = strawberry.field(description="The log position the run read the history up to.")
+    attached_by: str | None
+    attached_at: datetime
+
+
 @strawberry.type
 class Proposal:
     id: strawberry.ID
@@ -131,6 +145,8 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None
+    evidence: list[WhatIfEvidence] = strawberry.field(
+        description="What-if runs attached to it (attachWhatIfEvidence), oldest first.")
     baseline_outcome: CandidateOutcome | None = strawberry.field(
         description="How this target's budget would have fared over the objective's latest measured baseline "
                     "(exhaustedAtEnd: breached as soon as agreed); null when that baseline did not judge this "
@@ -338,12 +354,19 @@ def _position(p: od.Position) -> Position:
     )
 
 
-def _proposal(p: od.Proposal, baseline: od.Baseline | None = None) -> Proposal:
+def _evidence(e: od.Evidence) -> WhatIfEvidence:
+    return WhatIfEvidence(id=strawberry.ID(e.evidence_id), kind=e.kind, revision=e.revision, inputs=e.inputs,
+                          summary=e.summary, position=e.position, attached_by=e.attached_by,
+                          attached_at=e.attached_at)
+
+
+def _proposal(p: od.Proposal, baseline: od.Baseline | None = None, evidence: tuple[od.Evidence, ...] = ()) -> Proposal:
     outcome = None
     if baseline is not None and baseline.analysis is not None:
         found = outcome_for(baseline.analysis, p.target)
         outcome = None if found is None else from_outcome(found)
     return Proposal(
+        evidence=[_evidence(e) for e in evidence if e.proposal_id == p.proposal_id],
         id=strawberry.ID(p.proposal_id),
         target=p.target,
         rationale=p.rationale,
@@ -392,7 +415,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             formalized_at=a.formalized_at,
             runbooks=[Runbook(tier=k, url=v) for k, v in a.runbooks.items()],
         )
-    proposals = [_proposal(p, s.baseline) for p in s.proposals]
+    proposals = [_proposal(p, s.baseline, s.evidence) for p in s.proposals]
     return Objective(
         id=strawberry.ID(s.id),
         version=s.version,

@@ -22,6 +22,7 @@ from api.schema.sources import SourcesMutation, SourcesQuery
 from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
+from api.schema.whatif_evidence import WhatIfEvidenceMutation
 from api.schema.whatif_policy import WhatIfPolicyQuery
 from service.config import Settings
 
@@ -29,7 +30,7 @@ from service.config import Settings
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
                               SpecsQuery, WhatIfPolicyQuery, MonitoringQuery, SourcesQuery))
 Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
-                                    MonitoringMutation, SourcesMutation))
+                                    MonitoringMutation, WhatIfEvidenceMutation, SourcesMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 
