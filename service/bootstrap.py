@@ -13,6 +13,7 @@ from projections.catalog import inline_projections
 from projections.runner import ProjectionSet
 from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
+from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
 from service.config import Settings
 from service.collection.catalog import StaticCatalog
@@ -22,6 +23,7 @@ from service.gate_state import GateReader
 from service.gc_tuning import tune_gc
 from service.long_reads import LongReads
 from service.migrate import migrate
+from service.offload import Offload
 from service.tokens import TokenVerifier
 from service.upcasters import register_upcasters
 
@@ -39,6 +41,8 @@ class Container:
     auto_migrate: bool = True
     _started: bool = field(default=False, repr=False)
     freshness: FreshnessProbe | None = field(default=None, repr=False)
+    # A server's worker process for the heaviest reads (service/offload.py); None: inline.
+    offload: Offload | None = field(default=None, repr=False)
     # Objectives with an SLI definition and their sources (service/collection/catalog.py).
     catalog: Any = field(default=None, repr=False)
     collector: Any = field(default=None, repr=False)  # serve --collect's Collector
@@ -69,6 +73,8 @@ class Container:
     async def shutdown(self) -> None:
         if self.freshness is not None:
             await self.freshness.stop()
+        if self.offload is not None:
+            await self.offload.stop()
         if self.collector is not None:
             await self.collector.stop()
         await self.bus.stop()
@@ -83,7 +89,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections(store))
-    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch,
+    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions, gap_closures), max_batch=settings.max_batch,
                      on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
     return Container(
         settings=settings,

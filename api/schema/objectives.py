@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
+    from api.schema.sources import SliDefinition
 
 # The areas an objective's nested fields come from; each builds on this module, so their
 # types are named lazily here.
@@ -55,6 +56,7 @@ _BUDGETS = "api.schema.budgets"
 _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
 _JOURNEYS = "api.schema.journeys"
+_SOURCES = "api.schema.sources"
 
 
 # --- types ------------------------------------------------------------------------
@@ -149,6 +151,14 @@ class Proposal:
         description="How this target's budget would have fared over the objective's latest measured baseline "
                     "(exhaustedAtEnd: breached as soon as agreed); null when that baseline did not judge this "
                     "target (measure it again: the open proposals' targets are judged).")
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="A proposal to change the agreed SLI definition: the definition it would agree "
+                                  "to (its target is the agreed one). Null for a target proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
 
 @strawberry.type(description="One line of the negotiation history: who did what, when.")
@@ -230,6 +240,14 @@ class Objective:
     )
     # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
     as_of: strawberry.Private[Any] = None
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="What the SLI is, as queries against a data source (defineSli); null until "
+                                  "defined. A change proposed on an agreed objective shows on its open proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
     @strawberry.field
     async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
@@ -364,6 +382,7 @@ def _proposal(p: od.Proposal, baseline: od.Baseline | None = None, evidence: tup
         closed_reason=p.closed_reason,
         revisit_on=p.revisit_on,
         baseline_outcome=outcome,
+        sli_query=p.sli_definition,
     )
 
 
@@ -446,6 +465,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
         as_of=as_of,
+        sli_query=s.sli_definition,
     )
 
 

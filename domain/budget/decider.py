@@ -391,8 +391,12 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
     if cmd.backfill is not True and cmd.backfill is not False:
         raise InvalidInput("backfill must be true or false", field="backfill")
     if cmd.backfill:
+        # Checked against the ledger here (each once); classify_batch then finds the rest
+        # new and checks them against each other.
         intervals = tuple(_unrecorded(ledger, intervals, ctx.now))
-    decisions = ledger.classify_batch(intervals, at=ctx.now)
+        decisions = _checker().classify_batch(intervals)
+    else:
+        decisions = ledger.classify_batch(intervals, at=ctx.now)
     fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
@@ -405,13 +409,14 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
 
 def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
     """A backfill's intervals the ledger has no word on: a recorded one (same bounds, any
-    counts) or an overlap is left as recorded; a future one is still refused."""
+    counts) or an overlap is left as recorded; a future one is still refused (the
+    checker ledger's classify_batch, which has no time, does not see it)."""
     for iv in intervals:
         try:
-            ledger.classify(iv, at=now)
+            if ledger.classify(iv, at=now) == NEW:
+                yield iv
         except IntervalConflict:
             continue
-        yield iv
 
 
 def _correct(cmd: CorrectObservation, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
