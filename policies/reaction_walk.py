@@ -93,8 +93,11 @@ def walk(
     derived: Sequence[RecordedEvent],
     actions: ActionsState | None,
     exhaustions: Sequence[tuple[int, str]] | None = None,
+    points: Sequence[int] | None = None,
 ) -> Generator[Any, Any, None]:
-    points = budget.judged_at(state, event.type, event.data)
+    # `points`: the instants, when the caller knows them (the target what-if judges a run of
+    # appends at once, so its state already holds the later commands' data).
+    points = budget.judged_at(state, event.type, event.data) if points is None else list(points)
     if not points:
         return
     objective_id = objective.id

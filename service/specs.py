@@ -59,7 +59,8 @@ async def import_specs(
     findings = check(specs, dependency_targets=await _dependency_targets(container, reads, specs),
                      known_sources=known_sources)
     commands = the_plan.commands
-    envelopes = [Envelope(command, actor, roles, reason=REASON) for command, _ in commands]
+    envelopes = [Envelope(command, actor, roles, expected_version=version, reason=REASON)
+                 for command, version in zip((c for c, _ in commands), _expected(current, commands))]
     try:
         results = await container.bus.execute_sequence(envelopes, dry_run=not apply) if envelopes else []
     except SequenceRefused as refused:
@@ -68,6 +69,17 @@ async def import_specs(
         error = type(refused.cause)(f"{place}{step.subject}: {refused.cause.message}", **refused.cause.details)
         raise error from None
     return Imported(the_plan, findings, tuple(results), apply)
+
+
+def _expected(current: Current, commands: Any) -> list[int | None]:
+    """The version each journey and objective stream had when planned, on the first command
+    that writes it: a change between the plan and its batch is a CONFLICT, not a surprise."""
+    versions = {f"journey-{k}": v.version if v else 0 for k, v in current.journeys.items()}
+    versions.update({f"objective-{k}": v.version if v else 0 for k, v in current.objectives.items()})
+    out: list[int | None] = []
+    for command, _ in commands:
+        out.append(versions.pop(command.stream(), None))
+    return out
 
 
 async def _current(reads: AsOfReads, specs: SpecSet) -> Current:

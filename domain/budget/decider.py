@@ -51,7 +51,7 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, to_us
+from .instants import US, from_us, iso_us, isos_us, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, check_volume
 from .status import Status
@@ -512,24 +512,36 @@ def _interval(data: Mapping[str, Any]) -> Interval:
 
 
 def _apply_config(state: BudgetState) -> None:
-    """(Re)build the ledger for the config, tiers and staleness in force, keeping the data."""
+    """(Re)build the ledger for the config, tiers and staleness in force, keeping the data
+    (copied across: a renegotiated target on a long stream costs no re-validation)."""
     if state.config is None:
         return
-    intervals = []
-    exclusions: list = []
-    restored: list = []
     if state.ledger is not None:
-        snap = state.ledger.to_dict()
-        intervals, exclusions, restored = snap["intervals"], snap["exclusions"], snap["restored_exclusions"]
+        c = _ledger_config(state.config)
+        state.ledger = state.ledger.with_config(
+            c["target"], c["window"], c["budgeting"], tiers=effective_tiers(state),
+            stale_after=timedelta(microseconds=_stale_after_us(state)))
+        return
     state.ledger = Ledger.from_dict({
         "version": 1,
         "config": _ledger_config(state.config),
         "tiers": effective_tiers(state),  # None: the default tiers, already parsed
         "stale_after_us": _stale_after_us(state),
-        "intervals": intervals,
-        "exclusions": exclusions,
-        "restored_exclusions": restored,
+        "intervals": [],
     })
+
+
+def _rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
+    """(start_us, end_us, good, total) of logged intervals; an interval starting where the
+    one before ended (per-minute data, nearly always) reuses that end's parse."""
+    ends = isos_us([d["end"] for d in intervals])
+    rows = []
+    prev, prev_us = None, 0
+    for d, end_us in zip(intervals, ends):
+        s = d["start"]
+        rows.append((prev_us if s == prev else iso_us(s), end_us, d["good"], d["total"]))
+        prev, prev_us = d["end"], end_us
+    return rows
 
 
 def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
@@ -546,7 +558,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_rows([(iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]) for d in data["intervals"]])
+        state.ledger.record_rows(_rows(data["intervals"]))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

@@ -33,6 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from domain.budget.burn import AlertTier
+from domain.errors import InvalidInput
+from domain.promql import counters_promql, parse_counters
 from domain.budget.calendar import Duration
 from domain.budget.errors import BudgetInputError
 from domain.budget.instants import canonical_label, parse_duration as parse_label
@@ -256,3 +258,41 @@ def _duration(label: str) -> Duration:
         if minutes % size == 0:
             return Duration(minutes // size, unit)
     raise AssertionError("unreachable")
+
+
+# --- Prometheus queries as counters ------------------------------------------------------
+
+# `sum(rate(SEL[RANGE]))`, `sum by (x) (increase(SEL[RANGE]))`, `rate(SEL[RANGE])`: the
+# shapes spec files write a ratio's parts in, around the counter slogov reads itself.
+_SUM_OPEN = re.compile(r"\s*sum\s*(?:(?:by|without)\s*\([^()]*\)\s*)?\(")
+
+
+def counter_expression(query: str) -> str | None:
+    """The counter selectors (`a{x="y"}`, or several joined by `or`) a ratio part counts, in
+    slogov's canonical form, or None when the query is something else (arithmetic, a
+    recording rule of a ratio, a histogram quantile): slogov differences counters itself."""
+    text = query.strip()
+    wrapped = _unwrap(text)
+    try:
+        return counters_promql(parse_counters(wrapped if wrapped is not None else text, "query"))
+    except InvalidInput:
+        return None
+
+
+def _unwrap(text: str) -> str | None:
+    """SEL from `[sum[ by (...)](]rate|increase|irate(SEL[RANGE])[)]`."""
+    summed = _SUM_OPEN.match(text)
+    inner = text
+    if summed is not None:
+        if not text.endswith(")"):
+            return None
+        inner = text[summed.end():-1].strip()
+    for fn in ("rate", "increase", "irate"):
+        if inner.startswith(fn) and inner.endswith(")"):
+            body = inner[len(fn):].lstrip()
+            if not body.startswith("("):
+                return None
+            body = body[1:-1].strip()
+            if body.endswith("]") and "[" in body:
+                return body[:body.rindex("[")].strip()
+    return None

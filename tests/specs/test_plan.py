@@ -15,7 +15,7 @@ from domain import journey as journeys
 from domain.budget.decider import ConfigureAlerts
 from domain.objective import DraftObjective, EndorseProposal, ProposeTarget, ReviseProposal
 from domain.specs.model import Provenance
-from domain.specs.plan import CHANGE, CREATE, PROPOSE, UNCHANGED, PlanErrors
+from domain.specs.plan import CHANGE, CREATE, PROPOSE, UNCHANGED, PlanErrors, plan
 from tests.specs.support import MemoryLog, read, read_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -190,3 +190,32 @@ def test_changed_labels_relabel_the_journey_and_the_objective_and_nothing_else()
         (CHANGE, "LabelJourney"), (CHANGE, "LabelObjective")]
     assert [(x.key, x.value) for x in log.states["journey-search"].labels] == [("team", "b")]
     assert log.states["objective-search-availability"].open_proposal.target == 0.99  # no new proposal
+
+
+@pytest.mark.parametrize("query, counter", [
+    ('sum(rate(http_requests_total{job="checkout",code!~"5.."}[1m]))', 'http_requests_total{job="checkout",code!~"5.."}'),
+    ('sum(rate(requests_total{code=~"(5..|429)"}[{{.window}}]))', 'requests_total{code=~"(5..|429)"}'),
+    ('sum by (job) (increase(x_total{a="b"}[5m]))', 'x_total{a="b"}'),
+    ("a_total or b_total", "a_total or b_total"),
+    ("myservice:slow_requests:ratio_rate{{.window}}", None),
+    ("rate(x_total[5m]) / 2", None),
+    ("sum(rate(x_total[1m])) + sum(rate(y_total[1m]))", None),
+])
+def test_a_ratio_part_is_read_as_the_counter_it_rates(query, counter):
+    from domain.specs.mapping import counter_expression
+
+    assert counter_expression(query) == counter
+
+
+def test_the_batch_expects_each_stream_at_the_version_it_was_planned_against():
+    from service.specs import _expected
+
+    log = MemoryLog()
+    log.import_(read_text(SLO.format(window="28d", target=0.99)))
+    changed = read_text(SLO.format(window="28d", target=0.995))
+    current = log.current(changed)
+    assert _expected(current, plan(changed, current, actor="ada").commands) == [
+        current.objectives["search-availability"].version]
+    new = read_text(SLO.format(window="28d", target=0.995).replace("search-availability", "other"))
+    current = log.current(new)
+    assert _expected(current, plan(new, current, actor="ada").commands) == [0, None]  # drafted, then proposed
