@@ -12,6 +12,7 @@ from projections.catalog import inline_projections
 from projections.runner import ProjectionSet
 from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
+from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
 from service.config import Settings
 from service.freshness import FreshnessProbe
@@ -71,7 +72,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections(store))
-    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch,
+    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions, gap_closures), max_batch=settings.max_batch,
                      on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
     return Container(
         settings=settings,

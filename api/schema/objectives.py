@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
+    from api.schema.sources import SliDefinition
 
 # The areas an objective's nested fields come from; each builds on this module, so their
 # types are named lazily here.
@@ -53,6 +54,7 @@ _BUDGETS = "api.schema.budgets"
 _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
 _JOURNEYS = "api.schema.journeys"
+_SOURCES = "api.schema.sources"
 
 
 # --- types ------------------------------------------------------------------------
@@ -124,6 +126,14 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="A proposal to change the agreed SLI definition: the definition it would agree "
+                                  "to (its target is the agreed one). Null for a target proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
 
 @strawberry.type(description="One line of the negotiation history: who did what, when.")
@@ -205,6 +215,14 @@ class Objective:
     )
     # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
     as_of: strawberry.Private[Any] = None
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="What the SLI is, as queries against a data source (defineSli); null until "
+                                  "defined. A change proposed on an agreed objective shows on its open proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
     @strawberry.field
     async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
@@ -327,6 +345,7 @@ def _proposal(p: od.Proposal) -> Proposal:
         closed_at=p.closed_at,
         closed_reason=p.closed_reason,
         revisit_on=p.revisit_on,
+        sli_query=p.sli_definition,
     )
 
 
@@ -408,6 +427,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
         as_of=as_of,
+        sli_query=s.sli_definition,
     )
 
 

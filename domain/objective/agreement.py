@@ -32,6 +32,7 @@ from domain.objective.state import (
     ObjectiveStatus,
     Proposal,
     ProposalStatus,
+    SliQuery,
     Window,
     settled_status,
     with_step,
@@ -142,8 +143,12 @@ def _target_agreed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveStat
         f"agreed {percent(d['target'])} at revision {d['revision']} "
         f"by {', '.join(d['parties'])}"
     )
+    changes = {}
+    if d.get("sli_definition") is not None:  # an agreed SLI change takes effect with it
+        changes["sli_definition"] = SliQuery.from_data(d["sli_definition"])
     agreed = replace(
         state,
+        **changes,
         agreed_target=d["target"],
         agreed_proposal_id=agreed_id,
         agreed_at=event.recorded_at,
