@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import conventions, freeze_exception, gate, journey, objective, policy, policy_actions, sources
+from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions, sources
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -47,6 +47,7 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     objective.ReviseProposal: _ALL_PARTIES,
     objective.WithdrawProposal: _ALL_PARTIES,
     objective.DeferNegotiation: _ALL_PARTIES,
+    objective.AttachWhatIfEvidence: _ALL_PARTIES,  # what a party shows the others
     objective.EndorseProposal: AS_PARTY,
     objective.ObjectToProposal: AS_PARTY,
     objective.FormalizeAgreement: ("sre", "product", "leadership", "admin"),
@@ -69,6 +70,9 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     budget.RestoreInterval: ("sre", "leadership", "admin"),
     budget.ConfigureAlerts: ("sre", "admin"),
     budget.CheckFreshness: ("sre", "admin"),
+    # the collector's record of what it could not collect (it runs under sre)
+    collection.RecordCollectionGap: ("sre", "admin"),
+    collection.RecordSourceState: ("sre", "admin"),
     # error-budget policies: adopted or revised by SRE or leadership
     policy.AdoptPolicy: ("sre", "leadership", "admin"),
     # policy actions: an escalation is acknowledged by the role it names (the decider

@@ -102,6 +102,7 @@ class GateStreams:
         self.policy_of = policy_of
         self._judging: dict[str, list[Any]] = {}  # service -> the objectives judging it (reset on change)
         self._facts: dict[str, tuple[int, Any]] = {}  # objective id -> (budget version, its budget_facts)
+        self._frozen: dict[str, list[FreezeFacts]] = {}  # service -> the active freezes naming it (reset on change)
 
     @classmethod
     def of(cls, states: Mapping[str, Any], policy_of: PolicyOf = pinned_policy) -> "GateStreams":
@@ -116,11 +117,14 @@ class GateStreams:
         if category == budget_decider.CATEGORY:
             self.budgets[state.objective_id] = state
         elif category == "actions":
+            old = self.actions.get(state.objective_id)
             self.actions[state.objective_id] = state
             if state.active_freezes:
                 self.freezing.add(state.objective_id)
             else:
                 self.freezing.discard(state.objective_id)
+            if old is None or old.freezes is not state.freezes:
+                self._frozen.clear()
         elif category == journeys_domain.CATEGORY:
             self.journeys[state.id] = state
             self._judging.clear()
@@ -175,8 +179,10 @@ class GateStreams:
                 found[policy_key(pid, version)] = policy
             exhausted, remaining, severities = self.budget_facts(s.id)
             objs.append(ObjectiveFacts(s.id, s.journey_id, pid, version, exhausted, remaining, severities))
-        freezes = [freeze_facts(f) for oid in self.freezing for f in self.actions[oid].active_freezes
-                   if service in f.services]
+        freezes = self._frozen.get(service)
+        if freezes is None:
+            freezes = self._frozen[service] = [freeze_facts(f) for oid in self.freezing
+                                               for f in self.actions[oid].active_freezes if service in f.services]
         excs = [exception_facts(e) for e in self.exceptions.values()
                 if e.service == service and e.expires > at and not e.revoked]
         unknown = None

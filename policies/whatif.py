@@ -87,7 +87,11 @@ class Judged:
     recorded: Any        # domain.gate.DeployState
     position: int        # the DeployEvaluated event's position
     what_if: Decision
-    differences: tuple[str, ...]  # recorded vs what-if, field by field (empty: the same answer)
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        """Recorded vs what-if, field by field (empty: the same answer for the same reasons)."""
+        return differences(self.recorded, self.what_if)
 
     @property
     def changed(self) -> bool:
@@ -260,7 +264,7 @@ class PolicyWhatIf:
         request = DeployRequest(recorded.service, recorded.change_type, recorded.version_label,
                                 recorded.pipeline_run_id)
         decision = rejudge(state, found, request, at, recorded.suggestions)
-        self.judged.append(Judged(recorded, e.position, decision, differences(recorded, decision)))
+        self.judged.append(Judged(recorded, e.position, decision))
 
     def _react(self, p: _Pending) -> None:
         event = p.event

@@ -48,6 +48,7 @@ from policies.loader import parse_yaml
 from projections.tables import deploy_decisions, policies as policies_table, policy_actions as actions_table
 from service.envelope import CommandResult, Envelope
 from service.gate_state import gate_state_at
+from service.offload import run_heavy
 from service.retry import retrying
 
 
@@ -317,8 +318,9 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     recorded = await deploy_decision(container, pipeline_run_id)
     if recorded is None:
         raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
-    async with container.long_reads.slot("replay"):  # folds the log up to the decision
-        state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
+    async with container.long_reads.slot("replay"):  # folds the log up to the decision, in the server's worker
+        state, found = await run_heavy(container, gate_state_at, recorded.service, recorded.evaluated_at_position,
+                                       recorded.at)
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
     replayed = rejudge(state, found, request, recorded.at, recorded.suggestions)
     found_differences = differences(recorded, replayed)

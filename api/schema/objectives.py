@@ -19,6 +19,7 @@ from strawberry.types import Info
 from api.auth import current_principal
 from api.schema import enums, reads
 from api.schema import inputs as i
+from api.schema.baselines import BaselineAnalysis, CandidateOutcome, from_analysis, from_outcome
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
 from api.schema.labels import (
@@ -36,6 +37,7 @@ from api.schema.shared import (
     texts,
 )
 from domain import objective as od
+from domain.baseline_analysis import outcome_for
 from domain.errors import InvalidInput
 from domain.labels import matches as labels_match
 from projections.tables import objectives as objectives_table
@@ -93,6 +95,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    analysis: BaselineAnalysis | None = strawberry.field(
+        description="Measured from the data source (measureBaseline): per day and week, the worst windows, "
+                    "and each candidate target's budget over the period; null for a baseline typed in.")
 
 
 @strawberry.type(description="One party's word on one revision of a proposal.")
@@ -104,6 +109,20 @@ class Position:
     actor: str | None
     at: datetime
     revision: int
+
+
+@strawberry.type(description="A what-if run attached to a proposal: what the parties saw when they endorsed or objected.")
+class WhatIfEvidence:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="target or policy.")
+    revision: int = strawberry.field(description="The proposal's revision it was shown for.")
+    inputs: str = strawberry.field(description="JSON: the period and the candidate (target, window, tiers, or the "
+                                               "policy document).")
+    summary: str = strawberry.field(description="JSON: what the run answered (attainment and exhaustions, or the "
+                                                "decisions and freezes that change).")
+    position: int = strawberry.field(description="The log position the run read the history up to.")
+    attached_by: str | None
+    attached_at: datetime
 
 
 @strawberry.type
@@ -126,6 +145,12 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None
+    evidence: list[WhatIfEvidence] = strawberry.field(
+        description="What-if runs attached to it (attachWhatIfEvidence), oldest first.")
+    baseline_outcome: CandidateOutcome | None = strawberry.field(
+        description="How this target's budget would have fared over the objective's latest measured baseline "
+                    "(exhaustedAtEnd: breached as soon as agreed); null when that baseline did not judge this "
+                    "target (measure it again: the open proposals' targets are judged).")
     sli_query: strawberry.Private[Any] = None
 
     @strawberry.field(description="A proposal to change the agreed SLI definition: the definition it would agree "
@@ -329,8 +354,19 @@ def _position(p: od.Position) -> Position:
     )
 
 
-def _proposal(p: od.Proposal) -> Proposal:
+def _evidence(e: od.Evidence) -> WhatIfEvidence:
+    return WhatIfEvidence(id=strawberry.ID(e.evidence_id), kind=e.kind, revision=e.revision, inputs=e.inputs,
+                          summary=e.summary, position=e.position, attached_by=e.attached_by,
+                          attached_at=e.attached_at)
+
+
+def _proposal(p: od.Proposal, baseline: od.Baseline | None = None, evidence: tuple[od.Evidence, ...] = ()) -> Proposal:
+    outcome = None
+    if baseline is not None and baseline.analysis is not None:
+        found = outcome_for(baseline.analysis, p.target)
+        outcome = None if found is None else from_outcome(found)
     return Proposal(
+        evidence=[_evidence(e) for e in evidence if e.proposal_id == p.proposal_id],
         id=strawberry.ID(p.proposal_id),
         target=p.target,
         rationale=p.rationale,
@@ -345,6 +381,7 @@ def _proposal(p: od.Proposal) -> Proposal:
         closed_at=p.closed_at,
         closed_reason=p.closed_reason,
         revisit_on=p.revisit_on,
+        baseline_outcome=outcome,
         sli_query=p.sli_definition,
     )
 
@@ -362,6 +399,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             notes=b.notes,
             recorded_by=b.recorded_by,
             recorded_at=b.recorded_at,
+            analysis=None if b.analysis is None else from_analysis(b.analysis),
         )
     agreement = None
     if s.agreement is not None:
@@ -377,7 +415,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             formalized_at=a.formalized_at,
             runbooks=[Runbook(tier=k, url=v) for k, v in a.runbooks.items()],
         )
-    proposals = [_proposal(p) for p in s.proposals]
+    proposals = [_proposal(p, s.baseline, s.evidence) for p in s.proposals]
     return Objective(
         id=strawberry.ID(s.id),
         version=s.version,

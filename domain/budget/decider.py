@@ -68,6 +68,8 @@ from .transitions import (
 from .walk import judgement_points, walk
 
 CATEGORY = "budget"
+# ObservationsRecorded's data: version 2 added `backfill` (domain/upcasters.py).
+OBSERVATIONS_SCHEMA = 2
 MAX_BATCH = 50_000
 MAX_STALE_AFTER_MINUTES = 7 * 24 * 60
 # A ledger needs a target to exist; before one is agreed the data is stored under this
@@ -243,6 +245,10 @@ class _BudgetCommand:
 class RecordObservations(_BudgetCommand):
     objective_id: str
     intervals: tuple[Interval, ...]
+    # History pulled from a source (a baseline): fills only what is not recorded yet (a
+    # recorded interval it overlaps or repeats is kept, whatever its counts), and the event
+    # says so, so readers can tell measured history from live data.
+    backfill: bool = False
 
 
 @dataclass(frozen=True)
@@ -382,14 +388,35 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
     # classify_batch checks the batch against itself too (what check_batch adds to the shape).
     intervals = batch_items(cmd.intervals)
-    decisions = ledger.classify_batch(intervals, at=ctx.now)
+    if cmd.backfill is not True and cmd.backfill is not False:
+        raise InvalidInput("backfill must be true or false", field="backfill")
+    if cmd.backfill:
+        # Checked against the ledger here (each once); classify_batch then finds the rest
+        # new and checks them against each other.
+        intervals = tuple(_unrecorded(ledger, intervals, ctx.now))
+        decisions = _checker().classify_batch(intervals)
+    else:
+        decisions = ledger.classify_batch(intervals, at=ctx.now)
     fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
     return [NewEvent("ObservationsRecorded", {
         "objective_id": cmd.objective_id,
         "intervals": [iv.to_dict() for iv in fresh],
-    })]
+        "backfill": cmd.backfill,
+    }, OBSERVATIONS_SCHEMA)]
+
+
+def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
+    """A backfill's intervals the ledger has no word on: a recorded one (same bounds, any
+    counts) or an overlap is left as recorded; a future one is still refused (the
+    checker ledger's classify_batch, which has no time, does not see it)."""
+    for iv in intervals:
+        try:
+            if ledger.classify(iv, at=now) == NEW:
+                yield iv
+        except IntervalConflict:
+            continue
 
 
 def _correct(cmd: CorrectObservation, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:

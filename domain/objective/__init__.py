@@ -35,8 +35,9 @@ from typing import Any, Callable
 from domain.commands import PARTIES, require_id
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective import agreement, measurement, metadata, negotiation, review, sli
+from domain.objective import agreement, evidence, measurement, metadata, negotiation, review, sli
 from domain.objective.agreement import FormalizeAgreement
+from domain.objective.evidence import EVIDENCE_KINDS, AttachWhatIfEvidence
 from domain.objective.measurement import DefineSli, gaps_closed, takes_effect
 from domain.objective.metadata import LabelObjective
 from domain.objective.negotiation import (
@@ -63,6 +64,7 @@ from domain.objective.state import (
     SliQuery,
     Agreement,
     Baseline,
+    Evidence,
     Budgeting,
     NegotiationStep,
     ObjectiveState,
@@ -95,6 +97,7 @@ COMMANDS: tuple[type, ...] = (
     RecordReview,
     RetireObjective,
     LabelObjective,
+    AttachWhatIfEvidence,
     DefineSli,
 )
 
@@ -105,6 +108,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     **agreement.DECIDERS,
     **review.DECIDERS,
     **metadata.DECIDERS,
+    **evidence.DECIDERS,
     **measurement.DECIDERS,
 }
 
@@ -113,6 +117,7 @@ _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] 
     **agreement.EVOLVERS,
     **review.EVOLVERS,
     **metadata.EVOLVERS,
+    **evidence.EVOLVERS,
     **measurement.EVOLVERS,
 }
 
@@ -149,7 +154,7 @@ def evolve(state: ObjectiveState | None, event: RecordedEvent) -> ObjectiveState
 
 
 __all__ = [
-    "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
+    "AttachWhatIfEvidence", "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "EVIDENCE_KINDS", "Evidence", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
     "PARTIES", "RENEGOTIATING_OUTCOMES", "REVIEW_OUTCOMES", "SLI", "WINDOW_KINDS", "Agreement", "Baseline",
     "Budgeting", "DefineSli", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
     "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",

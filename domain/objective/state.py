@@ -6,12 +6,14 @@ phases, the base of its commands, and the few steps of evolve every phase shares
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from domain import codec
+from domain.baseline_analysis import BaselineAnalysis
 from domain.commands import actor_of, role_of
 from domain.events import RecordedEvent
 from domain.labels import Annotation, Label
@@ -36,6 +38,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "ObjectiveReviewed",
     "ObjectiveRetired",
     "ObjectiveLabeled",
+    "WhatIfEvidenceAttached",
     "SliDefined",
     "SliChangeProposed",
 )
@@ -52,6 +55,7 @@ NEGOTIATION_EVENT_TYPES: tuple[str, ...] = (
     "TargetAgreed",
     "AgreementFormalized",
     "ObjectiveReviewed",  # a quarterly review; tighten and relax reopen the negotiation
+    "WhatIfEvidenceAttached",  # a what-if run shown to the parties
     "SliDefined",  # the queries the parties will agree to (set directly before any agreement)
     "SliChangeProposed",  # ... and, once agreed, changed only by a proposal like a target
 )
@@ -179,6 +183,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    # Measured from a source's history (measureBaseline): attainment per day and week, the
+    # worst windows, candidate targets' budgets; None for a baseline typed in.
+    analysis: BaselineAnalysis | None = None
 
 
 @dataclass(frozen=True)
@@ -289,6 +296,27 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A what-if run attached to a proposal (domain/objective/evidence.py)."""
+
+    proposal_id: str
+    evidence_id: str
+    revision: int  # the proposal's revision it was shown for
+    kind: str  # target | policy
+    inputs: str  # canonical JSON: the period and the candidate
+    summary: str  # canonical JSON: what the run answered
+    position: int  # the log position the run read the history up to
+    attached_by: str | None
+    attached_at: datetime
+
+    def inputs_doc(self) -> dict[str, Any]:
+        return json.loads(self.inputs)
+
+    def summary_doc(self) -> dict[str, Any]:
+        return json.loads(self.summary)
+
+
+@dataclass(frozen=True)
 class ObjectiveState:
     id: str
     journey_id: str
@@ -317,6 +345,7 @@ class ObjectiveState:
     slo: str | None = None
     labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
     annotations: tuple[Annotation, ...] = ()  # kept as they came (OpenSLO annotations)
+    evidence: tuple[Evidence, ...] = ()  # what-if runs attached to proposals, oldest first
     sli_definition: SliQuery | None = None  # what the SLI is, as queries (None: not defined yet)
 
     @property
@@ -375,6 +404,8 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "service": None}
     if "labels" not in data:  # ... and before labels, annotations and named SLOs
         data = {**data, "slo": None, "labels": [], "annotations": []}
+    if "evidence" not in data:  # ... and before what-if evidence
+        data = {**data, "evidence": []}
     if "sli_definition" not in data:  # ... and before SLI definitions
         data = {**data, "sli_definition": None,
                 "proposals": [{**p, "sli_definition": None} for p in data.get("proposals", ())]}

@@ -20,6 +20,7 @@ from domain.journey import (
     RetireJourney,
 )
 from domain.objective import (
+    AttachWhatIfEvidence,
     SLI,
     Budgeting,
     DefineSli,
@@ -82,6 +83,8 @@ def long_history() -> World:
     propose(w, OID, "p2", 0.98)
     w.run(WithdrawProposal(OID, "p2", "wrong metric"))
     propose(w, OID, "p3", 0.97)
+    w.run(AttachWhatIfEvidence(OID, "p3", "target", {"from": "2025-01-01T00:00:00+00:00", "target": 0.97},
+                               {"what_if": {"attainment": 0.975, "exhaustions": []}}, 42), roles={"sre"})
     endorse(w, "sre", "p3", OID)
     w.run(ReviseProposal(OID, "p3", 0.975, "meet halfway"))
     agree(w, "p3", OID)

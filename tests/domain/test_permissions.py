@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions, sources
+from domain import collection, conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions, sources
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -35,6 +35,7 @@ SAMPLES = {
     objective.ReviseProposal: objective.ReviseProposal("o", "p", 0.99, "r"),
     objective.WithdrawProposal: objective.WithdrawProposal("o", "p", "r"),
     objective.DeferNegotiation: objective.DeferNegotiation("o", "p", "r"),
+    objective.AttachWhatIfEvidence: objective.AttachWhatIfEvidence("o", "p", "target", {}, {}, 1),
     objective.FormalizeAgreement: objective.FormalizeAgreement("o", "pol", 1, "a", "b", ("x",), "c"),
     objective.RetireObjective: objective.RetireObjective("o", "r"),
     objective.RecordReview: objective.RecordReview("o", "2025-Q1", "maintain", "f", ("a",)),
@@ -48,6 +49,8 @@ SAMPLES = {
     budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
     budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
     budget.CheckFreshness: budget.CheckFreshness("o"),
+    collection.RecordCollectionGap: collection.RecordCollectionGap("o", T, T, "down"),
+    collection.RecordSourceState: collection.RecordSourceState("o", T),
     policy.AdoptPolicy: policy.AdoptPolicy("pol", None),
     policy_actions.AcknowledgeEscalation: policy_actions.AcknowledgeEscalation("o", "escalation-1"),
     policy_actions.CompletePostmortem: policy_actions.CompletePostmortem("o", "postmortem-1", "s"),
@@ -77,6 +80,7 @@ EXPECTED = {
     objective.ReviseProposal: {P, S, E, L, ADM},
     objective.WithdrawProposal: {P, S, E, L, ADM},
     objective.DeferNegotiation: {P, S, E, L, ADM},
+    objective.AttachWhatIfEvidence: {P, S, E, L, ADM},
     objective.FormalizeAgreement: {S, P, L, ADM},
     objective.RetireObjective: {P, S, L, ADM},
     objective.RecordReview: {P, S, L, ADM},
@@ -90,6 +94,8 @@ EXPECTED = {
     budget.RestoreInterval: {S, L, ADM},
     budget.ConfigureAlerts: {S, ADM},
     budget.CheckFreshness: {S, ADM},
+    collection.RecordCollectionGap: {S, ADM},
+    collection.RecordSourceState: {S, ADM},
     policy.AdoptPolicy: {S, L, ADM},
     policy_actions.AcknowledgeEscalation: {P, S, E, L, ADM},  # the decider checks the escalation's role
     policy_actions.CompletePostmortem: {S, E, ADM},
@@ -107,7 +113,7 @@ MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 def test_every_command_has_a_rule():
     every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
         | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(conventions.COMMANDS) \
-        | set(sources.COMMANDS)
+        | set(collection.COMMANDS) | set(sources.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 
