@@ -23,6 +23,7 @@ from api.schema import build_schema
 from service.bootstrap import Container, build
 from service.checkpoints import CheckpointSchedule
 from service.config import Settings
+from service.offload import Offload
 from service.demo import load_demo
 
 DEMO_ACTORS: dict[str, str] = {role: f"demo-{role}" for role in ROLES}
@@ -75,6 +76,8 @@ def create_app_for(settings: Settings | None = None, demo: bool = False, url: st
     container = build(settings, on_batch=observe_group_commit_batch)
     # The server (not the CLI, which builds containers too) signs checkpoints on a schedule.
     checkpoints = CheckpointSchedule(container, settings.checkpoint_interval)
+    # ...and runs the heaviest reads (report, replay) in a worker process, off its event loop.
+    container.offload = Offload(settings)
     startup, shutdown = container.startup, container.shutdown
 
     async def serving_startup() -> None:

@@ -23,6 +23,7 @@ import signal
 import socket
 import json
 import sys
+import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -205,6 +206,7 @@ GATHER_MS = Settings.from_env().gather_max_ms
 async def run(pg: str, clients: int, seconds: float, targets: list[str], profile: str | None = None,
               workers: int = 1) -> int:
     dbs = Databases(pg)
+    scratch = tempfile.TemporaryDirectory(prefix="slogov-gate-")
     proc = None
     try:
         name = await dbs.create("gate")
@@ -213,7 +215,9 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
         token = await setup(database_url)
         print(f"setup: {time.perf_counter() - t0:.1f}s (payments frozen, search not)")
         port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "SLOGOV_DATABASE_URL": database_url}
+        # The server signs checkpoints: its key goes to a temporary directory, not the repository.
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "SLOGOV_DATABASE_URL": database_url,
+               "SLOGOV_CHECKPOINT_KEY": os.path.join(scratch.name, "checkpoint.key")}
         # --profile: the server runs under py-spy (pip install py-spy), which writes a
         # flame graph (svg) or raw folded stacks (.txt) when the server stops.
         spy = ["py-spy", "record", "--subprocesses", "-o", profile,
@@ -284,6 +288,7 @@ async def run(pg: str, clients: int, seconds: float, targets: list[str], profile
                 await asyncio.wait_for(proc.wait(), 10)
             except asyncio.TimeoutError:
                 proc.kill()
+        scratch.cleanup()
         await dbs.drop_all()
 
 

@@ -30,6 +30,7 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import time
 from datetime import datetime, timezone
 
@@ -42,6 +43,7 @@ from bench.store import Databases
 from service.config import Settings
 
 GOAL_P99_MS = 50.0
+STOP_SECONDS = 10  # the server's drain on SIGTERM (uvicorn's graceful-shutdown bound)
 POLL_SECONDS = 0.005
 
 
@@ -169,6 +171,7 @@ def report(results: dict[str, dict], limit: int, events: int, clients: int, seco
 
 async def run(args) -> int:
     dbs = Databases(args.pg)
+    scratch = tempfile.TemporaryDirectory(prefix="slogov-stall-")
     proc = None
     try:
         name = await dbs.create("stall")
@@ -179,10 +182,17 @@ async def run(args) -> int:
         limit = Settings.from_env().max_query_cost
         queries = shapes(limit, decisions)
         port = free_port()
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "SLOGOV_DATABASE_URL": url}
+        # The server's own rounds are off: both would run their first round during the
+        # measurement (a chain check of the whole log for the first signed checkpoint; a
+        # freshness round over ~1,250 budgets whose data ended long ago). The key file,
+        # were one made, goes to a temporary directory, not the working directory.
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "SLOGOV_DATABASE_URL": url,
+               "SLOGOV_CHECKPOINT_INTERVAL": "0", "SLOGOV_FRESHNESS_PROBE_SECONDS": "0",
+               "SLOGOV_CHECKPOINT_KEY": os.path.join(scratch.name, "checkpoint.key")}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "uvicorn", "api.main:create_app_for", "--factory", "--host", "127.0.0.1",
-            "--port", str(port), "--log-level", "warning", "--no-access-log", cwd=ROOT, env=env,
+            "--port", str(port), "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown",
+            str(STOP_SECONDS), cwd=ROOT, env=env,
             stderr=asyncio.subprocess.DEVNULL)  # refusals are logged: not this benchmark's output
         server = f"http://127.0.0.1:{port}"
         await wait_ready(server, proc)
@@ -191,7 +201,13 @@ async def run(args) -> int:
     finally:
         if proc is not None and proc.returncode is None:
             proc.terminate()
-            await proc.wait()
+            try:
+                await asyncio.wait_for(proc.wait(), STOP_SECONDS + 10)
+            except asyncio.TimeoutError:
+                print(f"the server did not stop within {STOP_SECONDS + 10} s of SIGTERM: killed", file=sys.stderr)
+                proc.kill()
+                await proc.wait()
+        scratch.cleanup()
         await dbs.drop_all()
 
 

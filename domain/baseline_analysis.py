@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping, Sequence
 
-from domain.budget import Interval, Ledger
+from domain.budget import Ledger
+from domain.budget.instants import to_us
 from domain.errors import InvalidInput
 
 DEFAULT_CANDIDATES: tuple[float, ...] = (0.99, 0.995, 0.999, 0.9995)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
+MINUTE_US = 60_000_000
 DAY = timedelta(days=1)
 
 
@@ -91,6 +93,7 @@ def analyse(
     if not start < end:
         raise InvalidInput("period: the start must come before the end", field="period")
     inside = sorted((at, c) for at, c in minutes.items() if start <= at < end)
+    us_rows = [(s, s + MINUTE_US, g, t) for s, (g, t) in ((to_us(at), c) for at, c in inside)]
     return BaselineAnalysis(
         period=_sum(start, end, inside),
         minutes_with_data=len(inside),
@@ -98,7 +101,7 @@ def analyse(
         weeks=tuple(_buckets(inside, start, end, _week_start, 7 * DAY)),
         worst_hours=_worst(_buckets(inside, start, end, _hour_start, HOUR), worst),
         worst_days=_worst(_buckets(inside, start, end, _day_start, DAY), worst),
-        candidates=tuple(_candidate(t, inside, start, end, window, budgeting, step) for t in candidates),
+        candidates=tuple(_candidate(t, us_rows, start, end, window, budgeting, step) for t in candidates),
     )
 
 
@@ -154,7 +157,9 @@ class _Ratio:
 
 def _candidate(target: float, rows, start: datetime, end: datetime, window, budgeting, step: timedelta) -> CandidateOutcome:
     ledger = Ledger(target, window, budgeting)
-    ledger.record_batch([Interval(at, at + MINUTE, g, t) for at, (g, t) in rows])
+    # `rows` as the log's fold gives them (microseconds, in order, checked by `analyse`):
+    # no Interval per minute per candidate, which cost most of a 28-day analysis.
+    ledger.record_rows(rows)
     judged = exhausted = exhaustions = 0
     first = None
     lowest = None
@@ -176,3 +181,61 @@ def _candidate(target: float, rows, start: datetime, end: datetime, window, budg
             break
         at += step
     return CandidateOutcome(target, judged, exhausted, exhaustions, first, lowest, was)
+
+
+# --- as event data -------------------------------------------------------------------
+# The analysis travels in BaselineRecorded (schema 2) as plain JSON: times as ISO strings.
+
+
+def _iso(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(timezone.utc).isoformat()
+
+
+def _at(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _period_dict(p: Period) -> dict[str, Any]:
+    return {"start": _iso(p.start), "end": _iso(p.end), "good": p.good, "total": p.total}
+
+
+def _period(d: Mapping[str, Any]) -> Period:
+    return Period(_at(d["start"]), _at(d["end"]), d["good"], d["total"])
+
+
+def to_dict(a: BaselineAnalysis) -> dict[str, Any]:
+    return {
+        "period": _period_dict(a.period),
+        "minutes_with_data": a.minutes_with_data,
+        "days": [_period_dict(p) for p in a.days],
+        "weeks": [_period_dict(p) for p in a.weeks],
+        "worst_hours": [_period_dict(p) for p in a.worst_hours],
+        "worst_days": [_period_dict(p) for p in a.worst_days],
+        "candidates": [
+            {"target": c.target, "judged": c.judged, "exhausted": c.exhausted, "exhaustions": c.exhaustions,
+             "first_exhausted_at": _iso(c.first_exhausted_at), "min_remaining": c.min_remaining,
+             "exhausted_at_end": c.exhausted_at_end}
+            for c in a.candidates
+        ],
+    }
+
+
+def from_dict(d: Mapping[str, Any]) -> BaselineAnalysis:
+    return BaselineAnalysis(
+        period=_period(d["period"]),
+        minutes_with_data=d["minutes_with_data"],
+        days=tuple(_period(p) for p in d["days"]),
+        weeks=tuple(_period(p) for p in d["weeks"]),
+        worst_hours=tuple(_period(p) for p in d["worst_hours"]),
+        worst_days=tuple(_period(p) for p in d["worst_days"]),
+        candidates=tuple(
+            CandidateOutcome(c["target"], c["judged"], c["exhausted"], c["exhaustions"], _at(c["first_exhausted_at"]),
+                             c["min_remaining"], c["exhausted_at_end"])
+            for c in d["candidates"]
+        ),
+    )
+
+
+def outcome_for(a: BaselineAnalysis, target: float) -> CandidateOutcome | None:
+    """The candidate judged at exactly `target`, if the baseline judged it."""
+    return next((c for c in a.candidates if abs(c.target - target) < 1e-12), None)

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Callable
 
-from domain import codec
+from domain import codec, conventions
 from domain.records import replace
 from domain.commands import (
     NAME_MAX_LENGTH,
@@ -209,6 +209,10 @@ class ProposeJourney(_JourneyCommand):
     support_volume: int | None = None
     labels: tuple[Label, ...] = ()
 
+    def reads(self, state: Any = None) -> tuple[str, ...]:
+        # The naming convention in force decides which ids a new journey may take.
+        return (conventions.STREAM_ID,)
+
 
 @dataclass(frozen=True)
 class PrioritizeJourney(_JourneyCommand):
@@ -307,6 +311,7 @@ def decide(command: Any, state: JourneyState | None, ctx: Context) -> list[NewEv
 
 
 def _propose(cmd: ProposeJourney, state: None, ctx: Context) -> list[NewEvent]:
+    conventions.check_id(conventions.in_force(ctx), "journey_id", cmd.journey_id)
     return [
         NewEvent(
             "JourneyProposed",

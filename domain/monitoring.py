@@ -100,11 +100,18 @@ def _safe(text: str) -> str:
     return _UNSAFE.sub("_", text)
 
 
-def check_names(convention: NamingConvention, journey_id: str, objective_id: str, team_labels: Mapping[str, str]) -> None:
-    """What a draft must satisfy so that its rules are valid and filter cleanly."""
-    for field_name, value in (("journey_id", journey_id), ("objective_id", objective_id)):
-        if not re.fullmatch(convention.id_pattern, value):
-            raise InvalidInput(f"{field_name}: {value!r} does not follow the naming convention {convention.id_pattern!r}", field=field_name)
+def check_id(convention: NamingConvention, field_name: str, value: str) -> str:
+    """A journey or objective id a draft may take: one the convention's pattern matches in full."""
+    if not re.fullmatch(convention.id_pattern, value):
+        raise InvalidInput(f"{field_name}: {value!r} does not follow the naming convention {convention.id_pattern!r}; "
+                           "an admin sets it (setNamingConvention)", field=field_name)
+    return value
+
+
+def check_labels(convention: NamingConvention, team_labels: Mapping[str, str], *, required: bool = True) -> None:
+    """Team labels that make valid rule labels, none slogov sets itself, and (`required`)
+    every label the convention requires. Drafts check all three; generation the first two,
+    so an objective drafted before the convention required a label still gets its rules."""
     for name, value in team_labels.items():
         if not isinstance(name, str) or not LABEL_NAME.fullmatch(name) or name.startswith("__"):
             raise InvalidInput(f"labels: {name!r} is not a Prometheus label name", field="labels")
@@ -112,9 +119,16 @@ def check_names(convention: NamingConvention, journey_id: str, objective_id: str
             raise InvalidInput(f"labels: {name!r} is set by slogov", field="labels")
         if not isinstance(value, str) or not value:
             raise InvalidInput(f"labels.{name}: a non-empty string", field=f"labels.{name}")
-    missing = [name for name in convention.required_labels if name not in team_labels]
+    missing = [name for name in convention.required_labels if name not in team_labels] if required else []
     if missing:
         raise InvalidInput(f"labels: the naming convention requires {', '.join(missing)}", field="labels")
+
+
+def check_names(convention: NamingConvention, journey_id: str, objective_id: str, team_labels: Mapping[str, str]) -> None:
+    """What a draft must satisfy so that its rules are valid and filter cleanly."""
+    check_id(convention, "journey_id", journey_id)
+    check_id(convention, "objective_id", objective_id)
+    check_labels(convention, team_labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +173,7 @@ def rule_groups(objectives: Sequence[MonitoredObjective], position: int,
 
 
 def _group(o: MonitoredObjective, position: int, c: NamingConvention) -> dict[str, Any]:
-    check_names(c, o.journey_id, o.objective_id, o.team_labels)
+    check_labels(c, o.team_labels, required=False)
     if not 0 < o.target < 1:
         raise InvalidInput(f"target: must lie strictly between 0 and 1, got {o.target!r}", field="target")
     keys = [tier_key(t) for t in o.tiers]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import freeze_exception, gate, journey, objective, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions, sources
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -47,12 +47,21 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     objective.ReviseProposal: _ALL_PARTIES,
     objective.WithdrawProposal: _ALL_PARTIES,
     objective.DeferNegotiation: _ALL_PARTIES,
+    objective.AttachWhatIfEvidence: _ALL_PARTIES,  # what a party shows the others
     objective.EndorseProposal: AS_PARTY,
     objective.ObjectToProposal: AS_PARTY,
     objective.FormalizeAgreement: ("sre", "product", "leadership", "admin"),
     objective.RetireObjective: ("product", "sre", "leadership", "admin"),
     # the quarterly review (phase 7): product and SRE own the SLO, leadership sponsors it
     objective.RecordReview: ("product", "sre", "leadership", "admin"),
+    # the SLI as queries (phase 3: what to measure and with what query) is SRE and
+    # engineering work, like instrumentation; on an agreed objective a change is a
+    # proposal, and all four parties then endorse or object as for a target
+    objective.DefineSli: ("sre", "engineering", "admin"),
+    # data sources: where the monitoring lives, SRE and engineering's
+    sources.DefineDataSource: ("sre", "engineering", "admin"),
+    sources.ChangeDataSource: ("sre", "engineering", "admin"),
+    sources.RetireDataSource: ("sre", "engineering", "admin"),
     # error budgets: SLI data comes from monitoring under an sre token; adjusting a
     # budget (excluding or restoring an interval) is an sre or leadership decision
     budget.RecordObservations: ("sre", "admin"),
@@ -61,6 +70,9 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     budget.RestoreInterval: ("sre", "leadership", "admin"),
     budget.ConfigureAlerts: ("sre", "admin"),
     budget.CheckFreshness: ("sre", "admin"),
+    # the collector's record of what it could not collect (it runs under sre)
+    collection.RecordCollectionGap: ("sre", "admin"),
+    collection.RecordSourceState: ("sre", "admin"),
     # error-budget policies: adopted or revised by SRE or leadership
     policy.AdoptPolicy: ("sre", "leadership", "admin"),
     # policy actions: an escalation is acknowledged by the role it names (the decider
@@ -75,7 +87,13 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     # approving a REQUIRE_APPROVAL answer: the decider narrows this to the roles the
     # applying rules name (a policy may name any of these)
     gate.ApproveDeploy: ("sre", "leadership", "engineering", "product", "admin"),
+    # the naming convention holds for the whole organisation: an admin sets it
+    conventions.SetNamingConvention: ("admin",),
 }
+
+
+# Reads that are not commands but cost a pass over the whole log: who may ask.
+WHATIF_POLICY_ROLES: tuple[str, ...] = (*PARTIES, "admin")  # "what would this policy have blocked?"
 
 
 def allowed_roles(command_type: type) -> tuple[str, ...]:

@@ -25,8 +25,26 @@ def _deploy_evaluated_v2(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "suggestions": None}
 
 
+def _observations_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 1 had no backfill marker: every batch was pushed live.
+    return {**data, "backfill": False}
+
+
+def _baseline_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 1 was a typed-in period total: no per-minute analysis.
+    return {**data, "analysis": None}
+
+
+def _agreement_formalized_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 1 named no runbooks: none (generated alerts wait until an agreement names them).
+    return {**data, "runbooks": {}}
+
+
 # (event type, from schema version, step).
 UPCASTERS: tuple[tuple[str, int, Step], ...] = (
     ("DeployEvaluated", 1, _deploy_evaluated_v1),
     ("DeployEvaluated", 2, _deploy_evaluated_v2),
+    ("AgreementFormalized", 1, _agreement_formalized_v1),
+    ("ObservationsRecorded", 1, _observations_recorded_v1),
+    ("BaselineRecorded", 1, _baseline_recorded_v1),
 )

@@ -22,6 +22,7 @@ from eventstore.tables import events
 from eventstore.verify import ChainReport, verify_chain
 from projections.snapshots import fold_as_of
 from projections.tables import event_index
+from service.offload import run_heavy
 
 # A transitive causes/consequences walk stops after this many events.
 MAX_WALK = 1000
@@ -256,5 +257,9 @@ async def created_by(
 
 
 async def integrity(container: Any) -> ChainReport:
-    async with container.long_reads.slot("verify"):
-        return await verify_chain(container.engines)
+    async with container.long_reads.slot("verify"):  # in the server's worker process (service/offload.py)
+        return await run_heavy(container, chain_report)
+
+
+async def chain_report(container: Any) -> ChainReport:
+    return await verify_chain(container.engines)

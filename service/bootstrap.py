@@ -4,6 +4,7 @@ projections, reactors, the command bus and the token verifier together."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from eventstore.engine import Engines, create_engines
 from eventstore.store import EventStore
@@ -12,13 +13,17 @@ from projections.catalog import inline_projections
 from projections.runner import ProjectionSet
 from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
+from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
 from service.config import Settings
+from service.collection.catalog import LogCatalog
+from service.collection.collector import Collector
 from service.freshness import FreshnessProbe
 from service.gate_state import GateReader
 from service.gc_tuning import tune_gc
 from service.long_reads import LongReads
 from service.migrate import migrate
+from service.offload import Offload
 from service.tokens import TokenVerifier
 from service.upcasters import register_upcasters
 
@@ -36,6 +41,11 @@ class Container:
     auto_migrate: bool = True
     _started: bool = field(default=False, repr=False)
     freshness: FreshnessProbe | None = field(default=None, repr=False)
+    # A server's worker process for the heaviest reads (service/offload.py); None: inline.
+    offload: Offload | None = field(default=None, repr=False)
+    # Objectives with an SLI definition and their sources (service/collection/catalog.py).
+    catalog: Any = field(default=None, repr=False)
+    collector: Any = field(default=None, repr=False)  # serve --collect's Collector
 
     @property
     def read_engine(self):
@@ -55,10 +65,18 @@ class Container:
         if self.freshness is None:
             self.freshness = FreshnessProbe(self, self.settings.freshness_probe_seconds)
         self.freshness.start()
+        if self.settings.collect:
+            if self.collector is None:
+                self.collector = Collector(self)
+            self.collector.start()
 
     async def shutdown(self) -> None:
         if self.freshness is not None:
             await self.freshness.stop()
+        if self.offload is not None:
+            await self.offload.stop()
+        if self.collector is not None:
+            await self.collector.stop()
         await self.bus.stop()
         await self.engines.dispose()
         self._started = False
@@ -71,7 +89,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections(store))
-    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch,
+    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions, gap_closures), max_batch=settings.max_batch,
                      on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
     return Container(
         settings=settings,
@@ -82,4 +100,5 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
         verifier=TokenVerifier(engines.read),
         gate=GateReader(engines.read),
         auto_migrate=auto_migrate,
+        catalog=LogCatalog(engines.read),
     )

@@ -133,6 +133,32 @@ class _GroupAborted(Exception):
         self.cause = cause
 
 
+class _Sequence(list):
+    """A group whose commands are decided one after the other, each seeing the ones before
+    it (a journey proposed, then an objective drafted on it); `dry_run`: rolled back."""
+
+    dry_run = False
+
+
+class SequenceRefused(DomainError):
+    """A command of a sequence was refused: nothing of the sequence was appended.
+    `index` is the refused command's place in the sequence, `cause` the refusal."""
+
+    def __init__(self, index: int, cause: DomainError) -> None:
+        super().__init__(cause.message, **cause.details)
+        self.code = cause.code
+        self.index = index
+        self.cause = cause
+
+
+class DryRun(Exception):
+    """A sequence decided and appended in full, then rolled back: what it would have done."""
+
+    def __init__(self, results: list[CommandResult]) -> None:
+        super().__init__("dry run: rolled back")
+        self.results = results
+
+
 # A reactor sees each newly recorded event and may derive more, per stream: a list of
 # (stream id, events), or an async iterator of them whose items are appended as they come
 # (so it reads its own earlier items' effects), each optionally with a third member, the
@@ -219,6 +245,28 @@ class CommandBus:
         self._ensure_worker()
         return await future
 
+    async def execute_sequence(self, envelopes: Sequence[Envelope], *, dry_run: bool = False) -> list[CommandResult]:
+        """Several commands as one all-or-nothing unit, each decided after the one before
+        is appended (unlike `execute_all`, they may write and read the same streams).
+
+        A refusal raises `SequenceRefused` (with the command's index) and appends nothing
+        of the sequence. With `dry_run` the whole sequence is decided and appended, its
+        reactors run, and the transaction is rolled back: the results say what it would
+        append (the positions too, as of now), and the log is untouched.
+        """
+        group = _Sequence(envelopes)
+        group.dry_run = dry_run
+        if not group:
+            return []
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((group, future))
+        self._arrived.set()
+        self._ensure_worker()
+        try:
+            return await future
+        except DryRun as done:
+            return done.results
+
     # ---- the writer ----------------------------------------------------
 
     async def _run(self) -> None:
@@ -280,7 +328,7 @@ class CommandBus:
                 for item in batch:
                     await self._process([item])
                 return
-            if not isinstance(exc, DomainError):
+            if not isinstance(exc, (DomainError, DryRun, _GroupAborted)):  # refusals, not failures
                 log.exception("command failed")
             outcomes = [exc.cause if isinstance(exc, _GroupAborted) else exc]
         if self._on_batch is not None:
@@ -305,7 +353,9 @@ class CommandBus:
                 view = StateView(tx, self.cache)
                 for group in groups:
                     try:
-                        if len(group) == 1:
+                        if isinstance(group, _Sequence):
+                            outcomes.append(await self._handle_sequence(tx, view, group, known))
+                        elif len(group) == 1:
                             outcomes.append([await self._handle(tx, view, group[0], known)])
                         else:
                             outcomes.append(await self._handle_group(tx, view, group, known))
@@ -367,6 +417,30 @@ class CommandBus:
                 # A reactor refused after earlier commands were appended: undo the
                 # whole transaction (the batch is then retried one group at a time).
                 raise _GroupAborted(err) from err
+        return out
+
+    async def _handle_sequence(
+        self,
+        tx: AppendTransaction,
+        view: StateView,
+        group: "_Sequence",
+        known: dict[str, tuple[str, str, bytes]],
+    ) -> list[CommandResult]:
+        """Decide and append each command in turn; a refusal undoes the whole batch (which
+        is then retried one group at a time, so this one fails alone)."""
+        appended = len(tx.appended)
+        out: list[CommandResult] = []
+        for index, envelope in enumerate(group):
+            try:
+                decided = await self._decide(tx, view, envelope, known)
+                out.append(decided if isinstance(decided, CommandResult) else await self._commit(tx, view, decided, known))
+            except DomainError as err:
+                refused = SequenceRefused(index, err)
+                if len(tx.appended) == appended:
+                    raise refused from err
+                raise _GroupAborted(refused) from err
+        if group.dry_run:
+            raise DryRun(out)  # undoes the transaction; alone in its batch, it reaches the caller
         return out
 
     async def _decide(

@@ -40,6 +40,14 @@ class Settings:
     # use) and how often the server signs the head (seconds; 0: never on its own).
     checkpoint_key: str = DEFAULT_CHECKPOINT_KEY
     checkpoint_interval: float = 900.0
+    # Collection from data sources (service/collection/collector.py): whether the server
+    # collects (`serve --collect`), seconds between rounds, how long after a minute ends
+    # its counts are taken as complete (scrapes and ingestion lag behind), and how far
+    # back a collector that was down catches up before it records a gap.
+    collect: bool = False
+    collect_interval_seconds: float = 60.0
+    collect_delay_seconds: int = 60
+    collect_horizon_minutes: int = 360
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -58,6 +66,13 @@ class Settings:
             values["gather_max_ms"] = float(os.environ["SLOGOV_GATHER_MAX_MS"])
         if os.environ.get("SLOGOV_FRESHNESS_PROBE_SECONDS"):
             values["freshness_probe_seconds"] = float(os.environ["SLOGOV_FRESHNESS_PROBE_SECONDS"])
+        if os.environ.get("SLOGOV_COLLECT"):
+            values["collect"] = _flag("SLOGOV_COLLECT", False)
+        for name, kind in (("collect_interval_seconds", float), ("collect_delay_seconds", int),
+                           ("collect_horizon_minutes", int)):
+            raw = os.environ.get("SLOGOV_" + name.upper())
+            if raw:
+                values[name] = kind(raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 

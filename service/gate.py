@@ -42,11 +42,13 @@ from domain.commands import NAME_MAX_LENGTH, iso, parse_iso, require_id, require
 from domain.errors import Forbidden, InvalidInput, NotFound
 from domain.permissions import authorize
 from policies.evaluate import Decision, DeployRequest, evaluate
+from policies.gate_view import differences, rejudge
 from policies.language import CHANGE_TYPES, parse_policy
 from policies.loader import parse_yaml
 from projections.tables import deploy_decisions, policies as policies_table, policy_actions as actions_table
 from service.envelope import CommandResult, Envelope
 from service.gate_state import gate_state_at
+from service.offload import run_heavy
 from service.retry import retrying
 
 
@@ -316,22 +318,13 @@ async def replay_deploy_decision(container: Any, pipeline_run_id: str) -> Deploy
     recorded = await deploy_decision(container, pipeline_run_id)
     if recorded is None:
         raise NotFound(f"no deploy decision for pipeline run {pipeline_run_id}", pipeline_run_id=pipeline_run_id)
+    async with container.long_reads.slot("replay"):  # folds the log up to the decision, in the server's worker
+        state, found = await run_heavy(container, gate_state_at, recorded.service, recorded.evaluated_at_position,
+                                       recorded.at)
     request = DeployRequest(recorded.service, recorded.change_type, recorded.version, pipeline_run_id)
-    async with container.long_reads.slot("replay"):  # folds the log up to the decision
-        state, found = await gate_state_at(container, recorded.service, recorded.evaluated_at_position, recorded.at)
-    if recorded.suggestions is None:  # recorded before unknown services were judged: as it was then
-        state = replace(state, known=True)
-    replayed = evaluate(state, found, request, recorded.at)
-    compared = ("outcome", "reasons", "rule_ids", "objectives", "freezes", "exceptions", "policy_versions")
-    if recorded.approver_roles is not None:  # recorded since schema 2
-        compared += ("approver_roles",)
-    if recorded.suggestions is not None:  # recorded since schema 3
-        compared += ("suggestions",)
-    differences = tuple(
-        f"{name}: recorded {getattr(recorded, name)!r}, replayed {getattr(replayed, name)!r}"
-        for name in compared if getattr(recorded, name) != getattr(replayed, name)
-    )
-    return DeployReplay(recorded, replayed, not differences, differences)
+    replayed = rejudge(state, found, request, recorded.at, recorded.suggestions)
+    found_differences = differences(recorded, replayed)
+    return DeployReplay(recorded, replayed, not found_differences, found_differences)
 
 
 # --------------------------------------------------------------------------- reads

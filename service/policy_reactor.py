@@ -12,11 +12,12 @@ where none happened (an incident's share crossing its limit). So a batch gets th
 its intervals would one by one. Its events go to `actions-{objective_id}`. Nothing here
 reads a clock. Most instants cross no rule's condition: `settled` (every level rule agrees
 with its latch, no incident open or opening) then ends the work before the facts are built.
+The walk over the instants is pure (`policies/reaction_walk.py`), shared with the policy
+what-if; this module reads what it needs from the transaction.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import AsyncIterator
 
 import orjson
@@ -27,41 +28,31 @@ from domain import objective as objectives
 from domain import policy as policies_domain
 from domain import policy_actions
 from domain.budget import decider as budget
-from domain.budget.instants import from_us, iso_us, parse_duration
-from domain.budget.windows import window_length
-from domain.commands import parse_iso
 from domain.events import NewEvent, RecordedEvent
 from eventstore.tables import events as events_table
-from policies.language import EXHAUSTIONS_IN_QUARTER_AT_LEAST
-from policies.evaluate import ObjectiveFacts
-from policies.reactions import (
-    INCIDENT_SEVERITY, BudgetFacts, quarter_of, react, settled, settles_on_flags,
-)
+from policies.reaction_walk import NEED_SERVICES, needs_exhaustions, services_of, walk
 from policies.registry import resolve
 
 _PREFIX = budget.CATEGORY + "-"
 _TRANSITIONS = frozenset(budget.TRANSITION_EVENTS.values())
 _DATA = frozenset(budget.DATA_EVENTS)
 _ACTIVE = objectives.ObjectiveStatus.ACTIVE
-_US = timedelta(microseconds=1)
 
 
-async def _exhaustions_in_quarter(view, stream_id: str, at: datetime, upto: int) -> int:
-    """BudgetExhausted events of the stream up to position `upto` whose event time is in
-    `at`'s quarter (a batch's later exhaustions are not yet known at an earlier instant)."""
+async def _exhaustions(view, stream_id: str) -> list[tuple[int, str]]:
+    """The stream's BudgetExhausted events so far (committed and in this transaction), as
+    (position, event time)."""
     tx = view.tx
     rows = await tx.conn.execute(
         select(events_table.c.position, events_table.c.data).where(
             events_table.c.stream_id == stream_id, events_table.c.type == "BudgetExhausted",
-            events_table.c.position <= upto,
         )
     )
     seen: dict[int, str] = {r.position: orjson.loads(r.data)["at"] for r in rows}
     for e in tx.appended:
-        if e.stream_id == stream_id and e.type == "BudgetExhausted" and e.position <= upto:
+        if e.stream_id == stream_id and e.type == "BudgetExhausted":
             seen.setdefault(e.position, e.data["at"])
-    quarter = quarter_of(at)
-    return sum(1 for when in seen.values() if quarter_of(parse_iso(when)) == quarter)
+    return sorted(seen.items())
 
 
 def _derived_after(tx, event: RecordedEvent) -> list[RecordedEvent] | None:
@@ -80,32 +71,10 @@ def _derived_after(tx, event: RecordedEvent) -> list[RecordedEvent] | None:
     return after
 
 
-class _IncidentShare:
-    """An incident's share of the objective's own window budget (the ledger's debits; `react`
-    scales it to four weeks) at successive instants of one walk.
-    An interval's debit is fixed once it has ended, so each instant adds the debits of the
-    intervals ended since the last one, summed in the order one sum from the start takes."""
-
-    def __init__(self, ledger) -> None:
-        self.ledger = ledger
-        self.start: datetime | None = None
-        self.until: datetime | None = None
-        self.debits = 0.0
-
-    def since(self, start: datetime, at: datetime) -> float:
-        if start != self.start or self.until is None or at < self.until:
-            self.start, self.until, self.debits = start, start, 0.0
-        for p in self.ledger.chart(since=self.until + _US, until=at):
-            if p.start >= start and not p.excluded:
-                self.debits += p.debit
-        self.until = at
-        return self.debits
-
-
 async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[str, list[NewEvent], RecordedEvent]]:
     """The policy's actions at each instant the event's data reaches (as the budget reactor
     walked them), in data time; each caused by the first budget transition at its instant,
-    else by the data event."""
+    else by the data event. The walk itself is `policies.reaction_walk.walk`."""
     if not event.stream_id.startswith(_PREFIX) or event.type not in _DATA:
         return
     derived = _derived_after(view.tx, event)
@@ -122,60 +91,18 @@ async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[st
         return
     version, policy = resolved
     state = await view.state(event.stream_id)
-    points = budget.judged_at(state, event.type, event.data)
-    if not points:
-        return
-    ledger = state.ledger
-    by_instant: dict[int, list[RecordedEvent]] = {}
-    for e in derived:
-        by_instant.setdefault(iso_us(e.data["at"]), []).append(e)
-    counts_exhaustions = any(r.condition.kind == EXHAUSTIONS_IN_QUARTER_AT_LEAST for r in policy.rules)
     actions_stream = policy_actions.stream_id(objective_id)
-    services: tuple[str, ...] | None = None
-    shares = _IncidentShare(ledger)
-
-    def facts_at(judged) -> ObjectiveFacts:
-        severities = tuple(sorted({t.severity for t in judged.alerts}))
-        return ObjectiveFacts(objective_id, obj.journey_id, policy.id, version, judged.exhausted, judged.remaining,
-                              severities)
-
-    if not derived and len(points) > 1 and settles_on_flags(policy) and settled(
-            policy, facts_at(ledger.judge_at_us(points[-1])), await view.state(actions_stream)):
-        # No transition in the batch: the flags held still at every instant, so the policy,
-        # settled at the last, was settled at each (a healthy hourly push, usually).
-        return
-    for at_us in points:
-        judged = ledger.judge_at_us(at_us)
-        here = by_instant.get(at_us, ())
-        exhausted_now = next((e for e in here if e.type == "BudgetExhausted"), None)
-        objective_facts = facts_at(judged)
-        severities = objective_facts.alert_severities
-        actions = await view.state(actions_stream)
-        if exhausted_now is None and settled(policy, objective_facts, actions):
-            continue  # no rule's condition crossed since the actions last recorded: nothing to do
-        if services is None:
-            journey = await view.state(journeys.stream_id(obj.journey_id))
-            # A journey's own objective freezes every service it depends on critically; a
-            # component objective, only the service it measures.
-            services = () if journey is None or journey.retired else (
-                (obj.service,) if obj.component else tuple(journey.critical_services))
-        at = from_us(at_us)
-        page_windows = [parse_duration(t.long_window) for t in judged.alerts if t.severity == INCIDENT_SEVERITY]
-        exhaustions = None
-        if exhausted_now is not None and counts_exhaustions:
-            exhaustions = await _exhaustions_in_quarter(view, event.stream_id, at, exhausted_now.position)
-        facts = BudgetFacts(
-            objective_id=objective_id,
-            journey_id=obj.journey_id,
-            services=services,
-            at=at,
-            exhausted=judged.exhausted,
-            remaining=judged.remaining,
-            alert_severities=severities,
-            page_long_window=max(page_windows) if page_windows else None,
-            exhaustions_in_quarter=exhaustions,
-            window=window_length(ledger.config.window, at),
-        )
-        new = react(policy, version, facts, actions, lambda start, at=at: shares.since(start, at))
-        if new:
-            yield actions_stream, new, (here[0] if here else event)
+    exhaustions = await _exhaustions(view, event.stream_id) if needs_exhaustions(policy, derived) else None
+    steps = walk(policy, version, obj, state, event, derived, await view.state(actions_stream), exhaustions)
+    reply = None
+    while True:
+        try:
+            step = steps.send(reply)
+        except StopIteration:
+            return
+        reply = None
+        if step is NEED_SERVICES:
+            reply = services_of(obj, await view.state(journeys.stream_id(obj.journey_id)))
+            continue
+        new, cause = step
+        yield actions_stream, new, (cause or event)

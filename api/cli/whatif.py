@@ -65,6 +65,9 @@ def _whatif_table(result: dict[str, Any]) -> str:
         ("recoveries", str(len(actual["recoveries"])), str(len(what_if["recoveries"]))),
         ("alerts raised", *(str(sum(1 for t in o["transitions"] if t["type"] == "BurnRateAlertRaised"))
                             for o in (actual, what_if))),
+        ("freezes", str(len(actual["freezes"])), str(len(what_if["freezes"]))),
+        ("deploys denied", *(str(sum(1 for d in result["deploys"] if d[side] == "DENY"))
+                             for side in ("actual", "what_if"))),
     ]
     lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}",
              "", f"{'':22} {'actual':>14} {'what-if':>14}"]
@@ -77,6 +80,14 @@ def _whatif_table(result: dict[str, Any]) -> str:
             lines.append(f"  {t['at']}  {t['type']}{tier}{left}")
         if not outcome["transitions"]:
             lines.append("  (no transitions)")
+        for f in outcome["freezes"]:
+            lines.append(f"  {f['started_at']}  freeze of {', '.join(f['services'])} "
+                         f"(lifted {f['lifted_at'] or 'never'})")
+    changed = [d for d in result["deploys"] if d["changed"]]
+    lines += ["", f"recorded deploys judged again: {len(result['deploys'])}, differently: {len(changed)}"]
+    for d in changed:
+        lines.append(f"  {d['at']}  {d['pipeline_run_id']} ({d['service']}, {d['change_type']}): "
+                     f"{d['actual']} -> {d['what_if']}")
     return "\n".join(lines) + "\n"
 
 
@@ -92,11 +103,15 @@ def whatif_target(
                                             help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
                                                                    "(repeat; replaces the recorded tiers)."),
+    proposal: Optional[str] = typer.Option(None, "--proposal", help="Instead of --target: a proposal's target."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    html: Optional[str] = typer.Option(None, "--html", help="Also write the side-by-side page with its charts "
+                                                            "to this file."),
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
     """Would this target (window, method, tiers) have held over the period? The objective's recorded
-    history judged again with the candidate, beside what happened. Appends nothing."""
+    history judged again with the candidate, beside what happened: transitions, the freezes the
+    policy would have started, the recorded deploys that would have been denied. Appends nothing."""
     from domain import quarters
     from domain.errors import DomainError
     from service.whatif import target_whatif_of, to_dict
@@ -125,14 +140,135 @@ def whatif_target(
             container, objective, begin, finish, target=target,
             window=None if window is None else _window_option(window),
             budgeting=None if budgeting is None else _budgeting_option(budgeting),
-            tiers=[_tier_option(t) for t in tier] if tier else None, progress=progress)
+            tiers=[_tier_option(t) for t in tier] if tier else None, proposal_id=proposal, progress=progress)
 
     try:
-        result = to_dict(with_container(database_url, work))
+        result = to_dict(with_container(database_url, work), chart=html is not None)
     except DomainError as exc:
         typer.echo(f"error ({exc.code}): {exc.message}", err=True)
         raise typer.Exit(2)
+    if html is not None:
+        from service.reports.whatif_html import render_whatif_html
+
+        with open(html, "w", encoding="utf-8") as out:
+            out.write(render_whatif_html(result))
+        typer.echo(f"whatif: the page is in {html}", err=True)
+        for side in ("actual", "what_if"):
+            result[side].pop("series", None)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(_whatif_table(result), nl=False)
+
+
+# --------------------------------------------------------------------------- whatif policy
+
+
+def _policy_table(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    lines = [f"policy {result['policy_id']} (as version {result['candidate_version']}), "
+             f"[{result['from']}, {result['to']}), log position {result['position']}",
+             f"objectives it governs: {', '.join(result['affected_objectives']) or 'none'}",
+             "", f"{'':22} {'actual':>8} {'what-if':>8}"]
+    for name in ("freezes", "escalations", "postmortems"):
+        lines.append(f"{name:22} {s[name]['actual']:>8} {s[name]['what_if']:>8}")
+    lines += ["", f"{s['decisions']} decisions judged again; {s['changed']} change "
+                  f"({s['allow_to_deny']} ALLOW -> DENY, {s['deny_to_allow']} DENY -> ALLOW)"]
+    for d in result["changed"]:
+        lines.append(f"  {d['at']}  {d['pipeline_run_id']}  {d['service']} {d['change_type']} {d['version']}: "
+                     f"{d['recorded']['outcome']} -> {d['what_if']['outcome']}")
+        lines += [f"      {reason}" for reason in d["what_if"]["reasons"]]
+    for title, key in (("started as recorded, not under the candidate", "only_actual"),
+                       ("started only under the candidate", "only_what_if")):
+        if result["actions"][key]:
+            lines += ["", f"{title}:"]
+            lines += [f"  {a['at']}  {a['objective_id']}  {a['type']} ({a['rule_id']}): {a['reason']}"
+                      for a in result["actions"][key]]
+    if result["tiers_differ"]:
+        lines += ["", "note: the candidate's alert tiers differ for " + ", ".join(result["tiers_differ"])
+                  + "; their recorded alerts were judged"]
+    return "\n".join(lines) + "\n"
+
+
+def _where(text: str, file: str, field: Optional[str]) -> str:
+    """`file: field (line n)` for a policy document's field path, e.g. rules[0].when.x; as
+    deep as the path goes in the text (a missing key: its mapping's line)."""
+    from api.specs.yaml_source import SpecError, documents
+
+    try:
+        item = next(documents(text, file), None)
+    except SpecError as exc:
+        return str(exc.where)
+    if item is None or not field:
+        return f"{file}: {field or '(document)'}"
+    for key in re.findall(r"[^.\[\]]+|\[\d+\]", field):
+        try:
+            if key.startswith("["):
+                children = item.sequence()
+                item = children[int(key[1:-1])]
+            else:
+                item = item.mapping()[key]
+        except (SpecError, KeyError, IndexError):
+            break
+    return f"{file}: {field} (line {item.where.line})"
+
+
+@app.command("policy")
+def whatif_policy(
+    file: str = typer.Argument(..., help="The candidate policy, a YAML file as adoptPolicy takes it."),
+    start: Optional[str] = typer.Option(None, "--from", help="Period start, ISO 8601 with a zone."),
+    end: Optional[str] = typer.Option(None, "--to", help="Period end (exclusive), ISO 8601 with a zone."),
+    quarter: Optional[str] = typer.Option(None, "--quarter", help='Instead of --from/--to: a quarter, e.g. "2026-Q3".'),
+    objective: Optional[List[str]] = typer.Option(
+        None, "--objective", help="Govern these objectives (repeat) instead of those pinning the policy's id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """What would this policy have blocked? Every deploy decision recorded in the period judged
+    again at its own log position with the candidate in force, and the freezes, escalations and
+    postmortems it would have started. Appends nothing."""
+    from pathlib import Path
+
+    from domain import quarters
+    from domain.errors import DomainError
+    from service.policy_whatif import policy_whatif_of, to_dict
+
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        typer.echo(f"error: {file}: {exc.strerror}", err=True)
+        raise typer.Exit(2)
+    try:
+        if quarter is not None:
+            if start is not None or end is not None:
+                raise typer.BadParameter("give --quarter or --from/--to, not both", param_hint="--quarter")
+            begin, finish = quarters.bounds(quarters.require_quarter(quarter))
+        elif start is None or end is None:
+            raise typer.BadParameter("give --from and --to (or --quarter)", param_hint="--from")
+        else:
+            begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    except DomainError as exc:
+        typer.echo(f"error: --quarter: {exc.message}", err=True)
+        raise typer.Exit(2)
+
+    def progress(done: int, head: int) -> None:
+        typer.echo(f"whatif: {done}/{head} events judged", err=True)
+
+    async def work(container):
+        return await policy_whatif_of(container, text, begin, finish, objective_ids=objective or None,
+                                      progress=progress)
+
+    try:
+        result = to_dict(with_container(database_url, work))
+    except DomainError as exc:
+        field = exc.details.get("field") if exc.code == "BAD_USER_INPUT" else None
+        where = _where(text, file, field) if field and field not in ("from", "to") else file
+        typer.echo(f"error ({exc.code}): {where}: {exc.message}", err=True)
+        raise typer.Exit(2)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(_policy_table(result), nl=False)

@@ -264,6 +264,15 @@ class FormalizeAgreementInput:
     sre_owner: str
     escalation_path: list[str]
     resource_commitment: str
+    runbooks: list["RunbookInput"] | None = strawberry.field(
+        default=None, description="One runbook URL per alert tier the agreement's policy states (by tier key, "
+        "e.g. page_1h_5m), or none; each generated alert links its tier's runbook.")
+
+
+@strawberry.input(description="The runbook of one alert tier: http(s), no credentials.")
+class RunbookInput:
+    tier: str = strawberry.field(description="The tier key: severity_longwindow_shortwindow, e.g. page_1h_5m.")
+    url: str
 
 
 @command_input

@@ -19,6 +19,7 @@ from strawberry.types import Info
 from api.auth import current_principal
 from api.schema import enums, reads
 from api.schema import inputs as i
+from api.schema.baselines import BaselineAnalysis, CandidateOutcome, from_analysis, from_outcome
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
 from api.schema.labels import (
@@ -36,6 +37,8 @@ from api.schema.shared import (
     texts,
 )
 from domain import objective as od
+from domain.baseline_analysis import outcome_for
+from domain.errors import InvalidInput
 from domain.labels import matches as labels_match
 from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
+    from api.schema.sources import SliDefinition
 
 # The areas an objective's nested fields come from; each builds on this module, so their
 # types are named lazily here.
@@ -52,6 +56,7 @@ _BUDGETS = "api.schema.budgets"
 _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
 _JOURNEYS = "api.schema.journeys"
+_SOURCES = "api.schema.sources"
 
 
 # --- types ------------------------------------------------------------------------
@@ -101,6 +106,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    analysis: BaselineAnalysis | None = strawberry.field(
+        description="Measured from the data source (measureBaseline): per day and week, the worst windows, "
+                    "and each candidate target's budget over the period; null for a baseline typed in.")
 
 
 @strawberry.type(description="One party's word on one revision of a proposal.")
@@ -112,6 +120,20 @@ class Position:
     actor: str | None
     at: datetime
     revision: int
+
+
+@strawberry.type(description="A what-if run attached to a proposal: what the parties saw when they endorsed or objected.")
+class WhatIfEvidence:
+    id: strawberry.ID
+    kind: str = strawberry.field(description="target or policy.")
+    revision: int = strawberry.field(description="The proposal's revision it was shown for.")
+    inputs: str = strawberry.field(description="JSON: the period and the candidate (target, window, tiers, or the "
+                                               "policy document).")
+    summary: str = strawberry.field(description="JSON: what the run answered (attainment and exhaustions, or the "
+                                                "decisions and freezes that change).")
+    position: int = strawberry.field(description="The log position the run read the history up to.")
+    attached_by: str | None
+    attached_at: datetime
 
 
 @strawberry.type
@@ -134,6 +156,20 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None
+    evidence: list[WhatIfEvidence] = strawberry.field(
+        description="What-if runs attached to it (attachWhatIfEvidence), oldest first.")
+    baseline_outcome: CandidateOutcome | None = strawberry.field(
+        description="How this target's budget would have fared over the objective's latest measured baseline "
+                    "(exhaustedAtEnd: breached as soon as agreed); null when that baseline did not judge this "
+                    "target (measure it again: the open proposals' targets are judged).")
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="A proposal to change the agreed SLI definition: the definition it would agree "
+                                  "to (its target is the agreed one). Null for a target proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
 
 @strawberry.type(description="One line of the negotiation history: who did what, when.")
@@ -156,6 +192,25 @@ class Agreement:
     resource_commitment: str
     formalized_by: str | None
     formalized_at: datetime
+    runbooks: list["Runbook"] = strawberry.field(description="One per alert tier, or none named yet.")
+
+
+@strawberry.type(description="The runbook the agreement names for one alert tier.")
+class Runbook:
+    tier: str = strawberry.field(description="The tier key, e.g. page_1h_5m.")
+    url: str
+
+
+def runbook_map(items: list[i.RunbookInput] | None) -> dict[str, str] | None:
+    """The input list as the command's {tier key: URL}; a tier named twice is refused."""
+    if items is None:
+        return None
+    out: dict[str, str] = {}
+    for item in items:
+        if item.tier in out:
+            raise InvalidInput(f"runbooks: the tier {item.tier!r} is named twice", field=f"runbooks.{item.tier}")
+        out[item.tier] = item.url
+    return out
 
 
 @strawberry.type(description="A Service Level Objective of one journey.")
@@ -196,6 +251,14 @@ class Objective:
     )
     # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
     as_of: strawberry.Private[Any] = None
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="What the SLI is, as queries against a data source (defineSli); null until "
+                                  "defined. A change proposed on an agreed objective shows on its open proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
     @strawberry.field
     async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
@@ -302,8 +365,19 @@ def _position(p: od.Position) -> Position:
     )
 
 
-def _proposal(p: od.Proposal) -> Proposal:
+def _evidence(e: od.Evidence) -> WhatIfEvidence:
+    return WhatIfEvidence(id=strawberry.ID(e.evidence_id), kind=e.kind, revision=e.revision, inputs=e.inputs,
+                          summary=e.summary, position=e.position, attached_by=e.attached_by,
+                          attached_at=e.attached_at)
+
+
+def _proposal(p: od.Proposal, baseline: od.Baseline | None = None, evidence: tuple[od.Evidence, ...] = ()) -> Proposal:
+    outcome = None
+    if baseline is not None and baseline.analysis is not None:
+        found = outcome_for(baseline.analysis, p.target)
+        outcome = None if found is None else from_outcome(found)
     return Proposal(
+        evidence=[_evidence(e) for e in evidence if e.proposal_id == p.proposal_id],
         id=strawberry.ID(p.proposal_id),
         target=p.target,
         rationale=p.rationale,
@@ -318,6 +392,8 @@ def _proposal(p: od.Proposal) -> Proposal:
         closed_at=p.closed_at,
         closed_reason=p.closed_reason,
         revisit_on=p.revisit_on,
+        baseline_outcome=outcome,
+        sli_query=p.sli_definition,
     )
 
 
@@ -334,6 +410,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             notes=b.notes,
             recorded_by=b.recorded_by,
             recorded_at=b.recorded_at,
+            analysis=None if b.analysis is None else from_analysis(b.analysis),
         )
     agreement = None
     if s.agreement is not None:
@@ -347,8 +424,9 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             resource_commitment=a.resource_commitment,
             formalized_by=a.formalized_by,
             formalized_at=a.formalized_at,
+            runbooks=[Runbook(tier=k, url=v) for k, v in a.runbooks.items()],
         )
-    proposals = [_proposal(p) for p in s.proposals]
+    proposals = [_proposal(p, s.baseline, s.evidence) for p in s.proposals]
     return Objective(
         id=strawberry.ID(s.id),
         version=s.version,
@@ -398,6 +476,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
         as_of=as_of,
+        sli_query=s.sli_definition,
     )
 
 
@@ -605,7 +684,7 @@ class ObjectivesMutation:
     async def formalize_agreement(self, info: Info, input: i.FormalizeAgreementInput) -> ObjectivePayload:
         return await objective_payload(info, "FormalizeAgreement", input, lambda: od.FormalizeAgreement(
             str(input.objective_id), str(input.policy_id), input.policy_version, input.product_owner,
-            input.sre_owner, texts(input.escalation_path), input.resource_commitment))
+            input.sre_owner, texts(input.escalation_path), input.resource_commitment, runbook_map(input.runbooks)))
 
     @strawberry.mutation
     async def retire_objective(self, info: Info, input: i.RetireObjectiveInput) -> ObjectivePayload:

@@ -12,17 +12,25 @@ from api.limits import graphql_extensions
 from api.schema import scalars
 from api.schema.audit import AuditQuery, AuditSubscription
 from api.schema.budgets import BudgetsMutation
+from api.schema.collection import CollectionMutation
 from api.schema.gate import GateMutation, GateQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
+from api.schema.monitoring import MonitoringMutation, MonitoringQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
+from api.schema.sources import SourcesMutation, SourcesQuery
+from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
+from api.schema.whatif_evidence import WhatIfEvidenceMutation
+from api.schema.whatif_policy import WhatIfPolicyQuery
 from service.config import Settings
 
 
-Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, GateMutation, ReportsMutation))
+Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
+                              SpecsQuery, WhatIfPolicyQuery, MonitoringQuery, SourcesQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
+                                    MonitoringMutation, WhatIfEvidenceMutation, SourcesMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 

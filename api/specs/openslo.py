@@ -307,6 +307,7 @@ def _objective(item: Item, index: int, builder: Builder, dialect: Dialect, budge
         composite_weight=float(weight) if weight is not None else None,
         sli_ref=_indicator(f, builder, dialect),
         labels=labels_at(f.opt("labels")) if not dialect.strict else (),
+        origin=item.where,
     )
     f.done()
     return objective
@@ -340,13 +341,13 @@ def _rolling_or_calendar(f: Fields, duration: Duration, duration_item: Item, bui
         if not duration.is_fixed:
             raise duration_item.error(f"a rolling window needs m, h, d or w; {duration} has no fixed length")
         f.done()
-        return TimeWindow(duration, True)
+        return TimeWindow(duration, True, origin=f.item.where)
     if calendar is None:
         raise f.missing("calendar")
     c = Fields(calendar, builder, strict=f.strict)
     start = wall_clock(c.req("startTime"))
     zone_item = c.req("timeZone")
-    window = TimeWindow(duration, False, start, zone_item.text())
+    window = TimeWindow(duration, False, start, zone_item.text(), origin=f.item.where)
     try:
         window.calendar()
     except BudgetInputError as e:
@@ -490,7 +491,7 @@ def read_v1alpha(item: Item, builder: Builder, kind: object) -> None:
                 raise o.missing("ratioMetrics")
             own = builder.add("SLI", Sli(Meta(f"{name}-{i + 1}", origin=meta.origin), ratio=ratio), o)
             obj = Objective(obj.name, obj.target, obj.op, obj.value, obj.time_slice_target,
-                            obj.time_slice_window, None, own)
+                            obj.time_slice_window, None, own, origin=obj.origin)
         read.append(obj)
     _unique([o.name for o in read], objectives_item, "objective displayName")
     windows = spec.opt("timeWindows")
@@ -523,6 +524,7 @@ def _objective_v1alpha(item: Item, index: int, f: Fields, builder: Builder, budg
         time_slice_target=fraction_at(slice_target, high_open=False) if slice_target is not None else None,
         time_slice_window=(_slice_window(slice_window) if slice_window is not None else Duration(1, "m"))
         if budgeting == "Timeslices" else None,
+        origin=item.where,
     )
     f.done()
     return objective

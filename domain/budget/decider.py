@@ -51,7 +51,7 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, to_us
+from .instants import US, from_us, iso_us, isos_us, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, check_volume
 from .status import Status
@@ -68,6 +68,8 @@ from .transitions import (
 from .walk import judgement_points, walk
 
 CATEGORY = "budget"
+# ObservationsRecorded's data: version 2 added `backfill` (domain/upcasters.py).
+OBSERVATIONS_SCHEMA = 2
 MAX_BATCH = 50_000
 MAX_STALE_AFTER_MINUTES = 7 * 24 * 60
 # A ledger needs a target to exist; before one is agreed the data is stored under this
@@ -242,6 +244,10 @@ class _BudgetCommand:
 class RecordObservations(_BudgetCommand):
     objective_id: str
     intervals: tuple[Interval, ...]
+    # History pulled from a source (a baseline): fills only what is not recorded yet (a
+    # recorded interval it overlaps or repeats is kept, whatever its counts), and the event
+    # says so, so readers can tell measured history from live data.
+    backfill: bool = False
 
 
 @dataclass(frozen=True)
@@ -381,14 +387,35 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
     # classify_batch checks the batch against itself too (what check_batch adds to the shape).
     intervals = batch_items(cmd.intervals)
-    decisions = ledger.classify_batch(intervals, at=ctx.now)
+    if cmd.backfill is not True and cmd.backfill is not False:
+        raise InvalidInput("backfill must be true or false", field="backfill")
+    if cmd.backfill:
+        # Checked against the ledger here (each once); classify_batch then finds the rest
+        # new and checks them against each other.
+        intervals = tuple(_unrecorded(ledger, intervals, ctx.now))
+        decisions = _checker().classify_batch(intervals)
+    else:
+        decisions = ledger.classify_batch(intervals, at=ctx.now)
     fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
     return [NewEvent("ObservationsRecorded", {
         "objective_id": cmd.objective_id,
         "intervals": [iv.to_dict() for iv in fresh],
-    })]
+        "backfill": cmd.backfill,
+    }, OBSERVATIONS_SCHEMA)]
+
+
+def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
+    """A backfill's intervals the ledger has no word on: a recorded one (same bounds, any
+    counts) or an overlap is left as recorded; a future one is still refused (the
+    checker ledger's classify_batch, which has no time, does not see it)."""
+    for iv in intervals:
+        try:
+            if ledger.classify(iv, at=now) == NEW:
+                yield iv
+        except IntervalConflict:
+            continue
 
 
 def _correct(cmd: CorrectObservation, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
@@ -511,24 +538,36 @@ def _interval(data: Mapping[str, Any]) -> Interval:
 
 
 def _apply_config(state: BudgetState) -> None:
-    """(Re)build the ledger for the config, tiers and staleness in force, keeping the data."""
+    """(Re)build the ledger for the config, tiers and staleness in force, keeping the data
+    (copied across: a renegotiated target on a long stream costs no re-validation)."""
     if state.config is None:
         return
-    intervals = []
-    exclusions: list = []
-    restored: list = []
     if state.ledger is not None:
-        snap = state.ledger.to_dict()
-        intervals, exclusions, restored = snap["intervals"], snap["exclusions"], snap["restored_exclusions"]
+        c = _ledger_config(state.config)
+        state.ledger = state.ledger.with_config(
+            c["target"], c["window"], c["budgeting"], tiers=effective_tiers(state),
+            stale_after=timedelta(microseconds=_stale_after_us(state)))
+        return
     state.ledger = Ledger.from_dict({
         "version": 1,
         "config": _ledger_config(state.config),
         "tiers": effective_tiers(state),  # None: the default tiers, already parsed
         "stale_after_us": _stale_after_us(state),
-        "intervals": intervals,
-        "exclusions": exclusions,
-        "restored_exclusions": restored,
+        "intervals": [],
     })
+
+
+def _rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
+    """(start_us, end_us, good, total) of logged intervals; an interval starting where the
+    one before ended (per-minute data, nearly always) reuses that end's parse."""
+    ends = isos_us([d["end"] for d in intervals])
+    rows = []
+    prev, prev_us = None, 0
+    for d, end_us in zip(intervals, ends):
+        s = d["start"]
+        rows.append((prev_us if s == prev else iso_us(s), end_us, d["good"], d["total"]))
+        prev, prev_us = d["end"], end_us
+    return rows
 
 
 def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
@@ -545,7 +584,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_rows([(iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]) for d in data["intervals"]])
+        state.ledger.record_rows(_rows(data["intervals"]))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

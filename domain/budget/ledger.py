@@ -312,6 +312,16 @@ class Ledger:
         if not ordered:  # not the shape the decider writes: take the general path
             self.record_batch([Interval._from_us(*r) for r in rows])
             return
+        if (not n or ends[-1] <= rows[0][0]) and not self._active and not self._timeslices:
+            # After everything recorded, nothing excluded: appended as columns (a fold of a
+            # long per-minute history is mostly this).
+            starts.extend([r[0] for r in rows])
+            ends.extend([r[1] for r in rows])
+            self._good.extend([r[2] for r in rows])
+            self._total.extend([r[3] for r in rows])
+            self._cover.extend([0] * len(rows))
+            self._gen += len(rows)
+            return
         for s, e, _, _ in rows:
             i = bisect_left(starts, s)
             if (i < n and starts[i] < e) or (i > 0 and ends[i - 1] > s):
@@ -863,6 +873,30 @@ class Ledger:
             if ledger._timeslices and cover == 0:
                 ledger._slices_add(s, e, g, t, +1)
         return ledger
+
+    def with_config(
+        self,
+        target: float,
+        window: Mapping[str, Any] | Window,
+        budgeting: Mapping[str, Any] | Budgeting | None = None,
+        *,
+        tiers: Iterable[Mapping[str, Any] | AlertTier] | None = None,
+        stale_after: timedelta | None = None,
+    ) -> "Ledger":
+        """A new ledger holding this one's data (intervals, exclusions) under another
+        configuration: a renegotiated target, or a what-if's candidate beside the recorded
+        one. The interval columns and their sums do not depend on the configuration, so they
+        are copied, not re-validated interval by interval (what `from_dict` does)."""
+        other = Ledger(target, window, budgeting, tiers=tiers, stale_after=stale_after)
+        other._active, other._restored = dict(self._active), dict(self._restored)
+        other._starts, other._ends = list(self._starts), list(self._ends)
+        other._good, other._total, other._cover = list(self._good), list(self._total), list(self._cover)
+        other._pg, other._pt, other._pvalid = list(self._pg), list(self._pt), self._pvalid
+        if other._timeslices:
+            for s, e, g, t, c in zip(other._starts, other._ends, other._good, other._total, other._cover):
+                if c == 0:
+                    other._slices_add(s, e, g, t, +1)
+        return other
 
     def copy(self) -> "Ledger":
         """An independent ledger with the same state (e.g. to compare before/after a change)."""

@@ -5,9 +5,10 @@ objective is informational, and says so."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from domain import policy as policies
+from domain import runbooks as runbook_links
 from domain.budget import burn
 from domain.budget.errors import BudgetInputError
 from domain.records import replace
@@ -31,10 +32,15 @@ from domain.objective.state import (
     ObjectiveStatus,
     Proposal,
     ProposalStatus,
+    SliQuery,
     Window,
     settled_status,
     with_step,
 )
+
+
+# Version 2 records the runbooks (domain/upcasters.py gives older events none).
+AGREEMENT_SCHEMA_VERSION = 2
 
 
 # --- command ------------------------------------------------------------------
@@ -49,6 +55,9 @@ class FormalizeAgreement(ObjectiveCommand):
     sre_owner: str
     escalation_path: tuple[str, ...]  # e.g. ("sre-oncall", "eng-manager", "vp-eng")
     resource_commitment: str
+    # One runbook URL per alert tier, by tier key (`page_1h_5m`, see domain.runbooks);
+    # None or empty: none yet (the generated alerts wait for them).
+    runbooks: Mapping[str, str] | None = None
 
     def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
         # Only a policy version that exists may be pinned (domain/policy.py says which do).
@@ -87,6 +96,7 @@ def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> 
                if policy_id == policies.BUILTIN_POLICY_ID else ""),
             field="policy_version", policy_id=policy_id, policy_version=policy_version,
         )
+    tiers = _policy_tiers(policy_state, policy_id, policy_version, state.window)
     data = {
         "objective_id": state.id,
         "policy_id": policy_id,
@@ -96,7 +106,8 @@ def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> 
         "escalation_path": list(require_texts(cmd.escalation_path, "escalation_path", min_items=1)),
         "resource_commitment": require_text(cmd.resource_commitment, "resource_commitment"),
         "target": state.agreed_target,  # what was formalized, for the reader of the log
-        "alert_tiers": _policy_tiers(policy_state, policy_id, policy_version, state.window),
+        "alert_tiers": tiers,
+        "runbooks": runbook_links.parse_runbooks(cmd.runbooks, burn.parse_tiers(tiers)),
     }
     if state.status not in (ObjectiveStatus.AGREED, ObjectiveStatus.ACTIVE):
         raise PolicyViolation(
@@ -111,7 +122,7 @@ def _formalize(cmd: FormalizeAgreement, state: ObjectiveState, ctx: Context) -> 
             f"policy versions only move forward",
             policy_version=current.policy_version,
         )
-    return [NewEvent("AgreementFormalized", data)]
+    return [NewEvent("AgreementFormalized", data, AGREEMENT_SCHEMA_VERSION)]
 
 
 # --- evolve -------------------------------------------------------------------
@@ -132,8 +143,12 @@ def _target_agreed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveStat
         f"agreed {percent(d['target'])} at revision {d['revision']} "
         f"by {', '.join(d['parties'])}"
     )
+    changes = {}
+    if d.get("sli_definition") is not None:  # an agreed SLI change takes effect with it
+        changes["sli_definition"] = SliQuery.from_data(d["sli_definition"])
     agreed = replace(
         state,
+        **changes,
         agreed_target=d["target"],
         agreed_proposal_id=agreed_id,
         agreed_at=event.recorded_at,
@@ -155,6 +170,7 @@ def _agreement_formalized(state: ObjectiveState, event: RecordedEvent) -> Object
         formalized_by=actor_of(event),
         formalized_at=event.recorded_at,
         alert_tiers=None if d.get("alert_tiers") is None else tuple(AlertTierTerms(**t) for t in d["alert_tiers"]),
+        runbooks=dict(d["runbooks"]),
     )
     detail = (
         f"formalized under policy {agreement.policy_id} v{agreement.policy_version}; "

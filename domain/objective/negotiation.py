@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
+from domain.baseline_analysis import BaselineAnalysis
+from domain.baseline_analysis import from_dict as analysis_from_dict
+from domain.baseline_analysis import to_dict as analysis_dict
 from domain.records import replace
 from domain import journey as journeys
 from domain.commands import (
@@ -46,6 +49,10 @@ from domain.objective.state import (
 )
 
 
+# BaselineRecorded's data: version 2 added `analysis` (domain/upcasters.py).
+BASELINE_SCHEMA = 2
+
+
 # --- commands -----------------------------------------------------------------
 
 
@@ -57,6 +64,9 @@ class RecordBaseline(ObjectiveCommand):
     good: int
     total: int
     notes: str | None = None
+    # The analysis of the period's per-minute counts (domain.baseline_analysis), when the
+    # baseline was measured from a source; its period must be the one stated.
+    analysis: BaselineAnalysis | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +155,13 @@ def _record_baseline(cmd: RecordBaseline, state: ObjectiveState, ctx: Context) -
         raise InvalidInput("total must be greater than 0: a baseline needs events", field="total")
     if good > total:
         raise InvalidInput(f"good ({good}) cannot exceed total ({total})", field="good")
+    analysis = cmd.analysis
+    if analysis is not None:
+        if not isinstance(analysis, BaselineAnalysis):
+            raise InvalidInput("analysis must be a baseline analysis", field="analysis")
+        p = analysis.period
+        if (p.start, p.end, p.good, p.total) != (start, end, good, total):
+            raise InvalidInput("analysis: its period and counts differ from the baseline's", field="analysis")
     return [
         NewEvent(
             "BaselineRecorded",
@@ -155,7 +172,9 @@ def _record_baseline(cmd: RecordBaseline, state: ObjectiveState, ctx: Context) -
                 "good": good,
                 "total": total,
                 "notes": optional_text(cmd.notes, "notes"),
+                "analysis": None if analysis is None else analysis_dict(analysis),
             },
+            BASELINE_SCHEMA,
         )
     ]
 
@@ -173,17 +192,7 @@ def proposed(
 ) -> NewEvent:
     """TargetProposed, once the rules for a new proposal hold (a fresh id, no open proposal,
     no open instrumentation gap on the journey)."""
-    if state.proposal(proposal_id) is not None:
-        raise Conflict(
-            f"proposal id {proposal_id} was already used on objective {state.id}",
-            proposal_id=proposal_id,
-        )
-    current = state.open_proposal
-    if current is not None:
-        raise Conflict(
-            f"proposal {current.proposal_id} is still open: revise, withdraw or defer it first",
-            open_proposal_id=current.proposal_id,
-        )
+    check_new_proposal(state, proposal_id)
     journey = live_journey(ctx, state.journey_id)
     gaps = [g.gap_id for g in journey.open_gaps]
     if gaps:
@@ -205,6 +214,21 @@ def proposed(
             "required_parties": list(parties),
         },
     )
+
+
+def check_new_proposal(state: ObjectiveState, proposal_id: str) -> None:
+    """A new proposal needs an id never used on the objective, and no proposal still open."""
+    if state.proposal(proposal_id) is not None:
+        raise Conflict(
+            f"proposal id {proposal_id} was already used on objective {state.id}",
+            proposal_id=proposal_id,
+        )
+    current = state.open_proposal
+    if current is not None:
+        raise Conflict(
+            f"proposal {current.proposal_id} is still open: revise, withdraw or defer it first",
+            open_proposal_id=current.proposal_id,
+        )
 
 
 def _open_proposal_named(state: ObjectiveState, proposal_id: Any) -> Proposal:
@@ -242,17 +266,17 @@ def _endorse(cmd: EndorseProposal, state: ObjectiveState, ctx: Context) -> list[
     still_awaiting = tuple(p for p in proposal.awaiting if p != party)
     if still_awaiting:
         return [endorsed]
-    agreed = NewEvent(
-        "TargetAgreed",
-        {
-            "objective_id": state.id,
-            "proposal_id": proposal.proposal_id,
-            "target": proposal.target,
-            "revision": proposal.revision,
-            "parties": list(proposal.required_parties),
-        },
-    )
-    return [endorsed, agreed]
+    data = {
+        "objective_id": state.id,
+        "proposal_id": proposal.proposal_id,
+        "target": proposal.target,
+        "revision": proposal.revision,
+        "parties": list(proposal.required_parties),
+    }
+    if proposal.sli_definition is not None:
+        # The agreed SLI change, in the event itself: the log says what was agreed.
+        data["sli_definition"] = proposal.sli_definition.to_data()
+    return [endorsed, NewEvent("TargetAgreed", data)]
 
 
 def _object(cmd: ObjectToProposal, state: ObjectiveState, ctx: Context) -> list[NewEvent]:
@@ -337,6 +361,7 @@ def _baseline_recorded(state: ObjectiveState, event: RecordedEvent) -> Objective
         notes=d.get("notes"),
         recorded_by=actor_of(event),
         recorded_at=event.recorded_at,
+        analysis=None if d.get("analysis") is None else analysis_from_dict(d["analysis"]),
     )
     detail = (
         f"baseline {baseline.period_start.date()}..{baseline.period_end.date()}: "

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from domain import codec
+from domain import codec, conventions
 from domain import journey as journeys
 from domain.commands import (
     NAME_MAX_LENGTH,
@@ -67,7 +67,8 @@ class DraftObjective(ObjectiveCommand):
     annotations: tuple[Annotation, ...] = ()
 
     def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
-        return (journeys.stream_id(self.journey_id),)
+        # The naming convention in force decides which ids a new objective may take.
+        return (journeys.stream_id(self.journey_id), conventions.STREAM_ID)
 
 
 # --- decide: validation of the value objects ----------------------------------
@@ -157,6 +158,7 @@ def live_journey(ctx: Context, journey_id: str) -> journeys.JourneyState:
 
 def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
     journey_id = require_id(cmd.journey_id, "journey_id")
+    conventions.check_id(conventions.in_force(ctx), "objective_id", cmd.objective_id)
     data = {
         "objective_id": cmd.objective_id,
         "journey_id": journey_id,
@@ -175,6 +177,7 @@ def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
     if annotations := annotations_data(cmd.annotations):
         data["annotations"] = annotations
     journey = live_journey(ctx, journey_id)
+    conventions.require_labels(conventions.in_force(ctx), (*journey.labels, *labels_of(data.get("labels"))))
     if journey.status is not journeys.JourneyStatus.PRIORITIZED:
         raise PolicyViolation(
             f"journey {journey_id} has not been prioritized: choosing journeys is a business "

@@ -6,12 +6,14 @@ phases, the base of its commands, and the few steps of evolve every phase shares
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from domain import codec
+from domain.baseline_analysis import BaselineAnalysis
 from domain.commands import actor_of, role_of
 from domain.events import RecordedEvent
 from domain.labels import Annotation, Label
@@ -36,6 +38,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "ObjectiveReviewed",
     "ObjectiveRetired",
     "ObjectiveLabeled",
+    "WhatIfEvidenceAttached",
+    "SliDefined",
+    "SliChangeProposed",
 )
 
 # The events that make up the negotiation history a portal shows (phase 4 and 5).
@@ -50,6 +55,9 @@ NEGOTIATION_EVENT_TYPES: tuple[str, ...] = (
     "TargetAgreed",
     "AgreementFormalized",
     "ObjectiveReviewed",  # a quarterly review; tighten and relax reopen the negotiation
+    "WhatIfEvidenceAttached",  # a what-if run shown to the parties
+    "SliDefined",  # the queries the parties will agree to (set directly before any agreement)
+    "SliChangeProposed",  # ... and, once agreed, changed only by a proposal like a target
 )
 
 REVIEW_OUTCOMES: tuple[str, ...] = ("maintain", "tighten", "relax", "redefine")
@@ -75,6 +83,54 @@ class SLI:
     threshold: float | None = None
     threshold_seconds: float | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True)
+class SliQuery:
+    """The SLI as queries against a data source: `domain.sli_definition`'s plain form,
+    flattened (only the fields of its kind are set). ratio: good or bad, and total;
+    latency: histogram and le. `checked_at`: when the source itself accepted the
+    queries before they were recorded (False: recorded without that check, e.g. by the demo)."""
+
+    kind: str  # ratio | latency
+    source: str
+    series: str  # sum | single
+    good: str | None = None
+    bad: str | None = None
+    total: str | None = None
+    histogram: str | None = None
+    le: str | None = None
+    slice_minutes: int | None = None
+    slice_good_ratio: float | None = None
+    checked: bool = False
+
+    def definition(self) -> dict[str, Any]:
+        """The plain form `domain.sli_definition.parse_definition` reads."""
+        out: dict[str, Any] = {"kind": self.kind, "source": self.source, "series": self.series}
+        for name in ("good", "bad", "total", "histogram", "le"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.slice_minutes is not None:
+            out["slice"] = {"minutes": self.slice_minutes, "good_ratio": self.slice_good_ratio}
+        return out
+
+    def to_data(self) -> dict[str, Any]:
+        """How events carry it: the plain form and whether the source checked it."""
+        return {**self.definition(), "checked": self.checked}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "SliQuery":
+        return cls.from_definition(data, bool(data.get("checked")))
+
+    @classmethod
+    def from_definition(cls, data: dict[str, Any], checked: bool) -> "SliQuery":
+        rule = data.get("slice") or {}
+        return cls(
+            kind=data["kind"], source=data["source"], series=data.get("series", "sum"),
+            good=data.get("good"), bad=data.get("bad"), total=data.get("total"),
+            histogram=data.get("histogram"), le=data.get("le"),
+            slice_minutes=rule.get("minutes"), slice_good_ratio=rule.get("good_ratio"), checked=checked,
+        )
 
 
 @dataclass(frozen=True)
@@ -145,6 +201,9 @@ class Baseline:
     notes: str | None
     recorded_by: str | None
     recorded_at: datetime
+    # Measured from a source's history (measureBaseline): attainment per day and week, the
+    # worst windows, candidate targets' budgets; None for a baseline typed in.
+    analysis: BaselineAnalysis | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +233,9 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None  # deferred proposals only
+    # Set on a proposal to change an agreed SLI definition (`SliChangeProposed`): agreeing
+    # it makes this the objective's definition; its target stays the agreed one.
+    sli_definition: SliQuery | None = None
 
     def standing(self) -> dict[str, Position]:
         """Each party's latest position on the current revision (older revisions no longer count)."""
@@ -231,6 +293,7 @@ class Agreement:
     formalized_by: str | None
     formalized_at: datetime
     alert_tiers: tuple[AlertTierTerms, ...] | None = None
+    runbooks: dict[str, str] = field(default_factory=dict)  # tier key -> URL; empty: none named
 
 
 @dataclass(frozen=True)
@@ -248,6 +311,27 @@ class Review:
     reviewed_by: str | None
     role: str | None
     reviewed_at: datetime
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A what-if run attached to a proposal (domain/objective/evidence.py)."""
+
+    proposal_id: str
+    evidence_id: str
+    revision: int  # the proposal's revision it was shown for
+    kind: str  # target | policy
+    inputs: str  # canonical JSON: the period and the candidate
+    summary: str  # canonical JSON: what the run answered
+    position: int  # the log position the run read the history up to
+    attached_by: str | None
+    attached_at: datetime
+
+    def inputs_doc(self) -> dict[str, Any]:
+        return json.loads(self.inputs)
+
+    def summary_doc(self) -> dict[str, Any]:
+        return json.loads(self.summary)
 
 
 @dataclass(frozen=True)
@@ -279,6 +363,8 @@ class ObjectiveState:
     slo: str | None = None
     labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
     annotations: tuple[Annotation, ...] = ()  # kept as they came (OpenSLO annotations)
+    evidence: tuple[Evidence, ...] = ()  # what-if runs attached to proposals, oldest first
+    sli_definition: SliQuery | None = None  # what the SLI is, as queries (None: not defined yet)
 
     @property
     def component(self) -> bool:
@@ -338,6 +424,11 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "slo": None, "labels": [], "annotations": []}
     if "time_zone" not in data["window"]:  # ... and before calendar windows of a zone
         data = {**data, "window": {"duration": None, "start": None, "time_zone": None, **data["window"]}}
+    if "evidence" not in data:  # ... and before what-if evidence
+        data = {**data, "evidence": []}
+    if "sli_definition" not in data:  # ... and before SLI definitions
+        data = {**data, "sli_definition": None,
+                "proposals": [{**p, "sli_definition": None} for p in data.get("proposals", ())]}
     return codec.decode(ObjectiveState, data)
 
 

@@ -13,7 +13,8 @@
                   slices is not); a calendar start off the minute; an alert window shorter
                   than the resolution or longer than the SLO's window.
   UNKNOWN_SOURCE  an SLI whose metric names a data source that neither the specs nor slogov
-                  know, or names none and has no default to fall back on.
+                  know, or names none and has no default to fall back on (counts pushed
+                  to slogov, `type: slogov`, need none).
 
 `check` returns findings, it refuses nothing: an import shows them beside its plan.
 """
@@ -26,7 +27,7 @@ from typing import Collection, Mapping
 from domain.budget.calendar import Duration
 from domain.budget.composite import composite_check
 
-from .model import Slo, SpecSet, Where
+from .model import PUSHED, Slo, SpecSet, Where
 
 CEILING = "CEILING"
 RESOLUTION = "RESOLUTION"
@@ -138,6 +139,8 @@ def _sources(specs: SpecSet, known: set[str], default: str | None) -> list[Findi
     for sli in specs.slis:
         for part, metric in sli.sources():
             subject = f"SLI {sli.meta.name}, {part}"
+            if metric.type == PUSHED:  # counts pushed to slogov: no source to query
+                continue
             if metric.source_ref is not None:
                 if metric.source_ref not in defined and metric.source_ref not in known:
                     out.append(Finding(UNKNOWN_SOURCE, subject,

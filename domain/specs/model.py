@@ -40,6 +40,9 @@ from domain.budget.calendar import CalendarWindow, Duration
 BUDGETING_METHODS = ("Occurrences", "Timeslices", "RatioTimeslices")
 OPERATORS = ("lt", "lte", "gt", "gte")
 RAW_TYPES = ("success", "failure")
+# The metric source type of good and total counts pushed to slogov (recordObservations):
+# measured without a query, so no data source is needed.
+PUSHED = "slogov"
 
 Labels = tuple[tuple[str, tuple[str, ...]], ...]
 Annotations = tuple[tuple[str, str], ...]
@@ -163,6 +166,7 @@ class TimeWindow:
     rolling: bool
     start: datetime | None = None  # calendar only: a wall-clock time in `zone`
     zone: str | None = None
+    origin: Where | None = field(default=None, compare=False, repr=False)  # where it was read
 
     def calendar(self) -> CalendarWindow:
         if self.rolling or self.start is None or self.zone is None:
@@ -181,6 +185,7 @@ class Objective:
     composite_weight: float | None = None
     sli_ref: str | None = None  # composite SLOs: this objective's own SLI
     labels: Labels = ()
+    origin: Where | None = field(default=None, compare=False, repr=False)  # where it was read
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from eventstore.tables import events
 from projections.locking import consistent_read
 from projections.tables import deploy_decisions, freeze_exceptions, journeys, objectives, policy_actions
 from service import budget_queries
+from service.offload import run_heavy
 from service.reports.model import LeadershipReport, ReportInputs, build_report
 
 EXHAUSTED = "BudgetExhausted"
@@ -86,6 +87,10 @@ async def leadership_report(container: Any, quarter: str, now: datetime | None =
     """The report for `quarter` ("2026-Q4"), as of min(now, the quarter's end); `now`
     defaults to the server clock."""
     quarter = quarters.require_quarter(quarter)
-    async with container.long_reads.slot("report"):
-        inputs = await report_inputs(container, quarter)
-        return build_report(quarter, now or container.store.clock(), inputs)
+    now = now or container.store.clock()
+    async with container.long_reads.slot("report"):  # in the server's worker process (service/offload.py)
+        return await run_heavy(container, built_report, quarter, now)
+
+
+async def built_report(container: Any, quarter: str, now: datetime) -> LeadershipReport:
+    return build_report(quarter, now, await report_inputs(container, quarter))

@@ -136,7 +136,7 @@ ZONES = st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Ho
 DURATIONS = st.builds(Duration, st.integers(1, 5), st.sampled_from(["h", "d", "w", "M", "Q", "Y"]))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(DURATIONS, ZONES,
        st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1)),
        st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2035, 1, 1)))

@@ -259,7 +259,7 @@ def apply(ledger: Ledger, model: Model, op: str, arg):
     assert got == want, (op, arg)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), target=targets, window=windows, budgeting=budgetings)
 def test_incremental_ledger_matches_naive_recomputation(data, target, window, budgeting):
     ledger = Ledger(target, window, budgeting)
@@ -312,7 +312,7 @@ def test_incremental_ledger_matches_naive_recomputation(data, target, window, bu
         assert point.exhausted == want["exhausted"]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_recording_rows_from_the_log_equals_recording_intervals(data):
     """`record_rows` (evolve's path: microseconds, no Interval objects) leaves the same

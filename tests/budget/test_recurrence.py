@@ -116,7 +116,7 @@ def rules(draw: st.DrawFn) -> str:
     return ";".join(parts)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(rules(), st.datetimes(min_value=datetime(2025, 1, 1), max_value=datetime(2028, 12, 31)).map(
     lambda d: d.replace(microsecond=0)))
 def test_expansion_matches_dateutil(rule: str, start: datetime) -> None:

@@ -27,7 +27,7 @@ budgetings = st.sampled_from([{"method": "occurrences"},
 # (total, bad percent) per run of minutes: idle, healthy, trickle, outage
 kinds = st.sampled_from([(0, 0), (1000, 0), (1000, 1), (1000, 3), (1000, 100), (100, 40)])
 runs = st.lists(st.tuples(kinds, st.integers(1, 40), st.integers(0, 30)), min_size=1, max_size=6)
-settings_ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings_ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def build(target, window, budgeting, runs_, exclusion) -> tuple[Ledger, list[int]]:

@@ -47,7 +47,7 @@ def test_stream_ids_and_category():
     assert journey.CATEGORY == "journey"
     assert journey.stream_id("checkout") == "journey-checkout"
     assert proposal().stream() == "journey-search"
-    assert proposal().reads() == ()
+    assert proposal().reads() == ("convention-naming",)  # the naming convention in force
 
 
 # --- ProposeJourney ----------------------------------------------------------

@@ -56,7 +56,7 @@ def test_stream_ids_and_reads():
     assert objective.CATEGORY == "objective"
     assert objective.stream_id("o1") == "objective-o1"
     assert draft().stream() == "objective-checkout-availability"
-    assert draft().reads() == ("journey-checkout",)
+    assert draft().reads() == ("journey-checkout", "convention-naming")
     assert RecordBaseline(OID, T0, T0, 1, 1).reads() == ()
 
 

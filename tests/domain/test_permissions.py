@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import freeze_exception, gate, journey, objective, permissions, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions, sources
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -35,15 +35,22 @@ SAMPLES = {
     objective.ReviseProposal: objective.ReviseProposal("o", "p", 0.99, "r"),
     objective.WithdrawProposal: objective.WithdrawProposal("o", "p", "r"),
     objective.DeferNegotiation: objective.DeferNegotiation("o", "p", "r"),
+    objective.AttachWhatIfEvidence: objective.AttachWhatIfEvidence("o", "p", "target", {}, {}, 1),
     objective.FormalizeAgreement: objective.FormalizeAgreement("o", "pol", 1, "a", "b", ("x",), "c"),
     objective.RetireObjective: objective.RetireObjective("o", "r"),
     objective.RecordReview: objective.RecordReview("o", "2025-Q1", "maintain", "f", ("a",)),
+    objective.DefineSli: objective.DefineSli("o", {"kind": "ratio", "source": "prom", "good": "a", "total": "b"}),
+    sources.DefineDataSource: sources.DefineDataSource("prom", "prometheus", "http://localhost:9090"),
+    sources.ChangeDataSource: sources.ChangeDataSource("prom", "prometheus", "http://localhost:9091"),
+    sources.RetireDataSource: sources.RetireDataSource("prom", "r"),
     budget.RecordObservations: budget.RecordObservations("o", (Interval(T, T.replace(minute=1), 1, 1),)),
     budget.CorrectObservation: budget.CorrectObservation("o", Interval(T, T.replace(minute=1), 1, 1), "r"),
     budget.ExcludeInterval: budget.ExcludeInterval("o", "x", T, T.replace(minute=1), "r"),
     budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
     budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
     budget.CheckFreshness: budget.CheckFreshness("o"),
+    collection.RecordCollectionGap: collection.RecordCollectionGap("o", T, T, "down"),
+    collection.RecordSourceState: collection.RecordSourceState("o", T),
     policy.AdoptPolicy: policy.AdoptPolicy("pol", None),
     policy_actions.AcknowledgeEscalation: policy_actions.AcknowledgeEscalation("o", "escalation-1"),
     policy_actions.CompletePostmortem: policy_actions.CompletePostmortem("o", "postmortem-1", "s"),
@@ -51,6 +58,7 @@ SAMPLES = {
     freeze_exception.RevokeFreezeException: freeze_exception.RevokeFreezeException("x", "r"),
     gate.RecordDeployDecision: gate.RecordDeployDecision("run", {}),
     gate.ApproveDeploy: gate.ApproveDeploy("run", "r"),
+    conventions.SetNamingConvention: conventions.SetNamingConvention(),
 }
 
 # The expected matrix, written out independently of permissions.PERMISSIONS.
@@ -72,15 +80,22 @@ EXPECTED = {
     objective.ReviseProposal: {P, S, E, L, ADM},
     objective.WithdrawProposal: {P, S, E, L, ADM},
     objective.DeferNegotiation: {P, S, E, L, ADM},
+    objective.AttachWhatIfEvidence: {P, S, E, L, ADM},
     objective.FormalizeAgreement: {S, P, L, ADM},
     objective.RetireObjective: {P, S, L, ADM},
     objective.RecordReview: {P, S, L, ADM},
+    objective.DefineSli: {S, E, ADM},  # on an agreed objective a proposal all parties then endorse
+    sources.DefineDataSource: {S, E, ADM},
+    sources.ChangeDataSource: {S, E, ADM},
+    sources.RetireDataSource: {S, E, ADM},
     budget.RecordObservations: {S, ADM},
     budget.CorrectObservation: {S, ADM},
     budget.ExcludeInterval: {S, L, ADM},
     budget.RestoreInterval: {S, L, ADM},
     budget.ConfigureAlerts: {S, ADM},
     budget.CheckFreshness: {S, ADM},
+    collection.RecordCollectionGap: {S, ADM},
+    collection.RecordSourceState: {S, ADM},
     policy.AdoptPolicy: {S, L, ADM},
     policy_actions.AcknowledgeEscalation: {P, S, E, L, ADM},  # the decider checks the escalation's role
     policy_actions.CompletePostmortem: {S, E, ADM},
@@ -89,6 +104,7 @@ EXPECTED = {
     gate.RecordDeployDecision: {CI, S, ADM},
     # the decider narrows this to the roles the applying rules name (never ci or auditor)
     gate.ApproveDeploy: {S, L, E, P, ADM},
+    conventions.SetNamingConvention: {ADM},  # organisation-wide: an admin's setting
 }
 
 MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
@@ -96,7 +112,8 @@ MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 
 def test_every_command_has_a_rule():
     every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
-        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS)
+        | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(conventions.COMMANDS) \
+        | set(collection.COMMANDS) | set(sources.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 

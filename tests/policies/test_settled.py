@@ -50,7 +50,7 @@ def cases(draw):
     return policy, exhausted, remaining, severities, actions, share
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cases())
 def test_settled_means_react_returns_nothing(case):
     policy, exhausted, remaining, severities, actions, share = case

@@ -169,7 +169,7 @@ def spec_sets(draw: st.DrawFn) -> SpecSet:
                    tuple(policies), tuple(targets))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(spec_sets(), st.none() | st.builds(Provenance, st.integers(1, 10**9), st.text("0123456789abcdef", min_size=64,
                                                                                      max_size=64)))
 def test_render_read_render_gives_the_same_bytes(specs: SpecSet, provenance: Provenance | None) -> None:

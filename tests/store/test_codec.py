@@ -38,7 +38,7 @@ def ours(value):
         return type(error)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(values)
 def test_canonical_equals_the_stdlib_encoding(value):
     assert ours(value) == stdlib(value)

@@ -92,6 +92,7 @@ async def test_the_configuration_in_force_reproduces_the_recorded_transitions(co
     whole = await target_whatif_of(container, oid, T0, END)
     assert whole.actual.transitions == whole.recorded
     assert whole.whatif.transitions == whole.recorded  # an empty candidate changes nothing
+    assert whole.freezes == whole.recorded_freezes  # nor the policy's freezes
     if not any(kind in ("tiers", "retarget") for _, kind in extra):
         # Never changed: the candidate that names the target (and tiers) in force is the record.
         same = await target_whatif_of(container, oid, T0, END, target=0.99)
@@ -167,3 +168,40 @@ def test_the_core_is_pure_over_events_it_is_handed():
     """No events: nothing happened and nothing would have."""
     outcome = target_whatif([], Candidate(target=0.9), T0, END)
     assert outcome.transitions == () and outcome.status is None and outcome.attainment is None
+
+
+async def test_the_freeze_a_stricter_target_starts_denies_a_recorded_deploy(container):
+    """At 99% an hour at 0.5% errors spends nothing a policy acts on, and a deploy of the
+    journey's service 30 minutes into it was allowed. A draft proposal of 99.9% would have
+    been exhausted 15 minutes in: the policy's freeze, and that deploy denied. As recorded
+    (no candidate) the deploy is judged again to what the gate said."""
+    from domain import objective as obj_domain
+    from service import gate
+
+    fixed_clock(container)
+    await adopt_one_day(container)
+    oid = await governed_objective(container, "d-", target=0.99, days=1, policy_id="one-day")
+    await do(container, "sre", obj_domain.ProposeTarget(oid, "stricter", 0.999, "the checkout promise"))
+    history = [(m, m + 1, 995 if 60 <= m < 120 else 1000, 1000) for m in range(0, 240)]
+    await send(container, oid, history[:90], [60])
+    container.store.clock = lambda: minute(90) + timedelta(seconds=5)
+    allowed = await gate.evaluate_deploy(container, "ci", frozenset({"ci"}), "d-svc", "feature", "v2", "run-1")
+    fixed_clock(container)
+    await send(container, oid, history[90:], [30, 90])
+    assert allowed.outcome == "ALLOW"
+
+    recorded = await target_whatif_of(container, oid, T0, T0 + timedelta(hours=4))
+    assert [(d.pipeline_run_id, d.recorded, d.whatif) for d in recorded.deploys] == [("run-1", "ALLOW", "ALLOW")]
+    assert recorded.freezes == recorded.recorded_freezes == ()
+
+    result = await target_whatif_of(container, oid, T0, T0 + timedelta(hours=4), proposal_id="stricter")
+    assert result.candidate.target == 0.999 and result.proposal_id == "stricter"
+    [freeze] = result.freezes
+    assert freeze["started_at"] == minute(75).isoformat() and freeze["services"] == ("d-svc",)
+    [denied] = result.denied
+    assert denied.pipeline_run_id == "run-1" and denied.recorded == "ALLOW" and denied.whatif == "DENY"
+    assert any("frozen" in r for r in denied.reasons)
+    with pytest.raises(NotFound):
+        await target_whatif_of(container, oid, T0, END, proposal_id="nobody")
+    with pytest.raises(InvalidInput):
+        await target_whatif_of(container, oid, T0, END, proposal_id="stricter", target=0.9)

@@ -1,0 +1,263 @@
+"""Collection: every round, the last complete minutes of every objective with a source.
+
+A round (`run_once`):
+1. the targets (objectives with an SLI definition and a defined source) and, per
+   objective, where collection resumes: the budget's last observation end (the read
+   model) or, later, the end of the last gap the collection stream recorded -- never a
+   memory of this process, so a killed collector resumes where the log says it stopped;
+   an objective never collected starts with the last complete minute;
+2. a collector behind by more than the horizon records the minutes it will not ask
+   for as a gap (`RecordCollectionGap`) and catches up on the horizon's minutes only;
+3. per data source and resume point, the counts of up to 100 objectives come from one
+   range query per side (`minute_counts_many`); each objective's counted minutes go to
+   its budget as one `RecordObservations` (a minute recorded before is a no-op, so a
+   resent minute appends nothing); minutes the source has no count for yet stay
+   ahead of the resume point and are asked for again next round;
+4. an objective whose source is down, refuses the query, answers with bad data, several
+   series where one is expected, or no series at all is not given a count: the fault is
+   recorded (`RecordSourceState`, only when it changes) and its budget is probed for
+   freshness (`CheckFreshness`, the existing staleness machinery), so it goes stale when
+   its data stops, and its alerts clear.
+
+The HTTP calls are async and a round runs as its own task (`start`): it never blocks the
+server's loop. On PostgreSQL exactly one process collects: each round takes a session
+advisory lock on a connection the collector keeps (as the freshness probe does); another
+process skips its rounds until the holder's session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+from sqlalchemy import select, text
+
+from domain import collection
+from domain.budget import Interval
+from domain.budget import decider as budget
+from domain.commands import parse_iso
+from domain.errors import DomainError
+from domain.sli_definition import count_queries
+from projections.tables import budgets
+from service.aggregates import fold
+from service.envelope import Envelope
+from service.sources.counters import MinuteCounts
+from service.sources.errors import SourceError
+
+from .baseline import last_complete_minute
+from .catalog import Catalog, Target
+from .faults import short
+from .sources import open_source
+
+log = logging.getLogger("slogov.collector")
+
+COLLECTOR_LOCK_KEY = 0x736C6F676F76_C0  # "slogov" + 0xC0: the collector's lock only
+ACTOR = "collector"
+ROLES = frozenset({"sre"})
+MINUTE = timedelta(minutes=1)
+BATCH = 100  # objectives whose selectors share one range query
+
+
+@dataclass
+class RoundReport:
+    """What one round did, for logs, tests and the bench."""
+
+    objectives: int = 0
+    minutes_recorded: int = 0
+    faults: dict[str, str] = field(default_factory=dict)  # objective id -> reason
+    gaps: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    skipped: bool = False  # another process holds the lock
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+class Collector:
+    def __init__(self, container: Any, *, interval: float | None = None, catalog: Catalog | None = None,
+                 source_options: dict[str, Any] | None = None) -> None:
+        settings = container.settings
+        self.container = container
+        self.interval = settings.collect_interval_seconds if interval is None else interval
+        self.delay = timedelta(seconds=settings.collect_delay_seconds)
+        self.horizon = timedelta(minutes=settings.collect_horizon_minutes)
+        self.catalog = catalog
+        self.source_options = source_options or {}
+        self.rounds = 0
+        self._task: asyncio.Task | None = None
+        self._lock_conn: Any = None
+        # Objectives this process saw faulted; until its first round ends, any objective
+        # (a restart forgets), so each one's recovery is recorded once.
+        self._faulted: set[str] = set()
+        self._first_round = True
+
+    # --- schedule ------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None and self.interval > 0:
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="slogov-collector")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        await self._release()
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next round runs as planned
+                log.exception("collection round failed")
+                await self._release()
+            await asyncio.sleep(self.interval)
+
+    async def _leader(self) -> bool:
+        engine = self.container.engines.read
+        if engine.dialect.name != "postgresql":
+            return True
+        if self._lock_conn is None:
+            conn = await engine.connect()
+            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": COLLECTOR_LOCK_KEY})).scalar()
+            if not got:
+                await conn.close()
+                return False
+            self._lock_conn = conn
+        return True
+
+    async def _release(self) -> None:
+        conn, self._lock_conn = self._lock_conn, None
+        if conn is None:
+            return
+        try:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": COLLECTOR_LOCK_KEY})
+            await conn.close()
+        except Exception:
+            log.exception("releasing the collector's lock failed")
+            try:
+                await conn.invalidate()  # never back to the pool: the session, and its lock, end
+            except Exception:
+                log.exception("dropping the collector's lock session failed")
+
+    # --- a round -------------------------------------------------------------------
+
+    async def run_once(self, now: datetime | None = None) -> RoundReport:
+        report = RoundReport()
+        if not await self._leader():
+            report.skipped = True
+            return report
+        container = self.container
+        now = now or container.store.clock()
+        end = last_complete_minute(now, self.delay)
+        targets = list(await (self.catalog or container.catalog).targets())
+        report.objectives = len(targets)
+        starts = await self._resume_points(targets, end)
+        groups: dict[tuple[Any, datetime], list[Target]] = {}
+        for t in targets:
+            start = starts[t.objective_id]
+            if start < end - self.horizon:
+                await self._guarded(self._gap(t.objective_id, start, end - self.horizon, report))
+                start = end - self.horizon
+            if start < end:
+                groups.setdefault((t.source, start), []).append(t)
+        await asyncio.gather(*(self._collect(source, start, end, members, now, report)
+                               for (source, start), members in groups.items()))
+        self._first_round = False
+        self.rounds += 1
+        return report
+
+    async def _resume_points(self, targets: Sequence[Target], end: datetime) -> dict[str, datetime]:
+        """Where each objective's collection resumes, from the log's read models."""
+        ids = [t.objective_id for t in targets]
+        last: dict[str, datetime] = {}
+        async with self.container.read_engine.connect() as conn:
+            for i in range(0, len(ids), 500):
+                rows = await conn.execute(select(budgets.c.objective_id, budgets.c.last_observation_end)
+                                          .where(budgets.c.objective_id.in_(ids[i:i + 500])))
+                last.update({r.objective_id: parse_iso(r.last_observation_end) for r in rows if r.last_observation_end})
+        out = {}
+        for oid in ids:
+            at = last.get(oid)
+            if at is None or at < end - self.horizon:
+                # Behind by more than the horizon, or never collected: a gap recorded
+                # earlier may have moved the resume point on.
+                gap_end = await self._gap_end(oid)
+                if gap_end is not None and (at is None or gap_end > at):
+                    at = gap_end
+            out[oid] = end - MINUTE if at is None else at
+        return out
+
+    async def _gap_end(self, objective_id: str) -> datetime | None:
+        events = await self.container.store.read_stream(collection.stream_id(objective_id))
+        state = fold(collection.evolve, None, events)
+        return None if state is None else state.gap_end
+
+    async def _gap(self, objective_id: str, start: datetime, end: datetime, report: RoundReport) -> None:
+        minutes = int((end - start) / MINUTE)
+        reason = f"the collector was behind by more than its horizon of {self.horizon}; {minutes} minutes not collected"
+        await self._send(collection.RecordCollectionGap(objective_id, start, end, reason))
+        report.gaps[objective_id] = (start, end)
+
+    async def _collect(self, source: Any, start: datetime, end: datetime, members: list[Target], now: datetime,
+                       report: RoundReport) -> None:
+        try:
+            async with open_source(source, **self.source_options) as adapter:
+                results: list[MinuteCounts | SourceError] = []
+                for i in range(0, len(members), BATCH):
+                    group = members[i:i + BATCH]
+                    results += await adapter.minute_counts_many([count_queries(t.definition) for t in group], start, end)
+        except SourceError as exc:  # the source itself: every objective on it
+            await asyncio.gather(*(self._guarded(self._fault(t.objective_id, exc.reason, exc.message, now, report))
+                                   for t in members))
+            return
+        await asyncio.gather(*(self._guarded(self._record(t, r, start, end, now, report)) for t, r in zip(members, results)))
+
+    async def _guarded(self, step) -> None:
+        """One objective's refusal (retired meanwhile, say) does not stop the others'."""
+        try:
+            await step
+        except DomainError:
+            log.exception("collecting an objective failed")
+
+    async def _record(self, target: Target, result: MinuteCounts | SourceError, start: datetime, end: datetime,
+                      now: datetime, report: RoundReport) -> None:
+        oid = target.objective_id
+        if isinstance(result, SourceError):
+            await self._fault(oid, result.reason, result.message, now, report)
+            return
+        if not result.counts:
+            # The message names no times, so a source that stays empty is recorded once.
+            await self._fault(oid, "no_series", "no count for any minute asked for: the SLI's selectors "
+                              "match no series there (or they hold NaN)", now, report)
+            return
+        intervals = tuple(Interval(_utc(b), _utc(b + 60), g, t) for b, (g, t) in sorted(result.counts.items()))
+        try:
+            r = await self._send(budget.RecordObservations(oid, intervals))
+        except DomainError as exc:  # a conflict with what the budget holds: never overwritten
+            await self._fault(oid, "bad_data", f"the budget refused the counts: {exc.message}", now, report)
+            return
+        if any(e.type == "ObservationsRecorded" for e in r.events):
+            report.minutes_recorded += len(intervals)
+        if self._first_round or oid in self._faulted:
+            await self._send(collection.RecordSourceState(oid, now))
+            self._faulted.discard(oid)
+
+    async def _fault(self, objective_id: str, reason: str, message: str, now: datetime, report: RoundReport) -> None:
+        report.faults[objective_id] = reason
+        if reason not in collection.FAULT_REASONS:
+            reason = "bad_data"
+        self._faulted.add(objective_id)
+        await self._send(collection.RecordSourceState(objective_id, now, reason, short(message)))
+        await self._send(budget.CheckFreshness(objective_id))
+
+    async def _send(self, command: Any):
+        return await self.container.bus.execute(Envelope(command, ACTOR, ROLES))

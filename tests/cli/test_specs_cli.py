@@ -1,0 +1,37 @@
+"""`slogov specs import | check | export` as a person or a pipeline uses them."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.specs.support import FIXTURES
+
+runner = CliRunner()
+
+
+def run(*args: str, url: str):
+    return runner.invoke(app, ["specs", *args, "--database-url", url])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the import itself is tested on both
+def test_import_dry_run_then_apply_then_export_and_check(database_url, tmp_path):
+    sloth = str(FIXTURES / "sloth")
+    dry = run("import", sloth, "--actor", "ada", url=database_url)
+    assert dry.exit_code == 0, dry.output
+    assert "CREATE    journey myservice" in dry.stdout and "would append (dry run" in dry.stdout
+    applied = run("import", sloth, "--actor", "ada", "--apply", url=database_url)
+    assert applied.exit_code == 0 and "events appended" in applied.stdout
+    again = run("import", sloth, "--actor", "ada", "--apply", url=database_url)
+    assert again.stdout.endswith("nothing to append\n")
+
+    out = tmp_path / "export.yaml"
+    exported = run("export", "--include-drafts", "-o", str(out), url=database_url)
+    assert exported.exit_code == 0 and "name: home-wifi-good-wifi-client-satisfaction" in out.read_text()
+    assert run("export", "--as-of", "0", "--include-drafts", url=database_url).stdout == ""
+
+    refused = run("import", str(FIXTURES / "openslo" / "v2alpha.yaml"), "--actor", "ada", url=database_url)
+    assert refused.exit_code == 2 and "RatioTimeslices budgeting is not carried yet" in refused.stderr
+    checked = run("check", sloth, url=database_url)
+    assert checked.exit_code == 1 and checked.stdout.startswith("UNKNOWN_SOURCE: SLI home-wifi")

@@ -1,0 +1,51 @@
+"""attachWhatIfEvidence: a target or policy what-if attached to an open proposal is an event
+on the objective's stream, shown with the proposal when a party endorses; refusals append
+nothing (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+
+from domain import objective as o
+from tests.budgets.support import do
+from tests.policies.support import OID, minute
+from tests.whatif.support import APPROVAL_ONLY, burn_out
+
+EVIDENCE = "evidence { id kind revision inputs summary position attachedBy }"
+ATTACH = f"""mutation($input: AttachWhatIfEvidenceInput!) {{ attachWhatIfEvidence(input: $input) {{
+  objective {{ proposals {{ id {EVIDENCE} }} }} events {{ type }} }} }}"""
+ENDORSE = f"""mutation($input: EndorseProposalInput!) {{ endorseProposal(input: $input) {{
+  objective {{ proposals {{ id {EVIDENCE} }} }} }} }}"""
+
+
+async def test_a_proposal_carries_the_what_ifs_the_parties_saw(api):
+    clock = await burn_out(api.container)
+    await do(api.container, "product", o.ProposeTarget(OID, "p2", 0.9995, "customers ask for more"))
+    span = {"objectiveId": OID, "proposalId": "p2", "from": minute(0).isoformat(), "to": clock.now.isoformat()}
+    head = await api.head()
+    body = (await api.ok(ATTACH, {"input": {**span, "kind": "target"}}, "product"))["attachWhatIfEvidence"]
+    assert [e["type"] for e in body["events"]] == ["WhatIfEvidenceAttached"]
+    (target,) = next(p for p in body["objective"]["proposals"] if p["id"] == "p2")["evidence"]
+    assert target["kind"] == "target" and target["position"] == head and target["attachedBy"] == "product-person"
+    assert json.loads(target["inputs"])["target"] == 0.9995  # the proposal's own target
+    summary = json.loads(target["summary"])
+    assert summary["what_if"]["target"] == 0.9995 and summary["actual"]["target"] == 0.999
+    assert summary["what_if"]["exhaustions"]
+
+    await api.ok(ATTACH, {"input": {**span, "kind": "policy", "document": APPROVAL_ONLY}}, "leadership")
+    shown = (await api.ok(ENDORSE, {"input": {"objectiveId": OID, "proposalId": "p2", "party": "SRE"}}, "sre"))
+    evidence = next(p for p in shown["endorseProposal"]["objective"]["proposals"] if p["id"] == "p2")["evidence"]
+    assert [(e["id"], e["kind"]) for e in evidence] == [("evidence-1", "target"), ("evidence-2", "policy")]
+    policy = json.loads(evidence[1]["summary"])
+    assert policy["changed"] == 1 and policy["freezes"] == {"actual": 1, "what_if": 0}
+    assert json.loads(evidence[1]["inputs"])["document"]["rules"][0]["id"] == "approve-when-exhausted"
+
+    # Refused, appending nothing: an agreed proposal, a kind that is none, a role that is no party.
+    for variables, role, code in (({**span, "proposalId": "p1", "kind": "target"}, "sre", "CONFLICT"),
+                                  ({**span, "kind": "chart"}, "sre", "BAD_USER_INPUT"),
+                                  ({**span, "kind": "policy"}, "sre", "BAD_USER_INPUT"),
+                                  ({**span, "kind": "target"}, "ci", "FORBIDDEN")):
+        before = await api.head()
+        refused = await api.post(ATTACH, {"input": variables}, role)
+        assert refused["errors"][0]["extensions"]["code"] == code, (variables, refused)
+        assert await api.head() == before

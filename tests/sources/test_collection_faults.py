@@ -1,0 +1,81 @@
+"""A source answering 5xx or 4xx, through the collector and the baseline (a fake
+transport stands in for what a real Prometheus will not do on demand): a recorded fault
+or a clear error, nothing counted, nothing else appended, no crash."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import httpx
+import pytest
+
+from domain.data_source import DataSource
+from domain.errors import InvalidInput, Unavailable
+from domain.sli_definition import parse_definition
+from service.collection.baseline import measure_baseline
+from service.collection.catalog import StaticCatalog, Target
+from service.collection.collector import Collector
+from tests.budgets.support import journey, objective
+
+RATIO = {"kind": "ratio", "source": "p", "good": 'req_total{code="200"}', "total": "req_total"}
+ANSWERS = {
+    "five.example": (503, {"status": "error", "errorType": "timeout", "error": "query timed out"}),
+    "four.example": (400, {"status": "error", "errorType": "bad_data", "error": "parse error at char 3"}),
+}
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+
+
+def transport() -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(*ANSWERS[request.url.host][:1], json=ANSWERS[request.url.host][1]))
+
+
+def target(oid: str, host: str) -> Target:
+    return Target(oid, parse_definition(RATIO), DataSource(host, "prometheus", f"http://{host}"))
+
+
+async def test_a_failing_source_is_a_recorded_fault_and_a_freshness_probe(container):
+    await journey(container)
+    await objective(container, "a", days=1)
+    await objective(container, "b", days=1)
+    collector = Collector(container, catalog=StaticCatalog([target("a", "five.example"), target("b", "four.example")]),
+                          source_options={"transport": transport()})
+    report = await collector.run_once(now=NOW)
+    await collector.stop()
+    assert report.faults == {"a": "failed", "b": "rejected"} and report.minutes_recorded == 0
+    for oid, words in (("a", "query timed out"), ("b", "parse error")):
+        [fault] = await container.store.read_stream(f"collection-{oid}")
+        assert fault.type == "SourceFaulted" and words in fault.data["message"]
+        assert [e.type for e in await container.store.read_stream(f"budget-{oid}")][:1] in ([], ["BudgetConfigured"])
+
+
+@pytest.mark.parametrize("host,error,code", [("five.example", Unavailable, "UNAVAILABLE"), ("four.example", InvalidInput, "BAD_USER_INPUT")])
+async def test_a_baseline_from_a_failing_source_is_a_clear_error_and_appends_nothing(container, host, error, code):
+    await journey(container)
+    await objective(container, "o", target=None)
+    head = (await container.store.head())[0]
+    with pytest.raises(error) as caught:
+        await measure_baseline(container, "sre-person", frozenset({"sre"}), "o", 1, until=NOW,
+                               catalog=StaticCatalog([target("o", host)]), source_options={"transport": transport()})
+    assert caught.value.code == code and host in caught.value.message
+    assert (await container.store.head())[0] == head
+
+
+async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source(container):
+    from domain import objective as od
+    from domain import sources
+    from domain.errors import Conflict
+    from service.envelope import Envelope
+
+    sre = frozenset({"sre"})
+    await journey(container)
+    await objective(container, "o", target=None)
+    with pytest.raises(Conflict, match="no SLI definition"):
+        await measure_baseline(container, "sre-person", sre, "o", 1, until=NOW)
+    await container.bus.execute(Envelope(sources.DefineDataSource("p", "prometheus", "http://five.example"), "s", sre))
+    await container.bus.execute(Envelope(od.DefineSli("o", {**RATIO, "source": "p"}), "s", sre))
+    [found] = await container.catalog.targets()
+    assert (found.objective_id, found.source.url) == ("o", "http://five.example")
+    await container.bus.execute(Envelope(sources.RetireDataSource("p", "moved"), "s", sre))
+    assert await container.catalog.targets() == []
+    with pytest.raises(Conflict, match="not defined"):
+        await container.catalog.target("o")
