@@ -16,7 +16,7 @@ from service.bus import CommandBus
 from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
 from service.config import Settings
-from service.collection.log_catalog import LogCatalog
+from service.collection.catalog import LogCatalog
 from service.collection.collector import Collector
 from service.freshness import FreshnessProbe
 from service.gate_state import GateReader
@@ -91,7 +91,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     projections = ProjectionSet(store, inline_projections(store))
     bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions, gap_closures), max_batch=settings.max_batch,
                      on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
-    container = Container(
+    return Container(
         settings=settings,
         engines=engines,
         store=store,
@@ -100,7 +100,5 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
         verifier=TokenVerifier(engines.read),
         gate=GateReader(engines.read),
         auto_migrate=auto_migrate,
+        catalog=LogCatalog(engines.read),
     )
-    # What the collector and baselines read: each objective's SLI definition and its source.
-    container.catalog = LogCatalog(container)
-    return container

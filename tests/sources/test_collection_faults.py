@@ -58,3 +58,24 @@ async def test_a_baseline_from_a_failing_source_is_a_clear_error_and_appends_not
                                catalog=StaticCatalog([target("o", host)]), source_options={"transport": transport()})
     assert caught.value.code == code and host in caught.value.message
     assert (await container.store.head())[0] == head
+
+
+async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source(container):
+    from domain import objective as od
+    from domain import sources
+    from domain.errors import Conflict
+    from service.envelope import Envelope
+
+    sre = frozenset({"sre"})
+    await journey(container)
+    await objective(container, "o", target=None)
+    with pytest.raises(Conflict, match="no SLI definition"):
+        await measure_baseline(container, "sre-person", sre, "o", 1, until=NOW)
+    await container.bus.execute(Envelope(sources.DefineDataSource("p", "prometheus", "http://five.example"), "s", sre))
+    await container.bus.execute(Envelope(od.DefineSli("o", {**RATIO, "source": "p"}), "s", sre))
+    [found] = await container.catalog.targets()
+    assert (found.objective_id, found.source.url) == ("o", "http://five.example")
+    await container.bus.execute(Envelope(sources.RetireDataSource("p", "moved"), "s", sre))
+    assert await container.catalog.targets() == []
+    with pytest.raises(Conflict, match="not defined"):
+        await container.catalog.target("o")
