@@ -16,7 +16,7 @@ from service.bus import CommandBus
 from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
 from service.config import Settings
-from service.collection.catalog import StaticCatalog
+from service.collection.catalog import LogCatalog
 from service.collection.collector import Collector
 from service.freshness import FreshnessProbe
 from service.gate_state import GateReader
@@ -100,5 +100,5 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
         verifier=TokenVerifier(engines.read),
         gate=GateReader(engines.read),
         auto_migrate=auto_migrate,
-        catalog=StaticCatalog(()),
+        catalog=LogCatalog(engines.read),
     )

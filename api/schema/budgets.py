@@ -28,7 +28,7 @@ from api.schema import enums
 from api.schema import inputs as i
 from api.schema.connections import Edge, PageInfo, page_size
 from api.schema.enums import BudgetAction
-from api.schema.objectives import Window
+from api.schema.objectives import Window, window_out
 from api.schema.shared import EventRef, check_guards, event_refs, measured
 from domain.budget import decider as budget_decider
 from domain.budget.chart import ChartPoint
@@ -113,8 +113,7 @@ class Budget:
 
 
 def _window(config: dict[str, Any] | None) -> Window:
-    window = (config or {}).get("window") or {"kind": "rolling", "days": None}
-    return Window(kind=enums.WindowKind(window["kind"]), days=window.get("days"))
+    return window_out((config or {}).get("window") or {"kind": "rolling", "days": None})
 
 
 def from_status(objective_id: str, version: int, config: dict[str, Any] | None, s: Status,

@@ -139,7 +139,21 @@ class SliInput:
 @strawberry.input
 class WindowInput:
     kind: enums.WindowKind
-    days: int | None = strawberry.field(default=None, description="Rolling windows only, 1..90.")
+    days: int | None = strawberry.field(default=None, description="Rolling windows only, 1..90 (or a duration).")
+    duration: str | None = strawberry.field(
+        default=None,
+        description='OpenSLO shorthand. ROLLING: m, h, d or w, up to 366 days ("90m", "28d", "4w"); CALENDAR: '
+        'the period, up to a year ("1w", "1M", "1Q", "1Y"; "m" is minutes, "M" months).',
+    )
+    start: str | None = strawberry.field(
+        default=None, description='CALENDAR only: when the first period starts, local time ("2026-01-05T00:00:00").'
+    )
+    time_zone: str | None = strawberry.field(default=None, description='CALENDAR only: an IANA zone ("Europe/Berlin").')
+
+    def as_dict(self) -> dict:
+        """The set fields, in the budget's form (domain/budget/windows.py)."""
+        fields = {"days": self.days, "duration": self.duration, "start": self.start, "time_zone": self.time_zone}
+        return {"kind": self.kind.value, **{k: v for k, v in fields.items() if v is not None}}
 
 
 @strawberry.input

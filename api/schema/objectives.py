@@ -75,7 +75,18 @@ class Sli:
 @strawberry.type
 class Window:
     kind: enums.WindowKind
-    days: int | None = strawberry.field(description="Rolling windows only.")
+    days: int | None = strawberry.field(description="A rolling window given in days.")
+    duration: str | None = strawberry.field(
+        default=None, description="A rolling window's length given as a duration, or a calendar window's period.")
+    start: str | None = strawberry.field(default=None, description="A calendar window's first start, local time.")
+    time_zone: str | None = strawberry.field(default=None, description="A calendar window's IANA zone.")
+
+
+def window_out(window: Any) -> Window:
+    """From the objective's Window or the budget config's dict."""
+    get = window.get if isinstance(window, dict) else (lambda k: getattr(window, k))
+    return Window(kind=enums.WindowKind(get("kind")), days=get("days"), duration=get("duration"),
+                  start=get("start"), time_zone=get("time_zone"))
 
 
 @strawberry.type
@@ -431,7 +442,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             threshold_seconds=s.sli.threshold_seconds,
             description=s.sli.description,
         ),
-        window=Window(kind=enums.WindowKind(s.window.kind), days=s.window.days),
+        window=window_out(s.window),
         budgeting=Budgeting(
             method=enums.BudgetingMethod(s.budgeting.method),
             slice_minutes=s.budgeting.slice_minutes,
@@ -619,7 +630,7 @@ class ObjectivesMutation:
                 str(input.objective_id), str(input.journey_id), input.name,
                 od.SLI(value_of(sli.kind), sli.threshold_ms, sli.metric, sli.threshold,
                        sli.threshold_seconds, sli.description),
-                od.Window(value_of(window.kind), window.days),
+                od.Window(value_of(window.kind), window.days, window.duration, window.start, window.time_zone),
                 od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold),
                 input.service, None if input.slo is None else str(input.slo), domain_labels(input.labels),
                 domain_annotations(input.annotations))

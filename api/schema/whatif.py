@@ -154,7 +154,7 @@ class WhatIfQuery:
         current_principal(info)
         result = await whatif_service.target_whatif_of(
             info.context["container"], str(objective_id), start, end, target=target,
-            window=None if window is None else {"kind": window.kind.value, **({} if window.days is None else {"days": window.days})},
+            window=None if window is None else window.as_dict(),
             budgeting=None if budgeting is None else {
                 "method": budgeting.method.value,
                 **{k: v for k, v in (("slice_minutes", budgeting.slice_minutes),

@@ -212,8 +212,7 @@ def _stale_after_us(state: BudgetState) -> int:
 
 def objective_config(obj: objectives.ObjectiveState) -> dict[str, Any]:
     """The budgeting config an objective implies: agreed target (or None), window, method."""
-    w = obj.window
-    window = {"kind": w.kind, "days": w.days} if w.kind == "rolling" else {"kind": w.kind}
+    window = obj.window.budget_window()
     b = obj.budgeting
     budgeting = (
         {"method": "timeslices", "slice_minutes": b.slice_minutes, "slice_threshold": b.slice_threshold}
@@ -369,7 +368,7 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
     config = objective_config(obj)
     if isinstance(command, ConfigureAlerts) and command.tiers is not None:
         try:
-            check_tiers_fit(parse_tiers(command.tiers), obj.window.kind, obj.window.days)
+            check_tiers_fit(parse_tiers(command.tiers), obj.window.budget_window())
         except BudgetInputError as error:
             raise domain_error(error) from None
     ledger = state.ledger if state is not None and state.ledger is not None else _empty_ledger()

@@ -79,7 +79,7 @@ def _policy_tiers(policy_state: Any, policy_id: str, version: int, window: Windo
         return None
     try:
         tiers = burn.parse_tiers(said)  # None: the workbook's
-        burn.check_tiers_fit(tiers, window.kind, window.days, field="alert_tiers")
+        burn.check_tiers_fit(tiers, window.budget_window(), field="alert_tiers")
     except BudgetInputError as error:
         raise InvalidInput(f"policy {policy_id} v{version}: {error}", field=error.field) from None
     return None if said is None else [t.to_dict() for t in tiers]

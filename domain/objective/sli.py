@@ -21,6 +21,8 @@ from domain.commands import (
     require_text,
 )
 from domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
+from domain.budget.errors import BudgetInputError
+from domain.budget.windows import parse_window
 from domain.events import Context, NewEvent, RecordedEvent
 from domain.labels import Annotation, Label, annotations_data, annotations_of, labels_data, labels_of
 from domain.objective.state import (
@@ -102,16 +104,21 @@ def _sli_data(sli: Any) -> dict[str, Any]:
 
 
 def _window_data(window: Any) -> dict[str, Any]:
+    """The window as event data: {"kind", "days"} for a rolling N days and the UTC calendar
+    month and quarter (as always written), the set fields for a duration or a calendar period."""
     if not isinstance(window, Window):
         raise InvalidInput("window must be a Window", field="window")
     kind = require_choice(window.kind, "window.kind", WINDOW_KINDS)
-    if kind == "rolling":
-        if window.days is None:
-            raise InvalidInput("a rolling window needs window.days", field="window.days")
-        return {"kind": kind, "days": require_int(window.days, "window.days", minimum=1, maximum=90)}
-    if window.days is not None:
-        raise InvalidInput(f"window.days does not apply to a {kind} window", field="window.days")
-    return {"kind": kind, "days": None}
+    if kind == "rolling" and window.days is not None:
+        require_int(window.days, "window.days", minimum=1, maximum=90)
+    given = {k: getattr(window, k) for k in ("days", "duration", "start", "time_zone") if getattr(window, k) is not None}
+    try:  # the budget's rules: one place says what a window may be
+        checked = parse_window({"kind": kind, **given})
+    except BudgetInputError as error:
+        raise InvalidInput(f"{error.field}: {error.message}", field=error.field) from None
+    if checked.duration is None:
+        return {"kind": kind, "days": checked.days}
+    return checked.to_dict()
 
 
 def _budgeting_data(budgeting: Any) -> dict[str, Any]:
@@ -191,7 +198,7 @@ def drafted(event: RecordedEvent) -> ObjectiveState:
         journey_id=d["journey_id"],
         name=d["name"],
         sli=codec.decode(SLI, dict(d["sli"])),
-        window=codec.decode(Window, dict(d["window"])),
+        window=Window(**d["window"]),  # older events: kind and days only
         budgeting=codec.decode(Budgeting, dict(d["budgeting"])),
         status=ObjectiveStatus.DRAFT,
         baseline=None,

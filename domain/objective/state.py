@@ -20,7 +20,7 @@ from domain.labels import Annotation, Label
 
 
 CATEGORY = "objective"
-WINDOW_KINDS: tuple[str, ...] = ("rolling", "calendar_month", "calendar_quarter")
+WINDOW_KINDS: tuple[str, ...] = ("rolling", "calendar", "calendar_month", "calendar_quarter")
 BUDGETING_METHODS: tuple[str, ...] = ("occurrences", "timeslices")
 OBJECTION_KINDS: tuple[str, ...] = ("too_strict", "too_loose", "other")
 
@@ -135,8 +135,26 @@ class SliQuery:
 
 @dataclass(frozen=True)
 class Window:
-    kind: str  # rolling | calendar_month | calendar_quarter
-    days: int | None = None  # rolling windows only, 1..90
+    """The compliance window (domain/budget/windows.py): rolling `days` (1..90) or
+    `duration` (m, h, d, w, up to 366 days); a `calendar` period of `duration` (a week
+    1w, a month 1M, a quarter 1Q, a year 1Y...) counted from `start`, a local date-time,
+    in the IANA `time_zone`; or the UTC calendar_month and calendar_quarter."""
+
+    kind: str  # rolling | calendar | calendar_month | calendar_quarter
+    days: int | None = None
+    duration: str | None = None
+    start: str | None = None
+    time_zone: str | None = None
+
+    def budget_window(self) -> dict[str, Any]:
+        """The budget ledger's form of this window (windows.py's dict), as the objective's
+        events have always written it for the older kinds."""
+        if self.kind == "rolling":
+            return {"kind": "rolling", "days": self.days} if self.days is not None else \
+                {"kind": "rolling", "duration": self.duration}
+        if self.kind == "calendar":
+            return {"kind": "calendar", "duration": self.duration, "start": self.start, "time_zone": self.time_zone}
+        return {"kind": self.kind}
 
 
 @dataclass(frozen=True)
@@ -404,6 +422,8 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "service": None}
     if "labels" not in data:  # ... and before labels, annotations and named SLOs
         data = {**data, "slo": None, "labels": [], "annotations": []}
+    if "time_zone" not in data["window"]:  # ... and before calendar windows of a zone
+        data = {**data, "window": {"duration": None, "start": None, "time_zone": None, **data["window"]}}
     if "evidence" not in data:  # ... and before what-if evidence
         data = {**data, "evidence": []}
     if "sli_definition" not in data:  # ... and before SLI definitions

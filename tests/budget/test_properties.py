@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.budget import BudgetInputError, Exclusion, Interval, IntervalConflict, Ledger
+from domain.budget.calendar import CalendarWindow, parse_duration
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -88,8 +89,14 @@ class Model:
 
     # -- figures
     def bounds(self, at):
+        if self.window["kind"] == "rolling" and "duration" in self.window:
+            return at - parse_duration(self.window["duration"]).to_timedelta(), at
         if self.window["kind"] == "rolling":
             return at - timedelta(days=self.window["days"]), at
+        if self.window["kind"] == "calendar":  # calendar.py's periods (tested against the stdlib there)
+            w = self.window
+            return CalendarWindow(parse_duration(w["duration"]), datetime.fromisoformat(w["start"]),
+                                  w["time_zone"]).containing(at)
         y, m = at.year, at.month
         if self.window["kind"] == "calendar_quarter":
             m = 1 + 3 * ((m - 1) // 3)
@@ -190,7 +197,8 @@ def check(ledger: Ledger, model: Model, at: datetime):
 
 windows = st.sampled_from([
     {"kind": "rolling", "days": 1}, {"kind": "rolling", "days": 2},
-    {"kind": "calendar_month"}, {"kind": "calendar_quarter"},
+    {"kind": "calendar_month"}, {"kind": "calendar_quarter"}, {"kind": "rolling", "duration": "36h"},
+    {"kind": "calendar", "duration": "1d", "start": "2024-09-30T06:30:00", "time_zone": "Europe/Berlin"},
 ])
 budgetings = st.one_of(
     st.just({"method": "occurrences"}),
