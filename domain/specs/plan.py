@@ -4,6 +4,8 @@ the current state, and the commands that do it, in the order they must run (pure
 The commands are applied as one all-or-nothing sequence (`CommandBus.execute_sequence`).
 Rules (mapping.py says how each kind maps):
 
+  * a Prometheus DataSource with a URL is defined (`DefineDataSource`), or changed when its
+    URL differs (the headers slogov keeps, named by environment variables, stay);
   * a new Service is a journey proposed and prioritized by the importing actor, depending
     critically on the service itself; an existing journey is left as it is;
   * a new objective is drafted, and its target proposed by the importing actor: a proposal
@@ -18,7 +20,7 @@ Rules (mapping.py says how each kind maps):
 
 Labels and annotations: a Service's labels are its journey's (replaced whole when the
 file's differ); an SLO's labels and annotations, and its objective's own labels, are each
-objective's. What the domain has no place for yet (data sources, notification targets,
+objective's. What the domain has no place for yet (other data sources, notification targets,
 composite weights, a Service's annotations) is listed in `notes`, beside what the readers did not carry.
 """
 
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from domain import journey as journeys
+from domain import sources
 from domain.budget.decider import ConfigureAlerts
 from domain.objective import DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
 
@@ -86,6 +89,11 @@ class Current:
     journeys: Mapping[str, journeys.JourneyState | None] = field(default_factory=dict)
     objectives: Mapping[str, ObjectiveState | None] = field(default_factory=dict)
     tiers: Mapping[str, list[dict[str, Any]] | None] = field(default_factory=dict)  # configured, by objective
+    sources: Mapping[str, Any] = field(default_factory=dict)  # data sources by name (sources.SourceState)
+
+
+def wanted_sources(specs: SpecSet) -> tuple[str, ...]:
+    return tuple(sorted(s.meta.name for s in specs.data_sources))
 
 
 def wanted(specs: SpecSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -97,6 +105,13 @@ def wanted(specs: SpecSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec file") -> Plan:
     steps: list[Step] = []
     errors: list[MappingError] = []
+    for source in specs.data_sources:
+        try:
+            step = _data_source(source, current)
+        except MappingError as e:
+            errors.append(e)
+        else:
+            steps += [step] if step is not None else []
     services = {s.meta.name: s for s in specs.services}
     for name in wanted(specs)[0]:
         try:
@@ -121,6 +136,23 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
     if errors:
         raise PlanErrors(errors)
     return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs))
+
+
+def _data_source(source: Any, current: Current) -> Step | None:
+    """A Prometheus DataSource with a URL: defined, or changed (its headers kept)."""
+    name, where = source.meta.name, source.meta.origin
+    if source.type.lower() != "prometheus" or source.url is None:
+        return None  # noted: slogov reads Prometheus only, and needs the URL
+    state = current.sources.get(name)
+    if state is None:
+        return Step(CREATE, f"data source {name}", f"prometheus at {source.url}",
+                    (sources.DefineDataSource(name, "prometheus", source.url),), where)
+    if state.retired:
+        raise MappingError(where, f"data source {name} is retired")
+    if (state.kind, state.url) == ("prometheus", source.url.rstrip("/")):
+        return Step(UNCHANGED, f"data source {name}", f"prometheus at {state.url}", where=where)
+    return Step(CHANGE, f"data source {name}", f"URL {state.url} -> {source.url}",
+                (sources.ChangeDataSource(name, "prometheus", source.url, dict(state.headers_from_env)),), where)
 
 
 def _journey(name: str, service: Any, current: Current, actor: str, source: str) -> Step:
@@ -228,8 +260,8 @@ def _labels_text(labels: Any) -> str:
 
 
 def _notes(specs: SpecSet) -> tuple[str, ...]:
-    notes = [f"DataSource {s.meta.name}: not carried yet (slogov has no data source commands yet)"
-             for s in specs.data_sources]
+    notes = [f"DataSource {s.meta.name}: not carried (slogov reads Prometheus, by its URL)"
+             for s in specs.data_sources if s.type.lower() != "prometheus" or s.url is None]
     notes += [f"AlertNotificationTarget {t.meta.name}: not carried (slogov routes no notifications)"
               for t in specs.notification_targets]
     notes += [f"Service {s.meta.name}: annotations not carried (journeys keep labels only)"

@@ -79,3 +79,26 @@ async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source
     assert await container.catalog.targets() == []
     with pytest.raises(Conflict, match="not defined"):
         await container.catalog.target("o")
+
+
+async def test_the_server_collects_on_its_own_schedule_without_blocking(settings):
+    """`serve --collect`: the collector's rounds run as a background task of the server."""
+    import asyncio
+    from dataclasses import replace
+
+    from service.bootstrap import build
+
+    container = build(replace(settings, collect=True, collect_interval_seconds=0.05), auto_migrate=False)
+    await container.startup()
+    try:
+        await journey(container)
+        container.start_schedules()
+        for _ in range(200):  # nothing here calls a round; the loop stays free for commands
+            await objective(container, f"o{_}", target=None)
+            if container.collector.rounds >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert container.collector.rounds >= 2
+    finally:
+        await container.shutdown()
+    assert container.collector._task is None

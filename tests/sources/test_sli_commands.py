@@ -72,6 +72,20 @@ async def test_define_then_change_by_proposal_with_read_models_and_gap(container
     doc = await _doc(container, objectives, OID)
     assert doc["sli_definition"]["bad"] == 'http_requests_total{code=~"5.."}' and doc["agreed_target"] == 0.999
 
+    # What the collector and baselines read (LogCatalog in service/collection/catalog.py).
+    [target] = await container.catalog.targets()
+    assert (target.objective_id, target.source.url) == (OID, "http://127.0.0.1:9091")
+    assert target.definition.bad is not None and (await container.catalog.target(OID)) == target
+    await run(container, objective.DraftObjective(
+        "bare", "checkout", "No SLI yet", objective.SLI("availability"), objective.Window("rolling", 28),
+        objective.Budgeting("occurrences")))
+    with pytest.raises(Conflict, match="no SLI definition"):
+        await container.catalog.target("bare")
+    await run(container, sources.RetireDataSource("prom", "moved"))
+    assert await container.catalog.targets() == []
+    with pytest.raises(Conflict, match="not defined"):
+        await container.catalog.target(OID)
+
     # The read models are the log's: a rebuild gives the same rows.
     before = [await _doc(container, objectives, OID), await _doc(container, data_sources, "prom")]
     await container.projections.rebuild(["objectives", "data_sources"])
