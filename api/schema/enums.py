@@ -75,6 +75,7 @@ class WindowKind(Enum):
 class BudgetingMethod(Enum):
     OCCURRENCES = "occurrences"
     TIMESLICES = "timeslices"
+    RATIO_TIMESLICES = "ratio_timeslices"
 
 
 @strawberry.enum

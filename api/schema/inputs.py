@@ -159,7 +159,7 @@ class WindowInput:
 @strawberry.input
 class BudgetingInput:
     method: enums.BudgetingMethod
-    slice_minutes: int | None = strawberry.field(default=None, description="Timeslices only, 1..60.")
+    slice_minutes: int | None = strawberry.field(default=None, description="Timeslices and ratio timeslices, 1..60.")
     slice_threshold: float | None = strawberry.field(default=None, description="Timeslices only, a fraction in (0, 1].")
 
 

@@ -217,6 +217,7 @@ def objective_config(obj: objectives.ObjectiveState) -> dict[str, Any]:
     budgeting = (
         {"method": "timeslices", "slice_minutes": b.slice_minutes, "slice_threshold": b.slice_threshold}
         if b.method == "timeslices"
+        else {"method": "ratio_timeslices", "slice_minutes": b.slice_minutes} if b.method == "ratio_timeslices"
         else {"method": "occurrences"}
     )
     config = {"target": obj.agreed_target, "window": window, "budgeting": budgeting}

@@ -33,13 +33,13 @@ from .burn import (
     AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, exact_threshold, parse_tiers, windows_needed,
 )
 from .chart import ChartPoint
-from .config import OCCURRENCES, TIMESLICES, BudgetConfig, Budgeting
+from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
 from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
 from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
-from .timeslices import end_of_judged, first_slice_in, slices_in_window, split, verdict
+from .timeslices import end_of_judged, first_slice_in, ratio_verdict, slices_in_window, split, verdict
 from .windows import ROLLING, Window
 
 DEFAULT_STALE_AFTER = timedelta(minutes=15)
@@ -89,9 +89,12 @@ class Ledger:
         self.stale_after: timedelta = _stale_after(stale_after)
         self._err: Fraction = self.config.error_rate_allowed
         b = self.config.budgeting
-        self._timeslices = b.method == TIMESLICES
+        self._timeslices = b.method in (TIMESLICES, RATIO_TIMESLICES)
+        # RatioTimeslices: a slice spends its bad share (a Fraction) instead of 0 or 1.
+        self._ratio = b.method == RATIO_TIMESLICES
+        self._verdict = ratio_verdict if self._ratio else verdict
         self._L: int = b.slice_us if self._timeslices else 0
-        self._thr: Fraction = q(b.slice_threshold) if self._timeslices else Fraction(0)
+        self._thr: Fraction = q(b.slice_threshold) if self._timeslices and not self._ratio else Fraction(0)
         self._dur_cache: dict[str, int] = {}
         self._period: tuple[int, int] | None = None  # the calendar period last judged in
         self._windows_cache: tuple[tuple[AlertTier, ...], tuple[tuple[str, int], ...]] | None = None
@@ -411,7 +414,7 @@ class Ledger:
             else:
                 self._sgood[j] -= cg
                 self._stotal[j] -= ct
-            d, b = verdict(self._sgood[j], self._stotal[j], self._thr)
+            d, b = self._verdict(self._sgood[j], self._stotal[j], self._thr)
             if d != self._sdata[j] or b != self._sbad[j]:
                 self._sdata[j] = d
                 self._sbad[j] = b
@@ -493,7 +496,7 @@ class Ledger:
                 if k >= khi:
                     break
                 j = bisect_left(keys, k)
-                d1, b1 = verdict(self._sgood[j] - cg, self._stotal[j] - ct, self._thr)
+                d1, b1 = self._verdict(self._sgood[j] - cg, self._stotal[j] - ct, self._thr)
                 data += d1 - self._sdata[j]
                 bad += b1 - self._sbad[j]
         return data, bad
@@ -700,6 +703,8 @@ class Ledger:
         err = self._err
         good_slices = slice_sli = siw_f = None
         if self._timeslices:
+            if self._ratio:  # shares, exact until here: the Status reports floats
+                bad_slices = float(bad_slices)
             good_slices = data - bad_slices
             slice_sli = good_slices / data if data else None
             siw_f = float(slices_in_window(we - ws, self._L))

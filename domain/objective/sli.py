@@ -132,6 +132,13 @@ def _budgeting_data(budgeting: Any) -> dict[str, Any]:
                     f"budgeting.{name} applies only to timeslices", field=f"budgeting.{name}"
                 )
         return {"method": method, "slice_minutes": None, "slice_threshold": None}
+    if method == "ratio_timeslices":  # OpenSLO RatioTimeslices: slices, no threshold
+        if budgeting.slice_threshold is not None:
+            raise InvalidInput("ratio timeslices judge no budgeting.slice_threshold", field="budgeting.slice_threshold")
+        if budgeting.slice_minutes is None:
+            raise InvalidInput("ratio timeslice budgeting needs budgeting.slice_minutes", field="budgeting.slice_minutes")
+        return {"method": method, "slice_threshold": None,
+                "slice_minutes": require_int(budgeting.slice_minutes, "budgeting.slice_minutes", minimum=1, maximum=60)}
     for name in ("slice_minutes", "slice_threshold"):
         if getattr(budgeting, name) is None:
             raise InvalidInput(f"timeslice budgeting needs budgeting.{name}", field=f"budgeting.{name}")

@@ -21,7 +21,7 @@ from domain.labels import Annotation, Label
 
 CATEGORY = "objective"
 WINDOW_KINDS: tuple[str, ...] = ("rolling", "calendar", "calendar_month", "calendar_quarter")
-BUDGETING_METHODS: tuple[str, ...] = ("occurrences", "timeslices")
+BUDGETING_METHODS: tuple[str, ...] = ("occurrences", "timeslices", "ratio_timeslices")
 OBJECTION_KINDS: tuple[str, ...] = ("too_strict", "too_loose", "other")
 
 EVENT_TYPES: tuple[str, ...] = (
@@ -160,7 +160,8 @@ class Window:
 @dataclass(frozen=True)
 class Budgeting:
     """occurrences: good/total events; timeslices: good/total slices, where a slice
-    is good when its own good/total ratio meets slice_threshold."""
+    is good when its own good/total ratio meets slice_threshold; ratio_timeslices: each
+    slice spends its bad share 1 - good/total (OpenSLO RatioTimeslices, no threshold)."""
 
     method: str
     slice_minutes: int | None = None

@@ -54,3 +54,18 @@ async def test_windows_out_of_range_are_refused_naming_the_field(api):
     ):
         code, error = await api.fail("draftObjective", {**objective_input("o", "pay"), "window": window})
         assert code == "BAD_USER_INPUT" and field in error["message"], error
+
+
+async def test_ratio_timeslices_budgeting_is_drafted_and_judged(api):
+    await prioritized_journey(api, "pay")
+    ratio = {"method": "RATIO_TIMESLICES", "sliceMinutes": 5}
+    await api.mutate("draftObjective", {**objective_input("pay-ratio", "pay"), "budgeting": ratio})
+    await api.mutate("proposeTarget", {"objectiveId": "pay-ratio", "proposalId": "p1", "target": 0.99,
+                                       "rationale": "r", "requiredParties": ["SRE"]})
+    await api.mutate("endorseProposal", {"objectiveId": "pay-ratio", "proposalId": "p1", "party": "SRE"})
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    [b] = (await record(api, [obs("pay-ratio", start, 90, 100), obs("pay-ratio", start + timedelta(minutes=5), 50, 100)]))[
+        "budgets"]
+    assert b["method"] == "RATIO_TIMESLICES" and b["spent"] == 0.6  # 0.1 + 0.5 of a slice
+    code, error = await api.fail("draftObjective", {**objective_input("o", "pay"), "budgeting": {**ratio, "sliceThreshold": 0.9}})
+    assert code == "BAD_USER_INPUT" and "slice_threshold" in error["message"]
