@@ -20,7 +20,8 @@
   timeWindow     rolling whole days (1 to 90), a calendar month or quarter starting on a
                  month's (quarter's) first day at 00:00 UTC. Others are refused with their
                  place until the domain carries them.
-  budgeting      Occurrences; Timeslices with a slice of 1 to 60 whole minutes.
+  budgeting      Occurrences; Timeslices and RatioTimeslices with a slice of 1 to 60 whole
+                 minutes.
   alerts         each condition of the SLO's alert policies is a burn-rate tier (severity,
                  lookback = long window, `slogov/short-window` or a twelfth of the long
                  window, threshold); op must be gt or gte.
@@ -155,20 +156,23 @@ def budgeting_of(slo: Slo, index: int, objective: Objective) -> Budgeting:
     where = objective.origin or at(slo, f"spec.objectives[{index}]")
     if slo.budgeting == "Occurrences":
         return Budgeting("occurrences")
-    if slo.budgeting == "Timeslices":
+    if slo.budgeting in ("Timeslices", "RatioTimeslices"):
         slice_ = objective.time_slice_window
         if slice_ is None or not slice_.is_fixed or not 1 <= slice_.minutes <= MAX_SLICE_MINUTES:
             raise MappingError(where, f"a time slice of {slice_} is not carried: slogov's slices are 1 to "
                                       f"{MAX_SLICE_MINUTES} whole minutes")
+        if slo.budgeting == "RatioTimeslices":  # each slice spends its bad share: no threshold
+            return Budgeting("ratio_timeslices", slice_.minutes)
         return Budgeting("timeslices", slice_.minutes, objective.time_slice_target)
-    raise MappingError(at(slo, "spec.budgetingMethod"), f"{slo.budgeting} budgeting is not carried yet")
+    raise MappingError(at(slo, "spec.budgetingMethod"), f"{slo.budgeting} budgeting is not carried")
 
 
 def budgeting_fields(budgeting: Budgeting) -> tuple[str, float | None, Duration | None]:
     """(OpenSLO budgetingMethod, timeSliceTarget, timeSliceWindow)."""
-    if budgeting.method == "timeslices":
+    if budgeting.method in ("timeslices", "ratio_timeslices"):
         assert budgeting.slice_minutes is not None
-        return "Timeslices", budgeting.slice_threshold, Duration(budgeting.slice_minutes, "m")
+        method = "Timeslices" if budgeting.method == "timeslices" else "RatioTimeslices"
+        return method, budgeting.slice_threshold, Duration(budgeting.slice_minutes, "m")
     return "Occurrences", None, None
 
 
