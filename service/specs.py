@@ -157,6 +157,7 @@ async def export_specs(container: Any, position: int | None = None, *,
     for s in states:
         budget = await reads.budget(s.id)
         tiers[s.id] = budget.tiers if budget is not None else None
+    found = {q.source: await _source(reads, q.source) for q in (s.sli_definition for s in states) if q is not None}
     specs, slos = specs_of({k: v for k, v in journeys.items() if v is not None}, states, tiers,
-                           include_drafts=include_drafts)
+                           include_drafts=include_drafts, sources={k: v for k, v in found.items() if v is not None})
     return specs, Provenance(position, chain, slos)

@@ -296,3 +296,29 @@ def _unwrap(text: str) -> str | None:
             if body.endswith("]") and "[" in body:
                 return body[:body.rindex("[")].strip()
     return None
+
+
+def definition_of(specs: SpecSet, slo: Slo, objective: Objective, budgeting: Budgeting) -> dict[str, Any] | None:
+    """The SLI definition (`domain.sli_definition`'s plain form) of a ratio SLI whose parts are
+    Prometheus counters read from one named data source; None when it is not one (pushed
+    counts, a threshold SLI, a precomputed ratio, a query that is not a counter's rate)."""
+    name = objective.sli_ref or slo.sli_ref
+    sli = specs.sli(name) if name is not None else None
+    if sli is None or sli.ratio is None:
+        return None
+    parts = dict(sli.ratio.sources())
+    refs = {m.source_ref for m in parts.values()}
+    if "raw" in parts or len(refs) != 1 or None in refs:
+        return None
+    source = specs.data_source(next(iter(refs)))  # type: ignore[arg-type]
+    if any((m.type or (source.type if source else "Prometheus")).lower() != "prometheus" for m in parts.values()):
+        return None
+    out: dict[str, Any] = {"kind": "ratio", "source": next(iter(refs)), "series": "sum"}
+    for part, metric in parts.items():
+        counter = counter_expression(metric.query) if metric.query else None
+        if counter is None:
+            return None
+        out[part] = counter
+    if budgeting.method == "timeslices":
+        out["slice"] = {"minutes": budgeting.slice_minutes, "good_ratio": budgeting.slice_threshold}
+    return out

@@ -32,7 +32,7 @@ from typing import Any, Mapping
 from domain import journey as journeys
 from domain import sources
 from domain.budget.decider import ConfigureAlerts
-from domain.objective import DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
+from domain.objective import DefineSli, DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
 
 from . import mapping
 from .mapping import MappingError
@@ -104,6 +104,7 @@ def wanted(specs: SpecSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec file") -> Plan:
     steps: list[Step] = []
+    notes: list[str] = []
     errors: list[MappingError] = []
     for source in specs.data_sources:
         try:
@@ -130,12 +131,12 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
                 if mapping.SEPARATOR in slo.meta.name:
                     raise MappingError(mapping.at(slo, "metadata.name"), f"an SLO name must not hold {mapping.SEPARATOR!r}")
                 ids[oid] = slo
-                steps += _objective(specs, slo, index, oid, current, source)
+                steps += _objective(specs, slo, index, oid, current, source, notes)
             except MappingError as e:
                 errors.append(e)
     if errors:
         raise PlanErrors(errors)
-    return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs))
+    return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs) + tuple(notes))
 
 
 def _data_source(source: Any, current: Current) -> Step | None:
@@ -181,7 +182,8 @@ def _journey(name: str, service: Any, current: Current, actor: str, source: str)
                 commands, where)
 
 
-def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current, source: str) -> list[Step]:
+def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current, source: str,
+               notes: list[str]) -> list[Step]:
     objective = slo.objectives[index]
     where = objective.origin or mapping.at(slo, f"spec.objectives[{index}]")
     sli = mapping.sli_of(specs, slo, index, objective)
@@ -192,13 +194,17 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
     subject = f"objective {oid}"
     labels = mapping.labels(slo.meta.labels, objective.labels)
     annotations = mapping.annotations(slo.meta.annotations)
+    definition = mapping.definition_of(specs, slo, objective, budgeting)
     state = current.objectives.get(oid)
     steps: list[Step] = []
     if state is None:
-        steps.append(Step(CREATE, subject, f"drafted on journey {slo.service}, target {target} proposed",
+        # the definition before the proposal: the parties negotiate the target on what it measures
+        define = (DefineSli(oid, definition),) if definition is not None else ()
+        detail = f"drafted on journey {slo.service}" + (f", SLI read from {definition['source']}" if definition else "")
+        steps.append(Step(CREATE, subject, f"{detail}, target {target} proposed",
                           (DraftObjective(oid, slo.service, objective.name, sli, window, budgeting,
                                           slo=slo.meta.name, labels=labels, annotations=annotations),
-                           ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
+                           *define, ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
     else:
         differs = [f"{what} {ours} (the file: {theirs})" for what, ours, theirs in (
             ("journey", state.journey_id, slo.service), ("SLI", state.sli, sli), ("window", state.window, window),
@@ -209,6 +215,10 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
             raise MappingError(where, f"{subject} exists with another definition: " + "; ".join(differs)
                                + ". slogov does not redefine an objective in place: retire it, or name the SLO anew")
         steps.append(_target(state, subject, target, rationale, where))
+        held = state.sli_definition.definition() if state.sli_definition is not None else None
+        if definition is not None and held != definition:
+            notes.append(f"{subject}: the file's SLI queries differ from its definition; change it with defineSli "
+                         "(an agreed objective's definition changes by proposal)")
         if (state.labels, state.annotations) != (labels, annotations):
             steps.append(Step(CHANGE, subject, f"labels: {_labels_text(labels)}; {len(annotations)} annotations",
                               (LabelObjective(oid, labels, annotations),), where))

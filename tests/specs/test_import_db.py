@@ -111,6 +111,10 @@ async def test_a_prometheus_data_source_is_defined_then_changed_and_its_slis_sou
     assert not [f for f in first.findings if f.code == "UNKNOWN_SOURCE"]
     state = await specs_service._source(specs_service.AsOfReads(container, (await head(container))[0]), "prometheus-main")
     assert (state.kind, state.url) == ("prometheus", "http://prometheus.monitoring:9090")
+    objective = await audit.state_as_of(container, "objective-checkout-availability__sla", (await head(container))[0])
+    assert objective.sli_definition.definition() == {  # the rate() around the counter is slogov's own work
+        "kind": "ratio", "source": "prometheus-main", "series": "sum",
+        "good": 'http_requests_total{job="checkout",code!~"5.."}', "total": 'http_requests_total{job="checkout"}'}
     moved = text.replace("prometheus.monitoring:9090", "prometheus.monitoring:9091")
     second = await specs_service.import_specs(container, read_text(moved, "checkout.yaml"), actor="ada",
                                               roles=ADMIN, apply=True)

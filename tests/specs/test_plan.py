@@ -109,6 +109,12 @@ def test_the_export_of_what_is_agreed_matches_the_golden_file_with_its_provenanc
     text = log.export(include_drafts=False, provenance=Provenance(42, "ab" * 32))
     assert text == (GOLDEN / "agreed.openslo.yaml").read_text()
     assert "slogov/agreement-id: sla=import-1" in text and "slogov/log-position: '42'" in text
+    # the SLI's queries and their source go out and come back: into an empty log, and onto itself
+    assert "metricSourceRef: prometheus-main" in text and "kind: DataSource" in text
+    again = MemoryLog()
+    again.import_(read_text(text))
+    assert again.export(include_drafts=True) == log.export(include_drafts=False)
+    assert log.import_(read_text(text)).empty
 
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
