@@ -336,6 +336,11 @@ class JourneyComposite:
     dependencies: list[CompositeDependency]
     unmeasured: list[str]
     targets: list[TargetCheck] = strawberry.field(description="The journey's own objectives' targets, checked.")
+    weighted_attainment: float | None = strawberry.field(
+        default=None, description="The dependency objectives' SLIs' mean weighted by their compositeWeight "
+        "(OpenSLO; 1 when unset); null when any is unknown or there are none.")
+    weighted_ceiling: float | None = strawberry.field(
+        default=None, description="Their agreed targets' mean weighted by compositeWeight; null when any is unagreed or there are none.")
 
 
 def _dependency_targets(c: bq.JourneyComposite) -> list[DependencyTarget]:
@@ -371,6 +376,8 @@ async def journey_composite(container: Any, journey_id: str, reads: Any = None) 
             )
             for t in c.journey_targets
         ],
+        weighted_attainment=c.weighted_attainment,
+        weighted_ceiling=c.weighted_ceiling,
     )
 
 

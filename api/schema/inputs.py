@@ -183,6 +183,9 @@ class DraftObjectiveInput:
     )
     labels: list[LabelInput] | None = strawberry.field(default=None, description="At most 64 key-value pairs.")
     annotations: list[AnnotationInput] | None = strawberry.field(default=None, description="At most 64, keys unique.")
+    composite_weight: float | None = strawberry.field(
+        default=None, description="Its weight in a journey's weighted composite (OpenSLO compositeWeight): "
+        "above 0, up to 1,000,000; unset counts 1.")
 
 
 @command_input

@@ -245,6 +245,8 @@ class Objective:
     )
     labels: list[Label] = strawberry.field(description="Sorted by key, then value.")
     annotations: list[Annotation] = strawberry.field(description="Sorted by key.")
+    composite_weight: float | None = strawberry.field(
+        description="Its weight in a weighted composite (OpenSLO compositeWeight); null counts 1.")
     service: str | None = strawberry.field(
         description="For a component objective, the service it measures: journeys that depend critically on "
         "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
@@ -475,6 +477,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         slo=None if s.slo is None else strawberry.ID(s.slo),
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
+        composite_weight=s.composite_weight,
         as_of=as_of,
         sli_query=s.sli_definition,
     )
@@ -633,7 +636,7 @@ class ObjectivesMutation:
                 od.Window(value_of(window.kind), window.days, window.duration, window.start, window.time_zone),
                 od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold),
                 input.service, None if input.slo is None else str(input.slo), domain_labels(input.labels),
-                domain_annotations(input.annotations))
+                domain_annotations(input.annotations), input.composite_weight)
         return await objective_payload(info, "DraftObjective", input, build)
 
     @strawberry.mutation(description="Replace an objective's labels and annotations (sre, product).")

@@ -21,6 +21,7 @@ from domain.commands import (
     require_text,
 )
 from domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
+from domain.budget.composite import check_weight
 from domain.budget.errors import BudgetInputError
 from domain.budget.windows import parse_window
 from domain.events import Context, NewEvent, RecordedEvent
@@ -65,6 +66,7 @@ class DraftObjective(ObjectiveCommand):
     slo: str | None = None
     labels: tuple[Label, ...] = ()
     annotations: tuple[Annotation, ...] = ()
+    composite_weight: float | None = None  # OpenSLO compositeWeight; None: 1
 
     def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
         # The naming convention in force decides which ids a new objective may take.
@@ -183,6 +185,11 @@ def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
         data["labels"] = labels
     if annotations := annotations_data(cmd.annotations):
         data["annotations"] = annotations
+    if cmd.composite_weight is not None:
+        try:
+            data["composite_weight"] = check_weight(cmd.composite_weight)
+        except BudgetInputError as error:
+            raise InvalidInput(f"{error.field}: {error.message}", field=error.field) from None
     journey = live_journey(ctx, journey_id)
     conventions.require_labels(conventions.in_force(ctx), (*journey.labels, *labels_of(data.get("labels"))))
     if journey.status is not journeys.JourneyStatus.PRIORITIZED:
@@ -224,6 +231,7 @@ def drafted(event: RecordedEvent) -> ObjectiveState:
         slo=d.get("slo"),
         labels=labels_of(d.get("labels")),
         annotations=annotations_of(d.get("annotations")),
+        composite_weight=d.get("composite_weight"),
     )
 
 

@@ -364,6 +364,8 @@ class ObjectiveState:
     slo: str | None = None
     labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
     annotations: tuple[Annotation, ...] = ()  # kept as they came (OpenSLO annotations)
+    # Its weight in a weighted composite (OpenSLO compositeWeight); None: 1, the default.
+    composite_weight: float | None = None
     evidence: tuple[Evidence, ...] = ()  # what-if runs attached to proposals, oldest first
     sli_definition: SliQuery | None = None  # what the SLI is, as queries (None: not defined yet)
 
@@ -423,6 +425,8 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "service": None}
     if "labels" not in data:  # ... and before labels, annotations and named SLOs
         data = {**data, "slo": None, "labels": [], "annotations": []}
+    if "composite_weight" not in data:  # ... and before composite weights
+        data = {**data, "composite_weight": None}
     if "time_zone" not in data["window"]:  # ... and before calendar windows of a zone
         data = {**data, "window": {"duration": None, "start": None, "time_zone": None, **data["window"]}}
     if "evidence" not in data:  # ... and before what-if evidence
