@@ -65,6 +65,7 @@ def specs_of(
             own_labels = tuple(x for x in state.labels if x not in common)
             objectives_.append(Objective(name=state.name, target=target, time_slice_target=slice_target,
                                          time_slice_window=slice_window, sli_ref=own_sli,
+                                         composite_weight=state.composite_weight,
                                          labels=mapping.spec_labels(own_labels)))
         if shared:
             slis.append(Sli(Meta(name), ratio=_ratio(first, used)))

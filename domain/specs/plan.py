@@ -21,7 +21,7 @@ Rules (mapping.py says how each kind maps):
 Labels and annotations: a Service's labels are its journey's (replaced whole when the
 file's differ); an SLO's labels and annotations, and its objective's own labels, are each
 objective's. What the domain has no place for yet (other data sources, notification targets,
-composite weights, a Service's annotations) is listed in `notes`, beside what the readers did not carry.
+a Service's annotations) is listed in `notes`, beside what the readers did not carry.
 """
 
 from __future__ import annotations
@@ -203,7 +203,8 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
         detail = f"drafted on journey {slo.service}" + (f", SLI read from {definition['source']}" if definition else "")
         steps.append(Step(CREATE, subject, f"{detail}, target {target} proposed",
                           (DraftObjective(oid, slo.service, objective.name, sli, window, budgeting,
-                                          slo=slo.meta.name, labels=labels, annotations=annotations),
+                                          slo=slo.meta.name, labels=labels, annotations=annotations,
+                                          composite_weight=objective.composite_weight),
                            *define, ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
     else:
         differs = [f"{what} {ours} (the file: {theirs})" for what, ours, theirs in (
@@ -215,6 +216,9 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
             raise MappingError(where, f"{subject} exists with another definition: " + "; ".join(differs)
                                + ". slogov does not redefine an objective in place: retire it, or name the SLO anew")
         steps.append(_target(state, subject, target, rationale, where))
+        if state.composite_weight != objective.composite_weight:
+            notes.append(f"{subject}: compositeWeight {objective.composite_weight} not carried: an objective's "
+                         f"weight ({state.composite_weight}) is set when it is drafted")
         held = state.sli_definition.definition() if state.sli_definition is not None else None
         if definition is not None and held != definition:
             notes.append(f"{subject}: the file's SLI queries differ from its definition; change it with defineSli "
@@ -276,8 +280,4 @@ def _notes(specs: SpecSet) -> tuple[str, ...]:
               for t in specs.notification_targets]
     notes += [f"Service {s.meta.name}: annotations not carried (journeys keep labels only)"
               for s in specs.services if mapping.annotations(s.meta.annotations)]
-    for slo in specs.slos:
-        for o in slo.objectives:
-            if o.composite_weight is not None:
-                notes.append(f"SLO {slo.meta.name}, objective {o.name}: compositeWeight not carried yet")
     return tuple(notes)

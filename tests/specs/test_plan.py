@@ -138,6 +138,7 @@ def spec_files(draw) -> str:
         budgeting = draw(budgetings)
         kind = draw(kinds)
         objectives = [{"displayName": n, "target": draw(st.sampled_from([0.9, 0.99, 0.999, 0.9995])),
+                       **({"compositeWeight": w} if (w := draw(st.sampled_from([None, 1.0, 2.5]))) else {}),
                        **({"timeSliceWindow": f"{budgeting[0]}m"} if budgeting else {}),
                        **({"timeSliceTarget": budgeting[1]} if budgeting and budgeting[1] is not None else {})}
                       for n in draw(st.lists(names, min_size=1, max_size=2, unique=True))]
