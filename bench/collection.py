@@ -13,7 +13,8 @@ floor from the same run.
 - baseline: `measure_baseline` over `--days` for a fresh objective each round (pull,
   backfill of every minute through the bus, the analysis with five candidates, the
   baseline event), against the raw chunked `query_range` floor (`bench.prometheus_source`).
-  Target: within 2x the floor.
+  Target: within 2x the floor. Its pull alone (`minute_counts`) is printed beside the
+  same floor, so the recording and the analysis show as the difference.
 
 History: `promtool tsdb create-blocks-from openmetrics` + `prometheus` on a free loopback
 port (the test suite's harness). Database: a temporary SQLite file, or with --pg a
@@ -37,13 +38,14 @@ from bench.prometheus_source import CONCURRENCY, CYCLE_MINUTES, START, history, 
 from bench.store import Databases
 from domain import objective as o
 from domain.data_source import DataSource
-from domain.sli_definition import parse_definition
+from domain.sli_definition import count_queries, parse_definition
 from service.bootstrap import build
 from service.collection.baseline import measure_baseline
 from service.collection.catalog import StaticCatalog, Target
 from service.collection.collector import BATCH, Collector
 from service.config import Settings
 from service.envelope import Envelope
+from service.sources.prometheus import PrometheusSource
 from tests.prometheus.harness import PrometheusServer, create_blocks
 
 SRE = frozenset({"sre"})
@@ -145,6 +147,18 @@ async def run(url: str, objectives: int, days: int, rounds: int) -> None:
                         ours.append(await timed(baseline))
                         floor.append(await timed(baseline_floor))
                     line("baseline", ours, {"raw query_range": floor})
+
+                    # Its first part alone: the counts pulled, beside the same floor.
+                    pull, floor = [], []
+                    for _ in range(rounds):
+                        async def pulled():
+                            async with PrometheusSource(server.url, max_concurrency=CONCURRENCY) as adapter:
+                                counts = await adapter.minute_counts(count_queries(defn), START, START + days * 86400)
+                            assert len(counts.counts) == days * 1440
+
+                        pull.append(await timed(pulled))
+                        floor.append(await timed(baseline_floor))
+                    line("baseline's pull", pull, {"raw query_range": floor})
             print(f"({days} days at one-minute resolution for the baseline; {objectives} objectives, one minute each "
                   f"per cycle, {BATCH} objectives' selectors a query, {CONCURRENCY} raw queries in flight; "
                   f"{'PostgreSQL' if url else 'SQLite'})")

@@ -9,11 +9,13 @@ requests of --batch-minutes (an hourly exporter by default), so the stream is on
 deciders and reactors wrote. Then, each --runs times:
   replay   read the budget stream and fold it with the decider's own `evolve` (what any
            cold load of the stream costs)
-  core     `domain.budget.whatif.target_whatif` over those events with 99.95% (the fold
-           plus the reactor's walk at every command)
-  whatif   `service.whatif.target_whatif_of`: read, the candidate and the recorded
-           configuration judged, the recorded transitions picked out (what GraphQL and
-           the CLI answer with)
+  core     `domain.budget.whatif.both` over those events with 99.95%: one fold, runs of
+           appends judged at once (the reactor's walk, by halving), the recorded side
+           from the same data under the recorded configuration
+  whatif   `service.whatif.target_whatif_of`: read (the budget stream, the objective's
+           governance, its actions, the deploy decisions), the fold with the policy
+           following it, the decisions this objective could change judged again (what
+           GraphQL and the CLI answer with)
 and prints p50 of each and their ratios to replay. Target: whatif p50 under 500 ms.
 
 On SQLite (default) a temporary file; with --pg a uniquely named database, dropped at the end.
@@ -31,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from bench.budget import setup_objectives
 from bench.store import Databases
 from domain.budget import decider
-from domain.budget.whatif import Candidate, target_whatif
+from domain.budget.whatif import Candidate, both
 from service import budget_queries as bq
 from service.bootstrap import build
 from service.config import Settings
@@ -86,7 +88,7 @@ async def run(url: str, days: int, batch: int, runs: int) -> None:
                 state = decider.evolve(state, e)
             replay.append(time.perf_counter() - t)
             t = time.perf_counter()
-            outcome = target_whatif(events, candidate, T0, end)
+            outcome, _ = both(events, candidate, T0, end)
             core.append(time.perf_counter() - t)
             t = time.perf_counter()
             result = await target_whatif_of(container, oid, T0, end, target=0.9995)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions, sources
 from domain.budget import decider as budget
 from domain.commands import PARTIES
 from domain.errors import Forbidden, InvalidInput
@@ -54,6 +54,14 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     objective.RetireObjective: ("product", "sre", "leadership", "admin"),
     # the quarterly review (phase 7): product and SRE own the SLO, leadership sponsors it
     objective.RecordReview: ("product", "sre", "leadership", "admin"),
+    # the SLI as queries (phase 3: what to measure and with what query) is SRE and
+    # engineering work, like instrumentation; on an agreed objective a change is a
+    # proposal, and all four parties then endorse or object as for a target
+    objective.DefineSli: ("sre", "engineering", "admin"),
+    # data sources: where the monitoring lives, SRE and engineering's
+    sources.DefineDataSource: ("sre", "engineering", "admin"),
+    sources.ChangeDataSource: ("sre", "engineering", "admin"),
+    sources.RetireDataSource: ("sre", "engineering", "admin"),
     # error budgets: SLI data comes from monitoring under an sre token; adjusting a
     # budget (excluding or restoring an interval) is an sre or leadership decision
     budget.RecordObservations: ("sre", "admin"),

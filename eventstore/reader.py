@@ -88,12 +88,22 @@ def _event_maker() -> Callable[..., RecordedEvent]:
 make_event = _event_maker()
 
 
-def _decoder(upcasters: Upcasters) -> Callable[[list[Any]], list[RecordedEvent]]:
-    """Rows in `_PAGE_SQL`'s column order to events."""
+def _decoder(upcasters: Upcasters, hashed: bool = True) -> Callable[[list[Any]], list[RecordedEvent]]:
+    """Rows in `_PAGE_SQL`'s column order (`_FOLD_SQL`'s when not `hashed`) to events."""
     loads = orjson.loads
     make = make_event
     stale = _upcast_check(upcasters)
     # asyncpg hands timestamptz back as aware UTC datetimes: nothing for `aware` to do.
+
+    def decode_unhashed(rows: list[Any]) -> list[RecordedEvent]:
+        out = []
+        append = out.append
+        for position, event_id, stream_id, version, type_, schema, data, meta, at in rows:
+            data = loads(data)
+            if stale is not None and stale(type_, schema):
+                schema, data = upcasters.upcast(type_, schema, data)
+            append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, ""))
+        return out
 
     def decode(rows: list[Any]) -> list[RecordedEvent]:
         out = []
@@ -105,7 +115,7 @@ def _decoder(upcasters: Upcasters) -> Callable[[list[Any]], list[RecordedEvent]]
             append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, hash_))
         return out
 
-    return decode
+    return decode if hashed else decode_unhashed
 
 
 def _upcast_check(upcasters: Upcasters) -> Callable[[str, int], bool] | None:
@@ -178,10 +188,12 @@ async def _pages(
 
 async def read_log(
     store: EventStore, after: int = 0, until: int | None = None, page: int = PAGE,
-    conn: AsyncConnection | None = None,
+    conn: AsyncConnection | None = None, hashes: bool = True,
 ) -> AsyncIterator[list[RecordedEvent]]:
     """Every event after `after` (up to `until`), in position order, a page at a time.
 
+    `hashes=False` leaves the chain hash out (on PostgreSQL it is not read; the events
+    carry ""): for a fold, which no evolve reads it for.
     With `conn` it reads on that connection (inside its transaction); the caller must
     not use the connection for anything else until the iteration ends, and a caller
     that may stop early iterates inside `contextlib.aclosing` (so the page in flight
@@ -192,6 +204,12 @@ async def read_log(
             yield chunk
         return
     decode = _decoder(store.upcasters)
+    if not hashes:  # a fold reads no chain hash: the rows leave it out, the events carry ""
+        unhashed = _decoder(store.upcasters, hashed=False)
+        async with aclosing(_pages(store, _FOLD_SQL, after, until, page, conn)) as pages:
+            async for rows in pages:
+                yield unhashed(rows)
+        return
     async with aclosing(_pages(store, _PAGE_SQL, after, until, page, conn)) as pages:
         async for rows in pages:
             yield decode(rows)

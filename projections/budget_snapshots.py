@@ -24,15 +24,12 @@ from typing import Any
 
 from domain.budget import decider
 from domain.budget.burn import windows_needed
-from domain.budget.instants import US_PER_DAY, US_PER_MINUTE, parse_duration, to_us
+from domain.budget.instants import US_PER_MINUTE, parse_duration, to_us
+from domain.budget.windows import parse_window
 from domain.budget.observations import Interval
 from domain.events import RecordedEvent
 
 CATEGORY = decider.CATEGORY
-
-# Calendar windows: the longest month and the longest quarter.
-_CALENDAR_SPAN_DAYS = {"calendar_month": 31, "calendar_quarter": 92}
-
 
 @dataclass
 class WindowedBudget(decider.BudgetState):
@@ -44,11 +41,10 @@ def horizon_us(state: decider.BudgetState) -> int | None:
     """How far back from a status time the status reads (None: no config yet)."""
     if state.config is None or state.ledger is None:
         return None
-    window = state.config["window"]
-    days = window["days"] if window["kind"] == "rolling" else _CALENDAR_SPAN_DAYS[window["kind"]]
+    longest = parse_window(state.config["window"]).longest_us
     burn = max(parse_duration(label).total_seconds() for label in windows_needed(state.ledger.tiers))
     slice_minutes = state.config["budgeting"].get("slice_minutes") or 0
-    return days * US_PER_DAY + int(burn * 1_000_000) + slice_minutes * US_PER_MINUTE
+    return longest + int(burn * 1_000_000) + slice_minutes * US_PER_MINUTE
 
 
 def kept_from(state: decider.BudgetState) -> int | None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from projections.tables import (
     ALL_TABLES, budget_intervals, budgets, deploy_decisions, event_index, freeze_exceptions, freeze_scope,
     gate_epoch, journey_dependencies, journey_labels, journeys, objective_labels, objectives, policies,
-    policy_actions, snapshots,
+    policy_actions, snapshots, data_sources,
 )
 
 # The gate's snapshot starts at the epoch row, so it comes first: a gate read that holds
@@ -34,7 +34,7 @@ from projections.tables import (
 READ_ORDER: tuple[Table, ...] = (
     gate_epoch, journey_dependencies, journey_labels, journeys, objective_labels, objectives, budgets,
     budget_intervals, policies,
-    policy_actions, freeze_scope, freeze_exceptions, deploy_decisions, event_index, snapshots,
+    policy_actions, freeze_scope, freeze_exceptions, deploy_decisions, event_index, snapshots, data_sources,
 )
 assert set(READ_ORDER) == set(ALL_TABLES), "every read model has its place in the lock order"
 _RANK = {t.name: i for i, t in enumerate(READ_ORDER)}

@@ -75,6 +75,20 @@ objective_labels = Table(
     Index("ix_rm_objective_labels_key_value", "key", "value"),
 )
 
+# --- data sources (migration 0011) -------------------------------------------------
+
+data_sources = Table(
+    "rm_data_sources",
+    metadata,
+    Column("id", String(100), primary_key=True),  # the source's name
+    Column("created_position", BigInteger, nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("retired", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+)
+
 budgets = Table(
     "rm_budgets",
     metadata,
@@ -224,5 +238,5 @@ gate_epoch = Table(
 ALL_TABLES = (
     journeys, journey_dependencies, journey_labels, objectives, objective_labels, budgets, budget_intervals,
     policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
-    event_index, snapshots, gate_epoch,
+    event_index, snapshots, gate_epoch, data_sources,
 )

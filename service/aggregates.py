@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, policy, policy_actions, sources
 from domain.budget import decider as budget
 from domain.errors import InvalidInput
 
@@ -19,7 +19,8 @@ class Aggregate:
 
 AGGREGATES: dict[str, Aggregate] = {
     module.CATEGORY: Aggregate(module.CATEGORY, module.decide, module.evolve)
-    for module in (journey, objective, budget, policy, policy_actions, freeze_exception, gate, conventions, collection)
+    for module in (journey, objective, budget, policy, policy_actions, freeze_exception, gate, conventions, collection,
+                   sources)
 }
 
 

@@ -13,9 +13,10 @@ from projections.catalog import inline_projections
 from projections.runner import ProjectionSet
 from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
+from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
 from service.config import Settings
-from service.collection.catalog import StaticCatalog
+from service.collection.catalog import LogCatalog
 from service.collection.collector import Collector
 from service.freshness import FreshnessProbe
 from service.gate_state import GateReader
@@ -88,7 +89,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     register_upcasters(upcasters)
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections(store))
-    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions), max_batch=settings.max_batch,
+    bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions, gap_closures), max_batch=settings.max_batch,
                      on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
     return Container(
         settings=settings,
@@ -99,5 +100,5 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
         verifier=TokenVerifier(engines.read),
         gate=GateReader(engines.read),
         auto_migrate=auto_migrate,
-        catalog=StaticCatalog(()),
+        catalog=LogCatalog(engines.read),
     )

@@ -39,7 +39,7 @@ from domain.budget import (
     composite_check,
 )
 from domain.budget import decider
-from domain.budget.composite import composite_ceiling
+from domain.budget.composite import composite_ceiling, weighted_mean
 from domain.commands import require_id
 from domain.errors import InvalidInput, NotFound
 from domain.permissions import authorize
@@ -400,6 +400,10 @@ class JourneyComposite:
     complete: bool
     # The journey's own objectives' targets (agreed, or under proposal) checked against the ceiling
     journey_targets: tuple["JourneyTargetCheck", ...] = field(default_factory=tuple)
+    # Weighted by the dependency objectives' composite weights (OpenSLO compositeWeight):
+    # the weighted mean of their SLIs and of their agreed targets (None: unknown, or none).
+    weighted_attainment: float | None = None
+    weighted_ceiling: float | None = None
 
     @property
     def feasible(self) -> bool:
@@ -478,6 +482,11 @@ async def feasibility(container: Any, journey_id: str, target: float, reads: Any
     return Feasibility(journey_id, float(target), feasible, ceiling, targets, unmeasured, not unmeasured)
 
 
+def weight(objective: Any) -> float:
+    """An objective's composite weight: OpenSLO's default 1 when none was given."""
+    return 1.0 if objective.composite_weight is None else objective.composite_weight
+
+
 async def journey_composite(container: Any, journey_id: str, reads: Any = None) -> JourneyComposite:
     """Composite attainment of a journey from its critical dependencies' objectives, their
     target ceiling, and the feasibility of the journey's own objectives' targets (agreed
@@ -519,6 +528,8 @@ async def journey_composite(container: Any, journey_id: str, reads: Any = None) 
         dependencies=tuple(dependencies),
         attainment=composite_attainment(slis),
         ceiling=ceiling,
+        weighted_attainment=weighted_mean({s.id: (slis[s.id], weight(s)) for _, s in deps}),
+        weighted_ceiling=weighted_mean({s.id: (s.agreed_target, weight(s)) for _, s in deps}),
         targets=targets,
         unmeasured=unmeasured,
         complete=not unmeasured,

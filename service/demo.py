@@ -17,6 +17,12 @@
 - the default error-budget policy (the SRE workbook's example) adopted by leadership as
   version 1, the version checkout availability's agreement pins.
 - a quarterly review of checkout availability for the previous quarter: maintain.
+- a data source, `demo-prometheus` at `DEMO_PROMETHEUS_URL` (a local Prometheus on its
+  default port), and the SLI of checkout's, search's and rag-answer's latency and
+  availability objectives as queries against it (rag-answer's faithfulness stays
+  undefined: its instrumentation gap is the point). They are recorded without asking
+  the source (`checked` false), so the demo starts without a Prometheus; the API's
+  `defineSli` always asks it.
 
 Every fact goes through the command bus as the person who would record it.
 """
@@ -29,6 +35,7 @@ from typing import Any
 from domain import journey as j
 from domain import objective as o
 from domain import quarters
+from domain import sources
 from domain.policy import AdoptPolicy
 from policies.loader import DEFAULT_POLICY_ID, default_policy
 from service.bootstrap import Container
@@ -94,6 +101,13 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
                           ("llm-inference", "inference_endpoint"), ("auth-service", "auth")):
         await do("sre", j.MapDependency("rag-answer", service, kind, True, ()))
 
+    # -- phase 3: where the SLIs are measured --------------------------------------
+    await do("sre", sources.DefineDataSource(DEMO_SOURCE, "prometheus", DEMO_PROMETHEUS_URL))
+
+    async def define_sli(objective_id: str, definition: dict[str, Any]) -> None:
+        await do("sre", o.DefineSli(objective_id, {"source": DEMO_SOURCE, **definition},
+                                    rationale="measured at the load balancer"))
+
     # -- phase 4-5: objectives, baselines, negotiation, agreement --------------
     window = o.Window("rolling", 30)
     occurrences = o.Budgeting("occurrences")
@@ -102,6 +116,7 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     await do("sre", o.DraftObjective("checkout-availability", "checkout", "Checkout succeeds",
                                      o.SLI("availability", description="orders placed / checkout attempts"),
                                      window, occurrences))
+    await define_sli("checkout-availability", _ratio("checkout-api"))
     await do("sre", o.RecordBaseline("checkout-availability", start, end, 9_991_200, 10_000_000, "30 days of load balancer logs"))
     await do("sre", o.ProposeTarget("checkout-availability", "p1", 0.999, "baseline 99.91%; users abandon after 2 failures"))
     for party in ("sre", "product", "engineering", "leadership"):
@@ -116,6 +131,7 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
 
     await do("sre", o.DraftObjective("checkout-latency", "checkout", "Checkout pages are fast",
                                      o.SLI("latency", threshold_ms=2000), window, occurrences))
+    await define_sli("checkout-latency", _latency("checkout-api", "2"))
     await do("sre", o.RecordBaseline("checkout-latency", start, end, 9_870_000, 10_000_000, "p98.7 under 2s"))
     await do("product", o.ProposeTarget("checkout-latency", "p1", 0.995, "users perceive > 2s as broken"))
     await do("sre", o.EndorseProposal("checkout-latency", "p1", "sre"))
@@ -135,6 +151,7 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
 
     await do("sre", o.DraftObjective("search-availability", "search", "Search answers",
                                      o.SLI("availability"), window, occurrences))
+    await define_sli("search-availability", _ratio("search-api"))
     await do("sre", o.ProposeTarget("search-availability", "p1", 0.995, "search failures send users away",
                                     ("product", "sre")))
     await do("product", o.EndorseProposal("search-availability", "p1", "product"))
@@ -142,11 +159,14 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
 
     await do("sre", o.DraftObjective("search-latency", "search", "Search is fast",
                                      o.SLI("latency", threshold_ms=800), window, occurrences))
+    await define_sli("search-latency", _latency("search-api", "0.8"))
     await do("sre", o.RecordBaseline("search-latency", start, end, 4_950_000, 5_000_000))
 
     await do("sre", o.DraftObjective("rag-ttft", "rag-answer", "First token is quick",
                                      o.SLI("latency", threshold_ms=2000, description="time to first token"),
                                      window, occurrences))
+    await define_sli("rag-ttft", {"kind": "latency", "le": "2",
+                                  "histogram": 'llm_time_to_first_token_seconds{job="rag-gateway"}'})
     await do("sre", o.ProposeTarget("rag-ttft", "p1", 0.99, "streaming should start within 2s"))
     await do("engineering", o.ObjectToProposal("rag-ttft", "p1", "engineering", "too_strict",
                                                "the inference endpoint's cold starts alone take 3s"))
@@ -168,6 +188,21 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
         "99.9% still matches what shoppers tolerate; the budget was spent evenly, no freeze",
         tuple(PEOPLE.values())))
     return True
+
+
+# A local Prometheus on its default port: point it at your services (or change the source
+# with changeDataSource) and `defineSli` checks the demo's queries against it.
+DEMO_PROMETHEUS_URL = "http://127.0.0.1:9090"
+DEMO_SOURCE = "demo-prometheus"
+
+
+def _ratio(job: str) -> dict[str, Any]:
+    return {"kind": "ratio", "good": f'http_requests_total{{job="{job}",code!~"5.."}}',
+            "total": f'http_requests_total{{job="{job}"}}'}
+
+
+def _latency(job: str, le: str) -> dict[str, Any]:
+    return {"kind": "latency", "histogram": f'http_request_duration_seconds{{job="{job}"}}', "le": le}
 
 
 COMPONENTS = {"checkout-api": 0.9995, "payments-gateway": 0.9995, "orders-db": 0.9999, "auth-service": 0.9999}

@@ -17,9 +17,11 @@ from domain.errors import DomainError, InvalidInput, NotFound
 from domain.specs.check import Finding, check
 from domain.specs.model import Provenance, SpecSet
 from domain.specs.of_state import specs_of
-from domain.specs.plan import Current, Plan, PlanErrors, plan, wanted
+from domain import sources as sources_domain
+from domain.specs.plan import Current, Plan, PlanErrors, plan, wanted, wanted_sources
 from eventstore.codec import GENESIS_HASH
 from eventstore.tables import events
+from projections.tables import data_sources
 from projections.tables import objectives as objectives_table
 from service import budget_queries as bq
 from service.as_of import AsOfReads
@@ -57,7 +59,7 @@ async def import_specs(
     except PlanErrors as e:
         raise InvalidInput(str(e), places=[str(x.where) for x in e.errors if x.where]) from None
     findings = check(specs, dependency_targets=await _dependency_targets(container, reads, specs),
-                     known_sources=known_sources)
+                     known_sources={*known_sources, *await _known_sources(container, reads)})
     commands = the_plan.commands
     envelopes = [Envelope(command, actor, roles, expected_version=version, reason=REASON)
                  for command, version in zip((c for c, _ in commands), _expected(current, commands))]
@@ -71,11 +73,21 @@ async def import_specs(
     return Imported(the_plan, findings, tuple(results), apply)
 
 
+async def _source(reads: AsOfReads, name: str) -> Any:
+    """A data source as of the reads' position (short streams: folded from the start)."""
+    events_ = await reads.container.store.read_stream(sources_domain.stream_id(name), 0, until_position=reads.position)
+    state = None
+    for event in events_:
+        state = sources_domain.evolve(state, event)
+    return state
+
+
 def _expected(current: Current, commands: Any) -> list[int | None]:
     """The version each journey and objective stream had when planned, on the first command
     that writes it: a change between the plan and its batch is a CONFLICT, not a surprise."""
     versions = {f"journey-{k}": v.version if v else 0 for k, v in current.journeys.items()}
     versions.update({f"objective-{k}": v.version if v else 0 for k, v in current.objectives.items()})
+    versions.update({sources_domain.stream_id(k): v.version if v else 0 for k, v in current.sources.items()})
     out: list[int | None] = []
     for command, _ in commands:
         out.append(versions.pop(command.stream(), None))
@@ -89,7 +101,8 @@ async def _current(reads: AsOfReads, specs: SpecSet) -> Current:
     for oid, state in objectives.items():
         budget = await reads.budget(oid) if state is not None else None
         tiers[oid] = budget.tiers if budget is not None else None
-    return Current({j: await reads.journey(j) for j in journey_ids}, objectives, tiers)
+    found = {n: await _source(reads, n) for n in wanted_sources(specs)}
+    return Current({j: await reads.journey(j) for j in journey_ids}, objectives, tiers, found)
 
 
 async def _dependency_targets(container: Any, reads: AsOfReads, specs: SpecSet) -> dict[str, dict[str, float]]:
@@ -108,7 +121,16 @@ async def check_specs(container: Any, specs: SpecSet, known_sources: Collection[
     """The checks an import runs, on their own, against the state at the head."""
     reads = AsOfReads(container, (await container.store.head())[0])
     return check(specs, dependency_targets=await _dependency_targets(container, reads, specs),
-                 known_sources=known_sources)
+                 known_sources={*known_sources, *await _known_sources(container, reads)})
+
+
+async def _known_sources(container: Any, reads: AsOfReads) -> set[str]:
+    """The data sources slogov has (not retired): an SLI naming one has a known source."""
+    async with container.read_engine.connect() as conn:
+        names = (await conn.execute(select(data_sources.c.id).where(
+            data_sources.c.created_position <= reads.position))).scalars().all()
+    states = [await _source(reads, n) for n in names]
+    return {s.name for s in states if s is not None and not s.retired}
 
 
 async def export_specs(container: Any, position: int | None = None, *,
@@ -135,6 +157,7 @@ async def export_specs(container: Any, position: int | None = None, *,
     for s in states:
         budget = await reads.budget(s.id)
         tiers[s.id] = budget.tiers if budget is not None else None
+    found = {q.source: await _source(reads, q.source) for q in (s.sli_definition for s in states) if q is not None}
     specs, slos = specs_of({k: v for k, v in journeys.items() if v is not None}, states, tiers,
-                           include_drafts=include_drafts)
+                           include_drafts=include_drafts, sources={k: v for k, v in found.items() if v is not None})
     return specs, Provenance(position, chain, slos)

@@ -30,7 +30,7 @@ from domain import objective as objectives
 from domain import policy as policy_domain
 from domain import policy_actions
 from domain.budget import BudgetInputError, decider
-from domain.budget.whatif import Candidate, Moment, Outcome, both, commands
+from domain.budget.whatif import Candidate, Moment, Outcome, both, commands, series
 from domain.commands import parse_iso, require_id
 from domain.errors import InvalidInput, NotFound
 from policies.evaluate import DeployRequest
@@ -187,25 +187,42 @@ async def _rejudge(container: Any, objective_id: str, mine: list[dict[str, Any]]
     return tuple(out)
 
 
-def _outcome_dict(o: Outcome, transitions: tuple[Moment, ...]) -> dict[str, Any]:
+def _outcome_dict(o: Outcome, transitions: tuple[Moment, ...], freezes: tuple[dict[str, Any], ...],
+                  chart: bool, start: datetime, end: datetime) -> dict[str, Any]:
     s = o.status
-    return {
+    out = {
         "target": o.target, "attainment": o.attainment, "budget_spent": o.budget_spent,
         "good": o.good, "total": o.total,
         "remaining": None if s is None else s.remaining, "exhausted": None if s is None else s.exhausted,
         "exhaustions": [m.at for m in transitions if m.type == "BudgetExhausted"],
         "recoveries": [m.at for m in transitions if m.type == "BudgetRecovered"],
         "transitions": [{"type": m.type, **m.data} for m in transitions],
+        "freezes": [{**f, "services": list(f["services"])} for f in freezes],
     }
+    if chart:
+        out["series"] = [{"at": p.at.isoformat(), "remaining": p.remaining, "attainment": p.attainment}
+                         for p in series(o, start, end)]
+    return out
 
 
-def to_dict(r: TargetWhatIf) -> dict[str, Any]:
-    """JSON-safe: the inputs (what changed, the period, the position) and both outcomes."""
+def _deploy_dict(d: Rejudged) -> dict[str, Any]:
+    return {"pipeline_run_id": d.pipeline_run_id, "service": d.service, "change_type": d.change_type,
+            "at": d.at.isoformat(), "actual": d.recorded, "what_if": d.whatif, "changed": d.changed,
+            "reasons": list(d.reasons)}
+
+
+def to_dict(r: TargetWhatIf, chart: bool = False) -> dict[str, Any]:
+    """JSON-safe: the inputs (what changed, the period, the position), both outcomes with
+    their freezes, and the recorded deploy decisions judged again (`chart`: with the series
+    a chart draws)."""
     c = r.candidate
     return {
         "objective_id": r.objective_id, "from": r.start.isoformat(), "to": r.end.isoformat(), "position": r.position,
+        "proposal_id": r.proposal_id,
         "candidate": {"target": c.target, "window": c.window, "budgeting": c.budgeting,
                       "tiers": None if c.tiers is None else [dict(t) for t in c.tiers]},
-        "what_if": _outcome_dict(r.whatif, r.whatif.transitions),
-        "actual": _outcome_dict(r.actual, r.recorded),
+        "what_if": _outcome_dict(r.whatif, r.whatif.transitions, r.freezes, chart, r.start, r.end),
+        "actual": _outcome_dict(r.actual, r.recorded, r.recorded_freezes, chart, r.start, r.end),
+        "deploys": [_deploy_dict(d) for d in r.deploys],
+        "deploys_denied": [d.pipeline_run_id for d in r.denied],
     }

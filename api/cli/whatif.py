@@ -65,6 +65,9 @@ def _whatif_table(result: dict[str, Any]) -> str:
         ("recoveries", str(len(actual["recoveries"])), str(len(what_if["recoveries"]))),
         ("alerts raised", *(str(sum(1 for t in o["transitions"] if t["type"] == "BurnRateAlertRaised"))
                             for o in (actual, what_if))),
+        ("freezes", str(len(actual["freezes"])), str(len(what_if["freezes"]))),
+        ("deploys denied", *(str(sum(1 for d in result["deploys"] if d[side] == "DENY"))
+                             for side in ("actual", "what_if"))),
     ]
     lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}",
              "", f"{'':22} {'actual':>14} {'what-if':>14}"]
@@ -77,6 +80,14 @@ def _whatif_table(result: dict[str, Any]) -> str:
             lines.append(f"  {t['at']}  {t['type']}{tier}{left}")
         if not outcome["transitions"]:
             lines.append("  (no transitions)")
+        for f in outcome["freezes"]:
+            lines.append(f"  {f['started_at']}  freeze of {', '.join(f['services'])} "
+                         f"(lifted {f['lifted_at'] or 'never'})")
+    changed = [d for d in result["deploys"] if d["changed"]]
+    lines += ["", f"recorded deploys judged again: {len(result['deploys'])}, differently: {len(changed)}"]
+    for d in changed:
+        lines.append(f"  {d['at']}  {d['pipeline_run_id']} ({d['service']}, {d['change_type']}): "
+                     f"{d['actual']} -> {d['what_if']}")
     return "\n".join(lines) + "\n"
 
 
@@ -92,11 +103,15 @@ def whatif_target(
                                             help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
                                                                    "(repeat; replaces the recorded tiers)."),
+    proposal: Optional[str] = typer.Option(None, "--proposal", help="Instead of --target: a proposal's target."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    html: Optional[str] = typer.Option(None, "--html", help="Also write the side-by-side page with its charts "
+                                                            "to this file."),
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
     """Would this target (window, method, tiers) have held over the period? The objective's recorded
-    history judged again with the candidate, beside what happened. Appends nothing."""
+    history judged again with the candidate, beside what happened: transitions, the freezes the
+    policy would have started, the recorded deploys that would have been denied. Appends nothing."""
     from domain import quarters
     from domain.errors import DomainError
     from service.whatif import target_whatif_of, to_dict
@@ -125,13 +140,21 @@ def whatif_target(
             container, objective, begin, finish, target=target,
             window=None if window is None else _window_option(window),
             budgeting=None if budgeting is None else _budgeting_option(budgeting),
-            tiers=[_tier_option(t) for t in tier] if tier else None, progress=progress)
+            tiers=[_tier_option(t) for t in tier] if tier else None, proposal_id=proposal, progress=progress)
 
     try:
-        result = to_dict(with_container(database_url, work))
+        result = to_dict(with_container(database_url, work), chart=html is not None)
     except DomainError as exc:
         typer.echo(f"error ({exc.code}): {exc.message}", err=True)
         raise typer.Exit(2)
+    if html is not None:
+        from service.reports.whatif_html import render_whatif_html
+
+        with open(html, "w", encoding="utf-8") as out:
+            out.write(render_whatif_html(result))
+        typer.echo(f"whatif: the page is in {html}", err=True)
+        for side in ("actual", "what_if"):
+            result[side].pop("series", None)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:

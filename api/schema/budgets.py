@@ -28,7 +28,7 @@ from api.schema import enums
 from api.schema import inputs as i
 from api.schema.connections import Edge, PageInfo, page_size
 from api.schema.enums import BudgetAction
-from api.schema.objectives import Window
+from api.schema.objectives import Window, window_out
 from api.schema.shared import EventRef, check_guards, event_refs, measured
 from domain.budget import decider as budget_decider
 from domain.budget.chart import ChartPoint
@@ -113,8 +113,7 @@ class Budget:
 
 
 def _window(config: dict[str, Any] | None) -> Window:
-    window = (config or {}).get("window") or {"kind": "rolling", "days": None}
-    return Window(kind=enums.WindowKind(window["kind"]), days=window.get("days"))
+    return window_out((config or {}).get("window") or {"kind": "rolling", "days": None})
 
 
 def from_status(objective_id: str, version: int, config: dict[str, Any] | None, s: Status,
@@ -337,6 +336,11 @@ class JourneyComposite:
     dependencies: list[CompositeDependency]
     unmeasured: list[str]
     targets: list[TargetCheck] = strawberry.field(description="The journey's own objectives' targets, checked.")
+    weighted_attainment: float | None = strawberry.field(
+        default=None, description="The dependency objectives' SLIs' mean weighted by their compositeWeight "
+        "(OpenSLO; 1 when unset); null when any is unknown or there are none.")
+    weighted_ceiling: float | None = strawberry.field(
+        default=None, description="Their agreed targets' mean weighted by compositeWeight; null when any is unagreed or there are none.")
 
 
 def _dependency_targets(c: bq.JourneyComposite) -> list[DependencyTarget]:
@@ -372,6 +376,8 @@ async def journey_composite(container: Any, journey_id: str, reads: Any = None) 
             )
             for t in c.journey_targets
         ],
+        weighted_attainment=c.weighted_attainment,
+        weighted_ceiling=c.weighted_ceiling,
     )
 
 

@@ -62,9 +62,11 @@ class SliKind(Enum):
     FRESHNESS = "freshness"
 
 
-@strawberry.enum
+@strawberry.enum(description="ROLLING: days or a duration; CALENDAR: a period (duration) from a local start in a "
+                             "time zone; CALENDAR_MONTH, CALENDAR_QUARTER: UTC, from the 1st.")
 class WindowKind(Enum):
     ROLLING = "rolling"
+    CALENDAR = "calendar"
     CALENDAR_MONTH = "calendar_month"
     CALENDAR_QUARTER = "calendar_quarter"
 
@@ -73,6 +75,7 @@ class WindowKind(Enum):
 class BudgetingMethod(Enum):
     OCCURRENCES = "occurrences"
     TIMESLICES = "timeslices"
+    RATIO_TIMESLICES = "ratio_timeslices"
 
 
 @strawberry.enum

@@ -139,13 +139,27 @@ class SliInput:
 @strawberry.input
 class WindowInput:
     kind: enums.WindowKind
-    days: int | None = strawberry.field(default=None, description="Rolling windows only, 1..90.")
+    days: int | None = strawberry.field(default=None, description="Rolling windows only, 1..90 (or a duration).")
+    duration: str | None = strawberry.field(
+        default=None,
+        description='OpenSLO shorthand. ROLLING: m, h, d or w, up to 366 days ("90m", "28d", "4w"); CALENDAR: '
+        'the period, up to a year ("1w", "1M", "1Q", "1Y"; "m" is minutes, "M" months).',
+    )
+    start: str | None = strawberry.field(
+        default=None, description='CALENDAR only: when the first period starts, local time ("2026-01-05T00:00:00").'
+    )
+    time_zone: str | None = strawberry.field(default=None, description='CALENDAR only: an IANA zone ("Europe/Berlin").')
+
+    def as_dict(self) -> dict:
+        """The set fields, in the budget's form (domain/budget/windows.py)."""
+        fields = {"days": self.days, "duration": self.duration, "start": self.start, "time_zone": self.time_zone}
+        return {"kind": self.kind.value, **{k: v for k, v in fields.items() if v is not None}}
 
 
 @strawberry.input
 class BudgetingInput:
     method: enums.BudgetingMethod
-    slice_minutes: int | None = strawberry.field(default=None, description="Timeslices only, 1..60.")
+    slice_minutes: int | None = strawberry.field(default=None, description="Timeslices and ratio timeslices, 1..60.")
     slice_threshold: float | None = strawberry.field(default=None, description="Timeslices only, a fraction in (0, 1].")
 
 
@@ -169,6 +183,9 @@ class DraftObjectiveInput:
     )
     labels: list[LabelInput] | None = strawberry.field(default=None, description="At most 64 key-value pairs.")
     annotations: list[AnnotationInput] | None = strawberry.field(default=None, description="At most 64, keys unique.")
+    composite_weight: float | None = strawberry.field(
+        default=None, description="Its weight in a journey's weighted composite (OpenSLO compositeWeight): "
+        "above 0, up to 1,000,000; unset counts 1.")
 
 
 @command_input

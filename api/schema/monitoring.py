@@ -1,5 +1,9 @@
 """Generated monitoring in the API (the seed's phase 6).
 
+Query: monitoringRules -- the Prometheus rules file generated from every agreed objective with
+an SLI definition (or one), at asOf or the head: recording rules per window its tiers use and a
+multiwindow burn-rate alert per tier, labelled for routing, linking the tier's runbook, naming
+the agreement and the log position (``service.monitoring``). Any authenticated caller may ask.
 Query: namingConvention -- the convention in force (at asOf, or the head).
 Mutation: setNamingConvention -- an admin sets the organisation's convention; drafts of
 journeys and objectives are checked against it from then on.
@@ -63,8 +67,36 @@ def from_convention(found: service.Convention) -> NamingConvention:
     )
 
 
+@strawberry.type(description="An agreed objective that has no rules yet, and why.")
+class SkippedObjective:
+    objective_id: strawberry.ID
+    reason: str
+
+
+@strawberry.type(description="A Prometheus rules file generated from what was agreed, at one log position.")
+class MonitoringRules:
+    yaml: str = strawberry.field(description="The rules file (load it with rule_files; check it with promtool "
+                                 "check rules). The same position always gives the same bytes.")
+    position: int = strawberry.field(description="The log position it was generated at (named in the file too).")
+    objective_ids: list[strawberry.ID] = strawberry.field(description="The objectives it holds rules for.")
+    skipped: list[SkippedObjective] = strawberry.field(description="Agreed objectives without rules yet "
+                                                       "(no SLI definition, no runbooks, not formalized).")
+
+
 @strawberry.type
 class MonitoringQuery:
+    @strawberry.field(description="Prometheus recording and multiwindow burn-rate alerting rules for every agreed "
+                      "objective with an SLI definition, or for objectiveId (which must then have them).")
+    async def monitoring_rules(self, info: Info, objective_id: strawberry.ID | None = None,
+                               as_of: AsOf | None = None) -> MonitoringRules:
+        current_principal(info)
+        container = info.context["container"]
+        position = None if as_of is None else await audit.resolve_as_of(container, as_of.position, as_of.time)
+        found = await service.monitoring_rules(container, position, None if objective_id is None else str(objective_id))
+        return MonitoringRules(yaml=found.yaml, position=found.position,
+                               objective_ids=[strawberry.ID(i) for i in found.objectives],
+                               skipped=[SkippedObjective(objective_id=strawberry.ID(i), reason=r) for i, r in found.skipped])
+
     @strawberry.field(description="The naming convention in force (asOf: as it stood then).")
     async def naming_convention(self, info: Info, as_of: AsOf | None = None) -> NamingConvention:
         current_principal(info)

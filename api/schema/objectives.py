@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
+    from api.schema.sources import SliDefinition
 
 # The areas an objective's nested fields come from; each builds on this module, so their
 # types are named lazily here.
@@ -55,6 +56,7 @@ _BUDGETS = "api.schema.budgets"
 _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
 _JOURNEYS = "api.schema.journeys"
+_SOURCES = "api.schema.sources"
 
 
 # --- types ------------------------------------------------------------------------
@@ -73,7 +75,18 @@ class Sli:
 @strawberry.type
 class Window:
     kind: enums.WindowKind
-    days: int | None = strawberry.field(description="Rolling windows only.")
+    days: int | None = strawberry.field(description="A rolling window given in days.")
+    duration: str | None = strawberry.field(
+        default=None, description="A rolling window's length given as a duration, or a calendar window's period.")
+    start: str | None = strawberry.field(default=None, description="A calendar window's first start, local time.")
+    time_zone: str | None = strawberry.field(default=None, description="A calendar window's IANA zone.")
+
+
+def window_out(window: Any) -> Window:
+    """From the objective's Window or the budget config's dict."""
+    get = window.get if isinstance(window, dict) else (lambda k: getattr(window, k))
+    return Window(kind=enums.WindowKind(get("kind")), days=get("days"), duration=get("duration"),
+                  start=get("start"), time_zone=get("time_zone"))
 
 
 @strawberry.type
@@ -149,6 +162,14 @@ class Proposal:
         description="How this target's budget would have fared over the objective's latest measured baseline "
                     "(exhaustedAtEnd: breached as soon as agreed); null when that baseline did not judge this "
                     "target (measure it again: the open proposals' targets are judged).")
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="A proposal to change the agreed SLI definition: the definition it would agree "
+                                  "to (its target is the agreed one). Null for a target proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
 
 @strawberry.type(description="One line of the negotiation history: who did what, when.")
@@ -224,12 +245,22 @@ class Objective:
     )
     labels: list[Label] = strawberry.field(description="Sorted by key, then value.")
     annotations: list[Annotation] = strawberry.field(description="Sorted by key.")
+    composite_weight: float | None = strawberry.field(
+        description="Its weight in a weighted composite (OpenSLO compositeWeight); null counts 1.")
     service: str | None = strawberry.field(
         description="For a component objective, the service it measures: journeys that depend critically on "
         "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
     )
     # Set under an asOf query (service.as_of.AsOfReads): nested fields answer as of it too.
     as_of: strawberry.Private[Any] = None
+    sli_query: strawberry.Private[Any] = None
+
+    @strawberry.field(description="What the SLI is, as queries against a data source (defineSli); null until "
+                                  "defined. A change proposed on an agreed objective shows on its open proposal.")
+    def sli_definition(self) -> Annotated["SliDefinition", strawberry.lazy(_SOURCES)] | None:
+        from api.schema.sources import from_query
+
+        return from_query(self.sli_query)
 
     @strawberry.field
     async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
@@ -364,6 +395,7 @@ def _proposal(p: od.Proposal, baseline: od.Baseline | None = None, evidence: tup
         closed_reason=p.closed_reason,
         revisit_on=p.revisit_on,
         baseline_outcome=outcome,
+        sli_query=p.sli_definition,
     )
 
 
@@ -412,7 +444,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
             threshold_seconds=s.sli.threshold_seconds,
             description=s.sli.description,
         ),
-        window=Window(kind=enums.WindowKind(s.window.kind), days=s.window.days),
+        window=window_out(s.window),
         budgeting=Budgeting(
             method=enums.BudgetingMethod(s.budgeting.method),
             slice_minutes=s.budgeting.slice_minutes,
@@ -445,7 +477,9 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         slo=None if s.slo is None else strawberry.ID(s.slo),
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
+        composite_weight=s.composite_weight,
         as_of=as_of,
+        sli_query=s.sli_definition,
     )
 
 
@@ -599,10 +633,10 @@ class ObjectivesMutation:
                 str(input.objective_id), str(input.journey_id), input.name,
                 od.SLI(value_of(sli.kind), sli.threshold_ms, sli.metric, sli.threshold,
                        sli.threshold_seconds, sli.description),
-                od.Window(value_of(window.kind), window.days),
+                od.Window(value_of(window.kind), window.days, window.duration, window.start, window.time_zone),
                 od.Budgeting(value_of(budgeting.method), budgeting.slice_minutes, budgeting.slice_threshold),
                 input.service, None if input.slo is None else str(input.slo), domain_labels(input.labels),
-                domain_annotations(input.annotations))
+                domain_annotations(input.annotations), input.composite_weight)
         return await objective_payload(info, "DraftObjective", input, build)
 
     @strawberry.mutation(description="Replace an objective's labels and annotations (sre, product).")

@@ -14,7 +14,8 @@ from sqlalchemy import func, or_, select
 
 from domain import journey as journeys_domain
 from domain import objective as objectives_domain
-from projections.tables import journey_dependencies, journey_labels, journeys, objective_labels, objectives
+from domain import sources as sources_domain
+from projections.tables import data_sources, journey_dependencies, journey_labels, journeys, objective_labels, objectives
 
 S = TypeVar("S")
 
@@ -120,3 +121,7 @@ async def journey_page(container: Any, conditions: list[Any], first: int, after:
 
 async def objective_page(container: Any, conditions: list[Any], first: int, after: int) -> Page:
     return await _page(container, objectives, objectives_domain.from_dict, conditions, first, after)
+
+
+async def data_source_page(container: Any, first: int, after: int) -> Page:
+    return await _page(container, data_sources, sources_domain.from_dict, [], first, after)

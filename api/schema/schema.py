@@ -18,6 +18,7 @@ from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.monitoring import MonitoringMutation, MonitoringQuery
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
+from api.schema.sources import SourcesMutation, SourcesQuery
 from api.schema.specs import SpecsMutation, SpecsQuery
 from api.schema.viewer import ViewerQuery
 from api.schema.whatif import WhatIfQuery
@@ -27,9 +28,9 @@ from service.config import Settings
 
 
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
-                              SpecsQuery, WhatIfPolicyQuery, MonitoringQuery))
+                              SpecsQuery, WhatIfPolicyQuery, MonitoringQuery, SourcesQuery))
 Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
-                                    MonitoringMutation, WhatIfEvidenceMutation))
+                                    MonitoringMutation, WhatIfEvidenceMutation, SourcesMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 
 

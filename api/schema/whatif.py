@@ -51,6 +51,29 @@ class WhatIfOutcome:
     transitions: list[WhatIfTransition] = strawberry.field(description="Every transition in the period, in order.")
 
 
+@strawberry.type(description="A freeze the objective's policy started (data time), and when it was lifted.")
+class WhatIfFreeze:
+    freeze_id: str
+    rule_id: str
+    started_at: datetime
+    lifted_at: datetime | None = strawberry.field(description="None: still active at the end of the history read.")
+    services: list[str]
+    reason: str
+
+
+@strawberry.type(description="A recorded deploy decision judged again by the gate with the candidate's budget and "
+                             "freezes for this objective.")
+class WhatIfDeploy:
+    pipeline_run_id: str
+    service: str
+    change_type: str
+    at: datetime
+    actual: str = strawberry.field(description="The outcome the gate recorded.")
+    what_if: str = strawberry.field(description="The outcome under the candidate.")
+    changed: bool
+    reasons: list[str] = strawberry.field(description="The gate's reasons under the candidate.")
+
+
 @strawberry.type(description="A candidate judged over the recorded history, beside what happened.")
 class TargetWhatIf:
     objective_id: strawberry.ID
@@ -60,6 +83,14 @@ class TargetWhatIf:
     what_if: WhatIfOutcome = strawberry.field(description="With the candidate in force.")
     actual: WhatIfOutcome = strawberry.field(description="As recorded: the figures under the configuration in "
                                                          "force, the transitions the log holds.")
+    proposal_id: str | None = strawberry.field(description="The proposal whose target was the candidate's.")
+    freezes: list[WhatIfFreeze] = strawberry.field(description="The freezes the objective's policy would have "
+                                                               "started in the period under the candidate.")
+    recorded_freezes: list[WhatIfFreeze] = strawberry.field(description="The freezes it started, as recorded.")
+    deploys: list[WhatIfDeploy] = strawberry.field(description="The deploy decisions recorded in the period that "
+                                                               "this objective could change, judged again.")
+    deploys_denied: list[WhatIfDeploy] = strawberry.field(description="Of those, the ones that would have been "
+                                                                      "denied and were not.")
 
 
 def _transition(m: Moment) -> WhatIfTransition:
@@ -82,19 +113,34 @@ def outcome(o: Outcome, transitions: tuple[Moment, ...]) -> WhatIfOutcome:
     )
 
 
+def _freeze(f: Mapping[str, Any]) -> WhatIfFreeze:
+    return WhatIfFreeze(freeze_id=f["freeze_id"], rule_id=f["rule_id"], started_at=datetime.fromisoformat(f["started_at"]),
+                        lifted_at=None if f["lifted_at"] is None else datetime.fromisoformat(f["lifted_at"]),
+                        services=list(f["services"]), reason=f["reason"])
+
+
+def _deploy(d: whatif_service.Rejudged) -> WhatIfDeploy:
+    return WhatIfDeploy(pipeline_run_id=d.pipeline_run_id, service=d.service, change_type=d.change_type, at=d.at,
+                        actual=d.recorded, what_if=d.whatif, changed=d.changed, reasons=list(d.reasons))
+
+
 def from_result(r: whatif_service.TargetWhatIf) -> TargetWhatIf:
     return TargetWhatIf(
         objective_id=strawberry.ID(r.objective_id), start=r.start, end=r.end, position=r.position,
         what_if=outcome(r.whatif, r.whatif.transitions), actual=outcome(r.actual, r.recorded),
+        proposal_id=r.proposal_id, freezes=[_freeze(f) for f in r.freezes],
+        recorded_freezes=[_freeze(f) for f in r.recorded_freezes], deploys=[_deploy(d) for d in r.deploys],
+        deploys_denied=[_deploy(d) for d in r.denied],
     )
 
 
 @strawberry.type
 class WhatIfQuery:
     @strawberry.field(description=(
-        "An objective's recorded budget history over [from, to) judged again with a candidate target, window, "
-        "budgeting method or alert tiers (each omitted one keeps what was in force), by the same ledger and "
-        "transitions as live, beside what happened. Any role; appends nothing."))
+        "An objective's recorded budget history over [from, to) judged again with a candidate target (or a "
+        "proposal's: proposalId), window, budgeting method or alert tiers (each omitted one keeps what was in "
+        "force), by the same ledger and transitions as live, beside what happened: the freezes its policy would "
+        "have started and the recorded deploys that would then have been denied. Any role; appends nothing."))
     async def what_if_target(
         self, info: Info, objective_id: strawberry.ID,
         start: Annotated[datetime, strawberry.argument(name="from")],
@@ -103,15 +149,16 @@ class WhatIfQuery:
         window: i.WindowInput | None = None,
         budgeting: i.BudgetingInput | None = None,
         tiers: list[i.AlertTierInput] | None = None,
+        proposal_id: str | None = None,
     ) -> TargetWhatIf:
         current_principal(info)
         result = await whatif_service.target_whatif_of(
             info.context["container"], str(objective_id), start, end, target=target,
-            window=None if window is None else {"kind": window.kind.value, **({} if window.days is None else {"days": window.days})},
+            window=None if window is None else window.as_dict(),
             budgeting=None if budgeting is None else {
                 "method": budgeting.method.value,
                 **{k: v for k, v in (("slice_minutes", budgeting.slice_minutes),
                                      ("slice_threshold", budgeting.slice_threshold)) if v is not None}},
-            tiers=tier_dicts(tiers),
+            tiers=tier_dicts(tiers), proposal_id=proposal_id,
         )
         return from_result(result)

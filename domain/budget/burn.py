@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from .errors import BudgetInputError
 from .exact import fl, q
 from .instants import canonical_label, format_duration, parse_duration
+from .windows import Window, parse_window
 
 STANDARD_WINDOWS: tuple[str, ...] = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 PAGE = "page"
@@ -59,19 +60,13 @@ class AlertTier:
 
 
 SEVERITIES: tuple[str, ...] = (PAGE, TICKET)
-# The shortest length each window kind can have: a tier's long window must fit in it.
-_SHORTEST = {"calendar_month": timedelta(days=28), "calendar_quarter": timedelta(days=90)}
 
 
-def shortest_window(kind: str, days: int | None) -> timedelta:
-    """The shortest an objective's window can be (rolling N days; a month 28 days, a quarter 90)."""
-    return timedelta(days=days) if kind == "rolling" and days is not None else _SHORTEST.get(kind, timedelta(days=28))
-
-
-def check_tiers_fit(tiers: Sequence[AlertTier], kind: str, days: int | None, field: str = "tiers") -> None:
-    """Refuse a tier whose long window is longer than the objective's window: its burn rate
-    would look at data the budget no longer counts."""
-    limit = shortest_window(kind, days)
+def check_tiers_fit(tiers: Sequence[AlertTier], window: Mapping[str, Any] | Window, field: str = "tiers") -> None:
+    """Refuse a tier whose long window is longer than the objective's window can be (rolling:
+    its length; a month 28 days, a quarter 90; see `Window.shortest`): its burn rate would
+    look at data the budget no longer counts."""
+    limit = parse_window(window).shortest
     for i, t in enumerate(tiers):
         if parse_duration(t.long_window) > limit:
             raise BudgetInputError(

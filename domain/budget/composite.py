@@ -8,6 +8,12 @@ meets its own objective -- it is infeasible (flagged during negotiation).
 Example: dependencies at 99.9% and 99.95% give a ceiling of 0.999 x 0.9995 = 0.9985005;
 a journey target of 99.9% is infeasible, 99.85% is feasible. The comparison is exact
 (targets are taken as the decimals written).
+
+Weighted (OpenSLO `compositeWeight`): beside the product, a composite of weighted
+objectives is their weighted mean, sum(w x SLI) / sum(w), and its ceiling the weighted
+mean of their targets -- for journeys whose parts count in proportion (a search that
+may degrade beside a payment that must not) rather than all being needed at once.
+A weight is a positive number (OpenSLO's default is 1).
 """
 
 from __future__ import annotations
@@ -60,3 +66,30 @@ def composite_attainment(dependency_slis: Mapping[str, float | None]) -> float |
             raise BudgetInputError(f"dependency_slis.{name}", f"an SLI in [0, 1], got {sli!r}")
         product *= Fraction(sli)
     return float(product)
+
+
+MAX_WEIGHT = 1_000_000
+
+
+def check_weight(weight: object, field: str = "composite_weight") -> float:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
+            or not 0 < weight <= MAX_WEIGHT:
+        raise BudgetInputError(field, f"a positive number up to {MAX_WEIGHT:,}, got {weight!r}")
+    return float(weight)
+
+
+def weighted_mean(values: Mapping[str, tuple[float | None, float]], field: str = "values") -> float | None:
+    """sum(w x v) / sum(w) over (value, weight) pairs, exact; None when any value is unknown
+    or there are none."""
+    if not values:
+        return None
+    num = den = Fraction(0)
+    for name, (value, weight) in sorted(values.items()):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise BudgetInputError(f"{field}.{name}", f"a fraction in [0, 1], got {value!r}")
+        w = q(check_weight(weight, f"{field}.{name}.weight"))
+        num += w * q(value)
+        den += w
+    return float(num / den)

@@ -5,6 +5,9 @@ They arrive as plain data from the objective's draft event:
   window     {"kind": "rolling", "days": 30} | {"kind": "calendar_month"} | {"kind": "calendar_quarter"}
   budgeting  {"method": "occurrences"}
              | {"method": "timeslices", "slice_minutes": 1, "slice_threshold": 0.95}
+             | {"method": "ratio_timeslices", "slice_minutes": 5}   (OpenSLO RatioTimeslices: a
+               slice counts its bad ratio, 1 - good/total, instead of 0 or 1; the attainment is
+               the mean of the slices' good ratios)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .windows import Window, parse_window
 
 OCCURRENCES = "occurrences"
 TIMESLICES = "timeslices"
+RATIO_TIMESLICES = "ratio_timeslices"
 MAX_SLICE_MINUTES = 24 * 60
 
 
@@ -41,8 +45,9 @@ class Budgeting:
     slice_threshold: float | None = None
 
     def __post_init__(self) -> None:
-        if self.method not in (OCCURRENCES, TIMESLICES):
-            raise BudgetInputError("budgeting.method", f"must be 'occurrences' or 'timeslices', got {self.method!r}")
+        if self.method not in (OCCURRENCES, TIMESLICES, RATIO_TIMESLICES):
+            raise BudgetInputError(
+                "budgeting.method", f"must be 'occurrences', 'timeslices' or 'ratio_timeslices', got {self.method!r}")
         if self.method == OCCURRENCES:
             if self.slice_minutes is not None or self.slice_threshold is not None:
                 raise BudgetInputError("budgeting.method", "slice settings need method 'timeslices'")
@@ -50,6 +55,10 @@ class Budgeting:
         m = self.slice_minutes
         if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= MAX_SLICE_MINUTES:
             raise BudgetInputError("budgeting.slice_minutes", f"whole minutes in 1..{MAX_SLICE_MINUTES}, got {m!r}")
+        if self.method == RATIO_TIMESLICES:
+            if self.slice_threshold is not None:
+                raise BudgetInputError("budgeting.slice_threshold", "ratio timeslices judge no threshold")
+            return
         th = self.slice_threshold
         if isinstance(th, bool) or not isinstance(th, (int, float)) or not math.isfinite(th) or not 0 < th <= 1:
             raise BudgetInputError("budgeting.slice_threshold", f"a ratio in (0, 1], got {th!r}")
@@ -62,6 +71,8 @@ class Budgeting:
     def to_dict(self) -> dict[str, Any]:
         if self.method == OCCURRENCES:
             return {"method": OCCURRENCES}
+        if self.method == RATIO_TIMESLICES:
+            return {"method": RATIO_TIMESLICES, "slice_minutes": self.slice_minutes}
         return {"method": TIMESLICES, "slice_minutes": self.slice_minutes, "slice_threshold": self.slice_threshold}
 
 
@@ -76,6 +87,8 @@ def parse_budgeting(budgeting: Mapping[str, Any] | Budgeting | None) -> Budgetin
     if unknown:
         raise BudgetInputError(f"budgeting.{sorted(unknown)[0]}", "unknown budgeting field")
     method = budgeting.get("method", OCCURRENCES)
+    if method == RATIO_TIMESLICES and "slice_minutes" not in budgeting:
+        raise BudgetInputError("budgeting.slice_minutes", "required for ratio_timeslices")
     if method == TIMESLICES:
         for key in ("slice_minutes", "slice_threshold"):
             if key not in budgeting:

@@ -212,12 +212,12 @@ def _stale_after_us(state: BudgetState) -> int:
 
 def objective_config(obj: objectives.ObjectiveState) -> dict[str, Any]:
     """The budgeting config an objective implies: agreed target (or None), window, method."""
-    w = obj.window
-    window = {"kind": w.kind, "days": w.days} if w.kind == "rolling" else {"kind": w.kind}
+    window = obj.window.budget_window()
     b = obj.budgeting
     budgeting = (
         {"method": "timeslices", "slice_minutes": b.slice_minutes, "slice_threshold": b.slice_threshold}
         if b.method == "timeslices"
+        else {"method": "ratio_timeslices", "slice_minutes": b.slice_minutes} if b.method == "ratio_timeslices"
         else {"method": "occurrences"}
     )
     config = {"target": obj.agreed_target, "window": window, "budgeting": budgeting}
@@ -369,7 +369,7 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
     config = objective_config(obj)
     if isinstance(command, ConfigureAlerts) and command.tiers is not None:
         try:
-            check_tiers_fit(parse_tiers(command.tiers), obj.window.kind, obj.window.days)
+            check_tiers_fit(parse_tiers(command.tiers), obj.window.budget_window())
         except BudgetInputError as error:
             raise domain_error(error) from None
     ledger = state.ledger if state is not None and state.ledger is not None else _empty_ledger()
@@ -391,8 +391,12 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
     if cmd.backfill is not True and cmd.backfill is not False:
         raise InvalidInput("backfill must be true or false", field="backfill")
     if cmd.backfill:
+        # Checked against the ledger here (each once); classify_batch then finds the rest
+        # new and checks them against each other.
         intervals = tuple(_unrecorded(ledger, intervals, ctx.now))
-    decisions = ledger.classify_batch(intervals, at=ctx.now)
+        decisions = _checker().classify_batch(intervals)
+    else:
+        decisions = ledger.classify_batch(intervals, at=ctx.now)
     fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
@@ -405,13 +409,14 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
 
 def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
     """A backfill's intervals the ledger has no word on: a recorded one (same bounds, any
-    counts) or an overlap is left as recorded; a future one is still refused."""
+    counts) or an overlap is left as recorded; a future one is still refused (the
+    checker ledger's classify_batch, which has no time, does not see it)."""
     for iv in intervals:
         try:
-            ledger.classify(iv, at=now)
+            if ledger.classify(iv, at=now) == NEW:
+                yield iv
         except IntervalConflict:
             continue
-        yield iv
 
 
 def _correct(cmd: CorrectObservation, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:

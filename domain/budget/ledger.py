@@ -33,14 +33,14 @@ from .burn import (
     AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, exact_threshold, parse_tiers, windows_needed,
 )
 from .chart import ChartPoint
-from .config import OCCURRENCES, TIMESLICES, BudgetConfig, Budgeting
+from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
 from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
 from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
-from .timeslices import end_of_judged, first_slice_in, slices_in_window, split, verdict
-from .windows import ROLLING, Window, window_bounds
+from .timeslices import end_of_judged, first_slice_in, ratio_verdict, slices_in_window, split, verdict
+from .windows import ROLLING, Window
 
 DEFAULT_STALE_AFTER = timedelta(minutes=15)
 SNAPSHOT_VERSION = 1
@@ -89,10 +89,14 @@ class Ledger:
         self.stale_after: timedelta = _stale_after(stale_after)
         self._err: Fraction = self.config.error_rate_allowed
         b = self.config.budgeting
-        self._timeslices = b.method == TIMESLICES
+        self._timeslices = b.method in (TIMESLICES, RATIO_TIMESLICES)
+        # RatioTimeslices: a slice spends its bad share (a Fraction) instead of 0 or 1.
+        self._ratio = b.method == RATIO_TIMESLICES
+        self._verdict = ratio_verdict if self._ratio else verdict
         self._L: int = b.slice_us if self._timeslices else 0
-        self._thr: Fraction = q(b.slice_threshold) if self._timeslices else Fraction(0)
+        self._thr: Fraction = q(b.slice_threshold) if self._timeslices and not self._ratio else Fraction(0)
         self._dur_cache: dict[str, int] = {}
+        self._period: tuple[int, int] | None = None  # the calendar period last judged in
         self._windows_cache: tuple[tuple[AlertTier, ...], tuple[tuple[str, int], ...]] | None = None
         # Bumped by every change of the data; `status` answers a repeated question from
         # `_memo` (the reactor and the read model ask the same one after each command).
@@ -410,7 +414,7 @@ class Ledger:
             else:
                 self._sgood[j] -= cg
                 self._stotal[j] -= ct
-            d, b = verdict(self._sgood[j], self._stotal[j], self._thr)
+            d, b = self._verdict(self._sgood[j], self._stotal[j], self._thr)
             if d != self._sdata[j] or b != self._sbad[j]:
                 self._sdata[j] = d
                 self._sbad[j] = b
@@ -492,7 +496,7 @@ class Ledger:
                 if k >= khi:
                     break
                 j = bisect_left(keys, k)
-                d1, b1 = verdict(self._sgood[j] - cg, self._stotal[j] - ct, self._thr)
+                d1, b1 = self._verdict(self._sgood[j] - cg, self._stotal[j] - ct, self._thr)
                 data += d1 - self._sdata[j]
                 bad += b1 - self._sbad[j]
         return data, bad
@@ -552,12 +556,17 @@ class Ledger:
         return status
 
     def _bounds_us(self, at_us: int) -> tuple[int, int]:
-        """The compliance window `at_us` is judged in, in microseconds (see windows.py)."""
+        """The compliance window `at_us` is judged in, in microseconds (see windows.py).
+        A calendar period is remembered: a batch is judged at every minute it holds, and
+        each minute's period is the last one's but at a boundary."""
         window = self.config.window
         if window.kind == ROLLING:
-            return at_us - window.days * US_PER_DAY, at_us
-        ws, we = window_bounds(window, from_us(at_us))
-        return to_us(ws), to_us(we)
+            return window.bounds_us(at_us)
+        period = self._period
+        if period is not None and period[0] <= at_us < period[1]:
+            return period
+        period = self._period = window.bounds_us(at_us)
+        return period
 
     def _budget(self, ws: int, we: int, at_us: int) -> tuple:
         """(good, total, slices with data | None, bad slices | None, allowed, consumed,
@@ -694,6 +703,8 @@ class Ledger:
         err = self._err
         good_slices = slice_sli = siw_f = None
         if self._timeslices:
+            if self._ratio:  # shares, exact until here: the Status reports floats
+                bad_slices = float(bad_slices)
             good_slices = data - bad_slices
             slice_sli = good_slices / data if data else None
             siw_f = float(slices_in_window(we - ws, self._L))
@@ -778,7 +789,7 @@ class Ledger:
         lo = 0 if since is None else bisect_left(ends, to_us(since, "since"))
         hi = len(ends) if until is None else bisect_right(ends, to_us(until, "until"))
         window = self.config.window
-        rolling_us = window.days * 86_400_000_000 if window.kind == ROLLING else 0
+        rolling_us = window.bounds_us(0)[1] - window.bounds_us(0)[0] if window.kind == ROLLING else 0
         cal_cache: dict[int, tuple[int, int]] = {}
         points = []
         L = self._L
@@ -796,8 +807,7 @@ class Ledger:
                         ws, we = cs, ce
                         break
                 else:
-                    a, b = window_bounds(window, from_us(s))
-                    ws, we = to_us(a), to_us(b)
+                    ws, we = window.bounds_us(s)
                     cal_cache[ws] = (ws, we)
             if self._timeslices:
                 _, bad_slices = self._slices(ws, we, p)

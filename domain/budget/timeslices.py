@@ -48,6 +48,14 @@ def verdict(good: int | Fraction, total: int | Fraction, threshold: Fraction) ->
     return 1, (1 if good * threshold.denominator < threshold.numerator * total else 0)
 
 
+def ratio_verdict(good: int | Fraction, total: int | Fraction, threshold: Fraction) -> tuple[int, int | Fraction]:
+    """RatioTimeslices (OpenSLO): (has_data, bad share 1 - good/total), exactly; no threshold.
+    Summed over a window the bad shares are the budget spent, and 1 - their mean the SLI."""
+    if total <= 0:
+        return 0, 0
+    return 1, Fraction(total - good) / total if good != total else 0
+
+
 def first_slice_in(window_start: int, slice_us: int) -> int:
     """Index of the first slice that starts at or after window_start."""
     return -((-window_start) // slice_us)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from .instants import iso_us
+from .instants import isos_us
 from .ledger import Ledger
 from .status import Status
 from .transitions import DerivedFlags, Transition, transitions
@@ -39,7 +39,7 @@ def judgement_points(ledger: Ledger, event_type: str, data: Mapping[str, Any], e
     event (a correction, an exclusion, a configuration, a freshness check) at the event time."""
     if event_type != "ObservationsRecorded":
         return [event_time_us]
-    last, ends = ledger.added_ends([iso_us(r["start"]) for r in data["intervals"]])
+    last, ends = ledger.added_ends(isos_us([r["start"] for r in data["intervals"]]))
     before = checked_at_us if last is None or (checked_at_us is not None and checked_at_us > last) else last
     if before is None or before < ends[0]:
         return ends

@@ -41,7 +41,7 @@ from . import decider
 from .burn import parse_tiers
 from .config import parse_budgeting, parse_target
 from .errors import BudgetInputError
-from .instants import EPOCH as _EPOCH, iso_us, to_us
+from .instants import EPOCH as _EPOCH, from_us, iso_us, to_us
 from .ledger import Ledger
 from .status import Status
 from .windows import parse_window
@@ -110,6 +110,7 @@ class Outcome:
     target: float | None             # the target in force at the end (None: never agreed)
     good: int
     total: int
+    ledger: Ledger | None = dataclasses.field(default=None, compare=False, repr=False)  # for `series`
 
     @property
     def attainment(self) -> float | None:
@@ -167,11 +168,9 @@ class Judged:
     has_target: bool
 
 
-# A run of appends is judged by halving: a span the ledger proves steady costs a few
-# bisections; spans this small are walked point by point.
-_LEAF = 48
-# ... and a run is cut into spans of at most this many points first: a long span's bounds
-# are loose, and proving it steady may then read each of its intervals.
+# A run of appends is judged by halving (a span the ledger proves steady costs a few
+# bisections), cut first into spans of about this many points: a long span's bounds are
+# loose, and proving it steady may then read each of its intervals.
 _SPAN = 1024
 
 
@@ -193,19 +192,24 @@ def _appends(group: list[RecordedEvent], state: decider.BudgetState | None) -> b
     return True
 
 
-def _walk_span(state: decider.BudgetState, points: list[int], lo: int, hi: int, out: list[NewEvent]) -> None:
-    """The transitions at points[lo:hi] from the state's flags on, folded into the state as
-    found (`decider.derive_at`'s own walk on spans too short or too lively to prove steady)."""
-    if hi - lo > _LEAF:
-        if state.ledger.steady(points[lo:hi], state.exhausted, frozenset(state.alerts), state.stale):
-            return
-        mid = (lo + hi) // 2
-        _walk_span(state, points, lo, mid, out)
-        _walk_span(state, points, mid, hi, out)
+def _walk_groups(state: decider.BudgetState, groups: list[list[int]], points: list[int], offsets: list[int],
+                 lo: int, hi: int, found: list[list[NewEvent]]) -> None:
+    """The transitions each of groups[lo:hi] (each a command's points) derives from the
+    state's flags on, folded into the state as found: a span the ledger proves steady is
+    skipped whole, and each command is walked by `decider.derive_at` on its own points, as
+    the reactor walked it (so transitions at one instant come in the reactor's order)."""
+    if hi - lo == 1:
+        new = decider.derive_at(state, groups[lo])
+        for n in new:
+            decider.evolve(state, _as_recorded(n, state))
+        found[lo] = new
         return
-    for new in decider.derive_at(state, points[lo:hi]):
-        out.append(new)
-        decider.evolve(state, _as_recorded(new, state))
+    span = points[offsets[lo]:offsets[hi]]
+    if len(span) > 1 and state.ledger.steady(span, state.exhausted, frozenset(state.alerts), state.stale):
+        return
+    mid = (lo + hi) // 2
+    _walk_groups(state, groups, points, offsets, lo, mid, found)
+    _walk_groups(state, groups, points, offsets, mid, hi, found)
 
 
 def _as_recorded(new: NewEvent, state: decider.BudgetState, position: int = 0) -> RecordedEvent:
@@ -233,16 +237,20 @@ def _judge(
     run: list[tuple[RecordedEvent, list[int], int | None]] = []
 
     def judge_run() -> None:
-        points = [p for _, ps, _ in run for p in ps]
-        found: list[NewEvent] = []
-        for lo in range(0, len(points), _SPAN):
-            _walk_span(state, points, lo, min(lo + _SPAN, len(points)), found)
-        at = 0
-        for last, ps, event_time in run:
-            here: list[NewEvent] = []
-            while at < len(found) and ps and iso_us(found[at].data["at"]) <= ps[-1]:
-                here.append(found[at])
-                at += 1
+        groups = [ps for _, ps, _ in run]
+        points = [p for ps in groups for p in ps]
+        offsets = [0]
+        for ps in groups:
+            offsets.append(offsets[-1] + len(ps))
+        found: list[list[NewEvent]] = [[] for _ in groups]
+        lo = 0
+        while lo < len(groups):  # spans of about _SPAN points: a long span's bounds are loose
+            hi = lo + 1
+            while hi < len(groups) and offsets[hi + 1] - offsets[lo] <= _SPAN:
+                hi += 1
+            _walk_groups(state, groups, points, offsets, lo, hi, found)
+            lo = hi
+        for (last, ps, event_time), here in zip(run, found):
             _found(last, ps, here, event_time)
         run.clear()
 
@@ -341,4 +349,28 @@ def _outcome(state: decider.BudgetState | None, moments: tuple[Moment, ...], sta
     last = ledger.last_end_us
     if state.target is not None and last is not None and last > to_us(start):
         status = ledger.status_at_us(min(last, to_us(end)))
-    return Outcome(moments, status, state.target, good, total)
+    return Outcome(moments, status, state.target, good, total, ledger if state.target is not None else None)
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    at: datetime
+    remaining: float        # the budget over the window then
+    attainment: float | None  # good / total from the period's start to then
+
+
+def series(outcome: Outcome, start: datetime, end: datetime, samples: int = 200) -> list[SeriesPoint]:
+    """The outcome's budget and running attainment at `samples` even instants of the period
+    (up to its last data): what a chart draws of it, from the ledger after the whole stream."""
+    ledger = outcome.ledger
+    if ledger is None or ledger.last_end_us is None:
+        return []
+    s, e = to_us(start), min(to_us(end), ledger.last_end_us)
+    if e <= s:
+        return []
+    out = []
+    for k in range(1, samples + 1):
+        at_us = s + (e - s) * k // samples
+        good, total = ledger.counted(start, from_us(at_us))
+        out.append(SeriesPoint(from_us(at_us), ledger.judge_at_us(at_us).remaining, good / total if total else None))
+    return out

@@ -21,8 +21,8 @@ brings `now`.
 
 The package follows those phases, one module each, around the shared state:
 ``state`` (vocabulary, value objects, the folded state), ``sli`` (the objective and its
-SLI), ``negotiation`` (baseline and negotiation), ``agreement``, ``review`` (review and
-retirement). Each phase module holds its commands, their rules and the evolve of its
+SLI), ``measurement`` (the SLI as queries against a data source), ``negotiation``
+(baseline and negotiation), ``agreement``, ``review`` (review and retirement). Each phase module holds its commands, their rules and the evolve of its
 events, and offers them as ``DECIDERS`` and ``EVOLVERS``; ``decide`` and ``evolve`` here
 are the stream's one entry each. Everything public is re-exported here, so callers keep
 importing from ``domain.objective``.
@@ -35,9 +35,10 @@ from typing import Any, Callable
 from domain.commands import PARTIES, require_id
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective import agreement, evidence, metadata, negotiation, review, sli
+from domain.objective import agreement, evidence, measurement, metadata, negotiation, review, sli
 from domain.objective.agreement import FormalizeAgreement
 from domain.objective.evidence import EVIDENCE_KINDS, AttachWhatIfEvidence
+from domain.objective.measurement import DefineSli, gaps_closed, takes_effect
 from domain.objective.metadata import LabelObjective
 from domain.objective.negotiation import (
     DeferNegotiation,
@@ -60,6 +61,7 @@ from domain.objective.state import (
     REVIEW_OUTCOMES,
     SLI,
     WINDOW_KINDS,
+    SliQuery,
     Agreement,
     Baseline,
     Evidence,
@@ -96,6 +98,7 @@ COMMANDS: tuple[type, ...] = (
     RetireObjective,
     LabelObjective,
     AttachWhatIfEvidence,
+    DefineSli,
 )
 
 
@@ -106,6 +109,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     **review.DECIDERS,
     **metadata.DECIDERS,
     **evidence.DECIDERS,
+    **measurement.DECIDERS,
 }
 
 _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] = {
@@ -114,6 +118,7 @@ _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] 
     **review.EVOLVERS,
     **metadata.EVOLVERS,
     **evidence.EVOLVERS,
+    **measurement.EVOLVERS,
 }
 
 
@@ -151,9 +156,9 @@ def evolve(state: ObjectiveState | None, event: RecordedEvent) -> ObjectiveState
 __all__ = [
     "AttachWhatIfEvidence", "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "EVIDENCE_KINDS", "Evidence", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
     "PARTIES", "RENEGOTIATING_OUTCOMES", "REVIEW_OUTCOMES", "SLI", "WINDOW_KINDS", "Agreement", "Baseline",
-    "Budgeting", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
+    "Budgeting", "DefineSli", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
     "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",
     "ProposalStatus", "ProposeTarget", "RecordBaseline", "RecordReview", "RetireObjective", "Review",
-    "ReviseProposal", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "initial_state",
-    "review_due", "review_overdue", "stream_id", "to_dict",
+    "ReviseProposal", "SliQuery", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "gaps_closed", "initial_state",
+    "review_due", "review_overdue", "stream_id", "takes_effect", "to_dict",
 ]

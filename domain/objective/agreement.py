@@ -32,6 +32,7 @@ from domain.objective.state import (
     ObjectiveStatus,
     Proposal,
     ProposalStatus,
+    SliQuery,
     Window,
     settled_status,
     with_step,
@@ -78,7 +79,7 @@ def _policy_tiers(policy_state: Any, policy_id: str, version: int, window: Windo
         return None
     try:
         tiers = burn.parse_tiers(said)  # None: the workbook's
-        burn.check_tiers_fit(tiers, window.kind, window.days, field="alert_tiers")
+        burn.check_tiers_fit(tiers, window.budget_window(), field="alert_tiers")
     except BudgetInputError as error:
         raise InvalidInput(f"policy {policy_id} v{version}: {error}", field=error.field) from None
     return None if said is None else [t.to_dict() for t in tiers]
@@ -142,8 +143,12 @@ def _target_agreed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveStat
         f"agreed {percent(d['target'])} at revision {d['revision']} "
         f"by {', '.join(d['parties'])}"
     )
+    changes = {}
+    if d.get("sli_definition") is not None:  # an agreed SLI change takes effect with it
+        changes["sli_definition"] = SliQuery.from_data(d["sli_definition"])
     agreed = replace(
         state,
+        **changes,
         agreed_target=d["target"],
         agreed_proposal_id=agreed_id,
         agreed_at=event.recorded_at,

@@ -192,17 +192,7 @@ def proposed(
 ) -> NewEvent:
     """TargetProposed, once the rules for a new proposal hold (a fresh id, no open proposal,
     no open instrumentation gap on the journey)."""
-    if state.proposal(proposal_id) is not None:
-        raise Conflict(
-            f"proposal id {proposal_id} was already used on objective {state.id}",
-            proposal_id=proposal_id,
-        )
-    current = state.open_proposal
-    if current is not None:
-        raise Conflict(
-            f"proposal {current.proposal_id} is still open: revise, withdraw or defer it first",
-            open_proposal_id=current.proposal_id,
-        )
+    check_new_proposal(state, proposal_id)
     journey = live_journey(ctx, state.journey_id)
     gaps = [g.gap_id for g in journey.open_gaps]
     if gaps:
@@ -224,6 +214,21 @@ def proposed(
             "required_parties": list(parties),
         },
     )
+
+
+def check_new_proposal(state: ObjectiveState, proposal_id: str) -> None:
+    """A new proposal needs an id never used on the objective, and no proposal still open."""
+    if state.proposal(proposal_id) is not None:
+        raise Conflict(
+            f"proposal id {proposal_id} was already used on objective {state.id}",
+            proposal_id=proposal_id,
+        )
+    current = state.open_proposal
+    if current is not None:
+        raise Conflict(
+            f"proposal {current.proposal_id} is still open: revise, withdraw or defer it first",
+            open_proposal_id=current.proposal_id,
+        )
 
 
 def _open_proposal_named(state: ObjectiveState, proposal_id: Any) -> Proposal:
@@ -261,17 +266,17 @@ def _endorse(cmd: EndorseProposal, state: ObjectiveState, ctx: Context) -> list[
     still_awaiting = tuple(p for p in proposal.awaiting if p != party)
     if still_awaiting:
         return [endorsed]
-    agreed = NewEvent(
-        "TargetAgreed",
-        {
-            "objective_id": state.id,
-            "proposal_id": proposal.proposal_id,
-            "target": proposal.target,
-            "revision": proposal.revision,
-            "parties": list(proposal.required_parties),
-        },
-    )
-    return [endorsed, agreed]
+    data = {
+        "objective_id": state.id,
+        "proposal_id": proposal.proposal_id,
+        "target": proposal.target,
+        "revision": proposal.revision,
+        "parties": list(proposal.required_parties),
+    }
+    if proposal.sli_definition is not None:
+        # The agreed SLI change, in the event itself: the log says what was agreed.
+        data["sli_definition"] = proposal.sli_definition.to_data()
+    return [endorsed, NewEvent("TargetAgreed", data)]
 
 
 def _object(cmd: ObjectToProposal, state: ObjectiveState, ctx: Context) -> list[NewEvent]:

@@ -21,6 +21,9 @@ from domain.commands import (
     require_text,
 )
 from domain.errors import Conflict, InvalidInput, NotFound, PolicyViolation
+from domain.budget.composite import check_weight
+from domain.budget.errors import BudgetInputError
+from domain.budget.windows import parse_window
 from domain.events import Context, NewEvent, RecordedEvent
 from domain.labels import Annotation, Label, annotations_data, annotations_of, labels_data, labels_of
 from domain.objective.state import (
@@ -63,6 +66,7 @@ class DraftObjective(ObjectiveCommand):
     slo: str | None = None
     labels: tuple[Label, ...] = ()
     annotations: tuple[Annotation, ...] = ()
+    composite_weight: float | None = None  # OpenSLO compositeWeight; None: 1
 
     def reads(self, state: ObjectiveState | None = None) -> tuple[str, ...]:
         # The naming convention in force decides which ids a new objective may take.
@@ -102,16 +106,21 @@ def _sli_data(sli: Any) -> dict[str, Any]:
 
 
 def _window_data(window: Any) -> dict[str, Any]:
+    """The window as event data: {"kind", "days"} for a rolling N days and the UTC calendar
+    month and quarter (as always written), the set fields for a duration or a calendar period."""
     if not isinstance(window, Window):
         raise InvalidInput("window must be a Window", field="window")
     kind = require_choice(window.kind, "window.kind", WINDOW_KINDS)
-    if kind == "rolling":
-        if window.days is None:
-            raise InvalidInput("a rolling window needs window.days", field="window.days")
-        return {"kind": kind, "days": require_int(window.days, "window.days", minimum=1, maximum=90)}
-    if window.days is not None:
-        raise InvalidInput(f"window.days does not apply to a {kind} window", field="window.days")
-    return {"kind": kind, "days": None}
+    if kind == "rolling" and window.days is not None:
+        require_int(window.days, "window.days", minimum=1, maximum=90)
+    given = {k: getattr(window, k) for k in ("days", "duration", "start", "time_zone") if getattr(window, k) is not None}
+    try:  # the budget's rules: one place says what a window may be
+        checked = parse_window({"kind": kind, **given})
+    except BudgetInputError as error:
+        raise InvalidInput(f"{error.field}: {error.message}", field=error.field) from None
+    if checked.duration is None:
+        return {"kind": kind, "days": checked.days}
+    return checked.to_dict()
 
 
 def _budgeting_data(budgeting: Any) -> dict[str, Any]:
@@ -125,6 +134,13 @@ def _budgeting_data(budgeting: Any) -> dict[str, Any]:
                     f"budgeting.{name} applies only to timeslices", field=f"budgeting.{name}"
                 )
         return {"method": method, "slice_minutes": None, "slice_threshold": None}
+    if method == "ratio_timeslices":  # OpenSLO RatioTimeslices: slices, no threshold
+        if budgeting.slice_threshold is not None:
+            raise InvalidInput("ratio timeslices judge no budgeting.slice_threshold", field="budgeting.slice_threshold")
+        if budgeting.slice_minutes is None:
+            raise InvalidInput("ratio timeslice budgeting needs budgeting.slice_minutes", field="budgeting.slice_minutes")
+        return {"method": method, "slice_threshold": None,
+                "slice_minutes": require_int(budgeting.slice_minutes, "budgeting.slice_minutes", minimum=1, maximum=60)}
     for name in ("slice_minutes", "slice_threshold"):
         if getattr(budgeting, name) is None:
             raise InvalidInput(f"timeslice budgeting needs budgeting.{name}", field=f"budgeting.{name}")
@@ -169,6 +185,11 @@ def _draft(cmd: DraftObjective, state: None, ctx: Context) -> list[NewEvent]:
         data["labels"] = labels
     if annotations := annotations_data(cmd.annotations):
         data["annotations"] = annotations
+    if cmd.composite_weight is not None:
+        try:
+            data["composite_weight"] = check_weight(cmd.composite_weight)
+        except BudgetInputError as error:
+            raise InvalidInput(f"{error.field}: {error.message}", field=error.field) from None
     journey = live_journey(ctx, journey_id)
     conventions.require_labels(conventions.in_force(ctx), (*journey.labels, *labels_of(data.get("labels"))))
     if journey.status is not journeys.JourneyStatus.PRIORITIZED:
@@ -191,7 +212,7 @@ def drafted(event: RecordedEvent) -> ObjectiveState:
         journey_id=d["journey_id"],
         name=d["name"],
         sli=codec.decode(SLI, dict(d["sli"])),
-        window=codec.decode(Window, dict(d["window"])),
+        window=Window(**d["window"]),  # older events: kind and days only
         budgeting=codec.decode(Budgeting, dict(d["budgeting"])),
         status=ObjectiveStatus.DRAFT,
         baseline=None,
@@ -210,6 +231,7 @@ def drafted(event: RecordedEvent) -> ObjectiveState:
         slo=d.get("slo"),
         labels=labels_of(d.get("labels")),
         annotations=annotations_of(d.get("annotations")),
+        composite_weight=d.get("composite_weight"),
     )
 
 

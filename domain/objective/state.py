@@ -20,8 +20,8 @@ from domain.labels import Annotation, Label
 
 
 CATEGORY = "objective"
-WINDOW_KINDS: tuple[str, ...] = ("rolling", "calendar_month", "calendar_quarter")
-BUDGETING_METHODS: tuple[str, ...] = ("occurrences", "timeslices")
+WINDOW_KINDS: tuple[str, ...] = ("rolling", "calendar", "calendar_month", "calendar_quarter")
+BUDGETING_METHODS: tuple[str, ...] = ("occurrences", "timeslices", "ratio_timeslices")
 OBJECTION_KINDS: tuple[str, ...] = ("too_strict", "too_loose", "other")
 
 EVENT_TYPES: tuple[str, ...] = (
@@ -39,6 +39,8 @@ EVENT_TYPES: tuple[str, ...] = (
     "ObjectiveRetired",
     "ObjectiveLabeled",
     "WhatIfEvidenceAttached",
+    "SliDefined",
+    "SliChangeProposed",
 )
 
 # The events that make up the negotiation history a portal shows (phase 4 and 5).
@@ -54,6 +56,8 @@ NEGOTIATION_EVENT_TYPES: tuple[str, ...] = (
     "AgreementFormalized",
     "ObjectiveReviewed",  # a quarterly review; tighten and relax reopen the negotiation
     "WhatIfEvidenceAttached",  # a what-if run shown to the parties
+    "SliDefined",  # the queries the parties will agree to (set directly before any agreement)
+    "SliChangeProposed",  # ... and, once agreed, changed only by a proposal like a target
 )
 
 REVIEW_OUTCOMES: tuple[str, ...] = ("maintain", "tighten", "relax", "redefine")
@@ -82,15 +86,82 @@ class SLI:
 
 
 @dataclass(frozen=True)
+class SliQuery:
+    """The SLI as queries against a data source: `domain.sli_definition`'s plain form,
+    flattened (only the fields of its kind are set). ratio: good or bad, and total;
+    latency: histogram and le. `checked_at`: when the source itself accepted the
+    queries before they were recorded (False: recorded without that check, e.g. by the demo)."""
+
+    kind: str  # ratio | latency
+    source: str
+    series: str  # sum | single
+    good: str | None = None
+    bad: str | None = None
+    total: str | None = None
+    histogram: str | None = None
+    le: str | None = None
+    slice_minutes: int | None = None
+    slice_good_ratio: float | None = None
+    checked: bool = False
+
+    def definition(self) -> dict[str, Any]:
+        """The plain form `domain.sli_definition.parse_definition` reads."""
+        out: dict[str, Any] = {"kind": self.kind, "source": self.source, "series": self.series}
+        for name in ("good", "bad", "total", "histogram", "le"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.slice_minutes is not None:
+            out["slice"] = {"minutes": self.slice_minutes, "good_ratio": self.slice_good_ratio}
+        return out
+
+    def to_data(self) -> dict[str, Any]:
+        """How events carry it: the plain form and whether the source checked it."""
+        return {**self.definition(), "checked": self.checked}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "SliQuery":
+        return cls.from_definition(data, bool(data.get("checked")))
+
+    @classmethod
+    def from_definition(cls, data: dict[str, Any], checked: bool) -> "SliQuery":
+        rule = data.get("slice") or {}
+        return cls(
+            kind=data["kind"], source=data["source"], series=data.get("series", "sum"),
+            good=data.get("good"), bad=data.get("bad"), total=data.get("total"),
+            histogram=data.get("histogram"), le=data.get("le"),
+            slice_minutes=rule.get("minutes"), slice_good_ratio=rule.get("good_ratio"), checked=checked,
+        )
+
+
+@dataclass(frozen=True)
 class Window:
-    kind: str  # rolling | calendar_month | calendar_quarter
-    days: int | None = None  # rolling windows only, 1..90
+    """The compliance window (domain/budget/windows.py): rolling `days` (1..90) or
+    `duration` (m, h, d, w, up to 366 days); a `calendar` period of `duration` (a week
+    1w, a month 1M, a quarter 1Q, a year 1Y...) counted from `start`, a local date-time,
+    in the IANA `time_zone`; or the UTC calendar_month and calendar_quarter."""
+
+    kind: str  # rolling | calendar | calendar_month | calendar_quarter
+    days: int | None = None
+    duration: str | None = None
+    start: str | None = None
+    time_zone: str | None = None
+
+    def budget_window(self) -> dict[str, Any]:
+        """The budget ledger's form of this window (windows.py's dict), as the objective's
+        events have always written it for the older kinds."""
+        if self.kind == "rolling":
+            return {"kind": "rolling", "days": self.days} if self.days is not None else \
+                {"kind": "rolling", "duration": self.duration}
+        if self.kind == "calendar":
+            return {"kind": "calendar", "duration": self.duration, "start": self.start, "time_zone": self.time_zone}
+        return {"kind": self.kind}
 
 
 @dataclass(frozen=True)
 class Budgeting:
     """occurrences: good/total events; timeslices: good/total slices, where a slice
-    is good when its own good/total ratio meets slice_threshold."""
+    is good when its own good/total ratio meets slice_threshold; ratio_timeslices: each
+    slice spends its bad share 1 - good/total (OpenSLO RatioTimeslices, no threshold)."""
 
     method: str
     slice_minutes: int | None = None
@@ -163,6 +234,9 @@ class Proposal:
     closed_at: datetime | None
     closed_reason: str | None
     revisit_on: datetime | None  # deferred proposals only
+    # Set on a proposal to change an agreed SLI definition (`SliChangeProposed`): agreeing
+    # it makes this the objective's definition; its target stays the agreed one.
+    sli_definition: SliQuery | None = None
 
     def standing(self) -> dict[str, Position]:
         """Each party's latest position on the current revision (older revisions no longer count)."""
@@ -290,7 +364,10 @@ class ObjectiveState:
     slo: str | None = None
     labels: tuple[Label, ...] = ()  # sorted (key, value) pairs; see domain.labels
     annotations: tuple[Annotation, ...] = ()  # kept as they came (OpenSLO annotations)
+    # Its weight in a weighted composite (OpenSLO compositeWeight); None: 1, the default.
+    composite_weight: float | None = None
     evidence: tuple[Evidence, ...] = ()  # what-if runs attached to proposals, oldest first
+    sli_definition: SliQuery | None = None  # what the SLI is, as queries (None: not defined yet)
 
     @property
     def component(self) -> bool:
@@ -348,8 +425,15 @@ def from_dict(data: dict[str, Any] | None) -> ObjectiveState | None:
         data = {**data, "service": None}
     if "labels" not in data:  # ... and before labels, annotations and named SLOs
         data = {**data, "slo": None, "labels": [], "annotations": []}
+    if "composite_weight" not in data:  # ... and before composite weights
+        data = {**data, "composite_weight": None}
+    if "time_zone" not in data["window"]:  # ... and before calendar windows of a zone
+        data = {**data, "window": {"duration": None, "start": None, "time_zone": None, **data["window"]}}
     if "evidence" not in data:  # ... and before what-if evidence
         data = {**data, "evidence": []}
+    if "sli_definition" not in data:  # ... and before SLI definitions
+        data = {**data, "sli_definition": None,
+                "proposals": [{**p, "sli_definition": None} for p in data.get("proposals", ())]}
     return codec.decode(ObjectiveState, data)
 
 

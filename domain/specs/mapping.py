@@ -20,7 +20,8 @@
   timeWindow     rolling whole days (1 to 90), a calendar month or quarter starting on a
                  month's (quarter's) first day at 00:00 UTC. Others are refused with their
                  place until the domain carries them.
-  budgeting      Occurrences; Timeslices with a slice of 1 to 60 whole minutes.
+  budgeting      Occurrences; Timeslices and RatioTimeslices with a slice of 1 to 60 whole
+                 minutes.
   alerts         each condition of the SLO's alert policies is a burn-rate tier (severity,
                  lookback = long window, `slogov/short-window` or a twelfth of the long
                  window, threshold); op must be gt or gte.
@@ -155,20 +156,23 @@ def budgeting_of(slo: Slo, index: int, objective: Objective) -> Budgeting:
     where = objective.origin or at(slo, f"spec.objectives[{index}]")
     if slo.budgeting == "Occurrences":
         return Budgeting("occurrences")
-    if slo.budgeting == "Timeslices":
+    if slo.budgeting in ("Timeslices", "RatioTimeslices"):
         slice_ = objective.time_slice_window
         if slice_ is None or not slice_.is_fixed or not 1 <= slice_.minutes <= MAX_SLICE_MINUTES:
             raise MappingError(where, f"a time slice of {slice_} is not carried: slogov's slices are 1 to "
                                       f"{MAX_SLICE_MINUTES} whole minutes")
+        if slo.budgeting == "RatioTimeslices":  # each slice spends its bad share: no threshold
+            return Budgeting("ratio_timeslices", slice_.minutes)
         return Budgeting("timeslices", slice_.minutes, objective.time_slice_target)
-    raise MappingError(at(slo, "spec.budgetingMethod"), f"{slo.budgeting} budgeting is not carried yet")
+    raise MappingError(at(slo, "spec.budgetingMethod"), f"{slo.budgeting} budgeting is not carried")
 
 
 def budgeting_fields(budgeting: Budgeting) -> tuple[str, float | None, Duration | None]:
     """(OpenSLO budgetingMethod, timeSliceTarget, timeSliceWindow)."""
-    if budgeting.method == "timeslices":
+    if budgeting.method in ("timeslices", "ratio_timeslices"):
         assert budgeting.slice_minutes is not None
-        return "Timeslices", budgeting.slice_threshold, Duration(budgeting.slice_minutes, "m")
+        method = "Timeslices" if budgeting.method == "timeslices" else "RatioTimeslices"
+        return method, budgeting.slice_threshold, Duration(budgeting.slice_minutes, "m")
     return "Occurrences", None, None
 
 
@@ -296,3 +300,29 @@ def _unwrap(text: str) -> str | None:
             if body.endswith("]") and "[" in body:
                 return body[:body.rindex("[")].strip()
     return None
+
+
+def definition_of(specs: SpecSet, slo: Slo, objective: Objective, budgeting: Budgeting) -> dict[str, Any] | None:
+    """The SLI definition (`domain.sli_definition`'s plain form) of a ratio SLI whose parts are
+    Prometheus counters read from one named data source; None when it is not one (pushed
+    counts, a threshold SLI, a precomputed ratio, a query that is not a counter's rate)."""
+    name = objective.sli_ref or slo.sli_ref
+    sli = specs.sli(name) if name is not None else None
+    if sli is None or sli.ratio is None:
+        return None
+    parts = dict(sli.ratio.sources())
+    refs = {m.source_ref for m in parts.values()}
+    if "raw" in parts or len(refs) != 1 or None in refs:
+        return None
+    source = specs.data_source(next(iter(refs)))  # type: ignore[arg-type]
+    if any((m.type or (source.type if source else "Prometheus")).lower() != "prometheus" for m in parts.values()):
+        return None
+    out: dict[str, Any] = {"kind": "ratio", "source": next(iter(refs)), "series": "sum"}
+    for part, metric in parts.items():
+        counter = counter_expression(metric.query) if metric.query else None
+        if counter is None:
+            return None
+        out[part] = counter
+    if budgeting.method == "timeslices":
+        out["slice"] = {"minutes": budgeting.slice_minutes, "good_ratio": budgeting.slice_threshold}
+    return out

@@ -20,7 +20,7 @@ from domain.journey import JourneyState
 from domain.objective import ObjectiveState
 
 from . import mapping
-from .model import AlertPolicy, Meta, Objective, Service, Sli, Slo, SloProvenance, SpecSet
+from .model import AlertPolicy, DataSource, Meta, MetricSource, Params, RatioMetric, Objective, Service, Sli, Slo, SloProvenance, SpecSet
 
 
 def target_of(state: ObjectiveState, include_drafts: bool) -> float | None:
@@ -37,6 +37,7 @@ def specs_of(
     tiers: Mapping[str, list[dict[str, Any]] | None],
     *,
     include_drafts: bool = False,
+    sources: Mapping[str, Any] | None = None,
 ) -> tuple[SpecSet, dict[str, SloProvenance]]:
     """(the SpecSet, per SLO the agreements it carries)."""
     groups: dict[str, list[tuple[ObjectiveState, float]]] = {}
@@ -45,12 +46,13 @@ def specs_of(
         if target is not None:
             groups.setdefault(state.slo or mapping.slo_name(state.id), []).append((state, target))
     slos, slis, conditions, policies = [], [], {}, {}
+    used: set[str] = set()  # data sources the SLIs read
     provenance: dict[str, SloProvenance] = {}
     services: set[str] = set()
     for name, members in sorted(groups.items()):
         first = members[0][0]
-        shared = len({(s.sli.kind, s.sli.threshold_ms, s.sli.metric, s.sli.threshold, s.sli.threshold_seconds)
-                      for s, _ in members}) == 1
+        shared = len({(s.sli.kind, s.sli.threshold_ms, s.sli.metric, s.sli.threshold, s.sli.threshold_seconds,
+                       repr(_queries(s))) for s, _ in members}) == 1
         common = set(members[0][0].labels).intersection(*(set(s.labels) for s, _ in members))
         slo_labels = tuple(sorted(common))
         objectives_: list[Objective] = []
@@ -59,13 +61,13 @@ def specs_of(
             own_sli = None
             if not shared:
                 own_sli = state.id
-                slis.append(Sli(Meta(state.id), ratio=mapping.pushed_ratio(state.sli)))
+                slis.append(Sli(Meta(state.id), ratio=_ratio(state, used)))
             own_labels = tuple(x for x in state.labels if x not in common)
             objectives_.append(Objective(name=state.name, target=target, time_slice_target=slice_target,
                                          time_slice_window=slice_window, sli_ref=own_sli,
                                          labels=mapping.spec_labels(own_labels)))
         if shared:
-            slis.append(Sli(Meta(name), ratio=mapping.pushed_ratio(first.sli)))
+            slis.append(Sli(Meta(name), ratio=_ratio(first, used)))
         policy_names: list[str] = []
         for tier in parse_tiers(tiers.get(first.id)) if tiers.get(first.id) is not None else ():
             condition = mapping.tier_condition(name, tier)
@@ -87,7 +89,10 @@ def specs_of(
         Service(Meta(j, display_name=journeys[j].name if journeys[j].name != j else None,
                      labels=mapping.spec_labels(journeys[j].labels)), journeys[j].description)
         for j in sorted(services) if j in journeys)
+    data_sources = tuple(DataSource(Meta(n), "Prometheus", url=(sources or {})[n].url)
+                         for n in sorted(used) if n in (sources or {}))
     specs = SpecSet(
+        data_sources=data_sources,
         services=service_objects,
         slis=tuple(sorted(slis, key=lambda s: s.meta.name)),
         slos=tuple(slos),
@@ -95,3 +100,25 @@ def specs_of(
         alert_policies=tuple(policies[k] for k in sorted(policies)),
     )
     return specs, provenance
+
+
+def _queries(state: ObjectiveState) -> dict[str, Any] | None:
+    """A ratio SLI definition's source and counters; None otherwise (latency definitions and
+    none are written as pushed counts of the objective's SLI kind)."""
+    q = state.sli_definition
+    if q is None or q.kind != "ratio":
+        return None
+    return {"source": q.source, "good": q.good, "bad": q.bad, "total": q.total}
+
+
+def _ratio(state: ObjectiveState, used: set[str]) -> RatioMetric:
+    queries = _queries(state)
+    if queries is None:
+        return mapping.pushed_ratio(state.sli)
+    used.add(queries["source"])
+
+    def part(name: str) -> MetricSource | None:
+        expr = queries[name]
+        return None if expr is None else MetricSource(queries["source"], "Prometheus", Params.of({"query": expr}))
+
+    return RatioMetric(good=part("good"), bad=part("bad"), total=part("total"))

@@ -4,6 +4,8 @@ the current state, and the commands that do it, in the order they must run (pure
 The commands are applied as one all-or-nothing sequence (`CommandBus.execute_sequence`).
 Rules (mapping.py says how each kind maps):
 
+  * a Prometheus DataSource with a URL is defined (`DefineDataSource`), or changed when its
+    URL differs (the headers slogov keeps, named by environment variables, stay);
   * a new Service is a journey proposed and prioritized by the importing actor, depending
     critically on the service itself; an existing journey is left as it is;
   * a new objective is drafted, and its target proposed by the importing actor: a proposal
@@ -18,7 +20,7 @@ Rules (mapping.py says how each kind maps):
 
 Labels and annotations: a Service's labels are its journey's (replaced whole when the
 file's differ); an SLO's labels and annotations, and its objective's own labels, are each
-objective's. What the domain has no place for yet (data sources, notification targets,
+objective's. What the domain has no place for yet (other data sources, notification targets,
 composite weights, a Service's annotations) is listed in `notes`, beside what the readers did not carry.
 """
 
@@ -28,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from domain import journey as journeys
+from domain import sources
 from domain.budget.decider import ConfigureAlerts
-from domain.objective import DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
+from domain.objective import DefineSli, DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
 
 from . import mapping
 from .mapping import MappingError
@@ -86,6 +89,11 @@ class Current:
     journeys: Mapping[str, journeys.JourneyState | None] = field(default_factory=dict)
     objectives: Mapping[str, ObjectiveState | None] = field(default_factory=dict)
     tiers: Mapping[str, list[dict[str, Any]] | None] = field(default_factory=dict)  # configured, by objective
+    sources: Mapping[str, Any] = field(default_factory=dict)  # data sources by name (sources.SourceState)
+
+
+def wanted_sources(specs: SpecSet) -> tuple[str, ...]:
+    return tuple(sorted(s.meta.name for s in specs.data_sources))
 
 
 def wanted(specs: SpecSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -96,7 +104,15 @@ def wanted(specs: SpecSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec file") -> Plan:
     steps: list[Step] = []
+    notes: list[str] = []
     errors: list[MappingError] = []
+    for source in specs.data_sources:
+        try:
+            step = _data_source(source, current)
+        except MappingError as e:
+            errors.append(e)
+        else:
+            steps += [step] if step is not None else []
     services = {s.meta.name: s for s in specs.services}
     for name in wanted(specs)[0]:
         try:
@@ -115,12 +131,29 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
                 if mapping.SEPARATOR in slo.meta.name:
                     raise MappingError(mapping.at(slo, "metadata.name"), f"an SLO name must not hold {mapping.SEPARATOR!r}")
                 ids[oid] = slo
-                steps += _objective(specs, slo, index, oid, current, source)
+                steps += _objective(specs, slo, index, oid, current, source, notes)
             except MappingError as e:
                 errors.append(e)
     if errors:
         raise PlanErrors(errors)
-    return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs))
+    return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs) + tuple(notes))
+
+
+def _data_source(source: Any, current: Current) -> Step | None:
+    """A Prometheus DataSource with a URL: defined, or changed (its headers kept)."""
+    name, where = source.meta.name, source.meta.origin
+    if source.type.lower() != "prometheus" or source.url is None:
+        return None  # noted: slogov reads Prometheus only, and needs the URL
+    state = current.sources.get(name)
+    if state is None:
+        return Step(CREATE, f"data source {name}", f"prometheus at {source.url}",
+                    (sources.DefineDataSource(name, "prometheus", source.url),), where)
+    if state.retired:
+        raise MappingError(where, f"data source {name} is retired")
+    if (state.kind, state.url) == ("prometheus", source.url.rstrip("/")):
+        return Step(UNCHANGED, f"data source {name}", f"prometheus at {state.url}", where=where)
+    return Step(CHANGE, f"data source {name}", f"URL {state.url} -> {source.url}",
+                (sources.ChangeDataSource(name, "prometheus", source.url, dict(state.headers_from_env)),), where)
 
 
 def _journey(name: str, service: Any, current: Current, actor: str, source: str) -> Step:
@@ -149,7 +182,8 @@ def _journey(name: str, service: Any, current: Current, actor: str, source: str)
                 commands, where)
 
 
-def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current, source: str) -> list[Step]:
+def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current, source: str,
+               notes: list[str]) -> list[Step]:
     objective = slo.objectives[index]
     where = objective.origin or mapping.at(slo, f"spec.objectives[{index}]")
     sli = mapping.sli_of(specs, slo, index, objective)
@@ -160,13 +194,17 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
     subject = f"objective {oid}"
     labels = mapping.labels(slo.meta.labels, objective.labels)
     annotations = mapping.annotations(slo.meta.annotations)
+    definition = mapping.definition_of(specs, slo, objective, budgeting)
     state = current.objectives.get(oid)
     steps: list[Step] = []
     if state is None:
-        steps.append(Step(CREATE, subject, f"drafted on journey {slo.service}, target {target} proposed",
+        # the definition before the proposal: the parties negotiate the target on what it measures
+        define = (DefineSli(oid, definition),) if definition is not None else ()
+        detail = f"drafted on journey {slo.service}" + (f", SLI read from {definition['source']}" if definition else "")
+        steps.append(Step(CREATE, subject, f"{detail}, target {target} proposed",
                           (DraftObjective(oid, slo.service, objective.name, sli, window, budgeting,
                                           slo=slo.meta.name, labels=labels, annotations=annotations),
-                           ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
+                           *define, ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
     else:
         differs = [f"{what} {ours} (the file: {theirs})" for what, ours, theirs in (
             ("journey", state.journey_id, slo.service), ("SLI", state.sli, sli), ("window", state.window, window),
@@ -177,6 +215,10 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
             raise MappingError(where, f"{subject} exists with another definition: " + "; ".join(differs)
                                + ". slogov does not redefine an objective in place: retire it, or name the SLO anew")
         steps.append(_target(state, subject, target, rationale, where))
+        held = state.sli_definition.definition() if state.sli_definition is not None else None
+        if definition is not None and held != definition:
+            notes.append(f"{subject}: the file's SLI queries differ from its definition; change it with defineSli "
+                         "(an agreed objective's definition changes by proposal)")
         if (state.labels, state.annotations) != (labels, annotations):
             steps.append(Step(CHANGE, subject, f"labels: {_labels_text(labels)}; {len(annotations)} annotations",
                               (LabelObjective(oid, labels, annotations),), where))
@@ -228,8 +270,8 @@ def _labels_text(labels: Any) -> str:
 
 
 def _notes(specs: SpecSet) -> tuple[str, ...]:
-    notes = [f"DataSource {s.meta.name}: not carried yet (slogov has no data source commands yet)"
-             for s in specs.data_sources]
+    notes = [f"DataSource {s.meta.name}: not carried (slogov reads Prometheus, by its URL)"
+             for s in specs.data_sources if s.type.lower() != "prometheus" or s.url is None]
     notes += [f"AlertNotificationTarget {t.meta.name}: not carried (slogov routes no notifications)"
               for t in specs.notification_targets]
     notes += [f"Service {s.meta.name}: annotations not carried (journeys keep labels only)"

@@ -127,20 +127,23 @@ async def measure_baseline(
         raise as_domain_error(exc, target.source.name) from None
 
     minutes = {datetime.fromtimestamp(t, timezone.utc): c for t, c in sorted(counts.counts.items())}
-    intervals = [Interval(at, at + MINUTE, g, t) for at, (g, t) in minutes.items()]
-    recorded = 0
-    batches = range(0, len(intervals), budget.MAX_BATCH)
-    for n, i in enumerate(batches):
-        command = budget.RecordObservations(objective_id, tuple(intervals[i:i + budget.MAX_BATCH]), backfill=True)
-        r = await container.bus.execute(Envelope(command, actor, roles))
-        recorded += await _recorded_minutes(container, r)
-        if on_progress is not None:
-            on_progress("record", n + 1, len(batches))
-
     config = budget.objective_config(state)
-    # Pure and CPU-bound (seconds for weeks of minutes): off the server's loop.
-    analysis = await asyncio.to_thread(analyse, minutes, window=config["window"], budgeting=config["budgeting"],
-                                       candidates=candidates_for(state, candidates), period=(start, end))
+    # The analysis is pure and CPU-bound: a thread, beside the recording, off the server's loop.
+    analysing = asyncio.ensure_future(asyncio.to_thread(
+        analyse, minutes, window=config["window"], budgeting=config["budgeting"],
+        candidates=candidates_for(state, candidates), period=(start, end)))
+    try:
+        intervals = [Interval(at, at + MINUTE, g, t) for at, (g, t) in minutes.items()]
+        recorded = 0
+        batches = range(0, len(intervals), budget.MAX_BATCH)
+        for n, i in enumerate(batches):
+            command = budget.RecordObservations(objective_id, tuple(intervals[i:i + budget.MAX_BATCH]), backfill=True)
+            r = await container.bus.execute(Envelope(command, actor, roles))
+            recorded += await _recorded_minutes(container, r)
+            if on_progress is not None:
+                on_progress("record", n + 1, len(batches))
+    finally:
+        analysis = await analysing
     if on_progress is not None:
         on_progress("analyse", 1, 1)
     if analysis.period.total == 0:

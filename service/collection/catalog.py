@@ -9,10 +9,18 @@ is left out of `targets()` and refused by `target()` with a clear error.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
+import orjson
+from sqlalchemy import select
+
+from domain import objective as objectives
+from domain import sources
 from domain.data_source import DataSource
-from domain.sli_definition import SLIDefinition
+from domain.errors import Conflict, NotFound
+from domain.sli_definition import SLIDefinition, parse_definition
+from projections.tables import data_sources
+from projections.tables import objectives as objectives_table
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,50 @@ class StaticCatalog:
         return list(self._targets.values())
 
     async def target(self, objective_id: str) -> Target:
-        from domain.errors import Conflict
-
         found = self._targets.get(objective_id)
         if found is None:
             raise Conflict(f"objective {objective_id} has no SLI definition with a source: define one first",
                            objective_id=objective_id)
         return found
+
+
+class LogCatalog:
+    """The targets from the read models: every objective that is not retired and has an
+    SLI definition, with its data source (a retired or undefined source is left out of
+    `targets()`: the definition cannot be read until the source is defined again)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    async def _sources(self, conn: Any, names: set[str]) -> dict[str, DataSource]:
+        if not names:
+            return {}
+        rows = await conn.execute(select(data_sources.c.doc).where(data_sources.c.id.in_(sorted(names))))
+        states = (sources.from_dict(orjson.loads(r.doc)) for r in rows)
+        return {s.name: s.source() for s in states if not s.retired}
+
+    async def targets(self) -> Sequence[Target]:
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(select(objectives_table.c.doc)
+                                       .where(objectives_table.c.status != objectives.ObjectiveStatus.RETIRED.value)
+                                       .order_by(objectives_table.c.created_position))).all()
+            defined = [(s.id, s.sli_definition) for s in (objectives.from_dict(orjson.loads(r.doc)) for r in rows)
+                       if s.sli_definition is not None]
+            found = await self._sources(conn, {q.source for _, q in defined})
+        return [Target(oid, parse_definition(q.definition()), found[q.source]) for oid, q in defined if q.source in found]
+
+    async def target(self, objective_id: str) -> Target:
+        async with self.engine.connect() as conn:
+            doc = (await conn.execute(select(objectives_table.c.doc).where(objectives_table.c.id == objective_id))).scalar()
+            state = None if doc is None else objectives.from_dict(orjson.loads(doc))
+            if state is None:
+                raise NotFound(f"objective {objective_id} does not exist", objective_id=objective_id)
+            q = state.sli_definition
+            if q is None:
+                raise Conflict(f"objective {objective_id} has no SLI definition: define one (defineSli) first",
+                               objective_id=objective_id)
+            found = await self._sources(conn, {q.source})
+        if q.source not in found:
+            raise Conflict(f"objective {objective_id}'s SLI reads data source {q.source!r}, which is not defined "
+                           "(or retired)", objective_id=objective_id, source=q.source)
+        return Target(objective_id, parse_definition(q.definition()), found[q.source])

@@ -10,7 +10,7 @@ from service.reports.formatting import count_pair, day, days, pct, share
 from service.reports.model import JourneyLine, LeadershipReport, ObjectiveLine
 from service.reports.svg import burn_down_svg
 
-_STYLE = """
+STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 24px; color: #222; }
 h1 { margin-bottom: 4px; } .meta { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
@@ -100,6 +100,6 @@ def render_html(report: LeadershipReport) -> str:
         body += [_journey(j) for j in tier.journeys]
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>Reliability report {_e(report.quarter)}</title><style>{_STYLE}</style></head>"
+        f"<title>Reliability report {_e(report.quarter)}</title><style>{STYLE}</style></head>"
         f"<body>{''.join(body)}</body></html>\n"
     )

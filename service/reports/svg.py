@@ -101,3 +101,66 @@ def burn_down_svg(points: Sequence[tuple[datetime, float]], title: str, *, width
                f'fill="#1565c0">{_percent(last_v)} left</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+_COLOURS = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a")
+
+
+def lines_svg(series: Sequence[tuple[str, Sequence[tuple[datetime, float]]]], title: str,
+              levels: Sequence[tuple[str, float | None]] = (), *, width: int = WIDTH, height: int = HEIGHT) -> str:
+    """Named series of fractions over time (an attainment under two targets, say) on one
+    scale fitted to them and to the dashed `levels` (each target), with a legend."""
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="lines" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="#999"/>',
+        f'<text x="{LEFT}" y="{TOP - 10}" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
+    points = [p for _, ps in series for p in ps]
+    if not points:
+        out.append(f'<text x="{LEFT + plot_w / 2}" y="{TOP + plot_h / 2}" font-size="12" text-anchor="middle" '
+                   f'fill="#666">no data in this period</text></svg>')
+        return "".join(out)
+    values = [v for _, v in points] + [v for _, v in levels if v is not None]
+    lo, hi = min(values), max(values)
+    if hi - lo < 1e-6:
+        lo, hi = lo - 1e-4, hi + 1e-4
+    t0, t1 = min(at for at, _ in points), max(at for at, _ in points)
+    span = t1 - t0
+    seconds = span.total_seconds() or 1.0
+    pad = 8
+
+    def x(at: datetime) -> float:
+        return LEFT + (at - t0).total_seconds() / seconds * plot_w
+
+    def y(value: float) -> float:
+        return TOP + pad + (hi - value) / (hi - lo) * (plot_h - 2 * pad)
+
+    for k in range(5):
+        tick = lo + (hi - lo) * k / 4
+        out.append(f'<line x1="{LEFT - 4}" y1="{y(tick):.1f}" x2="{LEFT + plot_w}" y2="{y(tick):.1f}" stroke="#e3e3e3"/>')
+        out.append(f'<text class="tick" x="{LEFT - 8}" y="{y(tick) + 4:.1f}" font-size="11" text-anchor="end">'
+                   f"{tick * 100:.3f}%</text>")
+    for k in range(5):
+        at = t0 + span * (k / 4)
+        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+        out.append(f'<text x="{x(at):.1f}" y="{TOP + plot_h + 16}" font-size="11" text-anchor="{anchor}">'
+                   f"{escape(_fmt_time(at, span))}</text>")
+    for n, (name, level) in enumerate(levels):
+        if level is None:
+            continue
+        colour = _COLOURS[n % len(_COLOURS)]
+        out.append(f'<line class="level" x1="{LEFT}" y1="{y(level):.1f}" x2="{LEFT + plot_w}" y2="{y(level):.1f}" '
+                   f'stroke="{colour}" stroke-width="1" stroke-dasharray="6 4"/>')
+        out.append(f'<text x="{LEFT + plot_w - 4}" y="{y(level) - 5:.1f}" font-size="11" text-anchor="end" '
+                   f'fill="{colour}">target {escape(name)}</text>')
+    for n, (name, ps) in enumerate(series):
+        colour = _COLOURS[n % len(_COLOURS)]
+        coords = " ".join(f"{x(at):.1f},{y(v):.1f}" for at, v in ps)
+        out.append(f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="2" points="{coords}"/>')
+        out.append(f'<text x="{LEFT + 8}" y="{TOP + 16 + 14 * n}" font-size="11" fill="{colour}">{escape(name)}</text>')
+    out.append(f'<text x="{LEFT + plot_w / 2}" y="{height - 6}" font-size="11" text-anchor="middle">time (UTC)</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -11,7 +11,8 @@ per-minute good/total counts for an SLI definition.
   samples, so what it counted before the restart is kept.
 - `minute_counts_many(queries, start, end)`: the same for many definitions, their
   selectors sent together (a collection cycle's cost is per query, not per series).
-- `validate(expr)`, `validate_definition(defn)`: Prometheus's own parser, at definition time.
+- `validate(expr)`, `validate_definition(defn)`: Prometheus's own parser, at definition time;
+  `series_exist(selector, start, end)`: whether a selector matches anything (the series API).
 
 Headers come from environment variables named by the data source, read when the
 adapter is built and never stored. Every failure is a `SourceError` subclass.
@@ -92,7 +93,7 @@ class PrometheusSource:
 
     # --- the HTTP API ---------------------------------------------------------
 
-    async def _get(self, path: str, params: dict[str, str]) -> Any:
+    async def _get(self, path: str, params: dict[str, str], expect: type = dict) -> Any:
         async with self._limit:
             try:
                 response = await self._client.post(path, data=params)
@@ -107,7 +108,7 @@ class PrometheusSource:
             detail = body.get("error") if isinstance(body, dict) else response.text[:300]
             kind = SourceRejected if response.status_code < 500 else SourceFailed
             raise kind(f"Prometheus answered {response.status_code}: {detail}", status=response.status_code, error_type=error_type)
-        if not isinstance(body, dict) or body.get("status") != "success" or not isinstance(body.get("data"), dict):
+        if not isinstance(body, dict) or body.get("status") != "success" or not isinstance(body.get("data"), expect):
             raise SourceBadData(f"Prometheus at {self.url} answered {path} with something other than a success document")
         return body["data"]
 
@@ -120,6 +121,13 @@ class PrometheusSource:
         if kind != "vector" or not isinstance(result, list):
             raise SourceBadData(f"expected an instant vector for {expr!r}, got {kind!r}")
         return [(_labels(item), _value(item.get("value"))) for item in result]
+
+    async def series_exist(self, selector: str, start: datetime | int | float, end: datetime | int | float) -> bool:
+        """Whether any series matches `selector` between start and end: the series API,
+        which reads the index, not the samples (cheap over a long lookback)."""
+        found = await self._get("/api/v1/series", {"match[]": selector, "start": _fmt(unix_seconds(start)),
+                                                   "end": _fmt(unix_seconds(end))}, expect=list)
+        return bool(found)
 
     async def validate(self, expr: str, at: datetime | int | float) -> None:
         """Raise `SourceRejected` with Prometheus's parse error when it refuses `expr`."""

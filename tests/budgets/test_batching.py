@@ -65,13 +65,14 @@ async def adopt_one_day(container) -> None:
 
 
 async def governed_objective(container, prefix: str, target: float = 0.999, days: int = 30,
-                             budgeting: o.Budgeting = o.Budgeting("occurrences"), policy_id: str = "default") -> str:
+                             budgeting: o.Budgeting = o.Budgeting("occurrences"), policy_id: str = "default",
+                             window: o.Window | None = None) -> str:
     """An ACTIVE objective under the default policy, its journey depending critically on
     `{prefix}svc`; returns its id."""
     oid = f"{prefix}obj"
     await journey(container, f"{prefix}journey", critical=(f"{prefix}svc",))
     await do(container, "sre", o.DraftObjective(oid, f"{prefix}journey", "availability", o.SLI("availability"),
-                                                o.Window("rolling", days), budgeting))
+                                                window or o.Window("rolling", days), budgeting))
     await agree(container, oid, "p1", target)
     await do(container, "sre", o.FormalizeAgreement(oid, policy_id, 1, "pm", "sre-lead", ("sre-oncall",), "two"))
     return oid
@@ -238,6 +239,9 @@ segments = st.lists(st.tuples(minute_kinds, st.integers(1, 12), st.integers(1, 2
                     min_size=1, max_size=8)
 
 
+CALENDAR_DAY = o.Window("calendar", duration="1d", start="2024-12-31T21:00:00", time_zone="America/New_York")
+
+
 def build_history(segs) -> list[tuple[int, int, int, int]]:
     """Segments of `count` intervals of `length` minutes with one traffic kind, after a
     gap of `gap` minutes: ordered, non-overlapping, with holes."""
@@ -258,6 +262,9 @@ async def test_any_split_of_a_history_derives_the_same(container, segs, data):
     history = build_history(segs)
     random_cuts = data.draw(st.lists(st.integers(1, max(1, len(history) - 1)), max_size=6), label="cuts")
     budgeting = data.draw(st.sampled_from([o.Budgeting("occurrences"), o.Budgeting("timeslices", 5, 0.95)]))
+    # A rolling day, or calendar days of New York whose period turns at minute 120 of the
+    # history (21:00 local): exhaustion and recovery across the boundary, in data time.
+    window = data.draw(st.sampled_from([None, CALENDAR_DAY]), label="window")
     n = next(_ids)
     fixed_clock(container)
     await adopt_one_day(container)  # once; again it records nothing
@@ -267,7 +274,7 @@ async def test_any_split_of_a_history_derives_the_same(container, segs, data):
         prefix = f"p{n}{name}-"
         # 99% over one day: small histories exhaust, recover and page (events or 5-minute slices).
         oid = await governed_objective(container, prefix, target=0.99, days=1, budgeting=budgeting,
-                                       policy_id="one-day")
+                                       policy_id="one-day", window=window)
         await send(container, oid, history, cuts)
         views.append(await derived_view(container, oid, prefix))
     assert views[0]["intervals"] == [{"start": minute(s).isoformat(), "end": minute(e).isoformat(),

@@ -35,7 +35,7 @@ def _history(url: str) -> tuple[str, int]:
     return asyncio.run(build_it())
 
 
-def test_whatif_target_as_json_and_as_a_table(database_url):
+def test_whatif_target_as_json_as_a_table_and_as_a_page(database_url, tmp_path):
     oid, head = _history(database_url)
     span = ["--from", T0.isoformat(), "--to", (T0 + timedelta(hours=4)).isoformat()]
     result = runner.invoke(app, ["whatif", "target", oid, "--target", "0.999", *span, "--json",
@@ -52,6 +52,16 @@ def test_whatif_target_as_json_and_as_a_table(database_url):
     assert f"log position {head}" in table.stdout
     assert "99.9000%" in table.stdout and "99.0000%" in table.stdout
     assert f"  {minute(75).isoformat()}  BudgetExhausted" in table.stdout
+
+    page = tmp_path / "whatif.html"
+    drawn = runner.invoke(app, ["whatif", "target", oid, "--target", "0.999", *span, "--html", str(page), "--json",
+                                "--database-url", database_url])
+    assert drawn.exit_code == 0, drawn.output
+    html = page.read_text()
+    # the budget under both (the report's burn-down chart) and the attainment under both
+    assert html.count('class="burndown"') == 2 and 'class="lines"' in html
+    assert html.count('class="series"') == 2 and "What-if: c-obj at 99.9%" in html
+    assert "series" not in json.loads(drawn.stdout)["what_if"]  # the chart's data stays in the page
 
     quarter = runner.invoke(app, ["whatif", "target", oid, "--quarter", "2025-Q1", "--window", "calendar_month",
                                   "--tier", "page:1h:5m:0.4", "--json", "--database-url", database_url])

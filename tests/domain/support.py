@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from functools import reduce
 from typing import Any
 
-from domain import collection, conventions, journey, objective, permissions, policy
+from domain import collection, conventions, journey, objective, permissions, policy, sources
 from domain.budget import decider as budget
 from domain.events import Context, NewEvent, RecordedEvent
 
@@ -22,7 +22,7 @@ T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 MODULES = {journey.CATEGORY: journey, objective.CATEGORY: objective, policy.CATEGORY: policy,
            conventions.CATEGORY: conventions,
-           budget.CATEGORY: budget, collection.CATEGORY: collection}
+           budget.CATEGORY: budget, collection.CATEGORY: collection, sources.CATEGORY: sources}
 
 
 def module_for(command: Any):

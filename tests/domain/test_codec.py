@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain import codec, journey, objective
+from domain import codec, journey, objective, sources
 from domain.journey import (
     CloseInstrumentationGap,
     LabelJourney,
@@ -23,6 +23,7 @@ from domain.objective import (
     AttachWhatIfEvidence,
     SLI,
     Budgeting,
+    DefineSli,
     DeferNegotiation,
     DraftObjective,
     LabelObjective,
@@ -70,6 +71,9 @@ def long_history() -> World:
         ),
         roles={"sre"},
     )
+    w.run(sources.DefineDataSource("prom", "prometheus", "http://localhost:9090"), roles={"sre"})
+    judged = {"kind": "ratio", "source": "prom", "good": 'judged_total{verdict="faithful"}', "total": "judged_total"}
+    w.run(DefineSli(OID, judged, rationale="the judge's verdicts"), roles={"sre"})
     tz = timezone(timedelta(hours=-5))
     w.run(RecordBaseline(OID, datetime(2025, 1, 1, tzinfo=tz), datetime(2025, 3, 1, tzinfo=tz), 9_700, 10_000, "Q1"))
     w.run(LabelObjective(OID, (Label("team", "ml"),), (Annotation("openslo.com/note", "from git\nline 2"),)))
@@ -89,6 +93,9 @@ def long_history() -> World:
     endorse(w, "leadership", "p4", OID)
     agree(w, "p4", OID)
     formalize(w, OID, version=2)
+    # the agreed SLI changes by proposal, endorsed like a target
+    w.run(DefineSli(OID, {**judged, "good": 'judged_total{verdict=~"faithful|partial"}'}, "s1", "count partial answers"))
+    agree(w, "s1", OID)
     w.run(RecordReview(OID, "2024-Q4", "maintain", "budget spent evenly", ("pat", "sam")), roles={"product"})
     # a tighten review opens p5 in the same command
     w.run(RecordReview(OID, "2025-Q1", "tighten", "users expect more", ("pat", "sam", "lee"),
@@ -106,7 +113,7 @@ def world() -> World:
 def test_the_long_history_reaches_the_states_it_should(world):
     o = world.objective(OID)
     assert o.status is objective.ObjectiveStatus.RETIRED
-    assert [p.status.value for p in o.proposals] == ["DEFERRED", "WITHDRAWN", "SUPERSEDED", "AGREED", "WITHDRAWN"]
+    assert [p.status.value for p in o.proposals] == ["DEFERRED", "WITHDRAWN", "SUPERSEDED", "SUPERSEDED", "AGREED", "WITHDRAWN"]
     assert o.agreed_target == 0.98 and o.agreement.policy_version == 2
     assert o.version == len(world.events("objective-" + OID))
     j = world.journey("assistant")
@@ -124,7 +131,7 @@ def test_round_trip_is_lossless_through_json(world, module, key):
 
 def test_round_trip_holds_after_every_event(world):
     for key, events in world.streams.items():
-        if key.startswith("policy-"):
+        if key.startswith(("policy-", "source-")):
             continue  # the policies this world adopted for its agreements: not this codec's
         module = journey if key.startswith("journey-") else objective
         for n in range(1, len(events) + 1):
@@ -145,7 +152,8 @@ def test_encoded_shape_is_plain_and_readable(world):
     assert data["baseline"]["period_start"] == "2025-01-01T05:00:00+00:00"
     assert data["proposals"][0]["revisit_on"].endswith("+00:00")
     assert data["proposals"][2]["positions"][0]["stance"] == "ENDORSED"
-    assert isinstance(data["history"], list) and data["history"][0]["kind"] == "BaselineRecorded"
+    assert isinstance(data["history"], list) and data["history"][1]["kind"] == "BaselineRecorded"
+    assert data["sli_definition"]["good"] == 'judged_total{verdict=~"faithful|partial"}'
     assert journey.to_dict(None) is None and objective.from_dict(None) is None
 
 

@@ -111,3 +111,14 @@ def test_objectives_of_one_slo_with_labels_and_annotations():
     assert world.run(LabelObjective("checkout-sla", (Label("team", "core"),), ())) == []
     with pytest.raises(InvalidInput):
         world.run(DraftObjective("x", "checkout", "x", AVAILABILITY, ROLLING_28, OCCURRENCES, slo="not an id"))
+
+
+def test_a_composite_weight_is_kept_and_a_non_positive_one_refused():
+    world = World()
+    prioritized_journey(world)
+    world.run(DraftObjective("w", "checkout", "w", AVAILABILITY, ROLLING_28, OCCURRENCES, composite_weight=2))
+    assert world.objective("w").composite_weight == 2.0
+    assert world.events(objective.stream_id("w"))[0].data["composite_weight"] == 2.0
+    with pytest.raises(InvalidInput) as e:
+        world.run(DraftObjective("z", "checkout", "z", AVAILABILITY, ROLLING_28, OCCURRENCES, composite_weight=0))
+    assert e.value.details["field"] == "composite_weight"

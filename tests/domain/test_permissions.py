@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain import collection, conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions
+from domain import collection, conventions, freeze_exception, gate, journey, objective, permissions, policy, policy_actions, sources
 from domain.budget import Interval
 from domain.budget import decider as budget
 from domain.errors import Forbidden, InvalidInput
@@ -39,6 +39,10 @@ SAMPLES = {
     objective.FormalizeAgreement: objective.FormalizeAgreement("o", "pol", 1, "a", "b", ("x",), "c"),
     objective.RetireObjective: objective.RetireObjective("o", "r"),
     objective.RecordReview: objective.RecordReview("o", "2025-Q1", "maintain", "f", ("a",)),
+    objective.DefineSli: objective.DefineSli("o", {"kind": "ratio", "source": "prom", "good": "a", "total": "b"}),
+    sources.DefineDataSource: sources.DefineDataSource("prom", "prometheus", "http://localhost:9090"),
+    sources.ChangeDataSource: sources.ChangeDataSource("prom", "prometheus", "http://localhost:9091"),
+    sources.RetireDataSource: sources.RetireDataSource("prom", "r"),
     budget.RecordObservations: budget.RecordObservations("o", (Interval(T, T.replace(minute=1), 1, 1),)),
     budget.CorrectObservation: budget.CorrectObservation("o", Interval(T, T.replace(minute=1), 1, 1), "r"),
     budget.ExcludeInterval: budget.ExcludeInterval("o", "x", T, T.replace(minute=1), "r"),
@@ -80,6 +84,10 @@ EXPECTED = {
     objective.FormalizeAgreement: {S, P, L, ADM},
     objective.RetireObjective: {P, S, L, ADM},
     objective.RecordReview: {P, S, L, ADM},
+    objective.DefineSli: {S, E, ADM},  # on an agreed objective a proposal all parties then endorse
+    sources.DefineDataSource: {S, E, ADM},
+    sources.ChangeDataSource: {S, E, ADM},
+    sources.RetireDataSource: {S, E, ADM},
     budget.RecordObservations: {S, ADM},
     budget.CorrectObservation: {S, ADM},
     budget.ExcludeInterval: {S, L, ADM},
@@ -105,7 +113,7 @@ MATRIX = [(cls, role) for cls in EXPECTED for role in permissions.ROLES]
 def test_every_command_has_a_rule():
     every = set(journey.COMMANDS) | set(objective.COMMANDS) | set(budget.COMMANDS) | set(policy.COMMANDS) \
         | set(policy_actions.COMMANDS) | set(freeze_exception.COMMANDS) | set(gate.COMMANDS) | set(conventions.COMMANDS) \
-        | set(collection.COMMANDS)
+        | set(collection.COMMANDS) | set(sources.COMMANDS)
     assert set(permissions.PERMISSIONS) == every
     assert set(SAMPLES) | {objective.EndorseProposal, objective.ObjectToProposal} == every
 

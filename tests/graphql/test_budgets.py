@@ -30,10 +30,11 @@ def obs(objective_id: str, start: datetime, good: float, total: float, length: t
 
 
 async def agreed_objective(api, objective_id: str, journey_id: str, target: float, *, new_journey: bool = True,
-                           formalize: bool = False, service: str | None = None) -> None:
+                           formalize: bool = False, service: str | None = None, weight: float | None = None) -> None:
     if new_journey:
         await prioritized_journey(api, journey_id)
-    await api.mutate("draftObjective", {**objective_input(objective_id, journey_id), "service": service})
+    await api.mutate("draftObjective", {**objective_input(objective_id, journey_id), "service": service,
+                                        "compositeWeight": weight})
     await api.mutate("proposeTarget", {"objectiveId": objective_id, "proposalId": "p1", "target": target,
                                        "rationale": "baseline", "requiredParties": ["PRODUCT", "SRE"]})
     for party in ("product", "sre"):
@@ -354,7 +355,7 @@ async def test_journey_composite_and_feasibility(api):
     await prioritized_journey(api, "platform")
     # component objectives, linked to their services explicitly; "svc-c" is named like a
     # service but measures none, so it must not count (svc-c stays unmeasured)
-    await agreed_objective(api, "a-ok", "platform", 0.999, new_journey=False, service="svc-a")
+    await agreed_objective(api, "a-ok", "platform", 0.999, new_journey=False, service="svc-a", weight=3)
     await agreed_objective(api, "b-ok", "platform", 0.9995, new_journey=False, service="svc-b")
     await agreed_objective(api, "svc-c", "platform", 0.99, new_journey=False)
     await prioritized_journey(api, "shop")
@@ -372,6 +373,7 @@ async def test_journey_composite_and_feasibility(api):
     assert await budget(api, "shop-ok") is None
 
     query = """{ journey(id: "shop") { composite { journeyId criticalServices attainment ceiling feasible complete
+          weightedAttainment weightedCeiling
           dependencies { service objectiveId target attainment } unmeasured
           targets { objectiveId proposalId target feasible ceiling } } }
         objective(id: "shop-ok") { feasibility { objectiveId proposalId target feasible ceiling complete unmeasured
@@ -382,6 +384,9 @@ async def test_journey_composite_and_feasibility(api):
     assert composite["criticalServices"] == ["svc-a", "svc-b", "svc-c"]
     assert composite["ceiling"] == pytest.approx(ceiling)
     assert composite["attainment"] == pytest.approx(0.999 * 1.0)
+    # a-ok weighs 3 (compositeWeight), b-ok the default 1: weighted means beside the product
+    assert composite["weightedAttainment"] == pytest.approx((3 * 0.999 + 1.0) / 4)
+    assert composite["weightedCeiling"] == pytest.approx((3 * 0.999 + 0.9995) / 4)
     assert composite["dependencies"] == [
         {"service": "svc-a", "objectiveId": "a-ok", "target": 0.999, "attainment": pytest.approx(0.999)},
         {"service": "svc-b", "objectiveId": "b-ok", "target": 0.9995, "attainment": 1.0},

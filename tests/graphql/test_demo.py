@@ -28,6 +28,11 @@ async def test_demo_app_loads_the_seed_journeys(settings, capsys):
                 journeys { totalCount edges { node { id tier status openGaps { id }
                     objectives { edges { node { id status informational } } } } } } }"""})
             data = response.json()["data"]
+            response = await client.post("/graphql", headers={"Authorization": f"Bearer {token}"}, json={"query": """{
+                dataSources { nodes { name url } }
+                latency: objective(id: "checkout-latency") { sliDefinition { kind source checked } }
+                faithfulness: objective(id: "rag-faithfulness") { sliDefinition { kind } } }"""})
+            slis = response.json()["data"]
     assert data["viewer"] == {"actor": "demo-auditor", "roles": ["AUDITOR"]}
     journeys = {e["node"]["id"]: e["node"] for e in data["journeys"]["edges"]}
     assert list(journeys) == ["checkout", "search", "rag-answer"]
@@ -40,6 +45,10 @@ async def test_demo_app_loads_the_seed_journeys(settings, capsys):
     assert statuses["search-availability"] == ("AGREED", True)
     assert statuses["search-latency"] == ("DRAFT", True)
     assert len({s for s, _ in statuses.values()}) >= 4
+    # A data source and SLI definitions, recorded unchecked: the demo starts without a Prometheus.
+    assert slis["dataSources"]["nodes"] == [{"name": "demo-prometheus", "url": "http://127.0.0.1:9090"}]
+    assert slis["latency"]["sliDefinition"] == {"kind": "LATENCY", "source": "demo-prometheus", "checked": False}
+    assert slis["faithfulness"]["sliDefinition"] is None
 
 
 async def test_demo_is_loaded_once(settings, capsys):

@@ -72,3 +72,22 @@ async def test_refusals_carry_their_codes_and_append_nothing(api):
     body = await api.post(QUERY, {"id": oid, **span}, role=None)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await api.head() == head
+
+
+async def test_a_proposal_is_judged_with_the_freezes_its_policy_would_have_started(api):
+    from domain import objective as o
+    from tests.budgets.support import do
+
+    oid = await _history(api)
+    await do(api.container, "sre", o.ProposeTarget(oid, "strict", 0.999, "the checkout promise"))
+    query = """query($id: ID!, $from: DateTime!, $to: DateTime!, $p: String) {
+      whatIfTarget(objectiveId: $id, from: $from, to: $to, proposalId: $p) {
+        proposalId whatIf { target } freezes { startedAt liftedAt services ruleId }
+        recordedFreezes { startedAt services } deploys { pipelineRunId } deploysDenied { pipelineRunId } } }"""
+    variables = {"id": oid, "from": T0.isoformat(), "to": (T0 + timedelta(hours=5)).isoformat(), "p": "strict"}
+    body = (await api.ok(query, variables, "product"))["whatIfTarget"]
+    assert body["proposalId"] == "strict" and body["whatIf"]["target"] == 0.999
+    assert body["freezes"][0]["startedAt"] == minute(75).isoformat()
+    assert body["freezes"][0]["services"] == ["g-svc"]
+    assert body["recordedFreezes"] and body["recordedFreezes"][0]["startedAt"] > minute(200).isoformat()
+    assert body["deploys"] == body["deploysDenied"] == []

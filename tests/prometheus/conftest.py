@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .harness import Counter, PrometheusServer, create_blocks, cumulative, openmetrics
+from .harness import Counter, Exporter, PrometheusServer, create_blocks, cumulative, openmetrics
 
 START = 1_767_571_200  # 2026-01-05T00:00:00Z, a Monday
 MINUTES = 8 * 24 * 60
@@ -92,3 +92,14 @@ def prometheus(tmp_path_factory) -> PrometheusServer:
     create_blocks(openmetrics(series), data)
     with PrometheusServer(data) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def scraped(tmp_path_factory):
+    """A Prometheus scraping an in-test exporter live (data at the wall clock's time), with
+    `jobs_total{queue="mail"}` served from the start."""
+    with Exporter() as exporter:
+        exporter.text = "# TYPE jobs counter\njobs_total{queue=\"mail\"} 5\n"
+        data = tmp_path_factory.mktemp("scraped") / "data"
+        with PrometheusServer(data, scrape_targets=[exporter.address], scrape_interval="200ms") as server:
+            yield exporter, server

@@ -1,7 +1,7 @@
 """The harness's other mode: Prometheus scraping an in-test exporter, live.
 
-Prometheus hands new targets to its scrapers on a 5-second tick, so this module
-takes ~6 s; one server serves it all."""
+Prometheus hands new targets to its scrapers on a 5-second tick, so the first test
+to use the session's `scraped` server (conftest) waits ~6 s for it."""
 
 from __future__ import annotations
 
@@ -9,20 +9,7 @@ import asyncio
 import math
 import time
 
-import pytest
-
 from service.sources.prometheus import PrometheusSource
-
-from .harness import Exporter, PrometheusServer
-
-
-@pytest.fixture(scope="module")
-def scraped(tmp_path_factory):
-    with Exporter() as exporter:
-        exporter.text = "# TYPE jobs counter\njobs_total{queue=\"mail\"} 5\n"
-        data = tmp_path_factory.mktemp("scraped") / "data"
-        with PrometheusServer(data, scrape_targets=[exporter.address], scrape_interval="200ms") as server:
-            yield exporter, server
 
 
 async def wait_for(source: PrometheusSource, expr: str, want: float, seconds: float = 20) -> float:

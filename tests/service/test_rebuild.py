@@ -53,6 +53,7 @@ async def test_rebuilt_read_models_equal_the_live_ones_after_a_random_history(co
     prefixes = {
         "journeys": "journey-", "objectives": "objective-", "budgets": "budget-", "policies": "policy-",
         "policy_actions": "actions-", "freeze_exceptions": "exception-", "deploy_decisions": "deploy-",
+        "data_sources": "source-",
     }
     audit_counts = {name: counts.pop(name) for name in ("event_index", "snapshots")}
     gate_epoch_count = counts.pop("gate_epoch")

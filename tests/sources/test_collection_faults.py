@@ -58,3 +58,47 @@ async def test_a_baseline_from_a_failing_source_is_a_clear_error_and_appends_not
                                catalog=StaticCatalog([target("o", host)]), source_options={"transport": transport()})
     assert caught.value.code == code and host in caught.value.message
     assert (await container.store.head())[0] == head
+
+
+async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source(container):
+    from domain import objective as od
+    from domain import sources
+    from domain.errors import Conflict
+    from service.envelope import Envelope
+
+    sre = frozenset({"sre"})
+    await journey(container)
+    await objective(container, "o", target=None)
+    with pytest.raises(Conflict, match="no SLI definition"):
+        await measure_baseline(container, "sre-person", sre, "o", 1, until=NOW)
+    await container.bus.execute(Envelope(sources.DefineDataSource("p", "prometheus", "http://five.example"), "s", sre))
+    await container.bus.execute(Envelope(od.DefineSli("o", {**RATIO, "source": "p"}), "s", sre))
+    [found] = await container.catalog.targets()
+    assert (found.objective_id, found.source.url) == ("o", "http://five.example")
+    await container.bus.execute(Envelope(sources.RetireDataSource("p", "moved"), "s", sre))
+    assert await container.catalog.targets() == []
+    with pytest.raises(Conflict, match="not defined"):
+        await container.catalog.target("o")
+
+
+async def test_the_server_collects_on_its_own_schedule_without_blocking(settings):
+    """`serve --collect`: the collector's rounds run as a background task of the server."""
+    import asyncio
+    from dataclasses import replace
+
+    from service.bootstrap import build
+
+    container = build(replace(settings, collect=True, collect_interval_seconds=0.05), auto_migrate=False)
+    await container.startup()
+    try:
+        await journey(container)
+        container.start_schedules()
+        for _ in range(200):  # nothing here calls a round; the loop stays free for commands
+            await objective(container, f"o{_}", target=None)
+            if container.collector.rounds >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert container.collector.rounds >= 2
+    finally:
+        await container.shutdown()
+    assert container.collector._task is None

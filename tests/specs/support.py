@@ -8,7 +8,7 @@ from api.specs.reader import read_paths, read_texts
 from domain.events import Context, RecordedEvent
 from domain.specs.model import Provenance, SpecSet
 from domain.specs.of_state import specs_of
-from domain.specs.plan import Current, Plan, plan, wanted
+from domain.specs.plan import Current, Plan, plan, wanted, wanted_sources
 from service.aggregates import aggregate_for
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -51,7 +51,8 @@ class MemoryLog:
         budgets = {o: self.states.get(f"budget-{o}") for o in objective_ids}
         return Current({j: self.states.get(f"journey-{j}") for j in journey_ids},
                        {o: self.states.get(f"objective-{o}") for o in objective_ids},
-                       {o: b.tiers if b is not None else None for o, b in budgets.items()})
+                       {o: b.tiers if b is not None else None for o, b in budgets.items()},
+                       {n: self.states.get(f"source-{n}") for n in wanted_sources(specs)})
 
     def import_(self, specs: SpecSet, actor: str = "importer") -> Plan:
         the_plan = plan(specs, self.current(specs), actor=actor, source="test")
@@ -63,7 +64,8 @@ class MemoryLog:
         objectives = [s for k, s in self.states.items() if k.startswith("objective-")]
         journeys = {k.split("-", 1)[1]: s for k, s in self.states.items() if k.startswith("journey-")}
         tiers = {k.split("-", 1)[1]: s.tiers for k, s in self.states.items() if k.startswith("budget-")}
-        specs, slos = specs_of(journeys, objectives, tiers, include_drafts=include_drafts)
+        sources = {k.split("-", 1)[1]: s for k, s in self.states.items() if k.startswith("source-")}
+        specs, slos = specs_of(journeys, objectives, tiers, include_drafts=include_drafts, sources=sources)
         if provenance is not None:
             provenance = Provenance(provenance.position, provenance.chain_hash, slos)
         return render(specs, provenance)

@@ -99,3 +99,25 @@ async def test_a_target_above_its_dependencies_ceiling_is_a_finding_beside_the_p
     assert finding.code == "CEILING" and "target 0.995 is above 0.99" in finding.message
     assert str(finding.where).startswith("ledger.yaml: document 1")
     assert [s.action for s in result.plan.steps] == ["UNCHANGED", "CREATE"]
+
+
+async def test_a_prometheus_data_source_is_defined_then_changed_and_its_slis_source_is_known(container):
+    from tests.specs.support import FIXTURES
+
+    text = (FIXTURES / "openslo/checkout.yaml").read_text()
+    first = await specs_service.import_specs(container, read_text(text, "checkout.yaml"), actor="ada", roles=ADMIN,
+                                             apply=True)
+    assert (first.plan.steps[0].action, first.plan.steps[0].subject) == ("CREATE", "data source prometheus-main")
+    assert not [f for f in first.findings if f.code == "UNKNOWN_SOURCE"]
+    state = await specs_service._source(specs_service.AsOfReads(container, (await head(container))[0]), "prometheus-main")
+    assert (state.kind, state.url) == ("prometheus", "http://prometheus.monitoring:9090")
+    objective = await audit.state_as_of(container, "objective-checkout-availability__sla", (await head(container))[0])
+    assert objective.sli_definition.definition() == {  # the rate() around the counter is slogov's own work
+        "kind": "ratio", "source": "prometheus-main", "series": "sum",
+        "good": 'http_requests_total{job="checkout",code!~"5.."}', "total": 'http_requests_total{job="checkout"}'}
+    moved = text.replace("prometheus.monitoring:9090", "prometheus.monitoring:9091")
+    second = await specs_service.import_specs(container, read_text(moved, "checkout.yaml"), actor="ada",
+                                              roles=ADMIN, apply=True)
+    assert [(s.action, s.subject) for s in second.plan.steps if s.commands] == [("CHANGE", "data source prometheus-main")]
+    again = await specs_service.import_specs(container, read_text(moved, "checkout.yaml"), actor="ada", roles=ADMIN)
+    assert again.plan.empty

@@ -97,8 +97,9 @@ def test_a_redefinition_or_what_slogov_cannot_carry_is_refused_with_its_place():
         "search.yaml", 1, "spec.objectives[0]", 14)
     assert "exists with another definition: window" in error.message
     with pytest.raises(PlanErrors) as caught:
-        MemoryLog().import_(read("openslo/v2alpha.yaml"))
-    assert str(caught.value).endswith("spec.budgetingMethod (line 45): RatioTimeslices budgeting is not carried yet")
+        MemoryLog().import_(read("openslo/v1alpha.yaml"))
+    assert "v1alpha.yaml: document 2, spec.timeWindows[0] (line 19): a calendar window of 1M from 2026-01-01 " \
+           "00:00:00 Europe/Berlin is not carried" in str(caught.value)
 
 
 def test_the_export_of_what_is_agreed_matches_the_golden_file_with_its_provenance():
@@ -109,11 +110,17 @@ def test_the_export_of_what_is_agreed_matches_the_golden_file_with_its_provenanc
     text = log.export(include_drafts=False, provenance=Provenance(42, "ab" * 32))
     assert text == (GOLDEN / "agreed.openslo.yaml").read_text()
     assert "slogov/agreement-id: sla=import-1" in text and "slogov/log-position: '42'" in text
+    # the SLI's queries and their source go out and come back: into an empty log, and onto itself
+    assert "metricSourceRef: prometheus-main" in text and "kind: DataSource" in text
+    again = MemoryLog()
+    again.import_(read_text(text))
+    assert again.export(include_drafts=True) == log.export(include_drafts=False)
+    assert log.import_(read_text(text)).empty
 
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
 windows = st.sampled_from([("7d", True), ("28d", True), ("90d", True), ("1M", False), ("1Q", False)])
-budgetings = st.one_of(st.just(None), st.tuples(st.integers(1, 60), st.sampled_from([0.9, 0.95, 1.0])))
+budgetings = st.one_of(st.just(None), st.tuples(st.integers(1, 60), st.sampled_from([0.9, 0.95, 1.0, None])))
 kinds = st.sampled_from([{"kind": "availability"}, {"kind": "latency", "thresholdMs": 250},
                          {"kind": "quality", "metric": "faithfulness", "threshold": 0.8},
                          {"kind": "freshness", "thresholdSeconds": 60}])
@@ -131,7 +138,8 @@ def spec_files(draw) -> str:
         budgeting = draw(budgetings)
         kind = draw(kinds)
         objectives = [{"displayName": n, "target": draw(st.sampled_from([0.9, 0.99, 0.999, 0.9995])),
-                       **({"timeSliceTarget": budgeting[1], "timeSliceWindow": f"{budgeting[0]}m"} if budgeting else {})}
+                       **({"timeSliceWindow": f"{budgeting[0]}m"} if budgeting else {}),
+                       **({"timeSliceTarget": budgeting[1]} if budgeting and budgeting[1] is not None else {})}
                       for n in draw(st.lists(names, min_size=1, max_size=2, unique=True))]
         window = {"duration": duration, "isRolling": rolling}
         if not rolling:
@@ -148,7 +156,8 @@ def spec_files(draw) -> str:
                      "metadata": {"name": slo, "labels": labels, "annotations": note}, "spec": {
             "service": draw(st.sampled_from(["web", "api"])), "indicator": {"metadata": {"name": f"{slo}-sli"},
                                                                            "spec": {"ratioMetric": {"good": metric, "total": metric}}},
-            "timeWindow": [window], "budgetingMethod": "Timeslices" if budgeting else "Occurrences",
+            "timeWindow": [window], "budgetingMethod": ("Timeslices" if budgeting[1] is not None else "RatioTimeslices") if budgeting
+            else "Occurrences",
             "objectives": objectives, "alertPolicies": policies}})
     for service in draw(st.lists(st.sampled_from(["web", "api"]), unique=True)):
         docs.append({"apiVersion": "openslo/v1", "kind": "Service",
