@@ -36,6 +36,7 @@ from domain.errors import Unavailable
 from service.config import Settings
 
 T = TypeVar("T")
+NICENESS = 10  # added to the worker's nice value (lower priority)
 
 Heavy = Callable[..., Awaitable[T]]
 
@@ -102,6 +103,9 @@ def _start(settings: Settings) -> None:
 
     # Ctrl-C reaches the whole process group: the server decides when its worker ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Below the server in the scheduler's eyes: on a machine with few cores a report's CPU
+    # would otherwise take turns with the loop that answers health checks and the gate.
+    os.nice(NICENESS)
     loop = asyncio.new_event_loop()
     container = build(settings, auto_migrate=False)
     loop.run_until_complete(container.startup())

@@ -24,6 +24,19 @@ PG_SERVER = os.environ.get("SLOGOV_TEST_PG", "postgresql+asyncpg://postgres@127.
 BACKENDS = [b.strip() for b in os.environ.get("SLOGOV_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _checkpoint_key_outside_the_repository(tmp_path_factory):
+    """Whatever a test signs without naming a key (a CLI command, a served app) signs with a
+    key in a temporary directory, never `./slogov-checkpoint.key` in the working directory."""
+    before = os.environ.get("SLOGOV_CHECKPOINT_KEY")
+    os.environ["SLOGOV_CHECKPOINT_KEY"] = str(tmp_path_factory.mktemp("keys") / "checkpoint.key")
+    yield
+    if before is None:
+        os.environ.pop("SLOGOV_CHECKPOINT_KEY", None)
+    else:
+        os.environ["SLOGOV_CHECKPOINT_KEY"] = before
+
+
 def _dsn(database: str) -> str:
     return PG_SERVER.replace("postgresql+asyncpg", "postgresql") + "/" + database
 
