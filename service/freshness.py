@@ -26,13 +26,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from domain.budget import decider
 from domain.budget.ledger import DEFAULT_STALE_AFTER
 from domain.commands import parse_iso
 from projections.tables import budgets
 from service.envelope import Envelope
+from service.leadership import Leadership
 
 log = logging.getLogger("slogov.freshness")
 
@@ -68,7 +69,7 @@ class FreshnessProbe:
         self.interval = interval
         self.rounds = 0  # rounds this process ran (tests, metrics)
         self._task: asyncio.Task | None = None
-        self._lock_conn: Any = None  # PostgreSQL: the session holding the advisory lock
+        self.leadership = Leadership(FRESHNESS_LOCK_KEY, "the freshness probe")
 
     def start(self) -> None:
         if self._task is None and self.interval > 0:
@@ -82,47 +83,19 @@ class FreshnessProbe:
                 await task
             except asyncio.CancelledError:
                 pass
-        await self._release()
+        await self.leadership.release()
 
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
             try:
-                if await self._leader():
+                if await self.leadership.held(self.container.engines.read):
                     await self.run_once()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the next round runs as planned
                 log.exception("freshness probe round failed")
-                await self._release()
-
-    async def _leader(self) -> bool:
-        """True when this process is the one that probes (always on SQLite)."""
-        engine = self.container.engines.read
-        if engine.dialect.name != "postgresql":
-            return True
-        if self._lock_conn is None:
-            conn = await engine.connect()
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": FRESHNESS_LOCK_KEY})).scalar()
-            if not got:
-                await conn.close()
-                return False
-            self._lock_conn = conn
-        return True
-
-    async def _release(self) -> None:
-        conn, self._lock_conn = self._lock_conn, None
-        if conn is None:
-            return
-        try:  # the connection goes back to the pool: unlock first (a dead session took it along)
-            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": FRESHNESS_LOCK_KEY})
-            await conn.close()
-        except Exception:
-            log.exception("releasing the freshness probe's lock failed")
-            try:
-                await conn.invalidate()  # never back to the pool: the session, and its lock, end
-            except Exception:
-                log.exception("dropping the freshness probe's lock session failed")
+                await self.leadership.release()
 
     async def run_once(self) -> int:
         """One round: probe every stopped feed; returns how many budgets it probed."""

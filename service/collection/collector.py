@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from domain import collection
 from domain.budget import Interval
@@ -44,6 +44,7 @@ from domain.sli_definition import count_queries
 from projections.tables import budgets
 from service.aggregates import fold
 from service.envelope import Envelope
+from service.leadership import Leadership
 from service.sources.counters import MinuteCounts
 from service.sources.errors import SourceError
 
@@ -88,7 +89,7 @@ class Collector:
         self.source_options = source_options or {}
         self.rounds = 0
         self._task: asyncio.Task | None = None
-        self._lock_conn: Any = None
+        self.leadership = Leadership(COLLECTOR_LOCK_KEY, "the collector")
         # Objectives this process saw faulted; until its first round ends, any objective
         # (a restart forgets), so each one's recovery is recorded once.
         self._faulted: set[str] = set()
@@ -108,7 +109,7 @@ class Collector:
                 await task
             except asyncio.CancelledError:
                 pass
-        await self._release()
+        await self.leadership.release()
 
     async def _loop(self) -> None:
         while True:
@@ -118,41 +119,14 @@ class Collector:
                 raise
             except Exception:  # the next round runs as planned
                 log.exception("collection round failed")
-                await self._release()
+                await self.leadership.release()
             await asyncio.sleep(self.interval)
-
-    async def _leader(self) -> bool:
-        engine = self.container.engines.read
-        if engine.dialect.name != "postgresql":
-            return True
-        if self._lock_conn is None:
-            conn = await engine.connect()
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": COLLECTOR_LOCK_KEY})).scalar()
-            if not got:
-                await conn.close()
-                return False
-            self._lock_conn = conn
-        return True
-
-    async def _release(self) -> None:
-        conn, self._lock_conn = self._lock_conn, None
-        if conn is None:
-            return
-        try:
-            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": COLLECTOR_LOCK_KEY})
-            await conn.close()
-        except Exception:
-            log.exception("releasing the collector's lock failed")
-            try:
-                await conn.invalidate()  # never back to the pool: the session, and its lock, end
-            except Exception:
-                log.exception("dropping the collector's lock session failed")
 
     # --- a round -------------------------------------------------------------------
 
     async def run_once(self, now: datetime | None = None) -> RoundReport:
         report = RoundReport()
-        if not await self._leader():
+        if not await self.leadership.held(self.container.engines.read):
             report.skipped = True
             return report
         container = self.container

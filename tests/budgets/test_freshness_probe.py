@@ -72,11 +72,11 @@ async def test_one_process_probes(settings):
     await second.startup()
     a, b = FreshnessProbe(first, 60), FreshnessProbe(second, 60)
     try:
-        leaders = [await a._leader(), await b._leader()]
+        leaders = [await a.leadership.held(a.container.engines.read), await b.leadership.held(b.container.engines.read)]
         if first.engines.read.dialect.name == "postgresql":
             assert leaders == [True, False]  # the advisory lock: exactly one
             await a.stop()  # the holder goes away: the other takes over at its next round
-            assert await b._leader()
+            assert await b.leadership.held(b.container.engines.read)
         else:
             assert leaders == [True, True]  # SQLite: one server process
     finally:
