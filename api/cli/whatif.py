@@ -91,6 +91,28 @@ def _whatif_table(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+
+def _period(quarter: Optional[str], start: Optional[str], end: Optional[str]) -> tuple[datetime, datetime]:
+    """The period a what-if reads: a quarter, or --from and --to; exit 2 saying what is wrong."""
+    from domain import quarters
+    from domain.errors import DomainError
+
+    try:
+        if quarter is not None:
+            if start is not None or end is not None:
+                raise typer.BadParameter("give --quarter or --from/--to, not both", param_hint="--quarter")
+            return quarters.bounds(quarters.require_quarter(quarter))
+        if start is None or end is None:
+            raise typer.BadParameter("give --from and --to (or --quarter)", param_hint="--from")
+        return datetime.fromisoformat(start), datetime.fromisoformat(end)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    except DomainError as exc:
+        typer.echo(f"error: --quarter: {exc.message}", err=True)
+        raise typer.Exit(2)
+
+
 @app.command("target")
 def whatif_target(
     objective: str = typer.Argument(..., help="The objective's id."),
@@ -112,25 +134,10 @@ def whatif_target(
     """Would this target (window, method, tiers) have held over the period? The objective's recorded
     history judged again with the candidate, beside what happened: transitions, the freezes the
     policy would have started, the recorded deploys that would have been denied. Appends nothing."""
-    from domain import quarters
     from domain.errors import DomainError
     from service.whatif import target_whatif_of, to_dict
 
-    try:
-        if quarter is not None:
-            if start is not None or end is not None:
-                raise typer.BadParameter("give --quarter or --from/--to, not both", param_hint="--quarter")
-            begin, finish = quarters.bounds(quarters.require_quarter(quarter))
-        elif start is None or end is None:
-            raise typer.BadParameter("give --from and --to (or --quarter)", param_hint="--from")
-        else:
-            begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    except DomainError as exc:
-        typer.echo(f"error: --quarter: {exc.message}", err=True)
-        raise typer.Exit(2)
+    begin, finish = _period(quarter, start, end)
 
     def progress(done: int, total: int) -> None:
         typer.echo(f"whatif: {done}/{total} events judged", err=True)
@@ -229,7 +236,6 @@ def whatif_policy(
     postmortems it would have started. Appends nothing."""
     from pathlib import Path
 
-    from domain import quarters
     from domain.errors import DomainError
     from service.policy_whatif import policy_whatif_of, to_dict
 
@@ -238,21 +244,7 @@ def whatif_policy(
     except OSError as exc:
         typer.echo(f"error: {file}: {exc.strerror}", err=True)
         raise typer.Exit(2)
-    try:
-        if quarter is not None:
-            if start is not None or end is not None:
-                raise typer.BadParameter("give --quarter or --from/--to, not both", param_hint="--quarter")
-            begin, finish = quarters.bounds(quarters.require_quarter(quarter))
-        elif start is None or end is None:
-            raise typer.BadParameter("give --from and --to (or --quarter)", param_hint="--from")
-        else:
-            begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    except DomainError as exc:
-        typer.echo(f"error: --quarter: {exc.message}", err=True)
-        raise typer.Exit(2)
+    begin, finish = _period(quarter, start, end)
 
     def progress(done: int, head: int) -> None:
         typer.echo(f"whatif: {done}/{head} events judged", err=True)
