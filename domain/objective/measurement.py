@@ -33,7 +33,6 @@ from domain import sources
 from domain.commands import (
     ID_PATTERN,
     PARTIES,
-    actor_of,
     optional_text,
     related_state,
     require_bool,
@@ -43,12 +42,10 @@ from domain.commands import (
 )
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective.negotiation import check_new_proposal
+from domain.objective.negotiation import check_new_proposal, opened_proposal
 from domain.objective.state import (
     ObjectiveCommand,
     ObjectiveState,
-    Proposal,
-    ProposalStatus,
     SliQuery,
     with_step,
 )
@@ -221,21 +218,7 @@ def _sli_defined(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
 def _sli_change_proposed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
     d = event.data
     query = SliQuery.from_data(d["sli_definition"])
-    proposal = Proposal(
-        proposal_id=d["proposal_id"],
-        target=d["target"],
-        rationale=d["rationale"],
-        required_parties=tuple(d["required_parties"]),
-        revision=1,
-        status=ProposalStatus.OPEN,
-        proposed_by=actor_of(event),
-        proposed_at=event.recorded_at,
-        positions=(),
-        closed_at=None,
-        closed_reason=None,
-        revisit_on=None,
-        sli_definition=query,
-    )
+    proposal = opened_proposal(event, sli_definition=query)
     detail = (
         f"proposed the SLI as {describe(query)} (needs {', '.join(proposal.required_parties)}): "
         f"{proposal.rationale}"

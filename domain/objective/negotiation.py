@@ -370,9 +370,10 @@ def _baseline_recorded(state: ObjectiveState, event: RecordedEvent) -> Objective
     return replace(state, baseline=baseline, history=with_step(state, event, None, detail))
 
 
-def _target_proposed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
+def opened_proposal(event: RecordedEvent, **what: Any) -> Proposal:
+    """The open proposal an event proposing a target (or an SLI change: `what`) starts."""
     d = event.data
-    proposal = Proposal(
+    return Proposal(
         proposal_id=d["proposal_id"],
         target=d["target"],
         rationale=d["rationale"],
@@ -385,7 +386,12 @@ def _target_proposed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveSt
         closed_at=None,
         closed_reason=None,
         revisit_on=None,
+        **what,
     )
+
+
+def _target_proposed(state: ObjectiveState, event: RecordedEvent) -> ObjectiveState:
+    proposal = opened_proposal(event)
     # A renegotiation leaves an AGREED or ACTIVE objective as it is: the agreed
     # target stays in force until a new one is agreed.
     status = ObjectiveStatus.NEGOTIATING if state.agreed_target is None else state.status
