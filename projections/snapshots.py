@@ -1,7 +1,7 @@
 """State snapshots for as-of reads.
 
 ``SnapshotProjection`` writes the folded state of journey, objective, policy,
-policy-actions and budget streams, so folding a stream as of any position starts from
+policy-actions, data-source and budget streams, so folding a stream as of any position starts from
 the nearest snapshot at or below it and reads a bounded number of events more.
 
 When: a stream is considered at versions N, 2N, ... (``SNAPSHOT_EVERY``) and a snapshot
@@ -28,7 +28,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain import journey, objective, policy, policy_actions
+from domain import journey, objective, policy, policy_actions, sources
 from domain.events import RecordedEvent
 from eventstore.store import EventStore
 from projections import budget_snapshots
@@ -60,7 +60,8 @@ class Snapshotted:
 
 
 SNAPSHOTTED: dict[str, Snapshotted] = {
-    **{m.CATEGORY: Snapshotted(m.evolve, m.to_dict, m.from_dict) for m in (journey, objective, policy, policy_actions)},
+    **{m.CATEGORY: Snapshotted(m.evolve, m.to_dict, m.from_dict)
+       for m in (journey, objective, policy, policy_actions, sources)},
     budget_snapshots.CATEGORY: Snapshotted(
         budget_snapshots.evolve, budget_snapshots.to_dict, budget_snapshots.from_dict, budget_snapshots.sound
     ),

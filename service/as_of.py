@@ -1,5 +1,6 @@
 """Reads as the system stood at one log position: the state behind every field nested
-under an ``asOf`` query (objective, journey, budget, policy actions, reviews, composite).
+under an ``asOf`` query (objective, journey, budget, policy actions, reviews, composite),
+and the data sources a specs export writes.
 
 Each stream is folded once per ``AsOfReads`` (one per query) from its nearest snapshot
 (``projections.snapshots``). Which entities existed at the position comes from the entity
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from domain import journey as journeys_domain
 from domain import objective as objectives_domain
 from domain import policy_actions as actions_domain
+from domain import sources as sources_domain
 from domain.budget import decider
 from domain.budget.status import Status
 from eventstore.store import aware
@@ -46,6 +48,10 @@ class AsOfReads:
 
     async def objective(self, objective_id: str) -> objectives_domain.ObjectiveState | None:
         return await self.state(objectives_domain.stream_id(objective_id))
+
+    async def source(self, name: str) -> sources_domain.SourceState | None:
+        """The data source as it was at the position (its URL then, retired or not)."""
+        return await self.state(sources_domain.stream_id(name))
 
     async def actions(self, objective_id: str) -> actions_domain.ActionsState | None:
         return await self.state(actions_domain.stream_id(objective_id))

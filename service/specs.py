@@ -75,15 +75,6 @@ async def import_specs(
     return Imported(the_plan, findings, tuple(results), apply)
 
 
-async def _source(reads: AsOfReads, name: str) -> Any:
-    """A data source as of the reads' position (short streams: folded from the start)."""
-    events_ = await reads.container.store.read_stream(sources_domain.stream_id(name), 0, until_position=reads.position)
-    state = None
-    for event in events_:
-        state = sources_domain.evolve(state, event)
-    return state
-
-
 def _expected(current: Current, commands: Any) -> list[int | None]:
     """The version each journey and objective stream had when planned, on the first command
     that writes it: a change between the plan and its batch is a CONFLICT, not a surprise."""
@@ -103,7 +94,7 @@ async def _current(reads: AsOfReads, specs: SpecSet) -> Current:
     for oid, state in objectives.items():
         budget = await reads.budget(oid) if state is not None else None
         tiers[oid] = budget.tiers if budget is not None else None
-    found = {n: await _source(reads, n) for n in wanted_sources(specs)}
+    found = {n: await reads.source(n) for n in wanted_sources(specs)}
     return Current({j: await reads.journey(j) for j in journey_ids}, objectives, tiers, found)
 
 
@@ -131,7 +122,7 @@ async def _known_sources(container: Any, reads: AsOfReads) -> set[str]:
     async with container.read_engine.connect() as conn:
         names = (await conn.execute(select(data_sources.c.id).where(
             data_sources.c.created_position <= reads.position))).scalars().all()
-    states = [await _source(reads, n) for n in names]
+    states = [await reads.source(n) for n in names]
     return {s.name for s in states if s is not None and not s.retired}
 
 
@@ -159,7 +150,7 @@ async def export_specs(container: Any, position: int | None = None, *,
     for s in states:
         budget = await reads.budget(s.id)
         tiers[s.id] = budget.tiers if budget is not None else None
-    found = {q.source: await _source(reads, q.source) for q in (s.sli_definition for s in states) if q is not None}
+    found = {q.source: await reads.source(q.source) for q in (s.sli_definition for s in states) if q is not None}
     specs, slos = specs_of({k: v for k, v in journeys.items() if v is not None}, states, tiers,
                            include_drafts=include_drafts, sources={k: v for k, v in found.items() if v is not None})
     return specs, Provenance(position, chain, slos)

@@ -109,7 +109,7 @@ async def test_a_prometheus_data_source_is_defined_then_changed_and_its_slis_sou
                                              apply=True)
     assert (first.plan.steps[0].action, first.plan.steps[0].subject) == ("CREATE", "data source prometheus-main")
     assert not [f for f in first.findings if f.code == "UNKNOWN_SOURCE"]
-    state = await specs_service._source(specs_service.AsOfReads(container, (await head(container))[0]), "prometheus-main")
+    state = await specs_service.AsOfReads(container, (await head(container))[0]).source("prometheus-main")
     assert (state.kind, state.url) == ("prometheus", "http://prometheus.monitoring:9090")
     objective = await audit.state_as_of(container, "objective-checkout-availability__sla", (await head(container))[0])
     assert objective.sli_definition.definition() == {  # the rate() around the counter is slogov's own work
@@ -121,3 +121,25 @@ async def test_a_prometheus_data_source_is_defined_then_changed_and_its_slis_sou
     assert [(s.action, s.subject) for s in second.plan.steps if s.commands] == [("CHANGE", "data source prometheus-main")]
     again = await specs_service.import_specs(container, read_text(moved, "checkout.yaml"), actor="ada", roles=ADMIN)
     assert again.plan.empty
+
+
+async def test_an_export_as_of_a_position_writes_each_data_source_as_it_was_then(container):
+    from tests.specs.support import FIXTURES
+
+    text = (FIXTURES / "openslo/checkout.yaml").read_text()
+    await specs_service.import_specs(container, read_text(text, "checkout.yaml"), actor="ada", roles=ADMIN, apply=True)
+    for party in ("product", "sre", "engineering", "leadership"):
+        await container.bus.execute(Envelope(EndorseProposal("checkout-availability__sla", "import-1", party),
+                                             f"{party}-person", frozenset({party})))
+    agreed, _ = await head(container)
+    moved = text.replace("prometheus.monitoring:9090", "prometheus.monitoring:9091")
+    await specs_service.import_specs(container, read_text(moved, "checkout.yaml"), actor="ada", roles=ADMIN, apply=True)
+    assert (await head(container))[0] > agreed
+
+    then, provenance = await specs_service.export_specs(container, agreed)
+    assert [(s.meta.name, s.url) for s in then.data_sources] == [("prometheus-main", "http://prometheus.monitoring:9090")]
+    assert provenance.position == agreed
+    now, _ = await specs_service.export_specs(container)
+    assert [(s.meta.name, s.url) for s in now.data_sources] == [("prometheus-main", "http://prometheus.monitoring:9091")]
+    # the same read the GraphQL as-of fields use, through the snapshots' fold
+    assert (await audit.state_as_of(container, "source-prometheus-main", agreed)).url == "http://prometheus.monitoring:9090"
