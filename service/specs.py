@@ -48,10 +48,12 @@ async def import_specs(
     apply: bool = False,
     source: str = "a spec file",
     known_sources: Collection[str] = (),
+    reason: str | None = None,
 ) -> Imported:
     """Plan `specs` against the state at the head; run the plan's commands as one sequence,
     rolled back unless `apply` (so a dry run is refused exactly where the import would be).
-    A refusal names the spec's place and appends nothing."""
+    A refusal names the spec's place and appends nothing. `reason` (default REASON) is
+    recorded on every event."""
     reads = AsOfReads(container, (await container.store.head())[0])
     current = await _current(reads, specs)
     try:
@@ -61,7 +63,7 @@ async def import_specs(
     findings = check(specs, dependency_targets=await _dependency_targets(container, reads, specs),
                      known_sources={*known_sources, *await _known_sources(container, reads)})
     commands = the_plan.commands
-    envelopes = [Envelope(command, actor, roles, expected_version=version, reason=REASON)
+    envelopes = [Envelope(command, actor, roles, expected_version=version, reason=reason or REASON)
                  for command, version in zip((c for c, _ in commands), _expected(current, commands))]
     try:
         results = await container.bus.execute_sequence(envelopes, dry_run=not apply) if envelopes else []

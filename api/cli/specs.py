@@ -39,6 +39,8 @@ def import_(
     apply: bool = typer.Option(False, "--apply", help="Append the plan (default: a dry run that appends nothing)."),
     actor: str = typer.Option(..., "--actor", envvar="SLOGOV_ACTOR", help="Who imports: recorded on every event."),
     roles: List[str] = typer.Option(["admin"], "--role", help="The importing actor's roles (repeatable)."),
+    reason: Optional[str] = typer.Option(None, "--reason", help="Why: recorded on every event (default: "
+                                                                 "'specs import')."),
     as_json: bool = typer.Option(False, "--json", help="The plan as JSON."),
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
@@ -51,7 +53,8 @@ def import_(
     source = ", ".join(p.name for p in paths)
 
     async def work(container: Any) -> Any:
-        return await import_specs(container, specs, actor=actor, roles=frozenset(roles), apply=apply, source=source)
+        return await import_specs(container, specs, actor=actor, roles=frozenset(roles), apply=apply, source=source,
+                                  reason=reason)
 
     try:
         result = with_container(database_url, work)

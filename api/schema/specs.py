@@ -1,8 +1,8 @@
 """OpenSLO and Sloth specs in the API (``service.specs``; the YAML is read and rendered in
 ``api.specs``).
 
-Mutation: importSpecs -- documents (a name and the YAML text each) planned against the
-current state; with ``apply: true`` appended as one all-or-nothing batch under the
+Mutation: importSpecs(input: {documents, apply, reason}) -- documents (a name and the YAML
+text each) planned against the current state; with ``apply: true`` appended as one all-or-nothing batch under the
 caller's name and roles (a dry run otherwise, which appends nothing). New targets are
 proposals by the caller. Errors name the document, the YAML document in it, the field
 path and the line, and append nothing.
@@ -31,6 +31,17 @@ MAX_DOCUMENT_CHARS = 1_000_000
 class SpecDocumentInput:
     name: str
     text: str
+
+
+@strawberry.input(description="importSpecs: the spec files, whether to append the plan, and why. The "
+                              "import is one batch over many streams, so it takes no expectedVersion: a stream "
+                              "that changed since the plan was made refuses it with CONFLICT.")
+class ImportSpecsInput:
+    documents: list[SpecDocumentInput] = strawberry.field(description=f"1 to {MAX_DOCUMENTS} spec files.")
+    apply: bool = strawberry.field(default=False, description="Append the plan (default: a dry run that appends "
+                                                              "nothing).")
+    reason: str | None = strawberry.field(default=None, description="Why, recorded on the events (default: "
+                                                                    f"{specs_service.REASON!r}).")
 
 
 @strawberry.type(description="One line of an import plan.")
@@ -74,13 +85,15 @@ def _read(documents: list[SpecDocumentInput]):  # type: ignore[no-untyped-def]
 class SpecsMutation:
     @strawberry.mutation(description="Import OpenSLO or Sloth spec files: a plan, and with apply: true, the "
                                      "plan appended as one all-or-nothing batch (new targets are proposals).")
-    async def import_specs(self, info: Info, documents: list[SpecDocumentInput], apply: bool = False) -> SpecImport:
+    async def import_specs(self, info: Info, input: ImportSpecsInput) -> SpecImport:
         principal = current_principal(info)
+        documents, apply = input.documents, input.apply
         specs = _read(documents)
         container = info.context["container"]
         source = ", ".join(d.name for d in documents[:5]) + (" ..." if len(documents) > 5 else "")
         result = await measured("importSpecs", lambda: specs_service.import_specs(
-            container, specs, actor=principal.actor, roles=principal.roles, apply=apply, source=source))
+            container, specs, actor=principal.actor, roles=principal.roles, apply=apply, source=source,
+            reason=input.reason))
         return SpecImport(
             applied=result.applied,
             steps=[SpecPlanStep(action=s.action, subject=s.subject, detail=s.detail,

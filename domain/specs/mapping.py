@@ -17,9 +17,11 @@
                  ratio SLI is an availability SLI; a threshold SLI compared with lt/lte is a
                  latency SLI whose value is in seconds (Prometheus' unit), with gt/gte a
                  quality SLI of a value in [0, 1]. The SLO's description is the SLI's.
-  timeWindow     rolling whole days (1 to 90), a calendar month or quarter starting on a
-                 month's (quarter's) first day at 00:00 UTC. Others are refused with their
-                 place until the domain carries them.
+  timeWindow     a rolling window of any fixed length (m, h, d, w; at most 366 days), a
+                 calendar window of any duration up to a year (a week, a month, a quarter,
+                 a year) from its start time in its IANA zone. A window slogov cannot
+                 carry (a rolling window over 366 days, a calendar period over a year) is
+                 refused with its place.
   budgeting      Occurrences; Timeslices and RatioTimeslices with a slice of 1 to 60 whole
                  minutes.
   alerts         each condition of the SLO's alert policies is a burn-rate tier (severity,
@@ -30,14 +32,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from domain.budget.burn import AlertTier
 from domain.errors import InvalidInput
 from domain.promql import counters_promql, parse_counters
-from domain.budget.calendar import Duration
+from domain.budget.calendar import Duration, parse_duration
 from domain.budget.errors import BudgetInputError
+from domain.budget.windows import parse_window
 from domain.budget.instants import canonical_label, parse_duration as parse_label
 from domain.labels import Annotation, Label
 from domain.objective import SLI, Budgeting, Window
@@ -47,7 +50,7 @@ from .model import PUSHED, AlertCondition, Annotations, Labels, Meta, MetricSour
 SEPARATOR = "__"
 CALENDAR_START = datetime(2020, 1, 1)  # a month's and a quarter's first day, for exports
 CALENDAR_ZONE = "UTC"
-MAX_ROLLING_DAYS = 90
+MAX_ROLLING_DAYS = 90  # slogov's `days` form; longer rolling windows keep their duration
 MAX_SLICE_MINUTES = 60
 _SLUG = re.compile(r"[^a-z0-9.-]+")
 
@@ -125,31 +128,60 @@ def spec_annotations(pairs: tuple[Annotation, ...]) -> Annotations:
 
 
 def window_of(slo: Slo) -> Window:
+    """The file's window as slogov's: a rolling window of whole days keeps slogov's `days`
+    form (up to 90 days), any other rolling length (m, h, w, longer) its duration; a calendar window its duration,
+    start and zone as written (a month from its first day at 00:00 UTC is the calendar month
+    it always was: `same_window` says so)."""
     w = slo.window
     if w is None:
         raise MappingError(at(slo, "spec.timeWindow"), "a time window is required")
     where = w.origin or at(slo, "spec.timeWindow[0]")
-    if w.rolling:
-        if w.duration.is_fixed and w.duration.minutes % 1440 == 0 and 1 <= w.duration.minutes // 1440 <= MAX_ROLLING_DAYS:
-            return Window("rolling", w.duration.minutes // 1440)
-        raise MappingError(where, f"a rolling window of {w.duration} is not carried: slogov's rolling windows are "
-                                  f"1 to {MAX_ROLLING_DAYS} whole days")
-    start, zone = w.start, w.zone
-    aligned = start is not None and start.day == 1 and start.time() == datetime.min.time() and zone in ("UTC", "Etc/UTC")
-    if aligned and str(w.duration) == "1M":
-        return Window("calendar_month")
-    if aligned and str(w.duration) == "1Q" and start is not None and start.month in (1, 4, 7, 10):
-        return Window("calendar_quarter")
-    raise MappingError(where, f"a calendar window of {w.duration} from {start} {zone} is not carried: slogov's "
-                              "calendar windows are a month or a quarter from its first day, 00:00 UTC")
+    if w.rolling and w.duration.unit == "d" and w.duration.count <= MAX_ROLLING_DAYS:
+        window = Window("rolling", days=w.duration.count)
+    elif w.rolling:
+        window = Window("rolling", duration=str(w.duration))
+    elif w.start is None or w.zone is None:
+        raise MappingError(where, "a calendar window needs a start time and a time zone")
+    else:
+        window = Window("calendar", duration=str(w.duration), start=w.start.isoformat(), time_zone=w.zone)
+    try:
+        parse_window(window.budget_window())  # the budget's rules say what a window may be
+        return window
+    except BudgetInputError as e:
+        kind = "rolling" if w.rolling else "calendar"
+        raise MappingError(where, f"a {kind} window of {w.duration} is not carried: {e.message}") from None
 
 
 def time_window(window: Window) -> TimeWindow:
     if window.kind == "rolling":
-        assert window.days is not None
-        return TimeWindow(Duration(window.days, "d"), True)
+        if window.days is not None:
+            return TimeWindow(Duration(window.days, "d"), True)
+        return TimeWindow(parse_duration(window.duration), True)
+    if window.kind == "calendar":
+        assert window.start is not None and window.time_zone is not None
+        return TimeWindow(parse_duration(window.duration), False, datetime.fromisoformat(window.start), window.time_zone)
     unit = "M" if window.kind == "calendar_month" else "Q"
     return TimeWindow(Duration(1, unit), False, CALENDAR_START, CALENDAR_ZONE)
+
+
+# Instants two calendar windows' periods are compared at: across years, month ends, a leap
+# day and DST changes, so windows that agree on all of them have the same periods.
+_PROBES = tuple(int(datetime(y, m, d, h, tzinfo=timezone.utc).timestamp()) * 1_000_000
+                for y, m, d, h in ((2000, 1, 15, 0), (2019, 12, 31, 23), (2024, 2, 29, 12), (2025, 3, 30, 1),
+                                   (2025, 10, 26, 1), (2026, 1, 31, 12), (2026, 5, 1, 0), (2026, 11, 2, 6),
+                                   (2027, 7, 4, 18), (2031, 9, 30, 23)))
+
+
+def same_window(a: Window, b: Window) -> bool:
+    """Whether two windows measure the same: rolling windows of one length (28d, `days: 28`
+    and 4w), calendar windows whose periods agree (the calendar month, and a month from any
+    month's first day at 00:00 UTC)."""
+    if a == b:
+        return True
+    x, y = parse_window(a.budget_window()), parse_window(b.budget_window())
+    if "rolling" in (a.kind, b.kind):
+        return a.kind == b.kind and x.shortest == y.shortest
+    return all(x.bounds_us(t) == y.bounds_us(t) for t in _PROBES)
 
 
 def budgeting_of(slo: Slo, index: int, objective: Objective) -> Budgeting:

@@ -207,9 +207,11 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
                                           composite_weight=objective.composite_weight),
                            *define, ProposeTarget(oid, _proposal_id(None), target, rationale)), where))
     else:
-        differs = [f"{what} {ours} (the file: {theirs})" for what, ours, theirs in (
-            ("journey", state.journey_id, slo.service), ("SLI", state.sli, sli), ("window", state.window, window),
-            ("budgeting", state.budgeting, budgeting)) if ours != theirs]
+        differs = [f"{what} {ours} (the file: {theirs})" for what, ours, theirs, same in (
+            ("journey", state.journey_id, slo.service, state.journey_id == slo.service),
+            ("SLI", state.sli, sli, state.sli == sli),
+            ("window", state.window, window, mapping.same_window(state.window, window)),
+            ("budgeting", state.budgeting, budgeting, state.budgeting == budgeting)) if not same]
         if state.retired:
             raise MappingError(where, f"{subject} is retired: give the SLO a new name")
         if differs:

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from domain import journey as journeys
 from domain.budget.decider import ConfigureAlerts
-from domain.objective import DraftObjective, EndorseProposal, ProposeTarget, ReviseProposal
+from domain.objective import DraftObjective, EndorseProposal, ProposeTarget, ReviseProposal, Window
+from domain.records import replace
 from domain.specs.model import Provenance
 from domain.specs.plan import CHANGE, CREATE, PROPOSE, UNCHANGED, PlanErrors, plan
 from tests.specs.support import MemoryLog, read, read_text
@@ -97,15 +98,84 @@ def test_a_redefinition_or_what_slogov_cannot_carry_is_refused_with_its_place():
         "search.yaml", 1, "spec.objectives[0]", 14)
     assert "exists with another definition: window" in error.message
     with pytest.raises(PlanErrors) as caught:
-        MemoryLog().import_(read("openslo/v1alpha.yaml"))
-    assert "v1alpha.yaml: document 2, spec.timeWindows[0] (line 19): a calendar window of 1M from 2026-01-01 " \
-           "00:00:00 Europe/Berlin is not carried" in str(caught.value)
+        MemoryLog().import_(read_text(SLO.format(window="400d", target=0.99), "long.yaml"))
+    assert str(caught.value) == ("long.yaml: document 1, spec.timeWindow[0] (line 12): a rolling window of 400d is not "
+                                 "carried: a rolling window is at most 366 days, got 400d")
+    two_years = SLO.format(window="2Y", target=0.99).replace(
+        "isRolling: true}", "calendar: {startTime: '2026-01-01 00:00:00', timeZone: Europe/Paris}}")
+    with pytest.raises(PlanErrors) as caught:
+        MemoryLog().import_(read_text(two_years, "long.yaml"))
+    assert str(caught.value) == ("long.yaml: document 1, spec.timeWindow[0] (line 12): a calendar window of 2Y is not "
+                                 "carried: a calendar period is at most a year, got 2Y")
+
+
+def test_every_window_is_carried_as_written_and_exported_back_as_it_came():
+    log = MemoryLog()
+    log.import_(read("openslo/windows.yaml", "openslo/v1alpha.yaml"))
+    windows = {k.split("-", 1)[1]: s.window for k, s in log.states.items() if k.startswith("objective-")}
+    assert windows["ingest-90m"] == Window("rolling", duration="90m")
+    assert windows["ingest-12h"] == Window("rolling", duration="12h")
+    assert windows["ingest-2w"] == Window("rolling", duration="2w")
+    assert windows["ingest-180d"] == Window("rolling", duration="180d")  # longer than slogov's `days` form
+    assert windows["ingest-week"] == Window("calendar", duration="1w", start="2026-03-02T06:00:00",
+                                            time_zone="Europe/Berlin")
+    assert windows["ingest-month"] == Window("calendar", duration="1M", start="2026-01-15T09:30:00",
+                                             time_zone="America/New_York")
+    assert windows["ingest-year"] == Window("calendar", duration="1Y", start="2024-04-01T00:00:00",
+                                            time_zone="Europe/London")
+    assert windows["legacy-latency"] == Window("calendar", duration="1M", start="2026-01-01T00:00:00",
+                                               time_zone="Europe/Berlin")
+    assert windows["legacy-availability"] == Window("rolling", days=7)
+    exported = log.export()
+    assert "- duration: 1M\n    calendar:\n      startTime: '2026-01-15 09:30:00'\n      timeZone: America/New_York\n" \
+           "    isRolling: false\n" in exported
+    assert "- duration: 90m\n    isRolling: true\n" in exported
+    again = MemoryLog()
+    again.import_(read_text(exported))
+    assert again.export() == exported and log.import_(read_text(exported)).empty
+
+
+@pytest.mark.parametrize(("held", "file", "same"), [
+    (Window("rolling", days=28), "4w", True),
+    (Window("rolling", duration="672h"), "28d", True),
+    (Window("rolling", days=28), "27d", False),
+    (Window("calendar_month"), "1M from '2026-03-01 00:00:00' in UTC", True),
+    (Window("calendar_month"), "1M from '2026-03-01 00:00:00' in Etc/UTC", True),
+    (Window("calendar_quarter"), "1Q from '2025-10-01 00:00:00' in UTC", True),
+    (Window("calendar_quarter"), "1Q from '2025-11-01 00:00:00' in UTC", False),
+    (Window("calendar_month"), "1M from '2026-03-01 00:00:00' in Europe/Berlin", False),
+    (Window("calendar_month"), "1M from '2026-03-15 00:00:00' in UTC", False),
+    (Window("calendar", duration="1w", start="2026-03-02T06:00:00", time_zone="Europe/Berlin"),
+     "1w from '2026-01-05 06:00:00' in Europe/Berlin", True),
+    (Window("calendar", duration="1w", start="2026-03-02T06:00:00", time_zone="Europe/Berlin"),
+     "7d from '2026-03-02 06:00:00' in Europe/Berlin", True),
+    (Window("calendar", duration="1w", start="2026-03-02T06:00:00", time_zone="Europe/Berlin"),
+     "1w from '2026-03-02 06:00:00' in Europe/London", False),
+])
+def test_a_window_of_the_same_periods_is_the_same_window_however_it_is_written(held, file, same):
+    """An objective drafted with one form of a window (slogov's own, or an older import) is
+    left alone by a file writing the same periods another way, and refused by another window."""
+    log = MemoryLog()
+    log.import_(read_text(SLO.format(window="28d", target=0.99)))
+    state = log.states["objective-search-availability"]
+    log.states["objective-search-availability"] = replace(state, window=held)
+    duration, _, rest = file.partition(" from ")
+    text = SLO.format(window=duration, target=0.99)
+    if rest:
+        start, zone = rest.rsplit(" in ", 1)
+        text = text.replace("isRolling: true}", f"calendar: {{startTime: {start}, timeZone: {zone}}}}}")
+    if same:
+        assert log.import_(read_text(text)).empty
+    else:
+        with pytest.raises(PlanErrors, match="exists with another definition: window"):
+            log.import_(read_text(text))
 
 
 def test_the_export_of_what_is_agreed_matches_the_golden_file_with_its_provenance():
     log = MemoryLog()
-    log.import_(read("sloth/myservice.yaml", "openslo/checkout.yaml", "openslo/composite.yaml"))
-    for oid in ("checkout-availability__sla", "myservice-requests-availability", "sign-in-journey__login"):
+    log.import_(read("sloth/myservice.yaml", "openslo/checkout.yaml", "openslo/composite.yaml", "openslo/windows.yaml"))
+    for oid in ("checkout-availability__sla", "myservice-requests-availability", "sign-in-journey__login",
+                "ingest-90m", "ingest-2w", "ingest-180d", "ingest-week", "ingest-month", "ingest-quarter", "ingest-year"):
         agree(log, oid)
     text = log.export(include_drafts=False, provenance=Provenance(42, "ab" * 32))
     assert text == (GOLDEN / "agreed.openslo.yaml").read_text()
@@ -119,14 +189,21 @@ def test_the_export_of_what_is_agreed_matches_the_golden_file_with_its_provenanc
 
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
-windows = st.sampled_from([("7d", True), ("28d", True), ("90d", True), ("1M", False), ("1Q", False)])
+# (duration, calendar start and zone or None for rolling, the shortest the window lasts in hours)
+windows = st.sampled_from([("7d", None, 168), ("28d", None, 672), ("90d", None, 2160), ("180d", None, 4320),
+                           ("90m", None, 1.5), ("36h", None, 36), ("2w", None, 336),
+                           ("1M", ("2026-01-01 00:00:00", "UTC"), 672), ("1Q", ("2026-01-01 00:00:00", "UTC"), 2136),
+                           ("1M", ("2026-01-15 09:30:00", "America/New_York"), 672),
+                           ("1w", ("2026-03-02 06:00:00", "Europe/Berlin"), 168),
+                           ("1Q", ("2026-02-01 00:00:00", "Asia/Kolkata"), 2136),
+                           ("1Y", ("2024-04-01 00:00:00", "Europe/London"), 8760)])
 budgetings = st.one_of(st.just(None), st.tuples(st.integers(1, 60), st.sampled_from([0.9, 0.95, 1.0, None])))
 kinds = st.sampled_from([{"kind": "availability"}, {"kind": "latency", "thresholdMs": 250},
                          {"kind": "quality", "metric": "faithfulness", "threshold": 0.8},
                          {"kind": "freshness", "thresholdSeconds": 60}])
 label_sets = st.dictionaries(st.sampled_from(["team", "tier", "example.com/owner"]),
                              st.one_of(names, st.lists(names, min_size=1, max_size=2, unique=True)), max_size=2)
-tiers = st.lists(st.tuples(st.sampled_from(["page", "ticket"]), st.sampled_from(["1h", "6h", "1d"]),
+tiers = st.lists(st.tuples(st.sampled_from(["page", "ticket"]), st.sampled_from([("1h", 1), ("6h", 6), ("1d", 24)]),
                            st.sampled_from([1.0, 6.0, 14.4])), max_size=3)
 
 
@@ -134,7 +211,7 @@ tiers = st.lists(st.tuples(st.sampled_from(["page", "ticket"]), st.sampled_from(
 def spec_files(draw) -> str:
     docs = []
     for slo in draw(st.lists(names, min_size=1, max_size=3, unique=True)):
-        duration, rolling = draw(windows)
+        duration, calendar, hours = draw(windows)
         budgeting = draw(budgetings)
         kind = draw(kinds)
         objectives = [{"displayName": n, "target": draw(st.sampled_from([0.9, 0.99, 0.999, 0.9995])),
@@ -142,11 +219,13 @@ def spec_files(draw) -> str:
                        **({"timeSliceWindow": f"{budgeting[0]}m"} if budgeting else {}),
                        **({"timeSliceTarget": budgeting[1]} if budgeting and budgeting[1] is not None else {})}
                       for n in draw(st.lists(names, min_size=1, max_size=2, unique=True))]
-        window = {"duration": duration, "isRolling": rolling}
-        if not rolling:
-            window["calendar"] = {"startTime": "2026-01-01 00:00:00", "timeZone": "UTC"}
+        window = {"duration": duration, "isRolling": calendar is None}
+        if calendar is not None:
+            window["calendar"] = {"startTime": calendar[0], "timeZone": calendar[1]}
         policies = []
-        for severity, long, rate in draw(tiers):
+        for severity, (long, long_hours), rate in draw(tiers):
+            if long_hours > hours:  # a tier's long window fits in the compliance window
+                continue
             name = f"{slo}-{severity}-{long}-{rate}".replace(".", "-")
             policies.append({"kind": "AlertPolicy", "metadata": {"name": name}, "spec": {"conditions": [
                 {"kind": "AlertCondition", "metadata": {"name": name}, "spec": {"severity": severity, "condition": {
