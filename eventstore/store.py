@@ -241,6 +241,15 @@ class EventStore:
                 rows = (await c.execute(query)).all()
         return [self.decode(r) for r in rows]
 
+    async def idempotent_result(self, key: str) -> tuple[str, str, bytes] | None:
+        """The stored (request_hash, stream_id, result) of an idempotency key already used,
+        read outside any append (a caller may answer a retry before doing any work)."""
+        query = select(idempotency_keys.c.request_hash, idempotency_keys.c.stream_id, idempotency_keys.c.result
+                       ).where(idempotency_keys.c.key == key)
+        async with self.engines.read.connect() as c:
+            row = (await c.execute(query)).first()
+        return None if row is None else (row.request_hash, row.stream_id, row.result.encode())
+
     async def tail(self, after: int = 0, poll: float = 0.5) -> AsyncIterator[RecordedEvent]:
         """Follow the log forever from `after`, waking early on local appends."""
         while True:

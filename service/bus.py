@@ -178,6 +178,15 @@ async def _reactions(reactor: Reactor, event: RecordedEvent, view: StateView) ->
 BatchObserver = Callable[[int], None]
 
 
+def _replayed(envelope: Envelope, fingerprint: str, stored: tuple[str, str, bytes]) -> CommandResult:
+    """A used idempotency key's first result, or CONFLICT when it was another command's."""
+    stored_hash, _, result = stored
+    if stored_hash != fingerprint:
+        raise Conflict("this idempotency key was already used for a different command",
+                       idempotency_key=envelope.idempotency_key)
+    return CommandResult.from_json(orjson.loads(result), replayed=True)
+
+
 class CommandBus:
     def __init__(
         self,
@@ -226,6 +235,17 @@ class CommandBus:
         self._arrived.set()
         self._ensure_worker()
         return (await future)[0]
+
+    async def recorded(self, envelope: Envelope) -> CommandResult | None:
+        """The result a retry of `envelope` would get from the record, without queueing it:
+        None when its idempotency key is new (or it has none); CONFLICT when the key was used
+        for another command. Lets a caller skip work done before the first attempt (asking a
+        data source) when the command is already recorded. The caller checks the roles."""
+        key = envelope.idempotency_key
+        if not key:
+            return None
+        stored = await self.store.idempotent_result(key)
+        return None if stored is None else _replayed(envelope, request_hash(envelope), stored)
 
     async def execute_all(self, envelopes: Sequence[Envelope]) -> list[CommandResult]:
         """Several commands as one all-or-nothing unit, in one transaction.
@@ -457,13 +477,7 @@ class CommandBus:
         key = envelope.idempotency_key
         fingerprint = request_hash(envelope) if key else ""
         if key and key in known:
-            stored_hash, _, result = known[key]
-            if stored_hash != fingerprint:
-                raise Conflict(
-                    "this idempotency key was already used for a different command",
-                    idempotency_key=key,
-                )
-            return CommandResult.from_json(orjson.loads(result), replayed=True)
+            return _replayed(envelope, fingerprint, known[key])
 
         if not tx.knows(stream_id):
             await tx.load_versions([stream_id])

@@ -64,24 +64,29 @@ async def measured(name: str, action: Callable[[], Awaitable[T]]) -> T:
     return result
 
 
+def envelope_for(info: Info, guards: i.CommandGuards, command: Any) -> Envelope:
+    """The caller's command in its envelope (actor, roles, guards, correlation id)."""
+    principal = current_principal(info)
+    check_guards(guards)
+    return Envelope(
+        command=command,
+        actor=principal.actor,
+        roles=principal.roles,
+        expected_version=guards.expected_version,
+        idempotency_key=guards.idempotency_key,
+        reason=guards.reason,
+        correlation_id=info.context.get("correlation_id"),
+    )
+
+
 async def run_command(info: Info, name: str, guards: i.CommandGuards, build: Callable[[], Any]) -> CommandResult:
     """Authenticate, build and execute one command; count its outcome under ``name``."""
     context = info.context
 
     async def execute() -> CommandResult:
-        principal = current_principal(info)
+        current_principal(info)
         check_guards(guards)
-        command = build()
-        envelope = Envelope(
-            command=command,
-            actor=principal.actor,
-            roles=principal.roles,
-            expected_version=guards.expected_version,
-            idempotency_key=guards.idempotency_key,
-            reason=guards.reason,
-            correlation_id=context.get("correlation_id"),
-        )
-        return await context["container"].bus.execute(envelope)
+        return await context["container"].bus.execute(envelope_for(info, guards, build()))
 
     return await measured(name, execute)
 

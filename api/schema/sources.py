@@ -28,7 +28,7 @@ from api.schema import enums, reads
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.inputs import command_input
 from api.schema.objectives import ObjectivePayload, objective_payload
-from api.schema.shared import EventRef, event_refs, page_connection, readable, run_command
+from api.schema.shared import EventRef, envelope_for, event_refs, page_connection, readable, run_command
 from domain import objective as od
 from domain import sources as sd
 from domain.errors import DomainError
@@ -253,10 +253,14 @@ class SourcesMutation:
         command = od.DefineSli(
             str(input.objective_id), definition_of(input.definition),
             None if input.proposal_id is None else str(input.proposal_id), input.rationale, parties, checked=True)
+        container = info.context["container"]
         try:
-            # Who may, before the source is asked anything; then the source itself.
+            # Who may, before the source is asked anything; then the source itself, unless
+            # this is a retry of a command already recorded: that is answered from the
+            # record (the bus replays it), whether or not the source answers now.
             authorize(command, principal.roles)
-            await check_definition(info.context["container"], command.definition)
+            if await container.bus.recorded(envelope_for(info, input, command)) is None:
+                await check_definition(container, command.definition)
         except DomainError as error:
             record_command("DefineSli", error.code)
             raise

@@ -3,6 +3,7 @@ a real Prometheus over the history this directory's conftest wrote."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -16,7 +17,7 @@ from service.sources.prometheus import PrometheusSource
 from tests.graphql.conftest import EVENTS, api, journey_input  # noqa: F401 -- `api` is the fixture
 
 from .conftest import START
-from .harness import free_port
+from .harness import Counter, PrometheusServer, create_blocks, cumulative, free_port, openmetrics
 from .test_scrape import wait_for
 
 AT = START + 2 * 86400  # inside the history (which is far behind the wall clock)
@@ -112,3 +113,41 @@ async def test_define_sli_over_graphql_is_checked_and_agreed_like_a_target(api, 
     objective = (await api.ok(read))["objective"]
     assert objective["sliDefinition"] == {"good": None, "bad": 'jobs_total{queue="failed"}', "checked": True}
     assert objective["openProposal"] is None
+
+
+async def test_a_retried_define_sli_is_answered_from_the_record_even_with_the_source_down(api, tmp_path):
+    # A Prometheus of our own over a few minutes of history within the last day (the check
+    # looks for the total's series there), stopped before the retry.
+    start = (int(time.time()) // 3600 - 3) * 3600
+    create_blocks(openmetrics([Counter("jobs", {"queue": "mail"}, cumulative(start, [5] * 60))]), tmp_path / "data")
+    server = PrometheusServer(tmp_path / "data").start()
+    define = f"mutation($i: DefineSliInput!) {{ defineSli(input: $i) {{ replayed objective {{ sliDefinition {{ {SLI} }} }} {EVENTS} }} }}"
+    jobs = {"kind": "RATIO", "source": "prom", "good": 'jobs_total{queue="mail"}', "total": "jobs_total"}
+    sent = {"objectiveId": "o1", "definition": jobs, "idempotencyKey": "sli-o1"}
+    try:
+        await api.ok("mutation($i: DefineDataSourceInput!) { defineDataSource(input: $i) { replayed } }",
+                     {"i": {"name": "prom", "url": server.url}})
+        await api.mutate("proposeJourney", journey_input("checkout"), role="product")
+        await api.mutate("prioritizeJourney", {"journeyId": "checkout", "priority": 1, "tier": 1, "rationale": "r"},
+                         role="product")
+        await api.mutate("draftObjective", {
+            "objectiveId": "o1", "journeyId": "checkout", "name": "Mail jobs", "sli": {"kind": "AVAILABILITY"},
+            "window": {"kind": "ROLLING", "days": 28}, "budgeting": {"method": "OCCURRENCES"}})
+        first = (await api.ok(define, {"i": sent}))["defineSli"]
+    finally:
+        server.stop()
+    assert not first["replayed"] and [e["type"] for e in first["events"]] == ["SliDefined"]
+
+    # The retry: the first answer, from the record; the source is not asked, nothing appended.
+    head = await api.head()
+    again = (await api.ok(define, {"i": sent}))["defineSli"]
+    assert again["replayed"] and again["events"] == first["events"]
+    assert again["objective"] == first["objective"]
+    assert await api.head() == head
+    # The source is down indeed: a new definition cannot be checked ...
+    other = {**jobs, "good": 'jobs_total{queue="other"}'}
+    code, error = await api.fail("defineSli", {"objectiveId": "o1", "definition": other})
+    assert code == "UNAVAILABLE" and error["extensions"]["reason"] == "unreachable"
+    # ... and the key sent with another command is a CONFLICT, whatever the source says.
+    code, _ = await api.fail("defineSli", {"objectiveId": "o1", "definition": other, "idempotencyKey": "sli-o1"})
+    assert code == "CONFLICT"
