@@ -34,7 +34,7 @@ is judged exactly as its replay judges it; the tests hold that against generated
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
@@ -128,14 +128,6 @@ def _action(d: Any, type_: str) -> Action:
     return Action(d["objective_id"], type_, ident, d["rule_id"], d["at"], d.get("reason", ""), policy)
 
 
-@dataclass
-class _Pending:
-    """A budget command's last data event so far, and the transitions recorded after it."""
-
-    event: RecordedEvent
-    derived: list[RecordedEvent] = field(default_factory=list)
-
-
 class PolicyWhatIf:
     def __init__(self, candidate: Policy, candidate_version: int, decisions: Iterable[RecordedEvent],
                  start: datetime, end: datetime, objective_ids: Sequence[str] | None = None) -> None:
@@ -154,7 +146,11 @@ class PolicyWhatIf:
         self._flags_only = settles_on_flags(candidate)
         self.streams = GateStreams(self._policy_of)
         self.exhaustions: dict[str, list[tuple[int, str]]] = {}
-        self.pending: _Pending | None = None
+        # A budget command's last data event so far (of a governed objective), its objective
+        # and the transitions recorded after it (None: none yet).
+        self.pending: RecordedEvent | None = None
+        self._pending_objective = ""
+        self._derived: list[RecordedEvent] | None = None
         self.judged: list[Judged] = []
         self.actual: list[Action] = []
         self.what_if: list[Action] = []
@@ -198,21 +194,28 @@ class PolicyWhatIf:
 
     def feed(self, events: Iterable[RecordedEvent]) -> None:
         """The next events of the log, in position order."""
+        feed_one = self._feed_one
         for e in events:
-            self._feed_one(e)
+            feed_one(e)
 
     def _feed_one(self, e: RecordedEvent) -> None:
         self.events += 1
         p = self.pending
         if p is not None:
-            if e.stream_id == p.event.stream_id and e.type in _TRANSITIONS:
-                p.derived.append(e)
-            elif (e.stream_id == p.event.stream_id and e.type in _DATA and not p.derived
-                  and e.metadata.get("command_id") == p.event.metadata.get("command_id")):
-                self.pending = None  # not its command's last data event: live reacts to the last only
+            same = e.stream_id == p.stream_id
+            if same and e.type in _TRANSITIONS:
+                if self._derived is None:
+                    self._derived = [e]
+                else:
+                    self._derived.append(e)
             else:
-                self._react(p)
+                if (same and e.type in _DATA and self._derived is None
+                        and e.metadata.get("command_id") == p.metadata.get("command_id")):
+                    pass  # not its command's last data event: live reacts to the last only
+                elif self._derived is not None or not self._still_quiet(self._pending_objective):
+                    self._react(p, self._derived or ())
                 self.pending = None
+                self._derived = None
         if e.position > self.judge_at:
             self._judge_before(e.position)
         fold = self.folds.get(e.stream_id)
@@ -227,8 +230,13 @@ class PolicyWhatIf:
             if state is not old:
                 self.streams.put(e.stream_id, state)
             if e.type in _DATA:
-                if self._governed(state.objective_id):
-                    self.pending = _Pending(e)
+                oid = state.objective_id
+                governed = self._governing.get(oid)
+                if governed is None:
+                    governed = self._governed(oid)
+                if governed:
+                    self.pending = e
+                    self._pending_objective = oid
             elif e.type == "BudgetExhausted":
                 self.exhaustions.setdefault(e.stream_id, []).append((e.position, e.data["at"]))
             return
@@ -244,6 +252,14 @@ class PolicyWhatIf:
             self._governing.clear()
         state = fold[2] = evolve(old, e)
         self.streams.put(e.stream_id, state)
+
+    def _still_quiet(self, objective_id: str) -> bool:
+        """Settled after a command, and since then no transition, no action, no new
+        agreement: on the same flags a policy that reads only flags is settled still
+        (`settles_on_flags`), and the walk would judge every instant to find so."""
+        quiet = self._quiet.get(objective_id)
+        return (quiet is not None and quiet[0] is self.streams.objectives.get(objective_id)
+                and quiet[1] is self.streams.actions.get(objective_id))
 
     def _in_period(self, at: str) -> bool:
         return self._start <= parse_iso(at) < self._end
@@ -266,17 +282,11 @@ class PolicyWhatIf:
         decision = rejudge(state, found, request, at, recorded.suggestions)
         self.judged.append(Judged(recorded, e.position, decision))
 
-    def _react(self, p: _Pending) -> None:
-        event = p.event
+    def _react(self, event: RecordedEvent, derived: Sequence[RecordedEvent]) -> None:
+        """The walk after a budget command's last data event (`derived`: the transitions
+        recorded after it)."""
         objective_id = event.data["objective_id"]
         obj = self.streams.objectives.get(objective_id)
-        if not p.derived:
-            quiet = self._quiet.get(objective_id)
-            if quiet is not None and quiet[0] is obj and quiet[1] is self.streams.actions.get(objective_id):
-                # Settled after a command, and since then no transition, no action, no new
-                # agreement: on the same flags a policy that reads only flags is settled still
-                # (`settles_on_flags`), and the walk would judge every instant to find so.
-                return
         if obj is None or str(obj.status) != _ACTIVE or obj.agreement is None:
             return
         self.affected.add(objective_id)
@@ -292,8 +302,8 @@ class PolicyWhatIf:
         if differ:
             self.tiers_differ.add(objective_id)
         state = self.streams.budgets[objective_id]
-        exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, p.derived) else None
-        steps = walk(self.candidate, self.version, obj, state, event, p.derived, actions, exhaustions)
+        exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, derived) else None
+        steps = walk(self.candidate, self.version, obj, state, event, derived, actions, exhaustions)
         reply = None
         while True:
             try:
@@ -325,8 +335,10 @@ class PolicyWhatIf:
 
     def finish(self) -> PolicyOutcome:
         if self.pending is not None:
-            self._react(self.pending)
+            if self._derived is not None or not self._still_quiet(self._pending_objective):
+                self._react(self.pending, self._derived or ())
             self.pending = None
+            self._derived = None
         self._judge_before(1 << 62)
         return PolicyOutcome(tuple(sorted(self.judged, key=lambda j: j.position)), tuple(self.actual),
                              tuple(self.what_if), tuple(sorted(self.affected)), tuple(sorted(self.tiers_differ)),

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from domain import policy as policy_domain
 from domain.commands import require_id
 from eventstore.pacing import SLICE
-from eventstore.reader import paused_gc, read_log
+from eventstore.reader import decode_rows, paused_gc, read_log
 from eventstore.tables import events as events_table
 from policies.language import Policy, parse_policy
 from policies.loader import parse_yaml
@@ -67,7 +67,7 @@ async def policy_whatif_of(
                                                events_table.c.position <= position)
                     .order_by(events_table.c.position)
                 )).all()
-                decisions = [store.decode(r) for r in rows]
+                decisions = decode_rows(store, rows)
                 version = (policy_events[-1].data["version"] if policy_events else 0) + 1
                 run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
                 told = 0
