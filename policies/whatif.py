@@ -50,6 +50,7 @@ from policies.evaluate import ObjectiveFacts
 from policies.reaction_walk import NEED_SERVICES, needs_exhaustions, services_of, walk
 from policies.reactions import settled, settles_on_flags
 
+_BUDGET = budget.CATEGORY
 _DATA = frozenset(budget.DATA_EVENTS)
 _TRANSITIONS = frozenset(budget.TRANSITION_EVENTS.values())
 _ACTIVE = str(objective.ObjectiveStatus.ACTIVE)
@@ -193,53 +194,68 @@ class PolicyWhatIf:
     # --- the pass ---------------------------------------------------------------------
 
     def feed(self, events: Iterable[RecordedEvent]) -> None:
-        """The next events of the log, in position order."""
-        feed_one = self._feed_one
-        for e in events:
-            feed_one(e)
+        """The next events of the log, in position order.
 
-    def _feed_one(self, e: RecordedEvent) -> None:
-        self.events += 1
-        p = self.pending
-        if p is not None:
-            same = e.stream_id == p.stream_id
-            if same and e.type in _TRANSITIONS:
-                if self._derived is None:
-                    self._derived = [e]
-                else:
-                    self._derived.append(e)
-            else:
-                if (same and e.type in _DATA and self._derived is None
-                        and e.metadata.get("command_id") == p.metadata.get("command_id")):
-                    pass  # not its command's last data event: live reacts to the last only
-                elif self._derived is not None or not self._still_quiet(self._pending_objective):
-                    self._react(p, self._derived or ())
-                self.pending = None
-                self._derived = None
-        if e.position > self.judge_at:
-            self._judge_before(e.position)
-        fold = self.folds.get(e.stream_id)
-        if fold is None:
-            category = e.stream_id.split("-", 1)[0]
-            fold = self.folds[e.stream_id] = [category, _EVOLVERS.get(category), None]
+        One loop with its lookups held in locals: it runs for every event of the log, and
+        nearly all of them are budget data events of objectives settled on their flags."""
+        folds, governing, quiet = self.folds, self._governing, self._quiet
+        objectives, actions, put = self.streams.objectives, self.streams.actions, self.streams.put
+        pending, derived, pending_objective = self.pending, self._derived, self._pending_objective
+        judge_at = self.judge_at
+        count = 0
+        try:
+            for e in events:
+                count += 1
+                stream_id = e.stream_id
+                if pending is not None:
+                    same = stream_id == pending.stream_id
+                    if same and e.type in _TRANSITIONS:
+                        if derived is None:
+                            derived = [e]
+                        else:
+                            derived.append(e)
+                    else:
+                        if (same and e.type in _DATA and derived is None
+                                and e.metadata.get("command_id") == pending.metadata.get("command_id")):
+                            pass  # not its command's last data event: live reacts to the last only
+                        elif derived is not None or not (
+                                (q := quiet.get(pending_objective)) is not None  # `_still_quiet`, inlined
+                                and q[0] is objectives.get(pending_objective)
+                                and q[1] is actions.get(pending_objective)):
+                            self._react(pending, derived or ())
+                        pending = derived = None
+                if e.position > judge_at:
+                    self._judge_before(e.position)
+                    judge_at = self.judge_at
+                fold = folds.get(stream_id)
+                if fold is None:
+                    category = stream_id.split("-", 1)[0]
+                    fold = folds[stream_id] = [category, _EVOLVERS.get(category), None]
+                category, evolve, old = fold
+                if evolve is None:
+                    continue  # deploy decisions: the gate does not read them
+                if category != _BUDGET:
+                    self._fold_other(e, fold)
+                    continue
+                state = fold[2] = evolve(old, e)  # a budget's state is updated in place
+                if state is not old:
+                    put(stream_id, state)
+                if e.type in _DATA:
+                    oid = state.objective_id
+                    governed = governing.get(oid)
+                    if governed is None:
+                        governed = self._governed(oid)
+                    if governed:
+                        pending, pending_objective = e, oid
+                elif e.type == "BudgetExhausted":
+                    self.exhaustions.setdefault(stream_id, []).append((e.position, e.data["at"]))
+        finally:
+            self.pending, self._derived, self._pending_objective = pending, derived, pending_objective
+            self.events += count
+
+    def _fold_other(self, e: RecordedEvent, fold: list[Any]) -> None:
+        """Any stream the gate reads but a budget's."""
         category, evolve, old = fold
-        if evolve is None:
-            return  # deploy decisions: the gate does not read them
-        if category == budget.CATEGORY:
-            state = fold[2] = evolve(old, e)  # a budget's state is updated in place
-            if state is not old:
-                self.streams.put(e.stream_id, state)
-            if e.type in _DATA:
-                oid = state.objective_id
-                governed = self._governing.get(oid)
-                if governed is None:
-                    governed = self._governed(oid)
-                if governed:
-                    self.pending = e
-                    self._pending_objective = oid
-            elif e.type == "BudgetExhausted":
-                self.exhaustions.setdefault(e.stream_id, []).append((e.position, e.data["at"]))
-            return
         if category == policy_actions.CATEGORY:
             if e.type not in _PEOPLE:
                 oid = e.data["objective_id"]

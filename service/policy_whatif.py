@@ -62,16 +62,17 @@ async def policy_whatif_of(
                 position, _ = await store.head(conn)
                 policy_events = await store.read_stream(policy_domain.stream_id(candidate.id),
                                                         until_position=position, conn=conn)
-                rows = (await conn.execute(
-                    select(events_table).where(events_table.c.type == "DeployEvaluated",
-                                               events_table.c.position <= position)
-                    .order_by(events_table.c.position)
-                )).all()
-                decisions = decode_rows(store, rows)
-                version = (policy_events[-1].data["version"] if policy_events else 0) + 1
-                run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
-                told = 0
-                with paused_gc():
+                with paused_gc():  # from the decisions on: all of it is kept until the answer
+                    rows = (await conn.execute(
+                        select(events_table).where(events_table.c.type == "DeployEvaluated",
+                                                   events_table.c.position <= position)
+                        .order_by(events_table.c.position)
+                    )).all()
+                    decisions = decode_rows(store, rows)
+                    del rows
+                    version = (policy_events[-1].data["version"] if policy_events else 0) + 1
+                    run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
+                    told = 0
                     async for page in read_log(store, until=position, conn=conn, hashes=False):
                         for i in range(0, len(page), SLICE):
                             run.feed(page[i:i + SLICE])
