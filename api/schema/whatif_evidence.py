@@ -50,4 +50,4 @@ class WhatIfEvidenceMutation:
                 window=None if input.window is None else input.window.as_dict(),
                 tiers=tier_dicts(input.tiers), document=input.document)
 
-        return await payload_of(info, await measured("AttachWhatIfEvidence", attach))
+        return await payload_of(info, (await measured("AttachWhatIfEvidence", attach)).result)
