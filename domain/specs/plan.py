@@ -113,9 +113,9 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
     steps: list[Step] = []
     notes: list[str] = []
     errors: list[MappingError] = []
-    for source in specs.data_sources:
+    for data_source in specs.data_sources:
         try:
-            step = _data_source(source, current)
+            step = _data_source(data_source, current)
         except MappingError as e:
             errors.append(e)
         else:

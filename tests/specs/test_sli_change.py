@@ -140,3 +140,9 @@ async def test_through_the_log_a_dry_run_lists_the_sli_change_and_apply_proposes
     assert event.position == head[0] + 1
     again = await specs_service.import_specs(container, spec(good="good_total"), actor="ada", roles=admin, apply=True)
     assert again.plan.empty and (await container.store.head())[0] == head[0] + 1
+
+
+def test_a_files_data_sources_do_not_take_the_place_of_its_name_in_the_rationales():
+    the_plan = plan(spec(), MemoryLog().current(spec()), actor="ada", source="search.yaml")
+    (proposal,) = [c for c, _ in the_plan.commands if type(c).__name__ == "ProposeTarget"]
+    assert proposal.rationale == "Imported from search.yaml (SLO search-availability, objective main)."
