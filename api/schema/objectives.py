@@ -583,7 +583,11 @@ async def objective_payload(
     info: Info, name: str, guards: i.CommandGuards, build: Callable[[], Any]
 ) -> ObjectivePayload:
     """Run an objective command (``run_command``) and read the objective back."""
-    result = await run_command(info, name, guards, build)
+    return await payload_of(info, await run_command(info, name, guards, build))
+
+
+async def payload_of(info: Info, result: Any) -> ObjectivePayload:
+    """An objective command's result (a `CommandResult`) with the objective read back."""
     objective_id = result.stream_id.removeprefix(f"{od.CATEGORY}-")
     state = readable(await reads.objective_by_id(info.context["container"], objective_id),
                      f"objective {objective_id}", objective_id=objective_id)
