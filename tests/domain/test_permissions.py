@@ -40,6 +40,7 @@ SAMPLES = {
     objective.RetireObjective: objective.RetireObjective("o", "r"),
     objective.RecordReview: objective.RecordReview("o", "2025-Q1", "maintain", "f", ("a",)),
     objective.DefineSli: objective.DefineSli("o", {"kind": "ratio", "source": "prom", "good": "a", "total": "b"}),
+    objective.SetNotificationTargets: objective.SetNotificationTargets("o"),
     sources.DefineDataSource: sources.DefineDataSource("prom", "prometheus", "http://localhost:9090"),
     sources.ChangeDataSource: sources.ChangeDataSource("prom", "prometheus", "http://localhost:9091"),
     sources.RetireDataSource: sources.RetireDataSource("prom", "r"),
@@ -85,6 +86,7 @@ EXPECTED = {
     objective.RetireObjective: {P, S, L, ADM},
     objective.RecordReview: {P, S, L, ADM},
     objective.DefineSli: {S, E, ADM},  # on an agreed objective a proposal all parties then endorse
+    objective.SetNotificationTargets: {S, ADM},
     sources.DefineDataSource: {S, E, ADM},
     sources.ChangeDataSource: {S, E, ADM},
     sources.RetireDataSource: {S, E, ADM},
