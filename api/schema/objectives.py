@@ -44,7 +44,7 @@ from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
 
 if TYPE_CHECKING:
-    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection
+    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection, RecurringBudgetExclusion
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
@@ -304,6 +304,14 @@ class Objective:
         from api.schema.budgets import exclusions_of
 
         return await exclusions_of(info.context["container"], str(self.id), self.as_of)
+
+    @strawberry.field(description="Recurring exclusions (RRULE windows), in the order they were added, ended ones too.")
+    async def recurring_exclusions(
+        self, info: Info
+    ) -> list[Annotated["RecurringBudgetExclusion", strawberry.lazy(_BUDGETS)]]:
+        from api.schema.budgets import recurring_exclusions_of
+
+        return await recurring_exclusions_of(info.context["container"], str(self.id), self.as_of)
 
     @strawberry.field(
         description="The negotiation's infeasible-target flag: the open proposal's target (else the agreed one) "
