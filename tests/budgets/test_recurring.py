@@ -1,13 +1,14 @@
 """Recurring exclusions through the bus, on SQLite and PostgreSQL: recorded on the
 objective's budget stream with who and why, applied to the data recorded before and after,
 idempotent, ended from a data time on; bad input and the wrong role append nothing; as-of
-reads and a rebuild agree with the live budget."""
+reads, the target what-if and a rebuild agree with the live budget."""
 
 from __future__ import annotations
 
 import pytest
 
 from domain.budget.decider import EndRecurringExclusion, ExcludeRecurring, RecordObservations
+from domain.budget.whatif import recorded, target_whatif
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service import budget_queries as bq
 from service.as_of import AsOfReads
@@ -87,6 +88,14 @@ async def test_a_recurring_exclusion_is_recorded_applied_and_ended(container):
     assert (await AsOfReads(container, added_at - 1).budget_status(OID)).exhausted
     as_of = await AsOfReads(container, added_at).budget_status(OID)
     assert not as_of.exhausted and as_of.bad == 0
+
+    # The target what-if folds the same stream through the same ledger: with nothing
+    # changed it derives the recorded transitions and counts what the live budget counts.
+    stream = await container.store.read_stream(f"budget-{OID}")
+    outcome = target_whatif(stream, None, minute(0), minute(2 * DAY))
+    assert outcome.transitions == recorded(stream, minute(0), minute(2 * DAY))
+    assert outcome.status == await bq.budget_of(container, OID)
+    assert (outcome.good, outcome.total) == (90_000, 90_000 + 45_000)  # the first night, then 45 bad minutes
 
     # A rebuild gives the live rows.
     live = await snapshot(container)
