@@ -9,7 +9,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from .common import DatabaseOption, with_container
+from .common import DatabaseOption, fail, with_container
+from .windows import WindowTextError, window_from_text
 
 app = typer.Typer(help="Candidates judged over the recorded history (appends nothing).", no_args_is_help=True)
 
@@ -19,11 +20,11 @@ def register(root: typer.Typer) -> None:
 
 
 def _window_option(text: str) -> dict[str, Any]:
-    """"30d" (rolling), "calendar_month" or "calendar_quarter"."""
-    match = re.fullmatch(r"(\d+)d", text)
-    if match:
-        return {"kind": "rolling", "days": int(match.group(1))}
-    return {"kind": text}
+    """Every window the domain has, read as `windows.window_from_text` says."""
+    try:
+        return window_from_text(text)
+    except WindowTextError as e:
+        raise fail(f"--window: {e}") from None
 
 
 def _budgeting_option(text: str) -> dict[str, Any]:
@@ -180,7 +181,9 @@ def whatif_target(
     start: Optional[str] = typer.Option(None, "--from", help="Period start, ISO 8601 with a zone."),
     end: Optional[str] = typer.Option(None, "--to", help="Period end (exclusive), ISO 8601 with a zone."),
     quarter: Optional[str] = typer.Option(None, "--quarter", help='Instead of --from/--to: a quarter, e.g. "2026-Q3".'),
-    window: Optional[str] = typer.Option(None, "--window", help='Candidate window: "30d", calendar_month, calendar_quarter.'),
+    window: Optional[str] = typer.Option(None, "--window", help='Candidate window: a rolling duration ("28d", "4w"), calendar_month, '
+                                          'calendar_quarter, "calendar 1M 2026-01-01T00:00:00 Europe/Berlin", or a JSON '
+                                          'window object (kind, days, duration, start, timeZone).'),
     budgeting: Optional[str] = typer.Option(None, "--budgeting",
                                             help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
