@@ -19,8 +19,9 @@
   version 1, the version checkout's and search's availability agreements pin.
 - a quarterly review of checkout availability for the previous quarter: maintain.
 - every agreed objective with an SLI definition (checkout's and search's availability)
-  is formalized with a runbook per alert tier, so `monitoringRules` generates rules
-  for each of them.
+  is formalized with a runbook per alert tier and an escalation path of its own, so
+  `monitoringRules` generates rules, and `monitoringAlertmanager` a route per escalation
+  path, for each of them.
 - a data source, `demo-prometheus` at `DEMO_PROMETHEUS_URL` (a local Prometheus on its
   default port), and the SLI of checkout's, search's and rag-answer's latency and
   availability objectives as queries against it (rag-answer's faithfulness stays

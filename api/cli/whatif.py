@@ -39,7 +39,7 @@ def _budgeting_option(text: str) -> dict[str, Any]:
                                  param_hint="--budgeting") from None
 
 
-def _tier_option(text: str) -> dict[str, Any]:
+def _tier_option(text: str, hint: str = "--tier") -> dict[str, Any]:
     """"SEVERITY:LONG:SHORT:THRESHOLD", e.g. "page:1h:5m:14.4"."""
     parts = text.split(":")
     try:
@@ -48,7 +48,34 @@ def _tier_option(text: str) -> dict[str, Any]:
                 "threshold": float(threshold)}
     except ValueError:
         raise typer.BadParameter(f"expected SEVERITY:LONG:SHORT:THRESHOLD, e.g. page:1h:5m:14.4, got {text!r}",
-                                 param_hint="--tier") from None
+                                 param_hint=hint) from None
+
+
+def _tiers_option(text: str) -> Any:
+    """A file of tiers in the agreement's shape (YAML or JSON: a list of {severity,
+    long_window, short_window, threshold}, or a document with `alert_tiers:` -- a policy
+    file's), else SEVERITY:LONG:SHORT:THRESHOLD[,...]. The values are checked as the
+    decider checks them (a bad one: BAD_USER_INPUT naming tiers[i].field)."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(text)
+    if not path.is_file():
+        if ":" not in text:
+            raise typer.BadParameter(f"{text!r} is no file, nor SEVERITY:LONG:SHORT:THRESHOLD[,...] "
+                                     "(e.g. page:1h:5m:14.4,ticket:3d:6h:1)", param_hint="--tiers")
+        return [_tier_option(t.strip(), "--tiers") for t in text.split(",") if t.strip()]
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise typer.BadParameter(f"{text}: {exc}", param_hint="--tiers") from None
+    if isinstance(doc, dict):
+        doc = doc.get("alert_tiers", doc.get("tiers"))
+    if not isinstance(doc, list):
+        raise typer.BadParameter(f"{text}: expected a list of tiers (severity, long_window, short_window, "
+                                 "threshold), or a document with alert_tiers", param_hint="--tiers")
+    return doc
 
 
 def _percent(value: Optional[float]) -> str:
@@ -161,6 +188,10 @@ def whatif_target(
                                             help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
                                                                    "(repeat; replaces the recorded tiers)."),
+    tiers: Optional[str] = typer.Option(None, "--tiers", metavar="FILE|SPEC",
+                                        help="Candidate alert tiers, all of them: a YAML/JSON file in the "
+                                             "agreement's shape (a list, or a policy file's alert_tiers), or "
+                                             "SEVERITY:LONG:SHORT:THRESHOLD[,...]."),
     proposal: Optional[str] = typer.Option(None, "--proposal", help="Instead of --target: a proposal's target."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     html: Optional[str] = typer.Option(None, "--html", help="Also write the side-by-side page with its charts "
@@ -189,10 +220,14 @@ def whatif_target(
         typer.echo("error: --attach runs with that proposal's target: give --target, or --proposal of the same "
                    "proposal", err=True)
         raise typer.Exit(2)
+    if tier and tiers is not None:
+        typer.echo("error: give --tiers or --tier, not both", err=True)
+        raise typer.Exit(2)
     envelope = _envelope(actor, roles, reason, idempotency_key) if attach is not None else None
     candidate = {"target": target, "window": None if window is None else _window_option(window),
                  "budgeting": None if budgeting is None else _budgeting_option(budgeting),
-                 "tiers": [_tier_option(t) for t in tier] if tier else None}
+                 "tiers": _tiers_option(tiers) if tiers is not None else [_tier_option(t) for t in tier] if tier
+                 else None}
     attached = None
 
     async def work(container):

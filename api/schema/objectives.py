@@ -45,7 +45,8 @@ from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
 
 if TYPE_CHECKING:
-    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection
+    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection, RecurringBudgetExclusion
+    from api.schema.collection import CollectionState
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
@@ -58,6 +59,7 @@ _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
 _JOURNEYS = "api.schema.journeys"
 _SOURCES = "api.schema.sources"
+_COLLECTION = "api.schema.collection"
 
 
 # --- types ------------------------------------------------------------------------
@@ -266,6 +268,12 @@ class Objective:
 
         return from_query(self.sli_query)
 
+    @strawberry.field(description="What the collector does for it (collectionState): live only, null under asOf.")
+    async def collection(self, info: Info) -> Annotated["CollectionState", strawberry.lazy(_COLLECTION)] | None:
+        from api.schema.collection import collection_of
+
+        return None if self.as_of is not None else await collection_of(info, str(self.id))
+
     @strawberry.field
     async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
         from api.schema.journeys import from_journey
@@ -308,6 +316,14 @@ class Objective:
         from api.schema.budgets import exclusions_of
 
         return await exclusions_of(info.context["container"], str(self.id), self.as_of)
+
+    @strawberry.field(description="Recurring exclusions (RRULE windows), in the order they were added, ended ones too.")
+    async def recurring_exclusions(
+        self, info: Info
+    ) -> list[Annotated["RecurringBudgetExclusion", strawberry.lazy(_BUDGETS)]]:
+        from api.schema.budgets import recurring_exclusions_of
+
+        return await recurring_exclusions_of(info.context["container"], str(self.id), self.as_of)
 
     @strawberry.field(
         description="The negotiation's infeasible-target flag: the open proposal's target (else the agreed one) "
