@@ -106,7 +106,10 @@ def collect(
             while True:
                 report = await collector.run_once()
                 if report.skipped:
-                    typer.echo("collect: another process holds the collector's lock; waiting", err=True)
+                    # PostgreSQL: another collector (`serve --collect`, another `collect`) holds the lock.
+                    typer.echo("collect: another process holds the collector's lock (a `serve --collect` or another "
+                               + ("`collect`); it collects, this round did nothing" if once else "`collect`); waiting"),
+                               err=True)
                 else:
                     faults = ", ".join(f"{k}: {v}" for k, v in sorted(report.faults.items())) or "none"
                     typer.echo(f"collect: {report.objectives} objectives, {report.minutes_recorded} minutes recorded, "
