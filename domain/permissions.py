@@ -68,6 +68,8 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     budget.CorrectObservation: ("sre", "admin"),
     budget.ExcludeInterval: ("sre", "leadership", "admin"),
     budget.RestoreInterval: ("sre", "leadership", "admin"),
+    budget.ExcludeRecurring: ("sre", "leadership", "admin"),
+    budget.EndRecurringExclusion: ("sre", "leadership", "admin"),
     budget.ConfigureAlerts: ("sre", "admin"),
     budget.CheckFreshness: ("sre", "admin"),
     # the collector's record of what it could not collect (it runs under sre)

@@ -44,7 +44,8 @@ from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
 
 if TYPE_CHECKING:
-    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection
+    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection, RecurringBudgetExclusion
+    from api.schema.collection import CollectionState
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
     from api.schema.reports import Review
@@ -57,6 +58,7 @@ _GATE = "api.schema.gate"
 _REPORTS = "api.schema.reports"
 _JOURNEYS = "api.schema.journeys"
 _SOURCES = "api.schema.sources"
+_COLLECTION = "api.schema.collection"
 
 
 # --- types ------------------------------------------------------------------------
@@ -262,6 +264,12 @@ class Objective:
 
         return from_query(self.sli_query)
 
+    @strawberry.field(description="What the collector does for it (collectionState): live only, null under asOf.")
+    async def collection(self, info: Info) -> Annotated["CollectionState", strawberry.lazy(_COLLECTION)] | None:
+        from api.schema.collection import collection_of
+
+        return None if self.as_of is not None else await collection_of(info, str(self.id))
+
     @strawberry.field
     async def journey(self, info: Info) -> Annotated["Journey", strawberry.lazy(_JOURNEYS)] | None:
         from api.schema.journeys import from_journey
@@ -304,6 +312,14 @@ class Objective:
         from api.schema.budgets import exclusions_of
 
         return await exclusions_of(info.context["container"], str(self.id), self.as_of)
+
+    @strawberry.field(description="Recurring exclusions (RRULE windows), in the order they were added, ended ones too.")
+    async def recurring_exclusions(
+        self, info: Info
+    ) -> list[Annotated["RecurringBudgetExclusion", strawberry.lazy(_BUDGETS)]]:
+        from api.schema.budgets import recurring_exclusions_of
+
+        return await recurring_exclusions_of(info.context["container"], str(self.id), self.as_of)
 
     @strawberry.field(
         description="The negotiation's infeasible-target flag: the open proposal's target (else the agreed one) "
@@ -583,7 +599,11 @@ async def objective_payload(
     info: Info, name: str, guards: i.CommandGuards, build: Callable[[], Any]
 ) -> ObjectivePayload:
     """Run an objective command (``run_command``) and read the objective back."""
-    result = await run_command(info, name, guards, build)
+    return await payload_of(info, await run_command(info, name, guards, build))
+
+
+async def payload_of(info: Info, result: Any) -> ObjectivePayload:
+    """An objective command's result (a `CommandResult`) with the objective read back."""
     objective_id = result.stream_id.removeprefix(f"{od.CATEGORY}-")
     state = readable(await reads.objective_by_id(info.context["container"], objective_id),
                      f"objective {objective_id}", objective_id=objective_id)

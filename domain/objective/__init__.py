@@ -38,7 +38,7 @@ from domain.events import Context, NewEvent, RecordedEvent
 from domain.objective import agreement, evidence, measurement, metadata, negotiation, review, sli
 from domain.objective.agreement import FormalizeAgreement
 from domain.objective.evidence import EVIDENCE_KINDS, AttachWhatIfEvidence
-from domain.objective.measurement import DefineSli, gaps_closed, takes_effect
+from domain.objective.measurement import DefineSli, gaps_closed, sources_named, takes_effect
 from domain.objective.metadata import LabelObjective
 from domain.objective.negotiation import (
     DeferNegotiation,
@@ -160,5 +160,5 @@ __all__ = [
     "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",
     "ProposalStatus", "ProposeTarget", "RecordBaseline", "RecordReview", "RetireObjective", "Review",
     "ReviseProposal", "SliQuery", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "gaps_closed", "initial_state",
-    "review_due", "review_overdue", "stream_id", "takes_effect", "to_dict",
+    "review_due", "review_overdue", "sources_named", "stream_id", "takes_effect", "to_dict",
 ]
