@@ -48,6 +48,8 @@ SAMPLES = {
     budget.CorrectObservation: budget.CorrectObservation("o", Interval(T, T.replace(minute=1), 1, 1), "r"),
     budget.ExcludeInterval: budget.ExcludeInterval("o", "x", T, T.replace(minute=1), "r"),
     budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
+    budget.ExcludeRecurring: budget.ExcludeRecurring("o", "w", "FREQ=WEEKLY", "2026-01-05T02:00", "UTC", "2h", "r"),
+    budget.EndRecurringExclusion: budget.EndRecurringExclusion("o", "w", T, "r"),
     budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
     budget.CheckFreshness: budget.CheckFreshness("o"),
     collection.RecordCollectionGap: collection.RecordCollectionGap("o", T, T, "down"),
@@ -94,6 +96,8 @@ EXPECTED = {
     budget.CorrectObservation: {S, ADM},
     budget.ExcludeInterval: {S, L, ADM},
     budget.RestoreInterval: {S, L, ADM},
+    budget.ExcludeRecurring: {S, L, ADM},  # like a one-off exclusion
+    budget.EndRecurringExclusion: {S, L, ADM},
     budget.ConfigureAlerts: {S, ADM},
     budget.CheckFreshness: {S, ADM},
     collection.RecordCollectionGap: {S, ADM},
