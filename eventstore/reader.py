@@ -197,31 +197,39 @@ async def _pages(
 
 async def read_log(
     store: EventStore, after: int = 0, until: int | None = None, page: int = PAGE,
-    conn: AsyncConnection | None = None, hashes: bool = True,
+    conn: AsyncConnection | None = None, hashes: bool = True, chunk: int | None = None,
 ) -> AsyncIterator[list[RecordedEvent]]:
     """Every event after `after` (up to `until`), in position order, a page at a time.
 
     `hashes=False` leaves the chain hash out (on PostgreSQL it is not read; the events
     carry ""): for a fold, which no evolve reads it for.
+    `chunk` hands each page over in lists of at most that many events, on PostgreSQL each
+    decoded just before it is handed over: a fold that is done with an event soon after
+    reading it then never holds a whole page of decoded events (20,000 of them, their
+    dicts and strings spread over more memory than the CPU caches hold, cost about a
+    quarter more to read than the same rows decoded a hundred at a time).
     With `conn` it reads on that connection (inside its transaction); the caller must
     not use the connection for anything else until the iteration ends, and a caller
     that may stop early iterates inside `contextlib.aclosing` (so the page in flight
     is collected before the connection is used again).
     """
     if store.engines.dialect != "postgresql":
-        async for chunk in store.iter_all(after, until=until, batch=page, conn=conn):
-            yield chunk
+        async for events in store.iter_all(after, until=until, batch=page, conn=conn):
+            if chunk is None:
+                yield events
+            else:
+                for i in range(0, len(events), chunk):
+                    yield events[i:i + chunk]
         return
-    decode = _decoder(store.upcasters)
-    if not hashes:  # a fold reads no chain hash: the rows leave it out, the events carry ""
-        unhashed = _decoder(store.upcasters, hashed=False)
-        async with aclosing(_pages(store, _FOLD_SQL, after, until, page, conn)) as pages:
-            async for rows in pages:
-                yield unhashed(rows)
-        return
-    async with aclosing(_pages(store, _PAGE_SQL, after, until, page, conn)) as pages:
+    decode = _decoder(store.upcasters, hashed=hashes)
+    # a fold reads no chain hash: the rows leave it out, the events carry ""
+    async with aclosing(_pages(store, _PAGE_SQL if hashes else _FOLD_SQL, after, until, page, conn)) as pages:
         async for rows in pages:
-            yield decode(rows)
+            if chunk is None:
+                yield decode(rows)
+            else:
+                for i in range(0, len(rows), chunk):
+                    yield decode(rows[i:i + chunk])
 
 
 async def fold_log(

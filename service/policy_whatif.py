@@ -73,10 +73,9 @@ async def policy_whatif_of(
                     version = (policy_events[-1].data["version"] if policy_events else 0) + 1
                     run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
                     told = 0
-                    async for page in read_log(store, until=position, conn=conn, hashes=False):
-                        for i in range(0, len(page), SLICE):
-                            run.feed(page[i:i + SLICE])
-                            await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
+                    async for events in read_log(store, until=position, conn=conn, hashes=False, chunk=SLICE):
+                        run.feed(events)
+                        await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                         if progress is not None and run.events - told >= PROGRESS_EVERY:
                             progress(run.events, position)
                             told = run.events

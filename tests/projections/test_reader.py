@@ -50,6 +50,13 @@ async def test_read_log_gives_the_stores_events_in_pages_within_bounds(container
     assert [dataclasses.replace(e, hash="") for e in unhashed] == [dataclasses.replace(e, hash="") for e in everything]
     if container.engines.dialect == "postgresql":
         assert {e.hash for e in unhashed} == {""}
+    # In chunks: each page handed over in lists of at most `chunk`, the same events in order.
+    chunks = [c async for c in read_log(container.store, page=7, chunk=3)]
+    assert [e for c in chunks for e in c] == everything
+    assert max(len(c) for c in chunks) == 3 and len(chunks) >= len(everything) // 3
+    unhashed_chunks = [c async for c in read_log(container.store, after=2, until=head - 1, hashes=False, chunk=2)]
+    assert [dataclasses.replace(e, hash="") for c in unhashed_chunks for e in c] == [
+        dataclasses.replace(e, hash="") for e in everything[2:head - 1]]
 
 
 async def test_read_log_upcasts_exactly_the_types_with_an_upcaster(container):
