@@ -73,7 +73,8 @@ async def policy_whatif_of(
                     version = (policy_events[-1].data["version"] if policy_events else 0) + 1
                     run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
                     told = 0
-                    async for events in read_log(store, until=position, conn=conn, hashes=False, chunk=SLICE):
+                    async for events in read_log(store, until=position, conn=conn, hashes=False, chunk=SLICE,
+                                                  lazy_metadata=True):
                         run.feed(events)
                         await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                         if progress is not None and run.events - told >= PROGRESS_EVERY:
