@@ -276,11 +276,12 @@ class Expansion:
     COUNT skips whole periods), so a rule recorded years ago costs what the data's span
     costs; a question about an earlier instant starts it again from there."""
 
-    __slots__ = ("_exclusion", "_origin", "_source", "_begins", "_ends", "_maxend", "_seen", "_done",
+    __slots__ = ("_exclusion", "_length", "_origin", "_source", "_begins", "_ends", "_maxend", "_seen", "_done",
                  "_complete_from")
 
     def __init__(self, exclusion: RecurringExclusion) -> None:
         self._exclusion = exclusion
+        self._length = exclusion.duration // US
         # before any occurrence (the start's local day, less the widest zone offset and more)
         self._origin = to_us(datetime.combine(exclusion.start.date() - timedelta(days=2), time(), timezone.utc))
         self._complete_from: int | None = None  # every occurrence beginning from here on is (or will be) known
@@ -294,7 +295,7 @@ class Expansion:
     def _start_before(self, t_us: int) -> None:
         """Be complete from before `t_us` less an occurrence's length (so whatever covers
         `t_us` is found), restarting the expansion there when it began later."""
-        need = max(t_us - self._exclusion.duration // US, self._origin)
+        need = max(t_us - self._length, self._origin)
         if self._complete_from is not None and self._complete_from <= need:
             return
         # Local days run at most 14 hours either side of UTC ones: from two UTC days
@@ -325,9 +326,14 @@ class Expansion:
                 maxend[j] = m
 
     def covers(self, t_us: int) -> bool:
-        """Whether the instant lies in an occurrence."""
-        self._start_before(t_us)
-        self._reach(t_us)
+        """Whether the instant lies in an occurrence (asked per interval: the checks that
+        need no work are made here)."""
+        complete = self._complete_from
+        if complete is None or complete > t_us - self._length:
+            self._start_before(t_us)
+        seen = self._seen
+        if not self._done and (seen is None or seen <= t_us + _SLACK_US):
+            self._reach(t_us)
         i = bisect_right(self._begins, t_us) - 1
         return i >= 0 and self._maxend[i] > t_us
 
