@@ -58,6 +58,7 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     # engineering work, like instrumentation; on an agreed objective a change is a
     # proposal, and all four parties then endorse or object as for a target
     objective.DefineSli: ("sre", "engineering", "admin"),
+    objective.SetNotificationTargets: ("sre", "admin"),  # who is paged is the on-call's business, like the tiers
     # data sources: where the monitoring lives, SRE and engineering's
     sources.DefineDataSource: ("sre", "engineering", "admin"),
     sources.ChangeDataSource: ("sre", "engineering", "admin"),

@@ -22,6 +22,7 @@ from api.schema import inputs as i
 from api.schema.baselines import BaselineAnalysis, CandidateOutcome, from_analysis, from_outcome
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
+from api.schema.notifications import AlertRoute, routes_out
 from api.schema.labels import (
     Annotation, Label, LabelSelector, annotations_out, domain_annotations, domain_labels, labels_out, selectors,
 )
@@ -249,6 +250,9 @@ class Objective:
     annotations: list[Annotation] = strawberry.field(description="Sorted by key.")
     composite_weight: float | None = strawberry.field(
         description="Its weight in a weighted composite (OpenSLO compositeWeight); null counts 1.")
+    notification_routes: list[AlertRoute] = strawberry.field(
+        description="Who each alert tier notifies (setNotificationTargets; OpenSLO AlertNotificationTargets), "
+                    "sorted by tier key.")
     service: str | None = strawberry.field(
         description="For a component objective, the service it measures: journeys that depend critically on "
         "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
@@ -494,6 +498,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
         composite_weight=s.composite_weight,
+        notification_routes=routes_out(s.notification_routes),
         as_of=as_of,
         sli_query=s.sli_definition,
     )
