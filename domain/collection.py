@@ -14,6 +14,9 @@ holds the two facts about collection itself that the budget cannot:
 
 Both are idempotent: an identical gap, or the state already recorded (same fault or
 still healthy), appends nothing, so a collector may send them every round. Pure.
+
+The folded `CollectionState` is also what readers are shown (`collectionState`): the
+fault in force, the last fault ever and when it cleared, and the latest gaps.
 """
 
 from __future__ import annotations
@@ -26,12 +29,14 @@ from domain import objective as objectives
 from domain.commands import iso, optional_text, parse_iso, related_state, require_aware, require_id
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
+from domain.records import replace
 
 CATEGORY = "collection"
 FAULT_REASONS: tuple[str, ...] = (
     "unreachable", "rejected", "failed", "bad_data", "several_series", "misconfigured", "no_series",
 )
 EVENT_TYPES: tuple[str, ...] = ("CollectionGapRecorded", "SourceFaulted", "SourceRecovered")
+RECENT_GAPS = 50  # gaps a state keeps (newest last); `gaps` counts them all
 
 
 def stream_id(objective_id: str) -> str:
@@ -46,12 +51,23 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class Gap:
+    start: datetime
+    end: datetime
+    reason: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
 class CollectionState:
     objective_id: str
-    fault: Fault | None = None
+    fault: Fault | None = None  # the fault in force: None while the source answers with data
     gap_end: datetime | None = None  # the end of the latest gap recorded
     gaps: int = 0
     version: int = 0
+    last_fault: Fault | None = None  # the latest fault, in force or not
+    recovered_at: datetime | None = None  # when `last_fault` cleared (None while in force)
+    recent_gaps: tuple[Gap, ...] = ()  # the latest RECENT_GAPS gaps, oldest first
 
 
 class _CollectionCommand:
@@ -132,12 +148,13 @@ def evolve(state: CollectionState | None, event: RecordedEvent) -> CollectionSta
     d = event.data
     state = state or CollectionState(d["objective_id"])
     if event.type == "CollectionGapRecorded":
-        end = parse_iso(d["end"])
+        start, end = parse_iso(d["start"]), parse_iso(d["end"])
         gap_end = end if state.gap_end is None or end > state.gap_end else state.gap_end
-        return CollectionState(state.objective_id, state.fault, gap_end, state.gaps + 1, event.stream_version)
+        recent = (*state.recent_gaps, Gap(start, end, d["reason"], event.recorded_at))[-RECENT_GAPS:]
+        return replace(state, gap_end=gap_end, gaps=state.gaps + 1, recent_gaps=recent, version=event.stream_version)
     if event.type == "SourceFaulted":
         fault = Fault(d["reason"], d["message"], parse_iso(d["at"]))
-        return CollectionState(state.objective_id, fault, state.gap_end, state.gaps, event.stream_version)
+        return replace(state, fault=fault, last_fault=fault, recovered_at=None, version=event.stream_version)
     if event.type == "SourceRecovered":
-        return CollectionState(state.objective_id, None, state.gap_end, state.gaps, event.stream_version)
+        return replace(state, fault=None, recovered_at=parse_iso(d["at"]), version=event.stream_version)
     raise ValueError(f"unknown collection event type {event.type!r}")

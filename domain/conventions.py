@@ -21,7 +21,10 @@ SetNamingConvention(recording_prefix, alert_name, label_prefix, id_pattern, requ
 `NamingConventionSet` holds the whole convention (it replaces the previous one).
 ProposeJourney and DraftObjective read this stream and refuse ids the pattern does not
 match (`check_id`); DraftObjective and LabelObjective refuse an objective that would lack
-a required label, on itself or on its journey (`require_labels`).
+a required label, on itself or on its journey (`require_labels`), and a LabelJourney that
+would leave one of the journey's live objectives without one is refused the same way
+(`missing_labels`, by a guard of the service: the journey's stream does not list its
+objectives).
 Generated rules use the convention in force at the position they are generated at.
 """
 
@@ -187,6 +190,12 @@ def require_labels(convention: NamingConvention, labels: Iterable[Label], field:
     if missing:
         raise InvalidInput(f"{field}: the naming convention requires {', '.join(missing)} "
                            "(on the objective or on its journey)", field=field)
+
+
+def missing_labels(convention: NamingConvention, journey: Iterable[Label], objective: Iterable[Label]) -> list[str]:
+    """The required labels an objective lacks, on itself and on its journey (in the convention's order)."""
+    keys = {label.key for label in (*journey, *objective)}
+    return [name for name in convention.required_labels if name not in keys]
 
 
 def rule_labels(journey: Iterable[Label], objective: Iterable[Label], convention: NamingConvention) -> dict[str, str]:

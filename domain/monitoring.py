@@ -16,6 +16,12 @@ Per objective, one group (records first: a group evaluates its rules in order):
 
 Names follow a `NamingConvention` the organisation sets; `check_names` is the check
 a draft runs so that the ids and labels will make valid, filterable rules.
+
+`alertmanager_routes` is the other half: Alertmanager routing for those alerts, one
+route per escalation path the agreements name (the objectives under it matched by
+their objective label, a child route per severity their tiers use) and a receiver per
+path and severity, with the agreements, owners, team labels and tiers behind each
+route as provenance notes.
 Standard library only (YAML is written at the edge).
 """
 
@@ -146,6 +152,10 @@ class MonitoredObjective:
     runbooks: Mapping[str, str]  # tier_key(tier) -> URL, one per tier
     tiers: tuple[AlertTier, ...] = WORKBOOK_TIERS
     team_labels: Mapping[str, str] = field(default_factory=dict)
+    # Who is notified, from the agreement: its escalation path, first responder first
+    # (Alertmanager routing, `alertmanager_routes`), and its product owner.
+    escalation_path: tuple[str, ...] = ()
+    product_owner: str = ""
 
 
 def tier_key(tier: AlertTier) -> str:
@@ -211,3 +221,74 @@ def _group(o: MonitoredObjective, position: int, c: NamingConvention) -> dict[st
             },
         })
     return {"name": f"{c.recording_prefix}-{o.journey_id}-{o.objective_id}", "rules": rules}
+
+
+# --- Alertmanager routing -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRoute:
+    """The routing of one escalation path: the route to put under the root route's
+    `routes:`, the receivers it names (one per severity, without integrations: slogov
+    keeps no notification targets or secrets), and one provenance note per objective."""
+
+    path: tuple[str, ...]
+    route: dict[str, Any]
+    receivers: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...]
+
+
+_SEVERITY_ORDER = {PAGE: 0, TICKET: 1}
+
+
+def path_text(path: Sequence[str]) -> str:
+    """`sre-oncall > eng-manager > vp-eng`: an escalation path as people read it."""
+    return " > ".join(" ".join(step.split()) for step in path)
+
+
+def receiver_name(convention: NamingConvention, severity: str, path: Sequence[str]) -> str:
+    """`slogov page: sre-oncall > eng-manager`: the receiver of one path's alerts of one severity."""
+    return f"{convention.recording_prefix} {severity}: {path_text(path)}"
+
+
+def _id_regex(ids: Sequence[str]) -> str:
+    # Ids hold letters, digits, '.', '_' and '-' (domain.commands.ID_PATTERN); a dot is the
+    # one regex metacharacter among them, and `[.]` needs no escaping inside a matcher's quotes.
+    for i in ids:
+        if not re.fullmatch(r"[A-Za-z0-9._-]+", i):
+            raise InvalidInput(f"objective_id: {i!r} cannot be matched safely", field="objective_id")
+    return "|".join(i.replace(".", "[.]") for i in ids)
+
+
+def _note(o: MonitoredObjective) -> str:
+    owners = f"owners {o.owner} (SRE)" + (f", {o.product_owner} (product)" if o.product_owner else "")
+    labels = ", ".join(f"{k}={v}" for k, v in sorted(o.team_labels.items()))
+    tiers = ", ".join(f"{tier_key(t)} ({t.severity})" for t in o.tiers)
+    return (f"{o.objective_id} (journey {o.journey_id}): agreement {o.agreement_id}; {owners}"
+            + (f"; labels {labels}" if labels else "") + f"; tiers {tiers}")
+
+
+def alertmanager_routes(objectives: Sequence[MonitoredObjective],
+                        convention: NamingConvention = NamingConvention()) -> tuple[EscalationRoute, ...]:
+    """Alertmanager routing for the alerts `rule_groups` generates: per escalation path (by
+    how it reads, sorted), a route matching its objectives by the objective label, grouping
+    per objective, with a child route per severity to that path's receiver."""
+    by_path: dict[str, list[MonitoredObjective]] = {}
+    for o in objectives:
+        if not o.escalation_path:
+            raise InvalidInput(f"escalation_path: objective {o.objective_id}'s agreement names none", field="escalation_path")
+        by_path.setdefault(path_text(o.escalation_path), []).append(o)
+    objective_label = convention.label("objective")
+    out: list[EscalationRoute] = []
+    for text in sorted(by_path):
+        members = sorted(by_path[text], key=lambda o: o.objective_id)
+        path = members[0].escalation_path
+        severities = sorted({t.severity for o in members for t in o.tiers}, key=lambda s: (_SEVERITY_ORDER.get(s, 9), s))
+        receivers = tuple({"name": receiver_name(convention, s, path)} for s in severities)
+        route = {
+            "matchers": [f"{objective_label}=~{quote(_id_regex([o.objective_id for o in members]))}"],
+            "group_by": ["alertname", convention.label("journey"), objective_label],
+            "routes": [{"matchers": [f"severity={quote(s)}"], "receiver": r["name"]} for s, r in zip(severities, receivers)],
+        }
+        out.append(EscalationRoute(tuple(path), route, receivers, tuple(_note(o) for o in members)))
+    return tuple(out)

@@ -4,8 +4,11 @@
 (`domain.data_source`: name, kind, URL, headers named by environment variables --
 never a secret); `ChangeDataSource` records `DataSourceChanged` (a new URL or new
 headers; the name and stream stay, so every SLI definition naming the source follows
-it); `RetireDataSource` records `DataSourceRetired`, after which no new SLI definition
-may name it (definitions already recorded keep naming it: the log says what they read).
+it); `RetireDataSource` records `DataSourceRetired`, after which no SLI definition may name
+it; while a live objective's definition (or its open proposal's) names it, the retirement
+is refused by a guard in the append transaction (`service/references.py`: this stream
+does not list who names it). Definitions recorded before that guard may still name a
+retired source: the log says what they read, and the collector leaves them out.
 Re-stating the current settings appends nothing new: it is refused as a CONFLICT, so a
 client learns that nothing changed.
 """

@@ -15,6 +15,7 @@ from service.budget_reactor import budget_transitions
 from service.bus import CommandBus
 from service.gap_reactor import gap_closures
 from service.policy_reactor import policy_reactions
+from service.references import GUARDS
 from service.config import Settings
 from service.collection.catalog import LogCatalog
 from service.collection.collector import Collector
@@ -90,7 +91,7 @@ def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_bat
     store = EventStore(engines, upcasters)
     projections = ProjectionSet(store, inline_projections(store))
     bus = CommandBus(store, projections, reactors=(budget_transitions, policy_reactions, gap_closures), max_batch=settings.max_batch,
-                     on_batch=on_batch, gather_max=settings.gather_max_ms / 1000)
+                     on_batch=on_batch, gather_max=settings.gather_max_ms / 1000, guards=GUARDS)
     return Container(
         settings=settings,
         engines=engines,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, NamedTuple, Protocol, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence
 
 import orjson
 
@@ -159,6 +159,13 @@ class DryRun(Exception):
         self.results = results
 
 
+# A guard checks what a command's decider cannot see from the streams it reads: who else
+# refers to the stream it writes (the objectives naming a data source it retires). It runs
+# inside the append transaction, under the append lock, after the decider accepted the
+# command, and refuses it by raising a DomainError (nothing of it is appended). It reads
+# the read models on `view.tx.conn` and, for what this batch changed before it, `view.changed`.
+Guard = Callable[[Any, "StateView"], Awaitable[None]]
+
 # A reactor sees each newly recorded event and may derive more, per stream: a list of
 # (stream id, events), or an async iterator of them whose items are appended as they come
 # (so it reads its own earlier items' effects), each optionally with a third member, the
@@ -196,8 +203,10 @@ class CommandBus:
         max_batch: int = 256,
         on_batch: BatchObserver | None = None,
         gather_max: float = GATHER_MAX_SECONDS,
+        guards: Mapping[type, Guard] | None = None,
     ) -> None:
         self.store = store
+        self.guards = dict(guards or {})
         self.projections = projections
         self.reactors = list(reactors)
         self.max_batch = max_batch
@@ -495,6 +504,9 @@ class CommandBus:
         related = {sid: await view.state(sid) for sid in command.reads(state)}
         context = Context(now=tx.now, actor=envelope.actor, roles=envelope.roles, related=related)
         new_events = aggregate_for(stream_id).decide(command, state, context)
+        guard = self.guards.get(type(command))
+        if guard is not None and new_events:
+            await guard(command, view)
         return _Decided(envelope, stream_id, role, fingerprint, state, new_events)
 
     async def _commit(

@@ -5,9 +5,10 @@
   an objection from engineering (too strict).
   Its four critical services each have a component objective agreed by SRE and
   engineering; their targets multiply to 99.88%, below checkout's 99.9%, so the
-  journey's composite flags that target as infeasible (the seed's composite SLO).
-- search (tier 2): availability agreed but no policy yet (informational);
-  latency drafted with a baseline.
+  journey's composite flags that target as infeasible (the seed's composite SLO);
+  they stay agreed without a policy (informational).
+- search (tier 2): availability agreed by product and SRE and formalized with its own
+  escalation path; latency drafted with a baseline.
 - rag-answer, "question gets a grounded answer" (tier 1): an open
   instrumentation gap on answer faithfulness, so no target can be proposed
   for it yet; its time-to-first-token SLO was deferred.
@@ -15,8 +16,12 @@
   good with an hour of errors a day ago (a page alert raised and cleared, about
   half the budget spent), and the last hour of search availability.
 - the default error-budget policy (the SRE workbook's example) adopted by leadership as
-  version 1, the version checkout availability's agreement pins.
+  version 1, the version checkout's and search's availability agreements pin.
 - a quarterly review of checkout availability for the previous quarter: maintain.
+- every agreed objective with an SLI definition (checkout's and search's availability)
+  is formalized with a runbook per alert tier and an escalation path of its own, so
+  `monitoringRules` generates rules, and `monitoringAlertmanager` a route per escalation
+  path, for each of them.
 - a data source, `demo-prometheus` at `DEMO_PROMETHEUS_URL` (a local Prometheus on its
   default port), and the SLI of checkout's, search's and rag-answer's latency and
   availability objectives as queries against it (rag-answer's faithfulness stays
@@ -126,8 +131,7 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
     await do("sre", o.FormalizeAgreement("checkout-availability", "default", 1, "pat.product", "sam.sre",
                                          ("sre-oncall", "checkout-eng-manager", "vp-engineering"),
                                          "20% of checkout team capacity for reliability when budget < 25%",
-                                         {tier: f"https://runbooks.example.com/checkout/{tier}"
-                                          for tier in ("page_1h_5m", "page_6h_30m", "ticket_3d_6h")}))
+                                         _runbooks("checkout")))
 
     await do("sre", o.DraftObjective("checkout-latency", "checkout", "Checkout pages are fast",
                                      o.SLI("latency", threshold_ms=2000), window, occurrences))
@@ -156,6 +160,10 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
                                     ("product", "sre")))
     await do("product", o.EndorseProposal("search-availability", "p1", "product"))
     await do("sre", o.EndorseProposal("search-availability", "p1", "sre"))
+    await do("sre", o.FormalizeAgreement("search-availability", "default", 1, "pat.product", "sam.sre",
+                                         ("search-oncall", "discovery-eng-manager"),
+                                         "one engineer of the discovery team on reliability while budget < 50%",
+                                         _runbooks("search")))
 
     await do("sre", o.DraftObjective("search-latency", "search", "Search is fast",
                                      o.SLI("latency", threshold_ms=800), window, occurrences))
@@ -194,6 +202,11 @@ async def load_demo(container: Container, now: datetime | None = None) -> bool:
 # with changeDataSource) and `defineSli` checks the demo's queries against it.
 DEMO_PROMETHEUS_URL = "http://127.0.0.1:9090"
 DEMO_SOURCE = "demo-prometheus"
+
+
+def _runbooks(journey: str) -> dict[str, str]:
+    """One runbook per alert tier of the default policy, as every monitored agreement names them."""
+    return {tier: f"https://runbooks.example.com/{journey}/{tier}" for tier in ("page_1h_5m", "page_6h_30m", "ticket_3d_6h")}
 
 
 def _ratio(job: str) -> dict[str, Any]:

@@ -23,6 +23,11 @@ class Envelope:
     idempotency_key: str | None = None
     reason: str | None = None
     correlation_id: str | None = None
+    # What the caller asked, when the command also holds what the server worked out from
+    # it just before (a what-if run's summary and the log position it read): the
+    # idempotency key is judged on this instead, so a retry after the log has moved on is
+    # still the same request. None: the command is what the caller asked.
+    request: Any = None
 
     def __post_init__(self) -> None:
         # The guards reach the database before any decider sees them (an idempotency key
@@ -91,7 +96,7 @@ def request_hash(envelope: Envelope) -> str:
     """Identifies a request for idempotency: the same key must mean the same command."""
     body = {
         "command": type(envelope.command).__name__,
-        "fields": jsonable(envelope.command),
+        "fields": jsonable(envelope.command if envelope.request is None else envelope.request),
         "actor": envelope.actor,
         "expected_version": envelope.expected_version,
     }

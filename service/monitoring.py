@@ -1,5 +1,6 @@
-"""Generated monitoring as the API and the CLI read it: the naming convention in force and
-the Prometheus rules of every agreed objective with an SLI definition, at one log position.
+"""Generated monitoring as the API and the CLI read it: the naming convention in force, and
+the Prometheus rules (and the Alertmanager routing for their alerts) of every agreed
+objective with an SLI definition, at one log position.
 
 Everything is read as the log stood at that position (the head by default), so the
 file names the position it was generated at and the same position always gives the
@@ -22,7 +23,7 @@ from domain.monitoring import MonitoredObjective, NamingConvention, tier_key
 from domain.sli_definition import parse_definition
 from projections.tables import objectives
 from service.as_of import AsOfReads
-from service.monitoring_rules import rules_yaml
+from service.monitoring_rules import alertmanager_yaml, rules_yaml
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def tiers_of(agreement: Any) -> tuple[burn.AlertTier, ...]:
 
 @dataclass(frozen=True)
 class GeneratedRules:
-    yaml: str  # the rules file, deterministic for the position
+    yaml: str  # the rules file (or Alertmanager snippet), deterministic for the position
     position: int
     objectives: tuple[str, ...]  # the objectives it holds rules for, by id
     skipped: tuple[tuple[str, str], ...]  # (objective id, why it has none yet): agreed objectives only
@@ -94,12 +95,14 @@ def monitored(state: Any, journey: Any, convention: NamingConvention) -> Monitor
         sli=parse_definition(state.sli_definition.definition()), agreement_id=agreement_id(state),
         runbooks=state.agreement.runbooks, tiers=tiers,
         team_labels=conventions.rule_labels(() if journey is None else journey.labels, state.labels, convention),
+        escalation_path=tuple(state.agreement.escalation_path), product_owner=state.agreement.product_owner,
     )
 
 
-async def monitoring_rules(container: Any, position: int | None = None, objective_id: str | None = None) -> GeneratedRules:
-    """The rules of every agreed objective with an SLI definition (or of one), as the log stood
-    at `position` (None: the head), named by the convention in force then."""
+async def _monitored(container: Any, position: int | None, objective_id: str | None
+                     ) -> tuple[Convention, list[MonitoredObjective], list[tuple[str, str]]]:
+    """What every agreed objective with an SLI definition (or one) is monitored from, and the
+    agreed ones that are not monitored yet with why, as the log stood at `position`."""
     found = await naming_convention(container, position)
     reads = AsOfReads(container, found.position)
     if objective_id is not None:
@@ -129,5 +132,22 @@ async def monitoring_rules(container: Any, position: int | None = None, objectiv
             skipped.append((state.id, item))
         else:
             made.append(item)
+    return found, made, skipped
+
+
+async def monitoring_rules(container: Any, position: int | None = None, objective_id: str | None = None) -> GeneratedRules:
+    """The rules of every agreed objective with an SLI definition (or of one), as the log stood
+    at `position` (None: the head), named by the convention in force then."""
+    found, made, skipped = await _monitored(container, position, objective_id)
     text = rules_yaml(made, found.position, found.convention)
+    return GeneratedRules(text, found.position, tuple(sorted(m.objective_id for m in made)), tuple(skipped))
+
+
+async def monitoring_alertmanager(container: Any, position: int | None = None,
+                                  objective_id: str | None = None) -> GeneratedRules:
+    """The Alertmanager routing for the alerts `monitoring_rules` generates at the same position
+    (the same objectives, the same skipped ones): a route per escalation path their agreements
+    name, to a receiver per path and severity."""
+    found, made, skipped = await _monitored(container, position, objective_id)
+    text = alertmanager_yaml(made, found.position, found.convention)
     return GeneratedRules(text, found.position, tuple(sorted(m.objective_id for m in made)), tuple(skipped))

@@ -30,6 +30,7 @@ from domain import objective as objectives
 from domain import policy as policy_domain
 from domain import policy_actions
 from domain.budget import BudgetInputError, decider
+from domain.budget.burn import check_tiers_fit, parse_tiers
 from domain.budget.whatif import Candidate, Moment, Outcome, both, commands, series
 from domain.commands import parse_iso, require_id
 from domain.errors import InvalidInput, NotFound
@@ -133,6 +134,11 @@ async def target_whatif_of(
                     raise NotFound(f"objective {objective_id} has no proposal {proposal_id}",
                                    objective_id=objective_id, proposal_id=proposal_id)
                 candidate = replace(candidate, target=proposal.target)
+            if candidate.tiers is not None:  # refused as the agreement refuses them
+                try:
+                    check_tiers_fit(parse_tiers(candidate.tiers), candidate.window or obj.window.budget_window())
+                except BudgetInputError as error:
+                    raise decider.domain_error(error) from None
             events = await store.read_stream(decider.stream_id(objective_id), until_position=position, conn=conn)
             context = list(objective_events)
             context += await store.read_stream(journeys.stream_id(obj.journey_id), until_position=position, conn=conn)

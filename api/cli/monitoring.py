@@ -1,4 +1,5 @@
-"""`slogov monitoring rules`: the Prometheus rules generated from what was agreed (phase 6)."""
+"""`slogov monitoring rules` and `slogov monitoring alertmanager`: the Prometheus rules, and the
+Alertmanager routing for their alerts, generated from what was agreed (phase 6)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import typer
 
 from .common import DatabaseOption, fail, log_point, with_container
 
-monitoring = typer.Typer(help="Monitoring generated from the agreed objectives (Prometheus rules).",
+monitoring = typer.Typer(help="Monitoring generated from the agreed objectives (Prometheus rules, "
+                         "Alertmanager routing).",
                          no_args_is_help=True)
 
 
@@ -29,9 +31,34 @@ def rules(
     definition, from its agreement's tiers and runbooks, named by the naming convention. The file
     names the log position it was generated at; the same position gives the same bytes. Objectives
     that have no rules yet are listed on stderr with the reason."""
+    from service.monitoring import monitoring_rules
+
+    _generate(monitoring_rules, "rules", objective, output, as_of, database_url)
+
+
+@monitoring.command("alertmanager")
+def alertmanager(
+    objective: Optional[str] = typer.Option(None, "--objective", help="Only this objective (it must be agreed, "
+                                            "formalized with runbooks, and have an SLI definition)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Write the snippet here instead of stdout."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="A log position or an ISO 8601 time with a zone: "
+                                        "the routing as it was generated then."),
+    database_url: Optional[str] = DatabaseOption,
+) -> None:
+    """Alertmanager routing for the alerts `slogov monitoring rules` generates (the same objectives):
+    a route per escalation path the agreements name, matching its objectives, with a child route per
+    severity to a receiver per path and severity. Paste the routes under the root route's `routes:` and
+    the receivers under `receivers:`, and give each receiver its integrations. The snippet names the log
+    position and, per route, the agreements behind it; the same position gives the same bytes."""
+    from service.monitoring import monitoring_alertmanager
+
+    _generate(monitoring_alertmanager, "Alertmanager routing", objective, output, as_of, database_url)
+
+
+def _generate(generate, what: str, objective: Optional[str], output: Optional[str], as_of: Optional[str],
+              database_url: Optional[str]) -> None:
     from domain.errors import DomainError
     from service import audit
-    from service.monitoring import monitoring_rules
 
     point = log_point(as_of, "--as-of")
 
@@ -39,7 +66,7 @@ def rules(
         position = None
         if point is not None:
             position = await audit.resolve_as_of(container, *((point, None) if isinstance(point, int) else (None, point)))
-        return await monitoring_rules(container, position, objective)
+        return await generate(container, position, objective)
 
     try:
         generated = with_container(database_url, work)
@@ -50,7 +77,7 @@ def rules(
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(generated.yaml)
-        typer.echo(f"wrote rules for {len(generated.objectives)} objective(s) at log position "
+        typer.echo(f"wrote {what} for {len(generated.objectives)} objective(s) at log position "
                    f"{generated.position} to {output}", err=True)
     else:
         typer.echo(generated.yaml, nl=False)

@@ -111,7 +111,7 @@ def retire(
     roles: List[str] = RolesOption,
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
-    """Retire a source: no new SLI definition may name it."""
+    """Retire a source: no SLI may name it after; refused while an objective's SLI still names it."""
     from domain.sources import RetireDataSource
 
     _send(database_url, RetireDataSource(name, reason), actor, roles)

@@ -9,7 +9,8 @@ from typing import Any, List, Optional
 
 import typer
 
-from .common import DatabaseOption, with_container
+from .common import DatabaseOption, fail, with_container
+from .windows import WindowTextError, window_from_text
 
 app = typer.Typer(help="Candidates judged over the recorded history (appends nothing).", no_args_is_help=True)
 
@@ -19,11 +20,11 @@ def register(root: typer.Typer) -> None:
 
 
 def _window_option(text: str) -> dict[str, Any]:
-    """"30d" (rolling), "calendar_month" or "calendar_quarter"."""
-    match = re.fullmatch(r"(\d+)d", text)
-    if match:
-        return {"kind": "rolling", "days": int(match.group(1))}
-    return {"kind": text}
+    """Every window the domain has, read as `windows.window_from_text` says."""
+    try:
+        return window_from_text(text)
+    except WindowTextError as e:
+        raise fail(f"--window: {e}") from None
 
 
 def _budgeting_option(text: str) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def _budgeting_option(text: str) -> dict[str, Any]:
                                  param_hint="--budgeting") from None
 
 
-def _tier_option(text: str) -> dict[str, Any]:
+def _tier_option(text: str, hint: str = "--tier") -> dict[str, Any]:
     """"SEVERITY:LONG:SHORT:THRESHOLD", e.g. "page:1h:5m:14.4"."""
     parts = text.split(":")
     try:
@@ -47,7 +48,34 @@ def _tier_option(text: str) -> dict[str, Any]:
                 "threshold": float(threshold)}
     except ValueError:
         raise typer.BadParameter(f"expected SEVERITY:LONG:SHORT:THRESHOLD, e.g. page:1h:5m:14.4, got {text!r}",
-                                 param_hint="--tier") from None
+                                 param_hint=hint) from None
+
+
+def _tiers_option(text: str) -> Any:
+    """A file of tiers in the agreement's shape (YAML or JSON: a list of {severity,
+    long_window, short_window, threshold}, or a document with `alert_tiers:` -- a policy
+    file's), else SEVERITY:LONG:SHORT:THRESHOLD[,...]. The values are checked as the
+    decider checks them (a bad one: BAD_USER_INPUT naming tiers[i].field)."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(text)
+    if not path.is_file():
+        if ":" not in text:
+            raise typer.BadParameter(f"{text!r} is no file, nor SEVERITY:LONG:SHORT:THRESHOLD[,...] "
+                                     "(e.g. page:1h:5m:14.4,ticket:3d:6h:1)", param_hint="--tiers")
+        return [_tier_option(t.strip(), "--tiers") for t in text.split(",") if t.strip()]
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise typer.BadParameter(f"{text}: {exc}", param_hint="--tiers") from None
+    if isinstance(doc, dict):
+        doc = doc.get("alert_tiers", doc.get("tiers"))
+    if not isinstance(doc, list):
+        raise typer.BadParameter(f"{text}: expected a list of tiers (severity, long_window, short_window, "
+                                 "threshold), or a document with alert_tiers", param_hint="--tiers")
+    return doc
 
 
 def _percent(value: Optional[float]) -> str:
@@ -113,6 +141,39 @@ def _period(quarter: Optional[str], start: Optional[str], end: Optional[str]) ->
         raise typer.Exit(2)
 
 
+# --attach: the run recorded as a proposal's evidence, by the command attachWhatIfEvidence uses.
+AttachOption = typer.Option(None, "--attach", metavar="PROPOSAL",
+                            help="Also attach this run to the objective's open proposal as its evidence "
+                                 "(WhatIfEvidenceAttached; the one thing a what-if may append).")
+ActorOption = typer.Option(None, "--actor", envvar="SLOGOV_ACTOR", help="With --attach: who attaches (recorded).")
+RolesOption = typer.Option(["admin"], "--role", help="With --attach: the actor's roles (repeatable; a party "
+                                                      "-- product, sre, engineering, leadership -- or admin).")
+ReasonOption = typer.Option(None, "--reason", help="With --attach: why (recorded on the event).")
+KeyOption = typer.Option(None, "--idempotency-key", help="With --attach: a retry with the same key and request "
+                                                         "is answered from the record.")
+
+
+def _envelope(actor: Optional[str], roles: List[str], reason: Optional[str], key: Optional[str]) -> Any:
+    from service.envelope import Envelope
+
+    if not actor:
+        typer.echo("error: --attach needs --actor (or SLOGOV_ACTOR): who attaches the evidence", err=True)
+        raise typer.Exit(2)
+    return Envelope(None, actor, frozenset(roles), idempotency_key=key, reason=reason)
+
+
+def _attached_line(attached: Any, proposal: str) -> str:
+    events = ", ".join(f"{e.type} at log position {e.position}" for e in attached.result.events)
+    if attached.run is None:
+        return f"evidence: already attached to proposal {proposal} (a retry, answered from the record: {events})"
+    return f"evidence: attached to proposal {proposal}: {events}"
+
+
+def _attached_dict(attached: Any, proposal: str) -> dict[str, Any]:
+    return {"proposal_id": proposal, "replayed": attached.result.replayed,
+            "events": [{"position": e.position, "type": e.type} for e in attached.result.events]}
+
+
 @app.command("target")
 def whatif_target(
     objective: str = typer.Argument(..., help="The objective's id."),
@@ -120,20 +181,33 @@ def whatif_target(
     start: Optional[str] = typer.Option(None, "--from", help="Period start, ISO 8601 with a zone."),
     end: Optional[str] = typer.Option(None, "--to", help="Period end (exclusive), ISO 8601 with a zone."),
     quarter: Optional[str] = typer.Option(None, "--quarter", help='Instead of --from/--to: a quarter, e.g. "2026-Q3".'),
-    window: Optional[str] = typer.Option(None, "--window", help='Candidate window: "30d", calendar_month, calendar_quarter.'),
+    window: Optional[str] = typer.Option(None, "--window", help='Candidate window: a rolling duration ("28d", "4w"), calendar_month, '
+                                          'calendar_quarter, "calendar 1M 2026-01-01T00:00:00 Europe/Berlin", or a JSON '
+                                          'window object (kind, days, duration, start, timeZone).'),
     budgeting: Optional[str] = typer.Option(None, "--budgeting",
                                             help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
                                                                    "(repeat; replaces the recorded tiers)."),
+    tiers: Optional[str] = typer.Option(None, "--tiers", metavar="FILE|SPEC",
+                                        help="Candidate alert tiers, all of them: a YAML/JSON file in the "
+                                             "agreement's shape (a list, or a policy file's alert_tiers), or "
+                                             "SEVERITY:LONG:SHORT:THRESHOLD[,...]."),
     proposal: Optional[str] = typer.Option(None, "--proposal", help="Instead of --target: a proposal's target."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     html: Optional[str] = typer.Option(None, "--html", help="Also write the side-by-side page with its charts "
                                                             "to this file."),
+    attach: Optional[str] = AttachOption,
+    actor: Optional[str] = ActorOption,
+    roles: List[str] = RolesOption,
+    reason: Optional[str] = ReasonOption,
+    idempotency_key: Optional[str] = KeyOption,
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
     """Would this target (window, method, tiers) have held over the period? The objective's recorded
     history judged again with the candidate, beside what happened: transitions, the freezes the
-    policy would have started, the recorded deploys that would have been denied. Appends nothing."""
+    policy would have started, the recorded deploys that would have been denied. Appends nothing,
+    unless --attach records the run as a proposal's evidence (then the candidate target is the
+    proposal's unless --target says otherwise)."""
     from domain.errors import DomainError
     from service.whatif import target_whatif_of, to_dict
 
@@ -142,18 +216,41 @@ def whatif_target(
     def progress(done: int, total: int) -> None:
         typer.echo(f"whatif: {done}/{total} events judged", err=True)
 
+    if attach is not None and proposal is not None and proposal != attach:
+        typer.echo("error: --attach runs with that proposal's target: give --target, or --proposal of the same "
+                   "proposal", err=True)
+        raise typer.Exit(2)
+    if tier and tiers is not None:
+        typer.echo("error: give --tiers or --tier, not both", err=True)
+        raise typer.Exit(2)
+    envelope = _envelope(actor, roles, reason, idempotency_key) if attach is not None else None
+    candidate = {"target": target, "window": None if window is None else _window_option(window),
+                 "budgeting": None if budgeting is None else _budgeting_option(budgeting),
+                 "tiers": _tiers_option(tiers) if tiers is not None else [_tier_option(t) for t in tier] if tier
+                 else None}
+    attached = None
+
     async def work(container):
-        return await target_whatif_of(
-            container, objective, begin, finish, target=target,
-            window=None if window is None else _window_option(window),
-            budgeting=None if budgeting is None else _budgeting_option(budgeting),
-            tiers=[_tier_option(t) for t in tier] if tier else None, proposal_id=proposal, progress=progress)
+        nonlocal attached
+        if attach is not None:
+            from service.whatif_evidence import attach_evidence
+
+            attached = await attach_evidence(container, envelope, objective, attach, "target", begin, finish,
+                                             progress=progress, **candidate)
+            return None if attached.run is None else attached.run.result
+        return await target_whatif_of(container, objective, begin, finish, proposal_id=proposal, progress=progress,
+                                      **candidate)
 
     try:
-        result = to_dict(with_container(database_url, work), chart=html is not None)
+        ran = with_container(database_url, work)
     except DomainError as exc:
         typer.echo(f"error ({exc.code}): {exc.message}", err=True)
         raise typer.Exit(2)
+    if ran is None:  # a retry answered from the record: nothing ran
+        typer.echo(json.dumps({"attached": _attached_dict(attached, attach)}, indent=2) if as_json
+                   else _attached_line(attached, attach))
+        return
+    result = to_dict(ran, chart=html is not None)
     if html is not None:
         from service.reports.whatif_html import render_whatif_html
 
@@ -162,10 +259,14 @@ def whatif_target(
         typer.echo(f"whatif: the page is in {html}", err=True)
         for side in ("actual", "what_if"):
             result[side].pop("series", None)
+    if attached is not None:
+        result["attached"] = _attached_dict(attached, attach)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(_whatif_table(result), nl=False)
+        if attached is not None:
+            typer.echo(_attached_line(attached, attach))
 
 
 # --------------------------------------------------------------------------- whatif policy
@@ -229,11 +330,17 @@ def whatif_policy(
     objective: Optional[List[str]] = typer.Option(
         None, "--objective", help="Govern these objectives (repeat) instead of those pinning the policy's id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    attach: Optional[str] = AttachOption,
+    actor: Optional[str] = ActorOption,
+    roles: List[str] = RolesOption,
+    reason: Optional[str] = ReasonOption,
+    idempotency_key: Optional[str] = KeyOption,
     database_url: Optional[str] = DatabaseOption,
 ) -> None:
     """What would this policy have blocked? Every deploy decision recorded in the period judged
     again at its own log position with the candidate in force, and the freezes, escalations and
-    postmortems it would have started. Appends nothing."""
+    postmortems it would have started. Appends nothing, unless --attach records the run, for the
+    one --objective, as the evidence of that objective's proposal."""
     from pathlib import Path
 
     from domain.errors import DomainError
@@ -249,18 +356,40 @@ def whatif_policy(
     def progress(done: int, head: int) -> None:
         typer.echo(f"whatif: {done}/{head} events judged", err=True)
 
+    if attach is not None and len(objective or ()) != 1:
+        typer.echo("error: --attach needs the one --objective whose proposal takes the evidence", err=True)
+        raise typer.Exit(2)
+    envelope = _envelope(actor, roles, reason, idempotency_key) if attach is not None else None
+    attached = None
+
     async def work(container):
+        nonlocal attached
+        if attach is not None:
+            from service.whatif_evidence import attach_evidence
+
+            attached = await attach_evidence(container, envelope, objective[0], attach, "policy", begin, finish,
+                                             document=text, progress=progress)
+            return None if attached.run is None else attached.run.result
         return await policy_whatif_of(container, text, begin, finish, objective_ids=objective or None,
                                       progress=progress)
 
     try:
-        result = to_dict(with_container(database_url, work))
+        ran = with_container(database_url, work)
     except DomainError as exc:
         field = exc.details.get("field") if exc.code == "BAD_USER_INPUT" else None
-        where = _where(text, file, field) if field and field not in ("from", "to") else file
+        where = _where(text, file, field) if field and field not in ("from", "to", "document") else file
         typer.echo(f"error ({exc.code}): {where}: {exc.message}", err=True)
         raise typer.Exit(2)
+    if ran is None:  # a retry answered from the record: nothing ran
+        typer.echo(json.dumps({"attached": _attached_dict(attached, attach)}, indent=2) if as_json
+                   else _attached_line(attached, attach))
+        return
+    result = to_dict(ran)
+    if attached is not None:
+        result["attached"] = _attached_dict(attached, attach)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
         typer.echo(_policy_table(result), nl=False)
+        if attached is not None:
+            typer.echo(_attached_line(attached, attach))

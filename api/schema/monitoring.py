@@ -4,6 +4,9 @@ Query: monitoringRules -- the Prometheus rules file generated from every agreed 
 an SLI definition (or one), at asOf or the head: recording rules per window its tiers use and a
 multiwindow burn-rate alert per tier, labelled for routing, linking the tier's runbook, naming
 the agreement and the log position (``service.monitoring``). Any authenticated caller may ask.
+Query: monitoringAlertmanager -- the Alertmanager routing for those alerts (the same objectives):
+a route per escalation path the agreements name, a receiver per path and severity, the agreements
+behind each route and the log position as comments.
 Query: namingConvention -- the convention in force (at asOf, or the head).
 Mutation: setNamingConvention -- an admin sets the organisation's convention; drafts of
 journeys and objectives are checked against it from then on.
@@ -83,6 +86,22 @@ class MonitoringRules:
                                                        "(no SLI definition, no runbooks, not formalized).")
 
 
+@strawberry.type(description="Alertmanager routing for the generated alerts, from what was agreed, at one log "
+                 "position.")
+class MonitoringAlertmanager:
+    yaml: str = strawberry.field(description="`routes:` to put under the root route's routes, and `receivers:` "
+                                 "(one per escalation path and severity, to give integrations), with the agreements "
+                                 "behind each route as comments. The same position always gives the same bytes.")
+    position: int = strawberry.field(description="The log position it was generated at (named in the snippet too).")
+    objective_ids: list[strawberry.ID] = strawberry.field(description="The objectives it routes alerts of.")
+    skipped: list[SkippedObjective] = strawberry.field(description="Agreed objectives without rules yet, so "
+                                                       "without routing (as monitoringRules says).")
+
+
+def _skipped(found: service.GeneratedRules) -> list[SkippedObjective]:
+    return [SkippedObjective(objective_id=strawberry.ID(i), reason=r) for i, r in found.skipped]
+
+
 @strawberry.type
 class MonitoringQuery:
     @strawberry.field(description="Prometheus recording and multiwindow burn-rate alerting rules for every agreed "
@@ -95,7 +114,20 @@ class MonitoringQuery:
         found = await service.monitoring_rules(container, position, None if objective_id is None else str(objective_id))
         return MonitoringRules(yaml=found.yaml, position=found.position,
                                objective_ids=[strawberry.ID(i) for i in found.objectives],
-                               skipped=[SkippedObjective(objective_id=strawberry.ID(i), reason=r) for i, r in found.skipped])
+                               skipped=_skipped(found))
+
+    @strawberry.field(description="Alertmanager routing for the alerts monitoringRules generates (the same objectives, "
+                      "or objectiveId): a route per escalation path their agreements name, with a child route per "
+                      "severity to a receiver per path and severity.")
+    async def monitoring_alertmanager(self, info: Info, objective_id: strawberry.ID | None = None,
+                                      as_of: AsOf | None = None) -> MonitoringAlertmanager:
+        current_principal(info)
+        container = info.context["container"]
+        position = None if as_of is None else await audit.resolve_as_of(container, as_of.position, as_of.time)
+        found = await service.monitoring_alertmanager(container, position,
+                                                      None if objective_id is None else str(objective_id))
+        return MonitoringAlertmanager(yaml=found.yaml, position=found.position,
+                                      objective_ids=[strawberry.ID(i) for i in found.objectives], skipped=_skipped(found))
 
     @strawberry.field(description="The naming convention in force (asOf: as it stood then).")
     async def naming_convention(self, info: Info, as_of: AsOf | None = None) -> NamingConvention:

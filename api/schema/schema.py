@@ -12,10 +12,11 @@ from api.limits import graphql_extensions
 from api.schema import scalars
 from api.schema.audit import AuditQuery, AuditSubscription
 from api.schema.budgets import BudgetsMutation
-from api.schema.collection import CollectionMutation
+from api.schema.collection import CollectionMutation, CollectionQuery
 from api.schema.gate import GateMutation, GateQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.monitoring import MonitoringMutation, MonitoringQuery
+from api.schema.notifications import NotificationsMutation
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.sources import SourcesMutation, SourcesQuery
@@ -28,8 +29,8 @@ from service.config import Settings
 
 
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
-                              SpecsQuery, WhatIfPolicyQuery, MonitoringQuery, SourcesQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
+                              SpecsQuery, WhatIfPolicyQuery, MonitoringQuery, SourcesQuery, CollectionQuery))
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, NotificationsMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
                                     MonitoringMutation, WhatIfEvidenceMutation, SourcesMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 

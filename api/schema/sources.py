@@ -239,7 +239,8 @@ class SourcesMutation:
         return await _source_payload(info, "ChangeDataSource", input, lambda: sd.ChangeDataSource(
             str(input.name), input.kind, input.url, _headers(input.headers_from_env)))
 
-    @strawberry.mutation(description="Retire a data source: no new SLI definition may name it.")
+    @strawberry.mutation(description="Retire a data source: no SLI definition may name it after. CONFLICT (with "
+                                     "objective_ids) while a live objective's SLI, or its open proposal's, names it.")
     async def retire_data_source(self, info: Info, input: RetireDataSourceInput) -> DataSourcePayload:
         return await _source_payload(info, "RetireDataSource", input, lambda: sd.RetireDataSource(
             str(input.name), input.reason))

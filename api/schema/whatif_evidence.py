@@ -6,6 +6,8 @@ records its inputs, summary and log position on the objective's stream
 (`WhatIfEvidenceAttached`), so the evidence the parties saw is in the audit trail; the
 proposal then shows it (`Proposal.evidence`) when a party endorses or objects. A tighten or
 relax review's proposal takes evidence the same way. The parties (and admin) may attach.
+A retry with the same idempotencyKey is answered from the record, however far the log has
+moved since (service/whatif_evidence.py).
 """
 
 from __future__ import annotations
@@ -15,13 +17,11 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from api.auth import require_roles
 from api.schema import inputs as i
 from api.schema.budgets import tier_dicts
-from api.schema.objectives import ObjectivePayload, objective_payload
-from domain import objective as od
-from domain.permissions import allowed_roles
-from service.whatif_evidence import evidence_run
+from api.schema.objectives import ObjectivePayload, payload_of
+from api.schema.shared import envelope_for, measured
+from service.whatif_evidence import attach_evidence
 
 
 @i.command_input
@@ -43,12 +43,11 @@ class WhatIfEvidenceMutation:
         "Run a target or policy what-if over [from, to) and attach its inputs and summary to an open proposal "
         "as evidence (an event on the objective's stream). The parties and admin."))
     async def attach_what_if_evidence(self, info: Info, input: AttachWhatIfEvidenceInput) -> ObjectivePayload:
-        require_roles(info, *allowed_roles(od.AttachWhatIfEvidence))  # before the run, which reads the log
-        run = await evidence_run(
-            info.context["container"], str(input.objective_id), str(input.proposal_id), input.kind,
-            input.start, input.end, target=input.target,
-            window=None if input.window is None else {
-                "kind": input.window.kind.value, **({} if input.window.days is None else {"days": input.window.days})},
-            tiers=tier_dicts(input.tiers), document=input.document)
-        return await objective_payload(info, "AttachWhatIfEvidence", input, lambda: od.AttachWhatIfEvidence(
-            str(input.objective_id), str(input.proposal_id), run.kind, run.inputs, run.summary, run.position))
+        async def attach():  # who may is checked before the run, which reads the log
+            return await attach_evidence(
+                info.context["container"], envelope_for(info, input, None), str(input.objective_id),
+                str(input.proposal_id), input.kind, input.start, input.end, target=input.target,
+                window=None if input.window is None else input.window.as_dict(),
+                tiers=tier_dicts(input.tiers), document=input.document)
+
+        return await payload_of(info, (await measured("AttachWhatIfEvidence", attach)).result)

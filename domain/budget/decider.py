@@ -5,6 +5,12 @@ Commands (every one reads its objective's stream, `objective-{id}`):
   CorrectObservation(objective_id, interval, reason)    explicit new counts for a recorded interval
   ExcludeInterval(objective_id, exclusion_id, start, end, reason, approver)
   RestoreInterval(objective_id, exclusion_id, reason)
+  ExcludeRecurring(objective_id, exclusion_id, rrule, start, zone, duration, reason, approver)
+                                                        an RFC 5545 RRULE from a local DTSTART in
+                                                        an IANA zone, each occurrence lasting
+                                                        `duration` (recurrence.py)
+  EndRecurringExclusion(objective_id, exclusion_id, from_, reason)
+                                                        it stops applying to data from `from_` on
   ConfigureAlerts(objective_id, tiers, stale_after_minutes)
   CheckFreshness(objective_id)                          a scheduler's "has data stopped?" probe
 
@@ -53,9 +59,10 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, isos_us, to_us, us_isos
+from .instants import US, from_us, iso_us, isos_us, require_aware, to_us, us_isos
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, IntervalRows, check_volume
+from .recurrence import Recurring
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
@@ -83,6 +90,8 @@ DATA_EVENTS: tuple[str, ...] = (
     "ObservationCorrected",
     "IntervalExcluded",
     "IntervalRestored",
+    "RecurringExclusionAdded",
+    "RecurringExclusionEnded",
     "BudgetConfigured",
     "AlertsConfigured",
     "FreshnessChecked",
@@ -161,6 +170,7 @@ class BudgetState:
             "version": self.version,
             "exclusions": [x.to_dict() for x in ledger.exclusions] if ledger else [],
             "restored_exclusions": [x.to_dict() for x in ledger.restored_exclusions] if ledger else [],
+            "recurring_exclusions": [x.to_dict() for x in ledger.recurring_exclusions] if ledger else [],
         }
 
     @classmethod
@@ -184,6 +194,8 @@ class BudgetState:
                 "intervals": [list(r) for r in intervals],
                 "exclusions": doc["exclusions"],
                 "restored_exclusions": doc["restored_exclusions"],
+                # absent from rows written before recurring exclusions existed
+                "recurring_exclusions": doc.get("recurring_exclusions", []),
             }
             state.ledger = Ledger.from_dict(snapshot)
         return state
@@ -278,6 +290,31 @@ class RestoreInterval(_BudgetCommand):
 
 
 @dataclass(frozen=True)
+class ExcludeRecurring(_BudgetCommand):
+    """Exclude every occurrence of `rrule` (RFC 5545, the subset recurrence.py reads) from
+    `start`, a wall-clock date-time in the IANA `zone`, each lasting `duration` ('2h')."""
+
+    objective_id: str
+    exclusion_id: str
+    rrule: str
+    start: Any  # a naive datetime or 'YYYY-MM-DDTHH:MM[:SS]' without an offset
+    zone: str
+    duration: Any  # '90m', '2h' or a timedelta
+    reason: str
+    approver: str | None = None  # defaults to the actor
+
+
+@dataclass(frozen=True)
+class EndRecurringExclusion(_BudgetCommand):
+    """The recurring exclusion stops applying to data starting at `from_` (a data time) or later."""
+
+    objective_id: str
+    exclusion_id: str
+    from_: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class ConfigureAlerts(_BudgetCommand):
     objective_id: str
     tiers: tuple[Mapping[str, Any], ...] | None = None  # None: the workbook defaults
@@ -294,6 +331,8 @@ COMMANDS: tuple[type, ...] = (
     CorrectObservation,
     ExcludeInterval,
     RestoreInterval,
+    ExcludeRecurring,
+    EndRecurringExclusion,
     ConfigureAlerts,
     CheckFreshness,
 )
@@ -497,6 +536,35 @@ def _restore(cmd: RestoreInterval, state: BudgetState | None, ledger: Ledger, ct
     return [NewEvent("IntervalRestored", {"objective_id": cmd.objective_id, "id": exclusion_id, "reason": reason})]
 
 
+def _exclude_recurring(cmd: ExcludeRecurring, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    exclusion_id = require_id(cmd.exclusion_id, "exclusion_id")
+    reason = require_text(cmd.reason, "reason")
+    approver = optional_text(cmd.approver, "approver", max_length=200) or ctx.actor
+    item = Recurring.new(exclusion_id, cmd.rrule, cmd.start, cmd.zone, cmd.duration, reason)
+    if ledger.classify_recurring(item) != NEW:
+        return []
+    return [NewEvent("RecurringExclusionAdded", {
+        "objective_id": cmd.objective_id, **item.to_dict(), "approver": approver,
+    })]
+
+
+def _end_recurring(cmd: EndRecurringExclusion, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    exclusion_id = require_id(cmd.exclusion_id, "exclusion_id")
+    reason = require_text(cmd.reason, "reason")
+    at_us = to_us(require_aware(cmd.from_, "from"), "from")
+    try:
+        decision = ledger.classify_end_recurring(exclusion_id, at_us)
+    except IntervalConflict:
+        raise
+    except BudgetInputError as error:
+        raise NotFound(str(error), field="exclusion_id", exclusion_id=exclusion_id) from None
+    if decision != RESTORED:
+        return []
+    return [NewEvent("RecurringExclusionEnded", {
+        "objective_id": cmd.objective_id, "id": exclusion_id, "from": from_us(at_us).isoformat(), "reason": reason,
+    })]
+
+
 def _configure(cmd: ConfigureAlerts, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
     tiers = None if cmd.tiers is None else [t.to_dict() for t in parse_tiers(cmd.tiers)]
     if tiers is not None and not tiers:
@@ -525,6 +593,8 @@ _DECIDERS = {
     CorrectObservation: _correct,
     ExcludeInterval: _exclude,
     RestoreInterval: _restore,
+    ExcludeRecurring: _exclude_recurring,
+    EndRecurringExclusion: _end_recurring,
     ConfigureAlerts: _configure,
     CheckFreshness: _check,
 }
@@ -632,6 +702,10 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
         state.ledger.exclude(Exclusion.from_dict(data))
     elif kind == "IntervalRestored":
         state.ledger.restore(data["id"])
+    elif kind == "RecurringExclusionAdded":
+        state.ledger.exclude_recurring(Recurring.from_dict(data))
+    elif kind == "RecurringExclusionEnded":
+        state.ledger.end_recurring(data["id"], iso_us(data["from"]))
     elif kind == "AlertsConfigured":
         state.tiers = data["tiers"]
         state.stale_after_seconds = data["stale_after_seconds"]

@@ -19,6 +19,9 @@ the slices it feeds.)
 
 Exclusions: an interval whose start lies in any active excluded range counts as neither
 good nor bad -- in the budget and in the burn rates -- until the exclusion is restored.
+A recurring exclusion (an RRULE, see recurrence.py) excludes the same way every interval
+whose start lies in one of its occurrences and before the data time it was ended from;
+its occurrences are expanded only as far as the recorded data reaches.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
 from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
+from .recurrence import Recurring
 from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
 from .timeslices import end_of_judged, first_slice_in, ratio_verdict, slices_in_window, split, verdict
 from .windows import ROLLING, Window
@@ -123,6 +127,7 @@ class Ledger:
         # exclusions
         self._active: dict[str, Exclusion] = {}
         self._restored: dict[str, Exclusion] = {}
+        self._recurring: dict[str, Recurring] = {}  # ended ones too (they apply before their end)
 
     # ------------------------------------------------------------------ reading the data
 
@@ -140,7 +145,19 @@ class Ledger:
         return None
 
     def is_excluded(self, interval: Interval) -> bool:
-        return any(x.covers(interval.start) for x in self._active.values())
+        return self._cover_at(interval.start_us) > 0
+
+    def _cover_at(self, s: int) -> int:
+        """How many active exclusions, one-off and recurring, cover the instant `s`."""
+        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
+        if self._recurring:
+            cover += sum(1 for r in self._recurring.values() if r.covers(s))
+        return cover
+
+    @property
+    def recurring_exclusions(self) -> tuple[Recurring, ...]:
+        """Recurring exclusions in the order they were added, ended ones too."""
+        return tuple(self._recurring.values())
 
     @property
     def exclusions(self) -> tuple[Exclusion, ...]:
@@ -285,6 +302,35 @@ class Ledger:
             raise IntervalConflict("exclusion_id", f"exclusion {exclusion.id!r} was restored; exclude again under a new id", "exclusion")
         return NEW
 
+    def classify_recurring(self, item: Recurring) -> str:
+        """"new" or "duplicate" (same id, same rule, start, zone and duration, not ended);
+        an id reused otherwise, or after its end, is refused."""
+        if not isinstance(item, Recurring):
+            raise BudgetInputError("exclusion", "expected a recurring exclusion")
+        current = self._recurring.get(item.id)
+        if current is None:
+            return NEW
+        if current.ended_from_us is not None:
+            raise IntervalConflict("exclusion_id", f"recurring exclusion {item.id!r} was ended; add it again under "
+                                                   "a new id", "exclusion")
+        if current.same_definition(item):
+            return DUPLICATE
+        raise IntervalConflict("exclusion_id", f"recurring exclusion {item.id!r} exists with another definition "
+                                               "(end it and add a new one)", "exclusion")
+
+    def classify_end_recurring(self, exclusion_id: str, from_us_: int) -> str:
+        """"restored" (it ends there) or "duplicate" (already ended there); an unknown id is
+        refused, and so is another end for one already ended."""
+        current = self._recurring.get(exclusion_id)
+        if current is None:
+            raise BudgetInputError("exclusion_id", f"no recurring exclusion {exclusion_id!r}")
+        if current.ended_from_us is None:
+            return RESTORED
+        if current.ended_from_us == from_us_:
+            return DUPLICATE
+        raise IntervalConflict("from", f"recurring exclusion {exclusion_id!r} already ended from "
+                                       f"{from_us(current.ended_from_us).isoformat()}", "exclusion")
+
     def classify_restore(self, exclusion_id: str) -> str:
         """"restored" or "duplicate" (already restored); an unknown id is refused."""
         if exclusion_id in self._active:
@@ -334,13 +380,17 @@ class Ledger:
             self.record_batch([Interval._from_us(*r) for r in rows])
             return
         if (not n or ends[-1] <= rows[0][0]) and not self._active and not self._timeslices:
-            # After everything recorded, nothing excluded: appended as columns (a fold of a
-            # long per-minute history is mostly this).
+            # After everything recorded, nothing excluded but by recurring exclusions:
+            # appended as columns (a fold of a long per-minute history is mostly this).
             starts.extend([r[0] for r in rows])
             ends.extend([r[1] for r in rows])
             self._good.extend([r[2] for r in rows])
             self._total.extend([r[3] for r in rows])
-            self._cover.extend([0] * len(rows))
+            if self._recurring:
+                recurring = tuple(self._recurring.values())
+                self._cover.extend([sum(1 for x in recurring if x.covers(r[0])) for r in rows])
+            else:
+                self._cover.extend([0] * len(rows))
             self._gen += len(rows)
             return
         for s, e, _, _ in rows:
@@ -383,8 +433,37 @@ class Ledger:
             self._cover_range(to_us(x.start), to_us(x.end), -1)
         return decision
 
+    def exclude_recurring(self, item: Recurring) -> str:
+        """Apply a recurring exclusion to the data recorded and to come: "new" or "duplicate"."""
+        decision = self.classify_recurring(item)
+        if decision == NEW:
+            self._recurring[item.id] = item
+            self._cover_recurring(item, None, +1)
+        return decision
+
+    def end_recurring(self, exclusion_id: str, from_us_: int) -> str:
+        """A recurring exclusion stops applying to data starting at `from_us_` or later:
+        "restored" or "duplicate"."""
+        decision = self.classify_end_recurring(exclusion_id, from_us_)
+        if decision == RESTORED:
+            current = self._recurring[exclusion_id]
+            self._recurring[exclusion_id] = current.ended(from_us_)
+            self._cover_recurring(current, from_us_, -1)
+        return decision
+
+    def _cover_recurring(self, item: Recurring, since: int | None, delta: int) -> None:
+        """Count `item` in (or out of) the cover of the recorded intervals whose start lies
+        in its occurrences (from `since` on)."""
+        if not self._starts:
+            self._gen += 1
+            return
+        lo = self._starts[0] if since is None else max(since, self._starts[0])
+        for b, e in item.spans(lo, self._starts[-1] + 1):
+            self._cover_range(b, e, delta)
+        self._gen += 1
+
     def _insert(self, i: int, s: int, e: int, g: int, t: int) -> None:
-        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
+        cover = self._cover_at(s) if self._active or self._recurring else 0
         if i == len(self._starts):  # data in time order: the common case
             self._starts.append(s)
             self._ends.append(e)
@@ -863,6 +942,7 @@ class Ledger:
             "intervals": [[s, e, g, t] for s, e, g, t in zip(self._starts, self._ends, self._good, self._total)],
             "exclusions": [x.to_dict() for x in self._active.values()],
             "restored_exclusions": [x.to_dict() for x in self._restored.values()],
+            "recurring_exclusions": [x.to_dict() for x in self._recurring.values()],
         }
 
     @classmethod
@@ -878,7 +958,10 @@ class Ledger:
             ledger._active[x["id"]] = Exclusion.from_dict(x)
         for x in data.get("restored_exclusions", []):
             ledger._restored[x["id"]] = Exclusion.from_dict(x)
+        for x in data.get("recurring_exclusions", []):
+            ledger._recurring[x["id"]] = Recurring.from_dict(x)
         spans = [(to_us(x.start), to_us(x.end)) for x in ledger._active.values()]
+        recurring = tuple(ledger._recurring.values())
         prev_end = None
         for s, e, g, t in data["intervals"]:
             for v in (s, e, g, t):
@@ -888,6 +971,8 @@ class Ledger:
                 raise BudgetInputError("snapshot", "intervals must be valid, ordered and non-overlapping")
             prev_end = e
             cover = sum(1 for xs, xe in spans if xs <= s < xe)
+            if recurring:
+                cover += sum(1 for x in recurring if x.covers(s))
             ledger._starts.append(s)
             ledger._ends.append(e)
             ledger._good.append(g)
@@ -896,6 +981,24 @@ class Ledger:
             if ledger._timeslices and cover == 0:
                 ledger._slices_add(s, e, g, t, +1)
         return ledger
+
+    def load_columns(self, starts: list[int], ends: list[int], good: list[int], total: list[int]) -> None:
+        """Fill an empty ledger with interval columns its own fold wrote (ordered, valid),
+        as `from_dict` does but without re-validating each one (an as-of read's snapshot)."""
+        if self._starts:
+            raise BudgetInputError("snapshot", "load_columns fills an empty ledger")
+        self._starts, self._ends, self._good, self._total = starts, ends, good, total
+        self._cover = [self._cover_at(s) for s in starts] if self._active or self._recurring else [0] * len(starts)
+        self._pvalid = 0
+        self._gen += 1
+        if self._timeslices:
+            for s, e, g, t, c in zip(starts, ends, good, total, self._cover):
+                if c == 0:
+                    self._slices_add(s, e, g, t, +1)
+
+    def columns(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The interval columns (start_us, end_us, good, total), shared: do not change them."""
+        return self._starts, self._ends, self._good, self._total
 
     def with_config(
         self,
@@ -912,6 +1015,7 @@ class Ledger:
         are copied, not re-validated interval by interval (what `from_dict` does)."""
         other = Ledger(target, window, budgeting, tiers=tiers, stale_after=stale_after)
         other._active, other._restored = dict(self._active), dict(self._restored)
+        other._recurring = dict(self._recurring)
         other._starts, other._ends = list(self._starts), list(self._ends)
         other._good, other._total, other._cover = list(self._good), list(self._total), list(self._cover)
         other._pg, other._pt, other._pvalid = list(self._pg), list(self._pt), self._pvalid

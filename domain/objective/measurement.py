@@ -168,6 +168,15 @@ def _define(cmd: DefineSli, state: ObjectiveState, ctx: Context) -> list[NewEven
     ]
 
 
+def sources_named(state: ObjectiveState) -> frozenset[str]:
+    """The data sources a live objective reads or may come to read: its SLI definition's and
+    its open proposal's (an SLI change the parties may still agree). None once retired."""
+    if state.retired:
+        return frozenset()
+    defs = (state.sli_definition, state.open_proposal.sli_definition if state.open_proposal else None)
+    return frozenset(q.source for q in defs if q is not None)
+
+
 # --- what a definition taking effect closes --------------------------------------------
 
 

@@ -13,15 +13,23 @@ Rules (mapping.py says how each kind maps):
   * an objective whose target is already agreed (or already proposed) is left alone, so an
     unchanged file imported again plans nothing; another target opens a proposal (or
     revises the open one) and leaves the agreement in force;
-  * an objective whose SLI, window or budgeting differ from the file's is refused: slogov
-    does not redefine an objective in place (retire it, or give the SLO a new name);
-  * alert tiers (the SLO's alert policies) are configured when they differ; an SLO without
-    alert policies leaves the tiers as they are.
+  * an objective whose SLI kind, window or budgeting differ from the file's is refused:
+    slogov does not redefine an objective in place (retire it, or give the SLO a new name);
+  * an SLI whose queries (PromQL) differ from the objective's recorded definition is set on
+    a draft (`DefineSli`) and, on an agreed objective, opens an SLI-change proposal that
+    leaves the agreement in force (the same queries already proposed: nothing); during a
+    first negotiation, or beside a target change or another open proposal, it is refused
+    with its place (one proposal at a time);
+  * alert tiers (the SLO's alert policies) are configured when they differ, and each
+    tier's notification targets (its policy's AlertNotificationTargets) set on the
+    objective when they differ (`SetNotificationTargets`); an SLO without alert policies
+    leaves both as they are.
 
 Labels and annotations: a Service's labels are its journey's (replaced whole when the
 file's differ); an SLO's labels and annotations, and its objective's own labels, are each
-objective's. What the domain has no place for yet (other data sources, notification targets,
-a Service's annotations) is listed in `notes`, beside what the readers did not carry.
+objective's. What the domain has no place for yet (other data sources, a notification target no SLO's
+alert policy names, a Service's annotations) is listed in `notes`, beside what the readers
+did not carry.
 """
 
 from __future__ import annotations
@@ -32,7 +40,10 @@ from typing import Any, Mapping
 from domain import journey as journeys
 from domain import sources
 from domain.budget.decider import ConfigureAlerts
-from domain.objective import DefineSli, DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
+from domain.objective import (AlertRoute, DefineSli, DraftObjective, LabelObjective, ObjectiveState, ProposeTarget,
+                              ReviseProposal, SetNotificationTargets)
+from domain.objective.measurement import describe
+from domain.objective.state import SliQuery
 
 from . import mapping
 from .mapping import MappingError
@@ -106,9 +117,9 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
     steps: list[Step] = []
     notes: list[str] = []
     errors: list[MappingError] = []
-    for source in specs.data_sources:
+    for data_source in specs.data_sources:
         try:
-            step = _data_source(source, current)
+            step = _data_source(data_source, current)
         except MappingError as e:
             errors.append(e)
         else:
@@ -134,8 +145,8 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
                 steps += _objective(specs, slo, index, oid, current, source, notes)
             except MappingError as e:
                 errors.append(e)
-    if errors:
-        raise PlanErrors(errors)
+    if errors:  # one fault shared by several objectives (an SLO's alert policy) is said once
+        raise PlanErrors(list({str(e): e for e in errors}.values()))
     return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs) + tuple(notes))
 
 
@@ -217,14 +228,15 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
         if differs:
             raise MappingError(where, f"{subject} exists with another definition: " + "; ".join(differs)
                                + ". slogov does not redefine an objective in place: retire it, or name the SLO anew")
-        steps.append(_target(state, subject, target, rationale, where))
+        target_step = _target(state, subject, target, rationale, where)
+        sli_step = _sli_definition(state, subject, definition, target_step,
+                                   f"Imported from {source} (SLO {slo.meta.name}, objective {objective.name}): "
+                                   "the SLI as the file defines it.", where)
+        # the definition before a proposal: the parties negotiate the target on what it measures
+        steps += [sli_step, target_step] if sli_step is not None else [target_step]
         if state.composite_weight != objective.composite_weight:
             notes.append(f"{subject}: compositeWeight {objective.composite_weight} not carried: an objective's "
                          f"weight ({state.composite_weight}) is set when it is drafted")
-        held = state.sli_definition.definition() if state.sli_definition is not None else None
-        if definition is not None and held != definition:
-            notes.append(f"{subject}: the file's SLI queries differ from its definition; change it with defineSli "
-                         "(an agreed objective's definition changes by proposal)")
         if (state.labels, state.annotations) != (labels, annotations):
             steps.append(Step(CHANGE, subject, f"labels: {_labels_text(labels)}; {len(annotations)} annotations",
                               (LabelObjective(oid, labels, annotations),), where))
@@ -235,25 +247,63 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
         if now is None or sorted(now, key=_tier_key) != wanted_tiers:
             steps.append(Step(CHANGE, subject, f"alert tiers: {_tiers_text(wanted_tiers)}",
                               (ConfigureAlerts(oid, tuple(wanted_tiers)),), where))
+    routes = mapping.routes_of(specs, slo)
+    if routes is not None and routes != (state.notification_routes if state is not None else ()):
+        steps.append(Step(CHANGE, subject, f"notification targets: {_routes_text(routes)}",
+                          (SetNotificationTargets(oid, routes),), where))
     return steps
 
 
 def _target(state: ObjectiveState, subject: str, target: float, rationale: str, where: Where | None) -> Step:
     open_ = state.open_proposal
     agreed = state.agreed_target
-    if open_ is not None and open_.target == target:
-        return Step(UNCHANGED, subject, f"target {target} already proposed ({open_.proposal_id})", where=where)
     if agreed == target:
         detail = f"target {target} agreed"
         if open_ is not None:
-            detail += f"; proposal {open_.proposal_id} for {open_.target} stays open"
+            what = "an SLI change" if open_.sli_definition is not None else open_.target
+            detail += f"; proposal {open_.proposal_id} for {what} stays open"
         return Step(UNCHANGED, subject, detail, where=where)
+    if open_ is not None and open_.target == target:
+        return Step(UNCHANGED, subject, f"target {target} already proposed ({open_.proposal_id})", where=where)
     if open_ is not None:
         return Step(CHANGE, subject, f"proposal {open_.proposal_id} revised from {open_.target} to {target}",
                     (ReviseProposal(state.id, open_.proposal_id, target, rationale),), where)
     detail = f"target {target} proposed" + (f"; the agreed {agreed} stays in force until it is agreed"
                                             if agreed is not None else "")
     return Step(PROPOSE, subject, detail, (ProposeTarget(state.id, _proposal_id(state), target, rationale),), where)
+
+
+def _sli_definition(state: ObjectiveState, subject: str, definition: dict[str, Any] | None, target_step: Step,
+                    rationale: str, where: Where | None) -> Step | None:
+    """The file's SLI definition (PromQL) against the recorded one, by the domain's rules
+    (domain/objective/measurement.py): set on a draft; on an agreed objective, a proposal
+    the parties endorse, the agreement staying in force; during a first negotiation,
+    refused (the parties are weighing the definition they see). None: nothing to say (the
+    file defines no queries, or the same ones)."""
+    held = state.sli_definition.definition() if state.sli_definition is not None else None
+    if definition is None or held == definition:
+        return None
+    what = describe(SliQuery.from_definition(definition, False))
+    open_ = state.open_proposal
+    if state.agreed_target is None:
+        if open_ is not None:
+            raise MappingError(where, f"{subject}: the file changes the SLI to {what}, but proposal "
+                                      f"{open_.proposal_id} is open and the parties are weighing the definition "
+                                      "they see; withdraw or defer it, then import again")
+        return Step(CHANGE, subject, f"SLI defined as {what}", (DefineSli(state.id, definition),), where)
+    if open_ is not None and open_.sli_definition is not None and open_.sli_definition.definition() == definition:
+        return Step(UNCHANGED, subject, f"SLI change to {what} already proposed ({open_.proposal_id})", where=where)
+    if target_step.commands:
+        raise MappingError(where, f"{subject}: the file changes both the agreed target and the SLI (to {what}); "
+                                  "each is its own proposal: import one change, settle it, then the other")
+    if open_ is not None:
+        raise MappingError(where, f"{subject}: the file changes the SLI to {what}, but proposal "
+                                  f"{open_.proposal_id} is open; an SLI change is its own proposal: settle "
+                                  f"{open_.proposal_id} first")
+    proposal_id = _proposal_id(state)
+    return Step(PROPOSE, subject, f"SLI change to {what} proposed as {proposal_id}; the agreed definition stays in "
+                                  "force until it is agreed",
+                (DefineSli(state.id, definition, proposal_id=proposal_id, rationale=rationale),), where)
 
 
 def _proposal_id(state: ObjectiveState | None) -> str:
@@ -271,6 +321,10 @@ def _tiers_text(tiers: list[dict[str, Any]]) -> str:
     return ", ".join(f"{t['severity']} {t['threshold']:g} over {t['long_window']}/{t['short_window']}" for t in tiers)
 
 
+def _routes_text(routes: tuple[AlertRoute, ...]) -> str:
+    return "; ".join(f"{r.tier} -> {', '.join(f'{t.name} ({t.target})' for t in r.targets)}" for r in routes) or "none"
+
+
 def _labels_text(labels: Any) -> str:
     return ", ".join(f"{x.key}={x.value}" for x in labels) or "none"
 
@@ -278,8 +332,12 @@ def _labels_text(labels: Any) -> str:
 def _notes(specs: SpecSet) -> tuple[str, ...]:
     notes = [f"DataSource {s.meta.name}: not carried (slogov reads Prometheus, by its URL)"
              for s in specs.data_sources if s.type.lower() != "prometheus" or s.url is None]
-    notes += [f"AlertNotificationTarget {t.meta.name}: not carried (slogov routes no notifications)"
-              for t in specs.notification_targets]
+    routed = {t for s in specs.slos for p in specs.alert_policies if p.meta.name in s.alert_policies for t in p.targets}
+    notes += [f"AlertNotificationTarget {t.meta.name}: not carried (no alert policy of an SLO names it)"
+              for t in specs.notification_targets if t.meta.name not in routed]
+    notes += [f"AlertNotificationTarget {t.meta.name}: labels and annotations not carried (a target keeps its name, "
+              "displayName, target and description)"
+              for t in specs.notification_targets if t.meta.name in routed and (t.meta.labels or t.meta.annotations)]
     notes += [f"Service {s.meta.name}: annotations not carried (journeys keep labels only)"
               for s in specs.services if mapping.annotations(s.meta.annotations)]
     return tuple(notes)

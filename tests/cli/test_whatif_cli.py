@@ -74,6 +74,40 @@ def test_whatif_target_as_json_as_a_table_and_as_a_page(database_url, tmp_path):
     assert body["actual"]["transitions"] == []
 
 
+def test_whatif_target_takes_candidate_tiers_from_a_file_or_a_spec(database_url, tmp_path):
+    oid, _ = _history(database_url)
+    span = ["--from", T0.isoformat(), "--to", (T0 + timedelta(hours=4)).isoformat(), "--json",
+            "--database-url", database_url]
+    policy = tmp_path / "policy.yaml"  # a policy file's alert_tiers, as an agreement would carry them
+    policy.write_text("id: x\nalert_tiers:\n  - {severity: page, long_window: 1h, short_window: 5m, threshold: 0.31}\n"
+                      "  - {severity: ticket, long_window: 6h, short_window: 30m, threshold: 0.1}\nrules: []\n")
+    listed = tmp_path / "tiers.json"
+    listed.write_text(json.dumps([{"severity": "page", "long_window": "1h", "short_window": "5m", "threshold": 0.31},
+                                  {"severity": "ticket", "long_window": "6h", "short_window": "30m", "threshold": 0.1}]))
+    answers = []
+    for given in (str(policy), str(listed), "page:1h:5m:0.31, ticket:6h:30m:0.1"):
+        result = runner.invoke(app, ["whatif", "target", oid, "--tiers", given, *span])
+        assert result.exit_code == 0, (given, result.output)
+        answers.append(json.loads(result.stdout))
+    assert answers[0] == answers[1] == answers[2]
+    body = answers[0]
+    assert [t["severity"] for t in body["candidate"]["tiers"]] == ["page", "ticket"]
+    raised = [(t["at"], t["severity"]) for t in body["what_if"]["transitions"] if t["type"] == "BurnRateAlertRaised"]
+    assert (minute(98).isoformat(), "page") in raised and any(s == "ticket" for _, s in raised)
+    assert body["actual"]["transitions"] == []
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("alert_tiers: {severity: page}\n")
+    for given, says in ((str(bad), "alert_tiers"), ("page:1h:5m", "SEVERITY:LONG:SHORT:THRESHOLD"),
+                        ("no-such-file.yaml", "no file"), ("page:1h:5m:-1", "threshold: a positive burn rate"),
+                        ("page:3d:6h:1", "tiers[0].long_window")):
+        refused = runner.invoke(app, ["whatif", "target", oid, "--tiers", given, *span])
+        assert refused.exit_code == 2, (given, refused.output)
+        assert says in refused.output, (given, refused.output)
+    both = runner.invoke(app, ["whatif", "target", oid, "--tiers", "page:1h:5m:1", "--tier", "page:1h:5m:1", *span])
+    assert both.exit_code == 2 and "not both" in both.output
+
+
 def test_whatif_target_refuses_bad_input_with_exit_2(database_url):
     oid, _ = _history(database_url)
     span = ["--from", T0.isoformat(), "--to", (T0 + timedelta(hours=4)).isoformat()]

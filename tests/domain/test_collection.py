@@ -74,6 +74,11 @@ def test_faults_and_gaps_are_recorded_once(world):
     gap = collection.RecordCollectionGap(OID, START, START + 60 * MIN, "down")
     assert [e.type for e in world.run(gap, roles={"sre"})] == ["CollectionGapRecorded"]
     assert world.run(gap, roles={"sre"}) == []  # behind the resume point: a resend
-    assert world.states[sid].gap_end == START + 60 * MIN and world.states[sid].fault is None
+    state = world.states[sid]
+    assert state.gap_end == START + 60 * MIN and state.fault is None
+    # What a reader is shown: the last fault and when it cleared, the gaps recorded.
+    assert (state.last_fault.reason, state.last_fault.message, state.recovered_at) == ("failed", "503", T0)
+    assert [(g.start, g.end, g.reason) for g in state.recent_gaps] == [(START, START + 60 * MIN, "down")]
+    assert state.gaps == 1
     with pytest.raises(InvalidInput):
         world.decide(collection.RecordCollectionGap(OID, T0, T0 + timedelta(days=1), "down"), roles={"sre"})

@@ -42,7 +42,8 @@ async def test_demo_app_loads_the_seed_journeys(settings, capsys):
                 for j in journeys.values() for o in j["objectives"]["edges"]}
     assert statuses["checkout-availability"] == ("ACTIVE", False)
     assert statuses["checkout-latency"] == ("NEGOTIATING", True)
-    assert statuses["search-availability"] == ("AGREED", True)
+    assert statuses["search-availability"] == ("ACTIVE", False)
+    assert statuses["checkout-api-availability"] == ("AGREED", True)  # agreed, no policy yet
     assert statuses["search-latency"] == ("DRAFT", True)
     assert len({s for s, _ in statuses.values()}) >= 4
     # A data source and SLI definitions, recorded unchecked: the demo starts without a Prometheus.

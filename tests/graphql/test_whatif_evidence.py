@@ -8,7 +8,7 @@ import json
 
 from domain import objective as o
 from tests.budgets.support import do
-from tests.policies.support import OID, minute
+from tests.policies.support import OID, minute, observe
 from tests.whatif.support import APPROVAL_ONLY, burn_out
 
 EVIDENCE = "evidence { id kind revision inputs summary position attachedBy }"
@@ -49,3 +49,29 @@ async def test_a_proposal_carries_the_what_ifs_the_parties_saw(api):
         refused = await api.post(ATTACH, {"input": variables}, role)
         assert refused["errors"][0]["extensions"]["code"] == code, (variables, refused)
         assert await api.head() == before
+
+
+async def test_a_retried_attachment_is_answered_from_the_record_after_the_log_moved_on(api):
+    """The same request with the same key after more data arrived: a run now would read
+    further (another position, another summary), yet the retry is the first answer and
+    appends nothing; the key with another request is a CONFLICT, before any run."""
+    clock = await burn_out(api.container)
+    await do(api.container, "product", o.ProposeTarget(OID, "p2", 0.9995, "customers ask for more"))
+    sent = {"objectiveId": OID, "proposalId": "p2", "kind": "target", "from": minute(0).isoformat(),
+            "to": clock.now.isoformat(), "idempotencyKey": "evidence-p2"}
+    first = (await api.ok(ATTACH, {"input": sent}, "product"))["attachWhatIfEvidence"]
+    assert [e["type"] for e in first["events"]] == ["WhatIfEvidenceAttached"]
+
+    await observe(api.container, 80, 85, 0, 1000)  # the log moves on: the stream's head too
+    head = await api.head()
+    again = (await api.ok(ATTACH, {"input": sent}, "product"))["attachWhatIfEvidence"]
+    assert again == first
+    assert await api.head() == head
+    replayed = await api.ok(ATTACH.replace("events { type }", "replayed events { type }"), {"input": sent}, "product")
+    assert replayed["attachWhatIfEvidence"]["replayed"] is True
+
+    for other, role in (({**sent, "target": 0.99}, "product"),
+                        ({**sent, "kind": "policy", "document": APPROVAL_ONLY}, "product"), (sent, "sre")):
+        refused = await api.post(ATTACH, {"input": other}, role)
+        assert refused["errors"][0]["extensions"]["code"] == "CONFLICT", refused
+        assert await api.head() == head

@@ -4,11 +4,13 @@
   `create_blocks(text, data_dir)` turns it into TSDB blocks with
   `promtool tsdb create-blocks-from openmetrics` (history at fixed, past data times).
 - `PrometheusServer` starts `prometheus` on a free loopback port over such a data
-  directory (optionally scraping targets), waits until it is ready, and stops it.
+  directory (optionally scraping targets; its configuration `<data dir>.yml` beside
+  it, reloadable over HTTP with `lifecycle=True`), waits until it is ready, and stops it.
 - `Exporter` is a tiny in-test `/metrics` endpoint Prometheus can scrape.
 
-The binaries are looked up on PATH (Debian's `prometheus` package brings both). A
-missing binary fails the test run: these tests are never skipped.
+The binaries are looked up on PATH (Debian's `prometheus` package brings both, and
+`prometheus-alertmanager` brings `amtool`). A missing binary fails the test run: these
+tests are never skipped.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ from typing import Iterable
 import pytest
 
 
+PACKAGES = {"amtool": "prometheus-alertmanager"}  # Debian's package of each binary; the rest: 'prometheus'
+
+
 def binary(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name!r} is not on PATH; install Debian's 'prometheus' package (it brings promtool)")
+        package = PACKAGES.get(name, "prometheus")
+        pytest.fail(f"{name!r} is not on PATH; install Debian's {package!r} package (.ci/run does)")
     return path
 
 
@@ -110,8 +116,10 @@ def create_blocks(text: str, data_dir: Path) -> None:
 class PrometheusServer:
     """`prometheus` on 127.0.0.1:<free port> over `data_dir`; a context manager."""
 
-    def __init__(self, data_dir: Path, *, scrape_targets: Iterable[str] = (), scrape_interval: str = "1s") -> None:
+    def __init__(self, data_dir: Path, *, scrape_targets: Iterable[str] = (), scrape_interval: str = "1s",
+                 lifecycle: bool = False) -> None:
         self.data_dir = data_dir
+        self.lifecycle = lifecycle  # --web.enable-lifecycle: POST /-/reload rereads the configuration
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         targets = list(scrape_targets)
@@ -133,6 +141,7 @@ class PrometheusServer:
                     f"--storage.tsdb.path={self.data_dir}",
                     f"--web.listen-address=127.0.0.1:{self.port}",
                     "--storage.tsdb.retention.time=100y",  # backfilled history is years behind the wall clock
+                    *(["--web.enable-lifecycle"] if self.lifecycle else []),
                 ],
                 stdout=log, stderr=subprocess.STDOUT,
             )
@@ -199,3 +208,27 @@ class Exporter:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def alertmanager_config(snippet: str, default_receiver: str = "team-default") -> str:
+    """A whole Alertmanager configuration holding a generated snippet as its README says to
+    use it: the routes, comments and all, under the root route's `routes:`, the receivers
+    under `receivers:` after the installation's own default receiver."""
+    head, _, rest = snippet.partition("\nroutes:\n")
+    routes, _, receivers = rest.partition("\nreceivers:\n")
+    assert routes and receivers, "the snippet has a routes: and a receivers: section"
+    indented = "".join(f"  {line}\n" if line else "\n" for line in (routes + "\n").splitlines())
+    return (f"{head}\nroute:\n  receiver: {default_receiver}\n  routes:\n{indented}"
+            f"receivers:\n- name: {default_receiver}\n{receivers}")
+
+
+def amtool_check(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([binary("amtool"), "check-config", str(config)], capture_output=True, text=True, timeout=60)
+
+
+def routed_to(config: Path, labels: dict[str, str], expected: str | None = None) -> subprocess.CompletedProcess:
+    """`amtool config routes test` for an alert with `labels`: stdout names the receivers it
+    reaches; with `expected`, the command fails unless that is the receiver."""
+    verify = [] if expected is None else [f"--verify.receivers={expected}"]
+    return subprocess.run([binary("amtool"), "config", "routes", "test", f"--config.file={config}", *verify,
+                           *(f"{k}={v}" for k, v in sorted(labels.items()))], capture_output=True, text=True, timeout=60)

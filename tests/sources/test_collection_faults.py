@@ -75,6 +75,12 @@ async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source
     await container.bus.execute(Envelope(od.DefineSli("o", {**RATIO, "source": "p"}), "s", sre))
     [found] = await container.catalog.targets()
     assert (found.objective_id, found.source.url) == ("o", "http://five.example")
+    # A source an objective still names cannot be retired (the collector would drop it quietly).
+    head = (await container.store.head())[0]
+    with pytest.raises(Conflict, match="still named by the SLI definition of objective") as refused:
+        await container.bus.execute(Envelope(sources.RetireDataSource("p", "moved"), "s", sre))
+    assert refused.value.details["objective_ids"] == ["o"] and (await container.store.head())[0] == head
+    await container.bus.execute(Envelope(od.RetireObjective("o", "replaced"), "s", sre))
     await container.bus.execute(Envelope(sources.RetireDataSource("p", "moved"), "s", sre))
     assert await container.catalog.targets() == []
     with pytest.raises(Conflict, match="not defined"):

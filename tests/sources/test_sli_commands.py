@@ -81,6 +81,9 @@ async def test_define_then_change_by_proposal_with_read_models_and_gap(container
         objective.Budgeting("occurrences")))
     with pytest.raises(Conflict, match="no SLI definition"):
         await container.catalog.target("bare")
+    with pytest.raises(Conflict, match=f"still named by the SLI definition of objective\\(s\\) {OID}"):
+        await run(container, sources.RetireDataSource("prom", "moved"))
+    await run(container, objective.RetireObjective(OID, "replaced"))
     await run(container, sources.RetireDataSource("prom", "moved"))
     assert await container.catalog.targets() == []
     with pytest.raises(Conflict, match="not defined"):

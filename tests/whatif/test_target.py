@@ -26,6 +26,9 @@ from tests.budgets.test_batching import adopt_one_day, build_history, fixed_cloc
 
 _ids = itertools.count()
 END = T0 + timedelta(days=30)
+ONE_DAY_TIERS = ({"severity": "page", "long_window": "1h", "short_window": "5m", "threshold": 14.4},  # adopt_one_day
+                 {"severity": "page", "long_window": "6h", "short_window": "30m", "threshold": 6},
+                 {"severity": "ticket", "long_window": "1d", "short_window": "2h", "threshold": 1})
 CUSTOM_TIERS = ({"severity": "page", "long_window": "30m", "short_window": "5m", "threshold": 5.0},
                 {"severity": "ticket", "long_window": "2h", "short_window": "10m", "threshold": 1.0})
 
@@ -82,10 +85,13 @@ async def test_the_configuration_in_force_reproduces_the_recorded_transitions(co
     history = build_history(segs)
     cuts = data.draw(st.lists(st.integers(1, max(1, len(history) - 1)), max_size=6), label="cuts")
     budgeting = data.draw(st.sampled_from([o.Budgeting("occurrences"), o.Budgeting("timeslices", 5, 0.95)]))
+    own_tiers = data.draw(st.booleans(), label="own tiers")  # else the policy's
     fixed_clock(container)
     await adopt_one_day(container)
     prefix = f"w{next(_ids)}-"
     oid = await governed_objective(container, prefix, target=0.99, days=1, budgeting=budgeting, policy_id="one-day")
+    if own_tiers:
+        await do(container, "sre", decider.ConfigureAlerts(oid, CUSTOM_TIERS, 20))
     await _record(container, oid, history, cuts, extra)
     head = await container.store.head()
 
@@ -97,6 +103,13 @@ async def test_the_configuration_in_force_reproduces_the_recorded_transitions(co
         # Never changed: the candidate that names the target (and tiers) in force is the record.
         same = await target_whatif_of(container, oid, T0, END, target=0.99)
         assert same.whatif.transitions == whole.recorded
+    if own_tiers or not any(kind == "tiers" for _, kind in extra):
+        # The tiers in force throughout (the objective's own, else its policy's), given as a
+        # candidate: every alert raised and cleared, and every other transition, as recorded.
+        in_force = CUSTOM_TIERS if own_tiers else ONE_DAY_TIERS
+        same = await target_whatif_of(container, oid, T0, END, tiers=in_force)
+        assert same.whatif.transitions == whole.recorded
+        assert same.freezes == whole.recorded_freezes
     # Any period of it: the recorded transitions stamped inside it.
     end_minute = history[-1][1] if history else 1
     a = data.draw(st.integers(0, end_minute), label="from")
@@ -205,3 +218,26 @@ async def test_the_freeze_a_stricter_target_starts_denies_a_recorded_deploy(cont
         await target_whatif_of(container, oid, T0, END, proposal_id="nobody")
     with pytest.raises(InvalidInput):
         await target_whatif_of(container, oid, T0, END, proposal_id="stricter", target=0.9)
+
+
+async def test_candidate_tiers_raise_the_alerts_they_would_have_raised(container):
+    """An hour at 0.5% errors burns 99% at 0.5: the recorded (policy) tiers never page. A
+    candidate page at 0.31 over 1h/5m fires once the hour's bad minutes reach 38 of 60
+    (38 x 5 / 60,000 / 0.01 = 0.317; 37 gives 0.308), at minute 98 of the data, and clears
+    when the 5-minute rate falls under it after the errors stop."""
+    fixed_clock(container)
+    await adopt_one_day(container)
+    oid = await governed_objective(container, "t-", target=0.99, days=1, policy_id="one-day")
+    history = [(m, m + 1, 995 if 60 <= m < 120 else 1000, 1000) for m in range(0, 240)]
+    await send(container, oid, history, [i for i in range(1, len(history)) if i % 60 == 0])
+    tiers = [{"severity": "page", "long_window": "1h", "short_window": "5m", "threshold": 0.31}]
+    result = await target_whatif_of(container, oid, T0, T0 + timedelta(hours=4), tiers=tiers)
+    assert result.recorded == () and result.actual.transitions == ()
+    raised, cleared = result.whatif.of("BurnRateAlertRaised"), result.whatif.of("BurnRateAlertCleared")
+    assert [(m.at, m.data["severity"], m.data["long_window"]) for m in raised] == [(minute(98).isoformat(), "page", "1h")]
+    assert len(cleared) == 1 and minute(120) < datetime.fromisoformat(cleared[0].at) <= minute(125)
+    assert result.candidate.tiers == tuple({**t, "threshold": float(t["threshold"])} for t in tiers)
+    # A tier the objective's window cannot hold is refused as the agreement refuses it.
+    with pytest.raises(InvalidInput) as refused:
+        await target_whatif_of(container, oid, T0, END, tiers=[{**tiers[0], "long_window": "3d", "short_window": "6h"}])
+    assert refused.value.details["field"] == "tiers[0].long_window"
