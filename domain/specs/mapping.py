@@ -304,13 +304,28 @@ def routes_of(specs: SpecSet, slo: Slo) -> tuple[AlertRoute, ...] | None:
                 try:  # each on its own first, to name its place
                     notifications.routes_of((AlertRoute(key, (ours,)),))
                 except InvalidInput as e:
-                    raise MappingError(target.meta.origin, f"AlertNotificationTarget {target.meta.name}: "
-                                                           f"{e.message}") from None
+                    field = str(e.details.get("field", "")).rsplit(".", 1)[-1]
+                    path = _TARGET_FIELDS.get(field, "")
+                    message = e.message.removeprefix(f"{e.details.get('field')}: ").removeprefix(
+                        f"{e.details.get('field')} ")
+                    raise MappingError(_inside(target.meta.origin, path),
+                                       f"AlertNotificationTarget {target.meta.name}: {message}") from None
                 routes.setdefault(key, {})[target.meta.name] = ours
     try:
         return notifications.routes_of(tuple(AlertRoute(k, tuple(v.values())) for k, v in routes.items()))
     except InvalidInput as e:
         raise MappingError(slo.meta.origin, f"notification targets: {e.message}") from None
+
+
+_TARGET_FIELDS = {"name": "metadata.name", "display_name": "metadata.displayName", "target": "spec.target",
+                  "description": "spec.description"}
+
+
+def _inside(origin: Where | None, path: str) -> Where | None:
+    """A field's place inside an object read at `origin` (its line is the object's)."""
+    if origin is None or not path:
+        return origin
+    return Where(origin.file, origin.document, f"{origin.path}.{path}" if origin.path else path, origin.line)
 
 
 def tier_condition(slo: str, tier: AlertTier) -> AlertCondition:

@@ -117,9 +117,9 @@ def test_a_target_the_domain_refuses_is_refused_with_its_place_in_the_file():
     with pytest.raises(Exception) as refused:
         plan(specs, MemoryLog().current(specs), actor="ada")
     (error,) = refused.value.errors
-    assert str(error.where) == "checkout.yaml: document 7, (document) (line 101)"
-    assert error.message.startswith("AlertNotificationTarget payments-pager: ") and error.message.endswith(
-        "the query parameter 'token' looks like a credential; name the target without it")
+    assert str(error.where) == "checkout.yaml: document 7, spec.target (line 101)"
+    assert error.message == ("AlertNotificationTarget payments-pager: the query parameter 'token' looks like a "
+                             "credential; name the target without it")
 
 
 def test_no_routes_clears_them_and_the_same_routes_append_nothing():
@@ -130,3 +130,16 @@ def test_no_routes_clears_them_and_the_same_routes_append_nothing():
     assert log.position == before
     log.run(SetNotificationTargets(OID, ()))
     assert log.position == before + 1 and objective(log).notification_routes == ()
+
+
+def test_an_inline_target_is_refused_at_its_own_place_inside_the_policy():
+    text = (read.__globals__["FIXTURES"] / "openslo/checkout.yaml").read_text().replace(
+        "    - targetRef: payments-pager\n",
+        "    - kind: AlertNotificationTarget\n      metadata: {name: hook}\n"
+        "      spec: {target: 'https://ops:secret@hooks.example.com/in'}\n")
+    specs = read_text(text, "checkout.yaml")
+    with pytest.raises(Exception) as refused:
+        plan(specs, MemoryLog().current(specs), actor="ada")
+    (error,) = refused.value.errors
+    assert str(error.where) == "checkout.yaml: document 5, spec.notificationTargets[0].spec.target (line 83)"
+    assert error.message.startswith("AlertNotificationTarget hook: a URL with credentials")
