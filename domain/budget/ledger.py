@@ -102,6 +102,7 @@ class Ledger:
         self._dur_cache: dict[str, int] = {}
         self._period: tuple[int, int] | None = None  # the calendar period last judged in
         self._windows_cache: tuple[tuple[AlertTier, ...], tuple[tuple[str, int], ...]] | None = None
+        self._checks_cache: tuple[tuple[AlertTier, ...], tuple[tuple[AlertTier, int, int, int, int], ...]] | None = None
         # Bumped by every change of the data; `status` answers a repeated question from
         # `_memo` (the reactor and the read model ask the same one after each command).
         self._gen = 0
@@ -607,6 +608,23 @@ class Ledger:
         self._windows_cache = (tiers_, windows)
         return windows
 
+    def _tier_checks(self, tiers_: tuple[AlertTier, ...]) -> tuple[tuple[AlertTier, int, int, int, int], ...]:
+        """Per tier (tier, a, c, short window us, long window us): a window's burn reaches the
+        tier's threshold when bad * a >= c * total (`burn_reaches` in integers), remembered
+        per tiers like `_windows`."""
+        cached = self._checks_cache
+        if cached is not None and cached[0] is tiers_:
+            return cached[1]
+        err = self._err
+        ed, en = err.denominator, err.numerator
+        checks = []
+        for tier in tiers_:
+            th = exact_threshold(tier.threshold)
+            checks.append((tier, ed * th.denominator, th.numerator * en, self._dur(tier.short_window),
+                           self._dur(tier.long_window)))
+        self._checks_cache = (tiers_, tuple(checks))
+        return self._checks_cache[1]
+
     def _dur(self, label: str) -> int:
         us = self._dur_cache.get(label)
         if us is None:
@@ -698,15 +716,10 @@ class Ledger:
         top = bisect_right(ends, at_us)
         hi = min(top, bisect_left(starts, at_us + 1))
         pg, pt = self._prefix()
-        err = self._err
-        ed, en = err.denominator, err.numerator
         firing = []
         counts: dict[int, tuple[int, int]] = {}
-        for tier in tiers_:
-            th = exact_threshold(tier.threshold)
-            a, c = ed * th.denominator, th.numerator * en
-            for label in (tier.short_window, tier.long_window):  # the short one fails most often
-                dur = self._dur(label)
+        for tier, a, c, short_us, long_us in self._tier_checks(tiers_):
+            for dur in (short_us, long_us):  # the short one fails most often
                 bt = counts.get(dur)
                 if bt is None:
                     lo = bisect_left(starts, at_us - dur)
