@@ -18,7 +18,7 @@ from sqlalchemy import select
 from domain import policy as policy_domain
 from domain.commands import require_id
 from eventstore.pacing import SLICE
-from eventstore.reader import paused_gc, read_log
+from eventstore.reader import decode_rows, paused_gc, read_log
 from eventstore.tables import events as events_table
 from policies.language import Policy, parse_policy
 from policies.loader import parse_yaml
@@ -62,16 +62,17 @@ async def policy_whatif_of(
                 position, _ = await store.head(conn)
                 policy_events = await store.read_stream(policy_domain.stream_id(candidate.id),
                                                         until_position=position, conn=conn)
-                rows = (await conn.execute(
-                    select(events_table).where(events_table.c.type == "DeployEvaluated",
-                                               events_table.c.position <= position)
-                    .order_by(events_table.c.position)
-                )).all()
-                decisions = [store.decode(r) for r in rows]
-                version = (policy_events[-1].data["version"] if policy_events else 0) + 1
-                run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
-                told = 0
-                with paused_gc():
+                with paused_gc():  # from the decisions on: all of it is kept until the answer
+                    rows = (await conn.execute(
+                        select(events_table).where(events_table.c.type == "DeployEvaluated",
+                                                   events_table.c.position <= position)
+                        .order_by(events_table.c.position)
+                    )).all()
+                    decisions = decode_rows(store, rows)
+                    del rows
+                    version = (policy_events[-1].data["version"] if policy_events else 0) + 1
+                    run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
+                    told = 0
                     async for page in read_log(store, until=position, conn=conn, hashes=False):
                         for i in range(0, len(page), SLICE):
                             run.feed(page[i:i + SLICE])

@@ -102,6 +102,7 @@ class Ledger:
         self._dur_cache: dict[str, int] = {}
         self._period: tuple[int, int] | None = None  # the calendar period last judged in
         self._windows_cache: tuple[tuple[AlertTier, ...], tuple[tuple[str, int], ...]] | None = None
+        self._checks_cache: tuple[tuple[AlertTier, ...], tuple[tuple[AlertTier, int, int, int, int], ...]] | None = None
         # Bumped by every change of the data; `status` answers a repeated question from
         # `_memo` (the reactor and the read model ask the same one after each command).
         self._gen = 0
@@ -247,6 +248,24 @@ class Ledger:
             f"{self._good[i]}/{self._total[i]} good; sending {interval.good}/{interval.total} needs an explicit correction",
             "conflict",
         )
+
+    def free_rows(self, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
+        """The indices of the intervals [starts[k], ends[k]) that neither repeat nor overlap a
+        recorded one -- those `classify` would find new, its volume and time checks aside --
+        given ascending starts: one bisection each, from where the last one stopped."""
+        m = len(starts)
+        own_starts, own_ends = self._starts, self._ends
+        n = len(own_starts)
+        if not n or not m or ends[-1] <= own_starts[0] or starts[0] >= own_ends[-1]:
+            return list(range(m))
+        out = []
+        i = 0
+        for k, (s, e) in enumerate(zip(starts, ends)):
+            i = bisect_left(own_starts, s, i)
+            if (i < n and own_starts[i] < e) or (i > 0 and own_ends[i - 1] > s):
+                continue
+            out.append(k)
+        return out
 
     def classify_correction(self, interval: Interval, *, at: datetime | None = None) -> str:
         """"correction" (replaces the counts) or "duplicate" (same counts, a no-op); raises when
@@ -602,6 +621,23 @@ class Ledger:
         self._windows_cache = (tiers_, windows)
         return windows
 
+    def _tier_checks(self, tiers_: tuple[AlertTier, ...]) -> tuple[tuple[AlertTier, int, int, int, int], ...]:
+        """Per tier (tier, a, c, short window us, long window us): a window's burn reaches the
+        tier's threshold when bad * a >= c * total (`burn_reaches` in integers), remembered
+        per tiers like `_windows`."""
+        cached = self._checks_cache
+        if cached is not None and cached[0] is tiers_:
+            return cached[1]
+        err = self._err
+        ed, en = err.denominator, err.numerator
+        checks = []
+        for tier in tiers_:
+            th = exact_threshold(tier.threshold)
+            checks.append((tier, ed * th.denominator, th.numerator * en, self._dur(tier.short_window),
+                           self._dur(tier.long_window)))
+        self._checks_cache = (tiers_, tuple(checks))
+        return self._checks_cache[1]
+
     def _dur(self, label: str) -> int:
         us = self._dur_cache.get(label)
         if us is None:
@@ -693,15 +729,10 @@ class Ledger:
         top = bisect_right(ends, at_us)
         hi = min(top, bisect_left(starts, at_us + 1))
         pg, pt = self._prefix()
-        err = self._err
-        ed, en = err.denominator, err.numerator
         firing = []
         counts: dict[int, tuple[int, int]] = {}
-        for tier in tiers_:
-            th = exact_threshold(tier.threshold)
-            a, c = ed * th.denominator, th.numerator * en
-            for label in (tier.short_window, tier.long_window):  # the short one fails most often
-                dur = self._dur(label)
+        for tier, a, c, short_us, long_us in self._tier_checks(tiers_):
+            for dur in (short_us, long_us):  # the short one fails most often
                 bt = counts.get(dur)
                 if bt is None:
                     lo = bisect_left(starts, at_us - dur)
