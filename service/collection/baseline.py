@@ -30,8 +30,9 @@ from sqlalchemy import select
 
 from domain import objective as objectives
 from domain.baseline_analysis import DEFAULT_CANDIDATES, BaselineAnalysis, analyse
-from domain.budget import Interval
+from domain.budget import IntervalRows
 from domain.budget import decider as budget
+from domain.budget.instants import US_PER_SECOND
 from domain.commands import require_aware, require_id, require_int
 from domain.errors import InvalidInput, NotFound
 from domain.objective.negotiation import require_target
@@ -46,7 +47,6 @@ from .faults import as_domain_error
 from .sources import open_source
 
 MAX_DAYS = 90
-MINUTE = timedelta(minutes=1)
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -133,11 +133,14 @@ async def measure_baseline(
         analyse, minutes, window=config["window"], budgeting=config["budgeting"],
         candidates=candidates_for(state, candidates), period=(start, end)))
     try:
-        intervals = [Interval(at, at + MINUTE, g, t) for at, (g, t) in minutes.items()]
+        # As columns of microseconds and counts: no Interval object per minute.
+        starts = sorted(counts.counts)
+        rows = IntervalRows([t * US_PER_SECOND for t in starts], [(t + 60) * US_PER_SECOND for t in starts],
+                            [counts.counts[t][0] for t in starts], [counts.counts[t][1] for t in starts])
         recorded = 0
-        batches = range(0, len(intervals), budget.MAX_BATCH)
+        batches = range(0, len(rows), budget.MAX_BATCH)
         for n, i in enumerate(batches):
-            command = budget.RecordObservations(objective_id, tuple(intervals[i:i + budget.MAX_BATCH]), backfill=True)
+            command = budget.RecordObservations(objective_id, rows[i:i + budget.MAX_BATCH], backfill=True)
             r = await container.bus.execute(Envelope(command, actor, roles))
             recorded += await _recorded_minutes(container, r)
             if on_progress is not None:
