@@ -135,6 +135,7 @@ def test_next_occurrences_follow_the_local_clock_and_stop_at_the_end() -> None:
     ("FREQ=HOURLY", "2026-01-01T00:00", "UTC", "1h", "rrule"),
     ("FREQ=DAILY;BYHOUR=0,1,2,3,4;BYMINUTE=0,10,20,30,40", "2026-01-01T00:00", "UTC", "1m", "rrule"),  # 25 a day
     ("FREQ=DAILY;UNTIL=20250101", "2026-01-01T00:00", "UTC", "1h", "rrule"),  # no occurrence at all
+    ("FREQ=DAILY;COUNT=10001", "2026-01-01T00:00", "UTC", "1h", "rrule"),  # counted from the start every time
     ("FREQ=WEEKLY;BYDAY=XX", "2026-01-01T00:00", "UTC", "1h", "rrule"),
     ("FREQ=DAILY", "2026-01-01T00:00+01:00", "UTC", "1h", "start"),
     ("FREQ=DAILY", "yesterday", "UTC", "1h", "start"),
