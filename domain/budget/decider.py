@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import islice
 from operator import eq
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping
 
 from domain import objective as objectives
 from domain.commands import optional_text, related_state, require_id, require_int, require_text
@@ -428,13 +428,13 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
     if type(cmd.intervals) is IntervalRows and cmd.backfill is True and 0 < len(cmd.intervals) <= MAX_BATCH:
-        fresh_rows = _unrecorded_rows(ledger, cmd.intervals, to_us(ctx.now))
-        if fresh_rows is not None:
-            if not fresh_rows:
+        fresh = _unrecorded_rows(ledger, cmd.intervals, to_us(ctx.now))
+        if fresh is not None:
+            if not fresh:
                 return []
             return [NewEvent("ObservationsRecorded", {
                 "objective_id": cmd.objective_id,
-                "intervals": interval_dicts(fresh_rows),
+                "intervals": interval_dicts(fresh),
                 "backfill": True,
             }, OBSERVATIONS_SCHEMA)]
     # classify_batch checks the batch against itself too (what check_batch adds to the shape).
@@ -458,7 +458,7 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
     }, OBSERVATIONS_SCHEMA)]
 
 
-def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> list[tuple[int, int, int, int]] | None:
+def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> IntervalRows | None:
     """A backfill's rows as columns, the usual shape (ascending, not overlapping each other,
     every count and time acceptable): the ones the ledger has no word on, in order -- what
     `_unrecorded` and `classify_batch` keep of them, without an Interval each. None for any
@@ -467,23 +467,22 @@ def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> list[tu
         return None
     free = ledger.free_rows(rows.starts, rows.ends)
     if len(free) == len(rows):
-        return list(rows.rows())
-    starts, ends, good, total = rows.starts, rows.ends, rows.good, rows.total
-    return [(starts[k], ends[k], good[k], total[k]) for k in free]
+        return rows
+    return rows.take(free)
 
 
-def interval_dicts(rows: Sequence[tuple[int, int, int, int]]) -> list[dict[str, Any]]:
-    """`Interval.to_dict()` of each (start_us, end_us, good, total) row; the times of
-    back-to-back rows (each starting where the one before ended) written once each."""
+def interval_dicts(rows: IntervalRows) -> list[dict[str, Any]]:
+    """`Interval.to_dict()` of each row; the times of back-to-back rows (each starting where
+    the one before ended) written once each."""
     if not rows:
         return []
-    starts, ends, good, total = zip(*rows)
-    if all(map(eq, starts[1:], ends)):
+    starts, ends = rows.starts, rows.ends
+    if all(map(eq, islice(starts, 1, None), ends)):
         times = us_isos((*starts, ends[-1]))
         start_texts, end_texts = times, islice(times, 1, None)
     else:
         start_texts, end_texts = us_isos(starts), us_isos(ends)
-    return [{"start": s, "end": e, "good": g, "total": t} for s, e, g, t in zip(start_texts, end_texts, good, total)]
+    return [{"start": s, "end": e, "good": g, "total": t} for s, e, g, t in zip(start_texts, end_texts, rows.good, rows.total)]
 
 
 def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):

@@ -715,6 +715,16 @@ class Ledger:
         return (good, total, None, None, (en * total) / ed, (bad * ed) / (en * total),
                 (en * total - bad * ed) / (en * total), en * total <= bad * ed)
 
+    def budget_at_us(self, at_us: int) -> tuple[bool, float, bool]:
+        """(anything to judge, remaining, exhausted) as of `at_us`: `status`'s `remaining` and
+        `exhausted` -- and whether its window had events (occurrences) or slices
+        (timeslices) -- without the rest of a Status (a baseline reads each candidate's budget
+        every hour of its period)."""
+        ws, we = self._bounds_us(at_us)
+        budget = self._budget(ws, we, at_us)
+        counted = budget[1] != 0 or (self._timeslices and slices_in_window(we - ws, self._L) != 0)
+        return counted, budget[6], budget[7]
+
     def judge_at_us(
         self, at_us: int, tiers_: tuple[AlertTier, ...] | None = None, stale_after_: timedelta | None = None
     ) -> Judgement:

@@ -29,7 +29,7 @@ import orjson
 from sqlalchemy import select
 
 from domain import objective as objectives
-from domain.baseline_analysis import DEFAULT_CANDIDATES, BaselineAnalysis, analyse
+from domain.baseline_analysis import DEFAULT_CANDIDATES, BaselineAnalysis, analyse_rows
 from domain.budget import IntervalRows
 from domain.budget import decider as budget
 from domain.budget.instants import US_PER_SECOND
@@ -126,17 +126,16 @@ async def measure_baseline(
     except SourceError as exc:
         raise as_domain_error(exc, target.source.name) from None
 
-    minutes = {datetime.fromtimestamp(t, timezone.utc): c for t, c in sorted(counts.counts.items())}
+    # The minutes as columns of microseconds and counts: no Interval or datetime per minute.
+    starts = sorted(counts.counts)
+    rows = IntervalRows([t * US_PER_SECOND for t in starts], [(t + 60) * US_PER_SECOND for t in starts],
+                        [counts.counts[t][0] for t in starts], [counts.counts[t][1] for t in starts])
     config = budget.objective_config(state)
     # The analysis is pure and CPU-bound: a thread, beside the recording, off the server's loop.
     analysing = asyncio.ensure_future(asyncio.to_thread(
-        analyse, minutes, window=config["window"], budgeting=config["budgeting"],
+        analyse_rows, rows, window=config["window"], budgeting=config["budgeting"],
         candidates=candidates_for(state, candidates), period=(start, end)))
     try:
-        # As columns of microseconds and counts: no Interval object per minute.
-        starts = sorted(counts.counts)
-        rows = IntervalRows([t * US_PER_SECOND for t in starts], [(t + 60) * US_PER_SECOND for t in starts],
-                            [counts.counts[t][0] for t in starts], [counts.counts[t][1] for t in starts])
         recorded = 0
         batches = range(0, len(rows), budget.MAX_BATCH)
         for n, i in enumerate(batches):

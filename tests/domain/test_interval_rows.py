@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.budget import Interval, IntervalRows
-from domain.budget.decider import RecordObservations, decide
+from domain.budget.decider import RecordObservations
 from domain.budget.errors import BudgetInputError
 from domain.budget.instants import to_us
 from domain.errors import DomainError
