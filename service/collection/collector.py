@@ -30,6 +30,7 @@ process skips its rounds until the holder's session ends.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -66,6 +67,9 @@ MINUTE = timedelta(minutes=1)
 # 100 selectors a query (50 ratio SLIs' good and total): 1,000 objectives as 20 queries of
 # 100 selectors took 742 ms where 10 of 200 took 907 (bench/README.md).
 BATCH = 50
+# Objectives whose minutes are appended in one transaction. Larger groups cost less per
+# command, but hold the append lock longer: other writers wait for it (readers do not).
+RECORD_GROUP = 500
 
 
 @dataclass
@@ -79,8 +83,16 @@ class RoundReport:
     skipped: bool = False  # another process holds the lock
 
 
+@functools.lru_cache(maxsize=4096)
 def _utc(seconds: int) -> datetime:
+    # Every objective of a round counts the same few minutes: each converted once.
     return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+@functools.lru_cache(maxsize=16384)
+def _queries(definition: Any) -> Any:
+    """The definition's counter expressions (the same every round)."""
+    return count_queries(definition)
 
 
 class Collector:
@@ -198,18 +210,33 @@ class Collector:
             # The batches' queries go out together (the adapter bounds how many are in
             # flight), and each batch's counts are recorded as soon as they arrive: the
             # commands of one batch are appended while the source answers the next.
-            await asyncio.gather(*(self._batch(adapter, members[i:i + BATCH], start, end, now, report)
-                                   for i in range(0, len(members), BATCH)))
+            batches = await asyncio.gather(*(self._batch(adapter, members[i:i + BATCH], start, end, now, report)
+                                             for i in range(0, len(members), BATCH)))
+        await self._record_all([item for counted in batches for item in counted], now, report)
 
     async def _batch(self, adapter: Any, group: list[Target], start: datetime, end: datetime, now: datetime,
-                     report: RoundReport) -> None:
+                     report: RoundReport) -> list[tuple[Target, tuple[Interval, ...]]]:
         try:
             results: list[MinuteCounts | SourceError] = await adapter.minute_counts_many(
-                [count_queries(t.definition) for t in group], start, end, batch=len(group))
+                [_queries(t.definition) for t in group], start, end, batch=len(group))
         except SourceError as exc:  # the source itself failed this batch's query: each objective of it
             await self._faults(group, exc, now, report)
-            return
-        await asyncio.gather(*(self._guarded(self._record(t, r, start, end, now, report)) for t, r in zip(group, results)))
+            return []
+        counted: list[tuple[Target, tuple[Interval, ...]]] = []
+        faults = []
+        for t, r in zip(group, results):
+            if isinstance(r, SourceError):
+                faults.append(self._guarded(self._fault(t.objective_id, r.reason, r.message, now, report)))
+            elif not r.counts:
+                # The message names no times, so a source that stays empty is recorded once.
+                faults.append(self._guarded(self._fault(
+                    t.objective_id, "no_series", "no count for any minute asked for: the SLI's selectors match no "
+                    "series there (or they hold NaN)", now, report)))
+            else:
+                counted.append((t, tuple(Interval(_utc(b), _utc(b + 60), g, total)
+                                         for b, (g, total) in sorted(r.counts.items()))))
+        await asyncio.gather(*faults)
+        return counted
 
     async def _faults(self, targets: Sequence[Target], exc: SourceError, now: datetime, report: RoundReport) -> None:
         await asyncio.gather(*(self._guarded(self._fault(t.objective_id, exc.reason, exc.message, now, report))
@@ -222,23 +249,38 @@ class Collector:
         except DomainError:
             log.exception("collecting an objective failed")
 
-    async def _record(self, target: Target, result: MinuteCounts | SourceError, start: datetime, end: datetime,
-                      now: datetime, report: RoundReport) -> None:
-        oid = target.objective_id
-        if isinstance(result, SourceError):
-            await self._fault(oid, result.reason, result.message, now, report)
-            return
-        if not result.counts:
-            # The message names no times, so a source that stays empty is recorded once.
-            await self._fault(oid, "no_series", "no count for any minute asked for: the SLI's selectors "
-                              "match no series there (or they hold NaN)", now, report)
-            return
-        intervals = tuple(Interval(_utc(b), _utc(b + 60), g, t) for b, (g, t) in sorted(result.counts.items()))
+    async def _record_all(self, counted: list[tuple[Target, tuple[Interval, ...]]], now: datetime,
+                          report: RoundReport) -> None:
+        """Each objective's minutes as its own RecordObservations, up to RECORD_GROUP of them
+        sent as one group: one transaction, and one turn of the bus, for what was one
+        transaction per 256 commands, each queued, decided and answered on its own. A
+        refusal of any sends each of the group on its own, so the others are recorded and
+        the refused one's fault is."""
+        await asyncio.gather(*(self._record_group(counted[i:i + RECORD_GROUP], now, report)
+                               for i in range(0, len(counted), RECORD_GROUP)))
+
+    async def _record_group(self, counted: list[tuple[Target, tuple[Interval, ...]]], now: datetime,
+                            report: RoundReport) -> None:
         try:
-            r = await self._send(budget.RecordObservations(oid, intervals))
-        except DomainError as exc:  # a conflict with what the budget holds: never overwritten
-            await self._fault(oid, "bad_data", f"the budget refused the counts: {exc.message}", now, report)
+            results = await self.container.bus.execute_all(
+                [Envelope(budget.RecordObservations(t.objective_id, intervals), ACTOR, ROLES) for t, intervals in counted])
+        except DomainError:
+            await asyncio.gather(*(self._guarded(self._record(t, intervals, now, report)) for t, intervals in counted))
             return
+        await asyncio.gather(*(self._guarded(self._recorded(t, intervals, r, now, report))
+                               for (t, intervals), r in zip(counted, results)))
+
+    async def _record(self, target: Target, intervals: tuple[Interval, ...], now: datetime, report: RoundReport) -> None:
+        try:
+            r = await self._send(budget.RecordObservations(target.objective_id, intervals))
+        except DomainError as exc:  # a conflict with what the budget holds: never overwritten
+            await self._fault(target.objective_id, "bad_data", f"the budget refused the counts: {exc.message}", now, report)
+            return
+        await self._recorded(target, intervals, r, now, report)
+
+    async def _recorded(self, target: Target, intervals: tuple[Interval, ...], r: Any, now: datetime,
+                        report: RoundReport) -> None:
+        oid = target.objective_id
         if any(e.type == "ObservationsRecorded" for e in r.events):
             report.minutes_recorded += len(intervals)
         if self._first_round or oid in self._faulted:

@@ -373,7 +373,7 @@ def _labels(item: Any) -> Labels:
     metric = item.get("metric") if isinstance(item, dict) else None
     if not isinstance(metric, dict):
         raise SourceBadData("a series without its labels")
-    return tuple(sorted((str(k), str(v)) for k, v in metric.items()))
+    return tuple(sorted(zip(map(str, metric), map(str, metric.values()))))
 
 
 def _value(pair: Any) -> float:
