@@ -58,6 +58,7 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     # engineering work, like instrumentation; on an agreed objective a change is a
     # proposal, and all four parties then endorse or object as for a target
     objective.DefineSli: ("sre", "engineering", "admin"),
+    objective.SetNotificationTargets: ("sre", "admin"),  # who is paged is the on-call's business, like the tiers
     # data sources: where the monitoring lives, SRE and engineering's
     sources.DefineDataSource: ("sre", "engineering", "admin"),
     sources.ChangeDataSource: ("sre", "engineering", "admin"),
@@ -68,6 +69,8 @@ PERMISSIONS: dict[type, tuple[str, ...] | str] = {
     budget.CorrectObservation: ("sre", "admin"),
     budget.ExcludeInterval: ("sre", "leadership", "admin"),
     budget.RestoreInterval: ("sre", "leadership", "admin"),
+    budget.ExcludeRecurring: ("sre", "leadership", "admin"),
+    budget.EndRecurringExclusion: ("sre", "leadership", "admin"),
     budget.ConfigureAlerts: ("sre", "admin"),
     budget.CheckFreshness: ("sre", "admin"),
     # the collector's record of what it could not collect (it runs under sre)

@@ -16,7 +16,7 @@ import asyncio
 import gc
 from contextlib import aclosing, asynccontextmanager, contextmanager
 from dataclasses import fields
-from typing import Any, AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, AsyncIterator, Callable, Iterator, Mapping, Sequence
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -116,6 +116,15 @@ def _decoder(upcasters: Upcasters, hashed: bool = True) -> Callable[[list[Any]],
         return out
 
     return decode if hashed else decode_unhashed
+
+
+def decode_rows(store: EventStore, rows: Sequence[Any]) -> list[RecordedEvent]:
+    """Rows of the events table (every column, in its order) as `EventStore.decode` makes
+    them: on PostgreSQL through the page decoder (no dataclass `__init__`, no column
+    lookups by name), elsewhere through `decode` itself (SQLite's times need `aware`)."""
+    if store.engines.dialect != "postgresql":
+        return [store.decode(r) for r in rows]
+    return _decoder(store.upcasters)(rows)
 
 
 def _upcast_check(upcasters: Upcasters) -> Callable[[str, int], bool] | None:

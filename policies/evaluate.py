@@ -36,7 +36,6 @@ from policies.language import (
     BUDGET_REMAINING_AT_MOST,
     BURN_RATE_ALERT,
     CHANGE_TYPES,
-    REQUIRE_APPROVAL,
     UNKNOWN_SERVICES_DEFAULT,
     Condition,
     Policy,
@@ -202,9 +201,8 @@ def evaluate(state: GateState, policies: Mapping[str, Policy], request: DeployRe
             reasons.append(f"objective {o.objective_id}: policy {o.policy_key} is not known; "
                            f"only recorded freezes apply")
             continue
-        for rule in policy.rules:
-            action = rule.action(REQUIRE_APPROVAL)
-            if action is None or not condition_holds(rule.condition, o):
+        for rule, action in policy.approval_rules:
+            if not condition_holds(rule.condition, o):
                 continue
             rule_ids.add(rule.id)
             if change in rule.exempt:

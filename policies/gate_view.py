@@ -87,7 +87,8 @@ def budget_facts(b: budget_decider.BudgetState | None) -> tuple[bool, float | No
     if at_us is None:
         return False, None, ()
     judged = b.ledger.judge_at_us(at_us)
-    return bool(judged.exhausted), judged.remaining, tuple(sorted({t.severity for t in judged.alerts}))
+    alerts = judged.alerts
+    return bool(judged.exhausted), judged.remaining, tuple(sorted({t.severity for t in alerts})) if alerts else ()
 
 
 class GateStreams:

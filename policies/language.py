@@ -60,6 +60,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Mapping
 
 from domain.budget.burn import SEVERITIES, AlertTier, parse_tiers
@@ -176,6 +177,12 @@ class Policy:
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    @cached_property
+    def approval_rules(self) -> tuple[tuple[Rule, Action], ...]:
+        """Each rule with a require_approval action, and that action, in rule order: what
+        the gate consults on every objective the policy governs (found once per policy)."""
+        return tuple((r, a) for r in self.rules if (a := r.action(REQUIRE_APPROVAL)) is not None)
 
     @property
     def unknown_services_rule(self) -> UnknownServices:

@@ -24,9 +24,13 @@ One pass over the log, folding every stream the gate reads with its own `evolve`
     People's acknowledgements and completions are folded as recorded. So the freezes
     a re-judged decision sees are the candidate's.
 
-The budget streams are the recorded ones: a policy decides what happens on a budget's
-transitions, not the transitions (its alert tiers excepted: a candidate stating other
-tiers than those in force is reported, `tiers_differ`, and judged on the recorded alerts).
+The budget streams are the recorded ones -- a policy decides what happens on a budget's
+transitions, not the transitions -- except for its alert tiers: where the candidate
+states other tiers than those in force for an objective it governs (`tiers_differ`), that
+budget stream is read as it would have been recorded with the candidate's tiers, its
+burn-rate alerts derived again by the budget reactor's own functions
+(policies/whatif_tiers.py), so the walk and the gate read the candidate's alerts; the
+alerts raised and cleared under both are reported (`alerts`).
 
 With a candidate whose text is the one in force, nothing is affected and every decision
 is judged exactly as its replay judges it; the tests hold that against generated histories.
@@ -34,7 +38,7 @@ is judged exactly as its replay judges it; the tests hold that against generated
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence
 
@@ -49,7 +53,9 @@ from policies.language import Policy
 from policies.evaluate import ObjectiveFacts
 from policies.reaction_walk import NEED_SERVICES, needs_exhaustions, services_of, walk
 from policies.reactions import settled, settles_on_flags
+from policies.whatif_tiers import ObjectiveAlerts, Retiering
 
+_BUDGET = budget.CATEGORY
 _DATA = frozenset(budget.DATA_EVENTS)
 _TRANSITIONS = frozenset(budget.TRANSITION_EVENTS.values())
 _ACTIVE = str(objective.ObjectiveStatus.ACTIVE)
@@ -106,6 +112,7 @@ class PolicyOutcome:
     affected: tuple[str, ...]           # objective ids the candidate governed at some point
     tiers_differ: tuple[str, ...]       # affected objectives whose alert tiers the candidate would change
     events: int                         # events folded
+    alerts: tuple[ObjectiveAlerts, ...] = ()  # their alerts, as recorded and under the candidate's tiers
 
     @property
     def changed(self) -> tuple[Judged, ...]:
@@ -128,17 +135,12 @@ def _action(d: Any, type_: str) -> Action:
     return Action(d["objective_id"], type_, ident, d["rule_id"], d["at"], d.get("reason", ""), policy)
 
 
-@dataclass
-class _Pending:
-    """A budget command's last data event so far, and the transitions recorded after it."""
-
-    event: RecordedEvent
-    derived: list[RecordedEvent] = field(default_factory=list)
-
-
 class PolicyWhatIf:
     def __init__(self, candidate: Policy, candidate_version: int, decisions: Iterable[RecordedEvent],
-                 start: datetime, end: datetime, objective_ids: Sequence[str] | None = None) -> None:
+                 start: datetime, end: datetime, objective_ids: Sequence[str] | None = None,
+                 retier: bool = True) -> None:
+        """`retier`: False when the caller knows the candidate changes no objective's alert
+        tiers (`whatif_tiers.may_change_tiers`): the budget events are then not looked at for it."""
         self.candidate = candidate
         self.version = candidate_version
         self.text = candidate.to_dict()
@@ -154,7 +156,11 @@ class PolicyWhatIf:
         self._flags_only = settles_on_flags(candidate)
         self.streams = GateStreams(self._policy_of)
         self.exhaustions: dict[str, list[tuple[int, str]]] = {}
-        self.pending: _Pending | None = None
+        # A budget command's last data event so far (of a governed objective), its objective
+        # and the transitions recorded after it (None: none yet).
+        self.pending: RecordedEvent | None = None
+        self._pending_objective = ""
+        self._derived: list[RecordedEvent] | None = None
         self.judged: list[Judged] = []
         self.actual: list[Action] = []
         self.what_if: list[Action] = []
@@ -164,6 +170,8 @@ class PolicyWhatIf:
         self._same_text: dict[tuple[str, int], bool] = {}
         self._tiers_differ: dict[Any, bool] = {}
         self._start, self._end = start, end
+        self.retiering = Retiering(candidate, self.governs, self.streams.budgets, self.streams.objectives,
+                                   start, end) if retier else None
 
     # --- which objectives the candidate governs ---------------------------------------
 
@@ -185,6 +193,10 @@ class PolicyWhatIf:
             return self.candidate.id, self.version, self.candidate
         return pinned_policy(obj, policies)
 
+    def governs(self, objective_id: str) -> bool:
+        """Whether the candidate governs the objective at the point the pass has reached."""
+        return self._governed(objective_id)
+
     def _governed(self, objective_id: str) -> bool:
         """Whether the candidate governs the objective now (kept until an objective or a
         policy changes)."""
@@ -197,41 +209,71 @@ class PolicyWhatIf:
     # --- the pass ---------------------------------------------------------------------
 
     def feed(self, events: Iterable[RecordedEvent]) -> None:
-        """The next events of the log, in position order."""
-        for e in events:
-            self._feed_one(e)
+        """The next events of the log, in position order (read through `retiering`, when
+        the candidate may change alert tiers)."""
+        self._feed(events if self.retiering is None else self.retiering.events(events))
 
-    def _feed_one(self, e: RecordedEvent) -> None:
-        self.events += 1
-        p = self.pending
-        if p is not None:
-            if e.stream_id == p.event.stream_id and e.type in _TRANSITIONS:
-                p.derived.append(e)
-            elif (e.stream_id == p.event.stream_id and e.type in _DATA and not p.derived
-                  and e.metadata.get("command_id") == p.event.metadata.get("command_id")):
-                self.pending = None  # not its command's last data event: live reacts to the last only
-            else:
-                self._react(p)
-                self.pending = None
-        if e.position > self.judge_at:
-            self._judge_before(e.position)
-        fold = self.folds.get(e.stream_id)
-        if fold is None:
-            category = e.stream_id.split("-", 1)[0]
-            fold = self.folds[e.stream_id] = [category, _EVOLVERS.get(category), None]
+    def _feed(self, events: Iterable[RecordedEvent]) -> None:
+        """One loop with its lookups held in locals: it runs for every event of the log, and
+        nearly all of them are budget data events of objectives settled on their flags."""
+        folds, governing, quiet = self.folds, self._governing, self._quiet
+        objectives, actions, put = self.streams.objectives, self.streams.actions, self.streams.put
+        pending, derived, pending_objective = self.pending, self._derived, self._pending_objective
+        judge_at = self.judge_at
+        count = 0
+        try:
+            for e in events:
+                count += 1
+                stream_id = e.stream_id
+                if pending is not None:
+                    same = stream_id == pending.stream_id
+                    if same and e.type in _TRANSITIONS:
+                        if derived is None:
+                            derived = [e]
+                        else:
+                            derived.append(e)
+                    else:
+                        if (same and e.type in _DATA and derived is None
+                                and e.metadata.get("command_id") == pending.metadata.get("command_id")):
+                            pass  # not its command's last data event: live reacts to the last only
+                        elif derived is not None or not (
+                                (q := quiet.get(pending_objective)) is not None  # `_still_quiet`, inlined
+                                and q[0] is objectives.get(pending_objective)
+                                and q[1] is actions.get(pending_objective)):
+                            self._react(pending, derived or ())
+                        pending = derived = None
+                if e.position > judge_at:
+                    self._judge_before(e.position)
+                    judge_at = self.judge_at
+                fold = folds.get(stream_id)
+                if fold is None:
+                    category = stream_id.split("-", 1)[0]
+                    fold = folds[stream_id] = [category, _EVOLVERS.get(category), None]
+                category, evolve, old = fold
+                if evolve is None:
+                    continue  # deploy decisions: the gate does not read them
+                if category != _BUDGET:
+                    self._fold_other(e, fold)
+                    continue
+                state = fold[2] = evolve(old, e)  # a budget's state is updated in place
+                if state is not old:
+                    put(stream_id, state)
+                if e.type in _DATA:
+                    oid = state.objective_id
+                    governed = governing.get(oid)
+                    if governed is None:
+                        governed = self._governed(oid)
+                    if governed:
+                        pending, pending_objective = e, oid
+                elif e.type == "BudgetExhausted":
+                    self.exhaustions.setdefault(stream_id, []).append((e.position, e.data["at"]))
+        finally:
+            self.pending, self._derived, self._pending_objective = pending, derived, pending_objective
+            self.events += count
+
+    def _fold_other(self, e: RecordedEvent, fold: list[Any]) -> None:
+        """Any stream the gate reads but a budget's."""
         category, evolve, old = fold
-        if evolve is None:
-            return  # deploy decisions: the gate does not read them
-        if category == budget.CATEGORY:
-            state = fold[2] = evolve(old, e)  # a budget's state is updated in place
-            if state is not old:
-                self.streams.put(e.stream_id, state)
-            if e.type in _DATA:
-                if self._governed(state.objective_id):
-                    self.pending = _Pending(e)
-            elif e.type == "BudgetExhausted":
-                self.exhaustions.setdefault(e.stream_id, []).append((e.position, e.data["at"]))
-            return
         if category == policy_actions.CATEGORY:
             if e.type not in _PEOPLE:
                 oid = e.data["objective_id"]
@@ -244,6 +286,14 @@ class PolicyWhatIf:
             self._governing.clear()
         state = fold[2] = evolve(old, e)
         self.streams.put(e.stream_id, state)
+
+    def _still_quiet(self, objective_id: str) -> bool:
+        """Settled after a command, and since then no transition, no action, no new
+        agreement: on the same flags a policy that reads only flags is settled still
+        (`settles_on_flags`), and the walk would judge every instant to find so."""
+        quiet = self._quiet.get(objective_id)
+        return (quiet is not None and quiet[0] is self.streams.objectives.get(objective_id)
+                and quiet[1] is self.streams.actions.get(objective_id))
 
     def _in_period(self, at: str) -> bool:
         return self._start <= parse_iso(at) < self._end
@@ -266,17 +316,11 @@ class PolicyWhatIf:
         decision = rejudge(state, found, request, at, recorded.suggestions)
         self.judged.append(Judged(recorded, e.position, decision))
 
-    def _react(self, p: _Pending) -> None:
-        event = p.event
+    def _react(self, event: RecordedEvent, derived: Sequence[RecordedEvent]) -> None:
+        """The walk after a budget command's last data event (`derived`: the transitions
+        recorded after it)."""
         objective_id = event.data["objective_id"]
         obj = self.streams.objectives.get(objective_id)
-        if not p.derived:
-            quiet = self._quiet.get(objective_id)
-            if quiet is not None and quiet[0] is obj and quiet[1] is self.streams.actions.get(objective_id):
-                # Settled after a command, and since then no transition, no action, no new
-                # agreement: on the same flags a policy that reads only flags is settled still
-                # (`settles_on_flags`), and the walk would judge every instant to find so.
-                return
         if obj is None or str(obj.status) != _ACTIVE or obj.agreement is None:
             return
         self.affected.add(objective_id)
@@ -292,8 +336,8 @@ class PolicyWhatIf:
         if differ:
             self.tiers_differ.add(objective_id)
         state = self.streams.budgets[objective_id]
-        exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, p.derived) else None
-        steps = walk(self.candidate, self.version, obj, state, event, p.derived, actions, exhaustions)
+        exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, derived) else None
+        steps = walk(self.candidate, self.version, obj, state, event, derived, actions, exhaustions)
         reply = None
         while True:
             try:
@@ -324,13 +368,18 @@ class PolicyWhatIf:
                 self._quiet.pop(objective_id, None)
 
     def finish(self) -> PolicyOutcome:
+        if self.retiering is not None:
+            self._feed(self.retiering.flush())
+            self.tiers_differ.update(self.retiering.retiered)
         if self.pending is not None:
-            self._react(self.pending)
+            if self._derived is not None or not self._still_quiet(self._pending_objective):
+                self._react(self.pending, self._derived or ())
             self.pending = None
+            self._derived = None
         self._judge_before(1 << 62)
         return PolicyOutcome(tuple(sorted(self.judged, key=lambda j: j.position)), tuple(self.actual),
                              tuple(self.what_if), tuple(sorted(self.affected)), tuple(sorted(self.tiers_differ)),
-                             self.events)
+                             self.events, () if self.retiering is None else self.retiering.alerts())
 
 
 def _effective(tiers: Any) -> list[dict[str, Any]]:

@@ -67,7 +67,7 @@ def to_dict(state: decider.BudgetState | None) -> dict[str, Any] | None:
     ledger = state.ledger
     if ledger is None:
         return {"doc": doc, "kept_from_us": None, "intervals": _encode([], [], [], [])}
-    starts, ends, good, total = ledger._starts, ledger._ends, ledger._good, ledger._total
+    starts, ends, good, total = ledger.columns()
     first = 0 if cut is None else min(bisect_right(ends, cut), max(len(ends) - 1, 0))
     return {
         "doc": doc,
@@ -119,14 +119,7 @@ def _load_intervals(ledger: Any, starts: list[int], ends: list[int], good: list[
     """Fill an empty ledger with intervals our own fold wrote (ordered, valid), as
     ``Ledger.from_dict`` does but without re-validating each one: on an as-of read this
     is most of the cost."""
-    spans = [(to_us(x.start), to_us(x.end)) for x in ledger.exclusions]
-    ledger._starts, ledger._ends, ledger._good, ledger._total = starts, ends, good, total
-    ledger._cover = [sum(1 for xs, xe in spans if xs <= s < xe) for s in starts] if spans else [0] * len(starts)
-    ledger._pvalid = 0
-    if ledger._timeslices:
-        for s, e, g, t, c in zip(starts, ends, good, total, ledger._cover):
-            if c == 0:
-                ledger._slices_add(s, e, g, t, +1)
+    ledger.load_columns(starts, ends, good, total)
 
 
 def evolve(state: decider.BudgetState | None, event: RecordedEvent) -> decider.BudgetState:

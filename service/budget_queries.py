@@ -40,6 +40,7 @@ from domain.budget import (
 )
 from domain.budget import decider
 from domain.budget.composite import composite_ceiling, weighted_mean
+from domain.budget.recurrence import Recurring
 from domain.commands import require_id
 from domain.errors import InvalidInput, NotFound
 from domain.permissions import authorize
@@ -140,6 +141,25 @@ async def restore_interval(
 ) -> CommandResult:
     """adjustBudget(action: RESTORE): undo an exclusion by its id."""
     command = decider.RestoreInterval(objective_id, exclusion_id, reason)
+    return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
+
+
+async def exclude_recurring(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, exclusion_id: str, rrule: str,
+    start: Any, zone: str, duration: Any, reason: str, approver: str | None = None, **guards: Any,
+) -> CommandResult:
+    """excludeRecurring: every occurrence of an RRULE from a local start in an IANA zone,
+    each lasting `duration`, counts as neither good nor bad."""
+    command = decider.ExcludeRecurring(objective_id, exclusion_id, rrule, start, zone, duration, reason, approver)
+    return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
+
+
+async def end_recurring_exclusion(
+    container: Any, actor: str, roles: frozenset[str], objective_id: str, exclusion_id: str, from_: datetime,
+    reason: str, **guards: Any,
+) -> CommandResult:
+    """endRecurringExclusion: it no longer applies to data starting at `from_` or later."""
+    command = decider.EndRecurringExclusion(objective_id, exclusion_id, from_, reason)
     return await container.bus.execute(Envelope(command, actor, frozenset(roles), **guards))
 
 
@@ -364,6 +384,14 @@ async def budget_exclusions(container: Any, objective_id: str) -> tuple[tuple[Ex
     if state is None or state.ledger is None:
         return (), ()
     return state.ledger.exclusions, state.ledger.restored_exclusions
+
+
+async def recurring_exclusions(container: Any, objective_id: str) -> tuple[Recurring, ...]:
+    """The recurring exclusions, in the order they were added (ended ones too)."""
+    state = await budget_state(container, objective_id)
+    if state is None or state.ledger is None:
+        return ()
+    return state.ledger.recurring_exclusions
 
 
 # ---- journeys: composite attainment and feasibility -----------------------------

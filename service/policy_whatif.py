@@ -18,11 +18,12 @@ from sqlalchemy import select
 from domain import policy as policy_domain
 from domain.commands import require_id
 from eventstore.pacing import SLICE
-from eventstore.reader import paused_gc, read_log
+from eventstore.reader import decode_rows, paused_gc, read_log
 from eventstore.tables import events as events_table
 from policies.language import Policy, parse_policy
 from policies.loader import parse_yaml
 from policies.whatif import Action, Judged, PolicyOutcome, PolicyWhatIf
+from policies.whatif_tiers import may_change_tiers
 from service.whatif import period
 
 PROGRESS_EVERY = 50_000  # events
@@ -62,16 +63,21 @@ async def policy_whatif_of(
                 position, _ = await store.head(conn)
                 policy_events = await store.read_stream(policy_domain.stream_id(candidate.id),
                                                         until_position=position, conn=conn)
-                rows = (await conn.execute(
-                    select(events_table).where(events_table.c.type == "DeployEvaluated",
-                                               events_table.c.position <= position)
-                    .order_by(events_table.c.position)
-                )).all()
-                decisions = [store.decode(r) for r in rows]
-                version = (policy_events[-1].data["version"] if policy_events else 0) + 1
-                run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
-                told = 0
-                with paused_gc():
+                with paused_gc():  # from the decisions on: all of it is kept until the answer
+                    rows = (await conn.execute(
+                        select(events_table).where(events_table.c.type == "DeployEvaluated",
+                                                   events_table.c.position <= position)
+                        .order_by(events_table.c.position)
+                    )).all()
+                    decisions = decode_rows(store, rows)
+                    del rows
+                    version = (policy_events[-1].data["version"] if policy_events else 0) + 1
+                    policy_state = None
+                    for e in policy_events:
+                        policy_state = policy_domain.evolve(policy_state, e)
+                    run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids,
+                                       retier=may_change_tiers(candidate, policy_state, objective_ids))
+                    told = 0
                     async for page in read_log(store, until=position, conn=conn, hashes=False):
                         for i in range(0, len(page), SLICE):
                             run.feed(page[i:i + SLICE])
@@ -117,6 +123,8 @@ def summary(r: PolicyWhatIfResult) -> dict[str, Any]:
         "allow_to_deny": sum(1 for j in changed if j.recorded.outcome == "ALLOW" and j.what_if.outcome == "DENY"),
         "deny_to_allow": sum(1 for j in changed if j.recorded.outcome == "DENY" and j.what_if.outcome == "ALLOW"),
         "affected_objectives": len(o.affected),
+        "alerts_raised": {"actual": sum(1 for a in o.alerts for m in a.actual if m.type == "BurnRateAlertRaised"),
+                          "what_if": sum(1 for a in o.alerts for m in a.what_if if m.type == "BurnRateAlertRaised")},
         "freezes": {"actual": count(o.actual, "FreezeStarted"), "what_if": count(o.what_if, "FreezeStarted")},
         "escalations": {"actual": count(o.actual, "EscalationRaised"), "what_if": count(o.what_if, "EscalationRaised")},
         "postmortems": {"actual": count(o.actual, "PostmortemRequired"),
@@ -133,6 +141,9 @@ def to_dict(r: PolicyWhatIfResult) -> dict[str, Any]:
         "summary": summary(r),
         "affected_objectives": list(o.affected),
         "tiers_differ": list(o.tiers_differ),
+        "alerts": [{"objective_id": a.objective_id, "since_position": a.since_position,
+                    "actual": [{"type": m.type, **m.data} for m in a.actual],
+                    "what_if": [{"type": m.type, **m.data} for m in a.what_if]} for a in o.alerts],
         "changed": [_judged_dict(j) for j in o.changed],
         "actions": {
             "actual": [_action_dict(a) for a in o.actual],

@@ -81,7 +81,7 @@ def baseline(
     for c in a.candidates:
         left = "-" if c.min_remaining is None else f"{c.min_remaining * 100:.1f}%"
         end_word = "EXHAUSTED (breached as soon as agreed)" if c.exhausted_at_end else "within budget"
-        typer.echo(f"{c.target * 100:>7.3g}% {c.exhausted_share * 100:>9.1f}% {c.exhaustions:>6} {left:>9}  {end_word}")
+        typer.echo(f"{c.target * 100:>7.6g}% {c.exhausted_share * 100:>9.1f}% {c.exhaustions:>6} {left:>9}  {end_word}")
 
 
 def _pct(value: Optional[float]) -> str:
@@ -106,7 +106,10 @@ def collect(
             while True:
                 report = await collector.run_once()
                 if report.skipped:
-                    typer.echo("collect: another process holds the collector's lock; waiting", err=True)
+                    # PostgreSQL: another collector (`serve --collect`, another `collect`) holds the lock.
+                    typer.echo("collect: another process holds the collector's lock (a `serve --collect` or another "
+                               + ("`collect`); it collects, this round did nothing" if once else "`collect`); waiting"),
+                               err=True)
                 else:
                     faults = ", ".join(f"{k}: {v}" for k, v in sorted(report.faults.items())) or "none"
                     typer.echo(f"collect: {report.objectives} objectives, {report.minutes_recorded} minutes recorded, "

@@ -280,6 +280,8 @@ def _policy_table(result: dict[str, Any]) -> str:
              "", f"{'':22} {'actual':>8} {'what-if':>8}"]
     for name in ("freezes", "escalations", "postmortems"):
         lines.append(f"{name:22} {s[name]['actual']:>8} {s[name]['what_if']:>8}")
+    if result["alerts"]:
+        lines.append(f"{'alerts raised':22} {s['alerts_raised']['actual']:>8} {s['alerts_raised']['what_if']:>8}")
     lines += ["", f"{s['decisions']} decisions judged again; {s['changed']} change "
                   f"({s['allow_to_deny']} ALLOW -> DENY, {s['deny_to_allow']} DENY -> ALLOW)"]
     for d in result["changed"]:
@@ -292,9 +294,13 @@ def _policy_table(result: dict[str, Any]) -> str:
             lines += ["", f"{title}:"]
             lines += [f"  {a['at']}  {a['objective_id']}  {a['type']} ({a['rule_id']}): {a['reason']}"
                       for a in result["actions"][key]]
-    if result["tiers_differ"]:
-        lines += ["", "note: the candidate's alert tiers differ for " + ", ".join(result["tiers_differ"])
-                  + "; their recorded alerts were judged"]
+    for a in result["alerts"]:
+        raised = {side: [t for t in a[side] if t["type"] == "BurnRateAlertRaised"] for side in ("actual", "what_if")}
+        lines += ["", f"alert tiers of {a['objective_id']} under the candidate (from log position "
+                      f"{a['since_position']}): alerts raised {len(raised['actual'])} -> {len(raised['what_if'])}"]
+        for side, title in (("actual", "recorded"), ("what_if", "what-if")):
+            lines += [f"  {title:8}  {t['at']}  {t['type']} {t['severity']} {t['long_window']}/{t['short_window']} "
+                      f"over {t['threshold']}" for t in a[side]]
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Error budgets in the API: the budget of an objective, its chartable ledger, its
-exclusions, the composite/feasibility view of journeys, and the budget mutations
-(recordObservations, correctObservation, adjustBudget, configureBudgetAlerts,
-checkFreshness) with their payloads.
+exclusions (one-off and recurring), the composite/feasibility view of journeys, and the
+budget mutations (recordObservations, correctObservation, adjustBudget, excludeRecurring,
+endRecurringExclusion, configureBudgetAlerts, checkFreshness) with their payloads.
 
 Everything goes through ``service.budget_queries`` (read models, read-your-writes),
 not the generic command path: a ``recordObservations`` batch is validated as a whole
@@ -32,7 +32,7 @@ from api.schema.objectives import Window, window_out
 from api.schema.shared import EventRef, check_guards, event_refs, measured
 from domain.budget import decider as budget_decider
 from domain.budget.chart import ChartPoint
-from domain.budget.instants import from_us, to_us
+from domain.budget.instants import format_duration, from_us, to_us
 from domain.budget.status import Status
 from domain.errors import InvalidInput
 from service import budget_queries as bq
@@ -272,6 +272,70 @@ async def exclusions_of(container: Any, objective_id: str, reads: Any = None) ->
         BudgetExclusion(id=strawberry.ID(x.id), start=x.start, end=x.end, reason=x.reason, active=is_active)
         for xs, is_active in ((active, True), (restored, False))
         for x in xs
+    ]
+
+
+MAX_NEXT_OCCURRENCES = 50
+
+
+@strawberry.type(description="One occurrence of a recurring exclusion, as UTC instants.")
+class ExclusionOccurrence:
+    start: datetime
+    end: datetime
+
+
+@strawberry.type(
+    description="A recurring exclusion: every occurrence of an RFC 5545 RRULE from a local start in an IANA time zone, "
+    "each lasting `duration`, counts as neither good nor bad (until the data time it was ended from)."
+)
+class RecurringBudgetExclusion:
+    id: strawberry.ID
+    rrule: str
+    start: str = strawberry.field(description="DTSTART, a wall-clock time in `zone` (no offset).")
+    zone: str
+    duration: str
+    reason: str
+    ended_from: datetime | None = strawberry.field(
+        description="Data starting at or after this time is no longer excluded by it (null: not ended)."
+    )
+    active: bool = strawberry.field(description="False once ended.")
+    item: strawberry.Private[Any] = None
+    default_after: strawberry.Private[datetime | None] = None
+
+    @strawberry.field(
+        description="The next occurrences beginning at or after `after` (default: the budget's latest data time, "
+        "else the start), at most a year ahead; none from its end on."
+    )
+    def next_occurrences(self, count: int = 3, after: datetime | None = None) -> list[ExclusionOccurrence]:
+        if not 1 <= count <= MAX_NEXT_OCCURRENCES:
+            raise InvalidInput(f"count must lie in 1..{MAX_NEXT_OCCURRENCES}", field="count")
+        if after is not None and (after.tzinfo is None or after.utcoffset() is None):
+            raise InvalidInput("after needs a time zone", field="after")
+        since = after or self.default_after
+        since_us = to_us(since) if since is not None else None
+        if since_us is None:
+            spans = self.item.next_occurrences(-(1 << 62), count)
+        else:
+            spans = self.item.next_occurrences(since_us, count)
+        return [ExclusionOccurrence(start=from_us(b), end=from_us(e)) for b, e in spans]
+
+
+async def recurring_exclusions_of(container: Any, objective_id: str, reads: Any = None) -> list[RecurringBudgetExclusion]:
+    """An objective's recurring exclusions, in the order they were added (ended ones too)."""
+    if reads is None:
+        state = await bq.budget_state(container, objective_id)
+    else:
+        state = await reads.budget(objective_id)
+    if state is None or state.ledger is None:
+        return []
+    after = state.event_time
+    return [
+        RecurringBudgetExclusion(
+            id=strawberry.ID(x.id), rrule=x.rrule, start=x.start.isoformat(), zone=x.zone,
+            duration=format_duration(x.duration), reason=x.reason, ended_from=x.ended_from,
+            active=x.ended_from is None, item=x, default_after=after,
+        )
+        for x in state.ledger.recurring_exclusions
     ]
 
 
@@ -549,6 +613,27 @@ class BudgetsMutation:
                                        field=field)
             return bq.restore_interval(c, p.actor, p.roles, objective_id, exclusion_id, input.reason, **g)
         return await _budget(info, "RestoreInterval", objective_id, input, restore)
+
+    @strawberry.mutation(
+        description="Exclude a recurring window (an RFC 5545 RRULE, e.g. a weekly maintenance) from the budget: each "
+        "occurrence counts as neither good nor bad, for the data recorded and to come (sre, leadership)."
+    )
+    async def exclude_recurring(self, info: Info, input: i.ExcludeRecurringInput) -> BudgetPayload:
+        objective_id = str(input.objective_id)
+        return await _budget(info, "ExcludeRecurring", objective_id, input, lambda c, p, g: bq.exclude_recurring(
+            c, p.actor, p.roles, objective_id, str(input.exclusion_id), input.rrule, input.start, input.zone,
+            input.duration, input.reason, input.approver, **g))
+
+    @strawberry.mutation(
+        description="End a recurring exclusion from a data time on: intervals starting then or later count again "
+        "(sre, leadership)."
+    )
+    async def end_recurring_exclusion(self, info: Info, input: i.EndRecurringExclusionInput) -> BudgetPayload:
+        objective_id = str(input.objective_id)
+        return await _budget(info, "EndRecurringExclusion", objective_id, input,
+                             lambda c, p, g: bq.end_recurring_exclusion(
+                                 c, p.actor, p.roles, objective_id, str(input.exclusion_id), input.from_,
+                                 input.reason, **g))
 
     @strawberry.mutation(description="Set the burn-rate alert tiers and the staleness limit of a budget (sre).")
     async def configure_budget_alerts(self, info: Info, input: i.ConfigureBudgetAlertsInput) -> BudgetPayload:

@@ -334,6 +334,33 @@ class AdjustBudgetInput:
     )
 
 
+@command_input
+class ExcludeRecurringInput:
+    objective_id: strawberry.ID
+    exclusion_id: strawberry.ID = strawberry.field(description="Names it; endRecurringExclusion ends it by this id.")
+    rrule: str = strawberry.field(
+        description="An RFC 5545 RRULE: FREQ=DAILY|WEEKLY|MONTHLY with INTERVAL, COUNT, UNTIL, BYDAY, BYMONTHDAY, "
+        "BYHOUR, BYMINUTE (at most 24 occurrences a day), e.g. FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0."
+    )
+    start: str = strawberry.field(
+        description="DTSTART as a wall-clock time without an offset, e.g. 2026-01-04T02:00 (the zone is given apart)."
+    )
+    zone: str = strawberry.field(description="The IANA time zone the rule's times are read in, e.g. Europe/Berlin.")
+    duration: str = strawberry.field(description='Each occurrence\'s length: "90m", "2h", "1d" (1m to 31d).')
+    reason: str
+    approver: str | None = strawberry.field(default=None, description="Who approved it (default: the caller).")
+
+
+@command_input
+class EndRecurringExclusionInput:
+    objective_id: strawberry.ID
+    exclusion_id: strawberry.ID
+    from_: datetime = strawberry.field(
+        name="from", description="Data time: intervals starting at or after it are no longer excluded by it."
+    )
+    reason: str
+
+
 @strawberry.input(description="A multiwindow alert tier: fires when the burn rate over both windows reaches the threshold.")
 class AlertTierInput:
     severity: enums.AlertSeverity

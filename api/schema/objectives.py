@@ -22,6 +22,7 @@ from api.schema import inputs as i
 from api.schema.baselines import BaselineAnalysis, CandidateOutcome, from_analysis, from_outcome
 from api.schema.connections import Connection, decode_cursor, page_size
 from api.schema.enums import value_of
+from api.schema.notifications import AlertRoute, routes_out
 from api.schema.labels import (
     Annotation, Label, LabelSelector, annotations_out, domain_annotations, domain_labels, labels_out, selectors,
 )
@@ -44,7 +45,7 @@ from projections.tables import objectives as objectives_table
 from service.as_of import AsOfReads
 
 if TYPE_CHECKING:
-    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection
+    from api.schema.budgets import Budget, BudgetExclusion, Feasibility, LedgerConnection, RecurringBudgetExclusion
     from api.schema.collection import CollectionState
     from api.schema.gate import PolicyActions
     from api.schema.journeys import Journey
@@ -249,6 +250,9 @@ class Objective:
     annotations: list[Annotation] = strawberry.field(description="Sorted by key.")
     composite_weight: float | None = strawberry.field(
         description="Its weight in a weighted composite (OpenSLO compositeWeight); null counts 1.")
+    notification_routes: list[AlertRoute] = strawberry.field(
+        description="Who each alert tier notifies (setNotificationTargets; OpenSLO AlertNotificationTargets), "
+                    "sorted by tier key.")
     service: str | None = strawberry.field(
         description="For a component objective, the service it measures: journeys that depend critically on "
         "that service compose their attainment from it. Null for the journey's own, end-to-end objectives."
@@ -312,6 +316,14 @@ class Objective:
         from api.schema.budgets import exclusions_of
 
         return await exclusions_of(info.context["container"], str(self.id), self.as_of)
+
+    @strawberry.field(description="Recurring exclusions (RRULE windows), in the order they were added, ended ones too.")
+    async def recurring_exclusions(
+        self, info: Info
+    ) -> list[Annotated["RecurringBudgetExclusion", strawberry.lazy(_BUDGETS)]]:
+        from api.schema.budgets import recurring_exclusions_of
+
+        return await recurring_exclusions_of(info.context["container"], str(self.id), self.as_of)
 
     @strawberry.field(
         description="The negotiation's infeasible-target flag: the open proposal's target (else the agreed one) "
@@ -486,6 +498,7 @@ def from_objective(s: od.ObjectiveState, as_of: Any = None) -> Objective:
         labels=labels_out(s.labels),
         annotations=annotations_out(s.annotations),
         composite_weight=s.composite_weight,
+        notification_routes=routes_out(s.notification_routes),
         as_of=as_of,
         sli_query=s.sli_definition,
     )

@@ -16,6 +16,7 @@ from api.schema.collection import CollectionMutation, CollectionQuery
 from api.schema.gate import GateMutation, GateQuery
 from api.schema.journeys import JourneysMutation, JourneysQuery
 from api.schema.monitoring import MonitoringMutation, MonitoringQuery
+from api.schema.notifications import NotificationsMutation
 from api.schema.objectives import ObjectivesMutation, ObjectivesQuery
 from api.schema.reports import ReportsMutation, ReportsQuery
 from api.schema.sources import SourcesMutation, SourcesQuery
@@ -29,7 +30,7 @@ from service.config import Settings
 
 Query = merge_types("Query", (ViewerQuery, JourneysQuery, ObjectivesQuery, GateQuery, AuditQuery, ReportsQuery, WhatIfQuery,
                               SpecsQuery, WhatIfPolicyQuery, MonitoringQuery, SourcesQuery, CollectionQuery))
-Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
+Mutation = merge_types("Mutation", (JourneysMutation, ObjectivesMutation, NotificationsMutation, BudgetsMutation, CollectionMutation, GateMutation, ReportsMutation, SpecsMutation,
                                     MonitoringMutation, WhatIfEvidenceMutation, SourcesMutation))
 Subscription = merge_types("Subscription", (AuditSubscription,))
 

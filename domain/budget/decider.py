@@ -5,6 +5,12 @@ Commands (every one reads its objective's stream, `objective-{id}`):
   CorrectObservation(objective_id, interval, reason)    explicit new counts for a recorded interval
   ExcludeInterval(objective_id, exclusion_id, start, end, reason, approver)
   RestoreInterval(objective_id, exclusion_id, reason)
+  ExcludeRecurring(objective_id, exclusion_id, rrule, start, zone, duration, reason, approver)
+                                                        an RFC 5545 RRULE from a local DTSTART in
+                                                        an IANA zone, each occurrence lasting
+                                                        `duration` (recurrence.py)
+  EndRecurringExclusion(objective_id, exclusion_id, from_, reason)
+                                                        it stops applying to data from `from_` on
   ConfigureAlerts(objective_id, tiers, stale_after_minutes)
   CheckFreshness(objective_id)                          a scheduler's "has data stopped?" probe
 
@@ -42,6 +48,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import islice
+from operator import eq
 from typing import Any, Iterable, Mapping
 
 from domain import objective as objectives
@@ -51,9 +59,10 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, isos_us, to_us
+from .instants import US, from_us, iso_us, isos_us, require_aware, to_us, us_isos
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
-from .observations import Exclusion, Interval, check_volume
+from .observations import Exclusion, Interval, IntervalRows, check_volume
+from .recurrence import Recurring
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
@@ -81,6 +90,8 @@ DATA_EVENTS: tuple[str, ...] = (
     "ObservationCorrected",
     "IntervalExcluded",
     "IntervalRestored",
+    "RecurringExclusionAdded",
+    "RecurringExclusionEnded",
     "BudgetConfigured",
     "AlertsConfigured",
     "FreshnessChecked",
@@ -159,6 +170,7 @@ class BudgetState:
             "version": self.version,
             "exclusions": [x.to_dict() for x in ledger.exclusions] if ledger else [],
             "restored_exclusions": [x.to_dict() for x in ledger.restored_exclusions] if ledger else [],
+            "recurring_exclusions": [x.to_dict() for x in ledger.recurring_exclusions] if ledger else [],
         }
 
     @classmethod
@@ -182,6 +194,8 @@ class BudgetState:
                 "intervals": [list(r) for r in intervals],
                 "exclusions": doc["exclusions"],
                 "restored_exclusions": doc["restored_exclusions"],
+                # absent from rows written before recurring exclusions existed
+                "recurring_exclusions": doc.get("recurring_exclusions", []),
             }
             state.ledger = Ledger.from_dict(snapshot)
         return state
@@ -276,6 +290,31 @@ class RestoreInterval(_BudgetCommand):
 
 
 @dataclass(frozen=True)
+class ExcludeRecurring(_BudgetCommand):
+    """Exclude every occurrence of `rrule` (RFC 5545, the subset recurrence.py reads) from
+    `start`, a wall-clock date-time in the IANA `zone`, each lasting `duration` ('2h')."""
+
+    objective_id: str
+    exclusion_id: str
+    rrule: str
+    start: Any  # a naive datetime or 'YYYY-MM-DDTHH:MM[:SS]' without an offset
+    zone: str
+    duration: Any  # '90m', '2h' or a timedelta
+    reason: str
+    approver: str | None = None  # defaults to the actor
+
+
+@dataclass(frozen=True)
+class EndRecurringExclusion(_BudgetCommand):
+    """The recurring exclusion stops applying to data starting at `from_` (a data time) or later."""
+
+    objective_id: str
+    exclusion_id: str
+    from_: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
 class ConfigureAlerts(_BudgetCommand):
     objective_id: str
     tiers: tuple[Mapping[str, Any], ...] | None = None  # None: the workbook defaults
@@ -292,6 +331,8 @@ COMMANDS: tuple[type, ...] = (
     CorrectObservation,
     ExcludeInterval,
     RestoreInterval,
+    ExcludeRecurring,
+    EndRecurringExclusion,
     ConfigureAlerts,
     CheckFreshness,
 )
@@ -386,6 +427,16 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 
 
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    if type(cmd.intervals) is IntervalRows and cmd.backfill is True and 0 < len(cmd.intervals) <= MAX_BATCH:
+        fresh = _unrecorded_rows(ledger, cmd.intervals, to_us(ctx.now))
+        if fresh is not None:
+            if not fresh:
+                return []
+            return [NewEvent("ObservationsRecorded", {
+                "objective_id": cmd.objective_id,
+                "intervals": interval_dicts(fresh),
+                "backfill": True,
+            }, OBSERVATIONS_SCHEMA)]
     # classify_batch checks the batch against itself too (what check_batch adds to the shape).
     intervals = batch_items(cmd.intervals)
     if cmd.backfill is not True and cmd.backfill is not False:
@@ -405,6 +456,33 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
         "intervals": [iv.to_dict() for iv in fresh],
         "backfill": cmd.backfill,
     }, OBSERVATIONS_SCHEMA)]
+
+
+def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> IntervalRows | None:
+    """A backfill's rows as columns, the usual shape (ascending, not overlapping each other,
+    every count and time acceptable): the ones the ledger has no word on, in order -- what
+    `_unrecorded` and `classify_batch` keep of them, without an Interval each. None for any
+    other shape, which the general path decides (and refuses with its own message)."""
+    if not rows.ordered() or rows.first_over_volume_or_future(now_us) is not None:
+        return None
+    free = ledger.free_rows(rows.starts, rows.ends)
+    if len(free) == len(rows):
+        return rows
+    return rows.take(free)
+
+
+def interval_dicts(rows: IntervalRows) -> list[dict[str, Any]]:
+    """`Interval.to_dict()` of each row; the times of back-to-back rows (each starting where
+    the one before ended) written once each."""
+    if not rows:
+        return []
+    starts, ends = rows.starts, rows.ends
+    if all(map(eq, islice(starts, 1, None), ends)):
+        times = us_isos((*starts, ends[-1]))
+        start_texts, end_texts = times, islice(times, 1, None)
+    else:
+        start_texts, end_texts = us_isos(starts), us_isos(ends)
+    return [{"start": s, "end": e, "good": g, "total": t} for s, e, g, t in zip(start_texts, end_texts, rows.good, rows.total)]
 
 
 def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
@@ -457,6 +535,35 @@ def _restore(cmd: RestoreInterval, state: BudgetState | None, ledger: Ledger, ct
     return [NewEvent("IntervalRestored", {"objective_id": cmd.objective_id, "id": exclusion_id, "reason": reason})]
 
 
+def _exclude_recurring(cmd: ExcludeRecurring, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    exclusion_id = require_id(cmd.exclusion_id, "exclusion_id")
+    reason = require_text(cmd.reason, "reason")
+    approver = optional_text(cmd.approver, "approver", max_length=200) or ctx.actor
+    item = Recurring.new(exclusion_id, cmd.rrule, cmd.start, cmd.zone, cmd.duration, reason)
+    if ledger.classify_recurring(item) != NEW:
+        return []
+    return [NewEvent("RecurringExclusionAdded", {
+        "objective_id": cmd.objective_id, **item.to_dict(), "approver": approver,
+    })]
+
+
+def _end_recurring(cmd: EndRecurringExclusion, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    exclusion_id = require_id(cmd.exclusion_id, "exclusion_id")
+    reason = require_text(cmd.reason, "reason")
+    at_us = to_us(require_aware(cmd.from_, "from"), "from")
+    try:
+        decision = ledger.classify_end_recurring(exclusion_id, at_us)
+    except IntervalConflict:
+        raise
+    except BudgetInputError as error:
+        raise NotFound(str(error), field="exclusion_id", exclusion_id=exclusion_id) from None
+    if decision != RESTORED:
+        return []
+    return [NewEvent("RecurringExclusionEnded", {
+        "objective_id": cmd.objective_id, "id": exclusion_id, "from": from_us(at_us).isoformat(), "reason": reason,
+    })]
+
+
 def _configure(cmd: ConfigureAlerts, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
     tiers = None if cmd.tiers is None else [t.to_dict() for t in parse_tiers(cmd.tiers)]
     if tiers is not None and not tiers:
@@ -485,6 +592,8 @@ _DECIDERS = {
     CorrectObservation: _correct,
     ExcludeInterval: _exclude,
     RestoreInterval: _restore,
+    ExcludeRecurring: _exclude_recurring,
+    EndRecurringExclusion: _end_recurring,
     ConfigureAlerts: _configure,
     CheckFreshness: _check,
 }
@@ -558,7 +667,7 @@ def _apply_config(state: BudgetState) -> None:
     })
 
 
-def _rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
+def observation_rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
     """(start_us, end_us, good, total) of logged intervals; an interval starting where the
     one before ended (per-minute data, nearly always) reuses that end's parse."""
     ends = isos_us([d["end"] for d in intervals])
@@ -585,13 +694,17 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_rows(_rows(data["intervals"]))
+        state.ledger.record_rows(observation_rows(data["intervals"]))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":
         state.ledger.exclude(Exclusion.from_dict(data))
     elif kind == "IntervalRestored":
         state.ledger.restore(data["id"])
+    elif kind == "RecurringExclusionAdded":
+        state.ledger.exclude_recurring(Recurring.from_dict(data))
+    elif kind == "RecurringExclusionEnded":
+        state.ledger.end_recurring(data["id"], iso_us(data["from"]))
     elif kind == "AlertsConfigured":
         state.tiers = data["tiers"]
         state.stale_after_seconds = data["stale_after_seconds"]

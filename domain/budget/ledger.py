@@ -19,6 +19,9 @@ the slices it feeds.)
 
 Exclusions: an interval whose start lies in any active excluded range counts as neither
 good nor bad -- in the budget and in the burn rates -- until the exclusion is restored.
+A recurring exclusion (an RRULE, see recurrence.py) excludes the same way every interval
+whose start lies in one of its occurrences and before the data time it was ended from;
+its occurrences are expanded only as far as the recorded data reaches.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
 from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
+from .recurrence import Recurring
 from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
 from .timeslices import end_of_judged, first_slice_in, ratio_verdict, slices_in_window, split, verdict
 from .windows import ROLLING, Window
@@ -98,6 +102,7 @@ class Ledger:
         self._dur_cache: dict[str, int] = {}
         self._period: tuple[int, int] | None = None  # the calendar period last judged in
         self._windows_cache: tuple[tuple[AlertTier, ...], tuple[tuple[str, int], ...]] | None = None
+        self._checks_cache: tuple[tuple[AlertTier, ...], tuple[tuple[AlertTier, int, int, int, int], ...]] | None = None
         # Bumped by every change of the data; `status` answers a repeated question from
         # `_memo` (the reactor and the read model ask the same one after each command).
         self._gen = 0
@@ -123,6 +128,7 @@ class Ledger:
         # exclusions
         self._active: dict[str, Exclusion] = {}
         self._restored: dict[str, Exclusion] = {}
+        self._recurring: dict[str, Recurring] = {}  # ended ones too (they apply before their end)
 
     # ------------------------------------------------------------------ reading the data
 
@@ -140,7 +146,33 @@ class Ledger:
         return None
 
     def is_excluded(self, interval: Interval) -> bool:
-        return any(x.covers(interval.start) for x in self._active.values())
+        return self._cover_at(interval.start_us) > 0
+
+    def _cover_at(self, s: int) -> int:
+        """How many active exclusions, one-off and recurring, cover the instant `s`."""
+        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
+        for r in self._recurring.values():
+            if r.covers(s):
+                cover += 1
+        return cover
+
+    def _recurring_cover(self, starts: Sequence[int]) -> list[int]:
+        """For ascending `starts`, how many recurring exclusions cover each (by their
+        occurrences over the span, not instant by instant)."""
+        out = [0] * len(starts)
+        if not starts:
+            return out
+        lo, hi = starts[0], starts[-1] + 1
+        for item in self._recurring.values():
+            for b, e in item.spans(lo, hi):
+                for i in range(bisect_left(starts, b), bisect_left(starts, e)):
+                    out[i] += 1
+        return out
+
+    @property
+    def recurring_exclusions(self) -> tuple[Recurring, ...]:
+        """Recurring exclusions in the order they were added, ended ones too."""
+        return tuple(self._recurring.values())
 
     @property
     def exclusions(self) -> tuple[Exclusion, ...]:
@@ -217,6 +249,24 @@ class Ledger:
             "conflict",
         )
 
+    def free_rows(self, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
+        """The indices of the intervals [starts[k], ends[k]) that neither repeat nor overlap a
+        recorded one -- those `classify` would find new, its volume and time checks aside --
+        given ascending starts: one bisection each, from where the last one stopped."""
+        m = len(starts)
+        own_starts, own_ends = self._starts, self._ends
+        n = len(own_starts)
+        if not n or not m or ends[-1] <= own_starts[0] or starts[0] >= own_ends[-1]:
+            return list(range(m))
+        out = []
+        i = 0
+        for k, (s, e) in enumerate(zip(starts, ends)):
+            i = bisect_left(own_starts, s, i)
+            if (i < n and own_starts[i] < e) or (i > 0 and own_ends[i - 1] > s):
+                continue
+            out.append(k)
+        return out
+
     def classify_correction(self, interval: Interval, *, at: datetime | None = None) -> str:
         """"correction" (replaces the counts) or "duplicate" (same counts, a no-op); raises when
         no interval with exactly these bounds is recorded, or the bounds overlap another one."""
@@ -267,6 +317,35 @@ class Ledger:
             raise IntervalConflict("exclusion_id", f"exclusion {exclusion.id!r} was restored; exclude again under a new id", "exclusion")
         return NEW
 
+    def classify_recurring(self, item: Recurring) -> str:
+        """"new" or "duplicate" (same id, same rule, start, zone and duration, not ended);
+        an id reused otherwise, or after its end, is refused."""
+        if not isinstance(item, Recurring):
+            raise BudgetInputError("exclusion", "expected a recurring exclusion")
+        current = self._recurring.get(item.id)
+        if current is None:
+            return NEW
+        if current.ended_from_us is not None:
+            raise IntervalConflict("exclusion_id", f"recurring exclusion {item.id!r} was ended; add it again under "
+                                                   "a new id", "exclusion")
+        if current.same_definition(item):
+            return DUPLICATE
+        raise IntervalConflict("exclusion_id", f"recurring exclusion {item.id!r} exists with another definition "
+                                               "(end it and add a new one)", "exclusion")
+
+    def classify_end_recurring(self, exclusion_id: str, from_us_: int) -> str:
+        """"restored" (it ends there) or "duplicate" (already ended there); an unknown id is
+        refused, and so is another end for one already ended."""
+        current = self._recurring.get(exclusion_id)
+        if current is None:
+            raise BudgetInputError("exclusion_id", f"no recurring exclusion {exclusion_id!r}")
+        if current.ended_from_us is None:
+            return RESTORED
+        if current.ended_from_us == from_us_:
+            return DUPLICATE
+        raise IntervalConflict("from", f"recurring exclusion {exclusion_id!r} already ended from "
+                                       f"{from_us(current.ended_from_us).isoformat()}", "exclusion")
+
     def classify_restore(self, exclusion_id: str) -> str:
         """"restored" or "duplicate" (already restored); an unknown id is refused."""
         if exclusion_id in self._active:
@@ -316,13 +395,16 @@ class Ledger:
             self.record_batch([Interval._from_us(*r) for r in rows])
             return
         if (not n or ends[-1] <= rows[0][0]) and not self._active and not self._timeslices:
-            # After everything recorded, nothing excluded: appended as columns (a fold of a
-            # long per-minute history is mostly this).
+            # After everything recorded, nothing excluded but by recurring exclusions:
+            # appended as columns (a fold of a long per-minute history is mostly this).
             starts.extend([r[0] for r in rows])
             ends.extend([r[1] for r in rows])
             self._good.extend([r[2] for r in rows])
             self._total.extend([r[3] for r in rows])
-            self._cover.extend([0] * len(rows))
+            if self._recurring:
+                self._cover.extend(self._recurring_cover([r[0] for r in rows]))
+            else:
+                self._cover.extend([0] * len(rows))
             self._gen += len(rows)
             return
         for s, e, _, _ in rows:
@@ -365,8 +447,37 @@ class Ledger:
             self._cover_range(to_us(x.start), to_us(x.end), -1)
         return decision
 
+    def exclude_recurring(self, item: Recurring) -> str:
+        """Apply a recurring exclusion to the data recorded and to come: "new" or "duplicate"."""
+        decision = self.classify_recurring(item)
+        if decision == NEW:
+            self._recurring[item.id] = item
+            self._cover_recurring(item, None, +1)
+        return decision
+
+    def end_recurring(self, exclusion_id: str, from_us_: int) -> str:
+        """A recurring exclusion stops applying to data starting at `from_us_` or later:
+        "restored" or "duplicate"."""
+        decision = self.classify_end_recurring(exclusion_id, from_us_)
+        if decision == RESTORED:
+            current = self._recurring[exclusion_id]
+            self._recurring[exclusion_id] = current.ended(from_us_)
+            self._cover_recurring(current, from_us_, -1)
+        return decision
+
+    def _cover_recurring(self, item: Recurring, since: int | None, delta: int) -> None:
+        """Count `item` in (or out of) the cover of the recorded intervals whose start lies
+        in its occurrences (from `since` on)."""
+        if not self._starts:
+            self._gen += 1
+            return
+        lo = self._starts[0] if since is None else max(since, self._starts[0])
+        for b, e in item.spans(lo, self._starts[-1] + 1):
+            self._cover_range(b, e, delta)
+        self._gen += 1
+
     def _insert(self, i: int, s: int, e: int, g: int, t: int) -> None:
-        cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
+        cover = self._cover_at(s) if self._active or self._recurring else 0
         if i == len(self._starts):  # data in time order: the common case
             self._starts.append(s)
             self._ends.append(e)
@@ -510,6 +621,23 @@ class Ledger:
         self._windows_cache = (tiers_, windows)
         return windows
 
+    def _tier_checks(self, tiers_: tuple[AlertTier, ...]) -> tuple[tuple[AlertTier, int, int, int, int], ...]:
+        """Per tier (tier, a, c, short window us, long window us): a window's burn reaches the
+        tier's threshold when bad * a >= c * total (`burn_reaches` in integers), remembered
+        per tiers like `_windows`."""
+        cached = self._checks_cache
+        if cached is not None and cached[0] is tiers_:
+            return cached[1]
+        err = self._err
+        ed, en = err.denominator, err.numerator
+        checks = []
+        for tier in tiers_:
+            th = exact_threshold(tier.threshold)
+            checks.append((tier, ed * th.denominator, th.numerator * en, self._dur(tier.short_window),
+                           self._dur(tier.long_window)))
+        self._checks_cache = (tiers_, tuple(checks))
+        return self._checks_cache[1]
+
     def _dur(self, label: str) -> int:
         us = self._dur_cache.get(label)
         if us is None:
@@ -587,6 +715,16 @@ class Ledger:
         return (good, total, None, None, (en * total) / ed, (bad * ed) / (en * total),
                 (en * total - bad * ed) / (en * total), en * total <= bad * ed)
 
+    def budget_at_us(self, at_us: int) -> tuple[bool, float, bool]:
+        """(anything to judge, remaining, exhausted) as of `at_us`: `status`'s `remaining` and
+        `exhausted` -- and whether its window had events (occurrences) or slices
+        (timeslices) -- without the rest of a Status (a baseline reads each candidate's budget
+        every hour of its period)."""
+        ws, we = self._bounds_us(at_us)
+        budget = self._budget(ws, we, at_us)
+        counted = budget[1] != 0 or (self._timeslices and slices_in_window(we - ws, self._L) != 0)
+        return counted, budget[6], budget[7]
+
     def judge_at_us(
         self, at_us: int, tiers_: tuple[AlertTier, ...] | None = None, stale_after_: timedelta | None = None
     ) -> Judgement:
@@ -601,15 +739,10 @@ class Ledger:
         top = bisect_right(ends, at_us)
         hi = min(top, bisect_left(starts, at_us + 1))
         pg, pt = self._prefix()
-        err = self._err
-        ed, en = err.denominator, err.numerator
         firing = []
         counts: dict[int, tuple[int, int]] = {}
-        for tier in tiers_:
-            th = exact_threshold(tier.threshold)
-            a, c = ed * th.denominator, th.numerator * en
-            for label in (tier.short_window, tier.long_window):  # the short one fails most often
-                dur = self._dur(label)
+        for tier, a, c, short_us, long_us in self._tier_checks(tiers_):
+            for dur in (short_us, long_us):  # the short one fails most often
                 bt = counts.get(dur)
                 if bt is None:
                     lo = bisect_left(starts, at_us - dur)
@@ -845,6 +978,7 @@ class Ledger:
             "intervals": [[s, e, g, t] for s, e, g, t in zip(self._starts, self._ends, self._good, self._total)],
             "exclusions": [x.to_dict() for x in self._active.values()],
             "restored_exclusions": [x.to_dict() for x in self._restored.values()],
+            "recurring_exclusions": [x.to_dict() for x in self._recurring.values()],
         }
 
     @classmethod
@@ -860,16 +994,22 @@ class Ledger:
             ledger._active[x["id"]] = Exclusion.from_dict(x)
         for x in data.get("restored_exclusions", []):
             ledger._restored[x["id"]] = Exclusion.from_dict(x)
+        for x in data.get("recurring_exclusions", []):
+            ledger._recurring[x["id"]] = Recurring.from_dict(x)
         spans = [(to_us(x.start), to_us(x.end)) for x in ledger._active.values()]
+        intervals = data["intervals"]
+        recurring = ledger._recurring_cover([r[0] for r in intervals]) if ledger._recurring else None
         prev_end = None
-        for s, e, g, t in data["intervals"]:
+        for n, (s, e, g, t) in enumerate(intervals):
             for v in (s, e, g, t):
                 if isinstance(v, bool) or not isinstance(v, int):
                     raise BudgetInputError("snapshot", "interval fields must be integers")
             if not (0 <= g <= t) or not s < e or (prev_end is not None and s < prev_end):
                 raise BudgetInputError("snapshot", "intervals must be valid, ordered and non-overlapping")
             prev_end = e
-            cover = sum(1 for xs, xe in spans if xs <= s < xe)
+            cover = sum(1 for xs, xe in spans if xs <= s < xe) if spans else 0
+            if recurring is not None:
+                cover += recurring[n]
             ledger._starts.append(s)
             ledger._ends.append(e)
             ledger._good.append(g)
@@ -878,6 +1018,30 @@ class Ledger:
             if ledger._timeslices and cover == 0:
                 ledger._slices_add(s, e, g, t, +1)
         return ledger
+
+    def load_columns(self, starts: list[int], ends: list[int], good: list[int], total: list[int]) -> None:
+        """Fill an empty ledger with interval columns its own fold wrote (ordered, valid),
+        as `from_dict` does but without re-validating each one (an as-of read's snapshot)."""
+        if self._starts:
+            raise BudgetInputError("snapshot", "load_columns fills an empty ledger")
+        self._starts, self._ends, self._good, self._total = starts, ends, good, total
+        if self._active:
+            spans = [(to_us(x.start), to_us(x.end)) for x in self._active.values()]
+            self._cover = [sum(1 for xs, xe in spans if xs <= s < xe) for s in starts]
+        else:
+            self._cover = [0] * len(starts)
+        if self._recurring:
+            self._cover = [a + b for a, b in zip(self._cover, self._recurring_cover(starts))]
+        self._pvalid = 0
+        self._gen += 1
+        if self._timeslices:
+            for s, e, g, t, c in zip(starts, ends, good, total, self._cover):
+                if c == 0:
+                    self._slices_add(s, e, g, t, +1)
+
+    def columns(self) -> tuple[list[int], list[int], list[int], list[int]]:
+        """The interval columns (start_us, end_us, good, total), shared: do not change them."""
+        return self._starts, self._ends, self._good, self._total
 
     def with_config(
         self,
@@ -894,6 +1058,7 @@ class Ledger:
         are copied, not re-validated interval by interval (what `from_dict` does)."""
         other = Ledger(target, window, budgeting, tiers=tiers, stale_after=stale_after)
         other._active, other._restored = dict(self._active), dict(self._restored)
+        other._recurring = dict(self._recurring)
         other._starts, other._ends = list(self._starts), list(self._ends)
         other._good, other._total, other._cover = list(self._good), list(self._total), list(self._cover)
         other._pg, other._pt, other._pvalid = list(self._pg), list(self._pt), self._pvalid

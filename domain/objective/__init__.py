@@ -22,7 +22,7 @@ brings `now`.
 The package follows those phases, one module each, around the shared state:
 ``state`` (vocabulary, value objects, the folded state), ``sli`` (the objective and its
 SLI), ``measurement`` (the SLI as queries against a data source), ``negotiation``
-(baseline and negotiation), ``agreement``, ``review`` (review and retirement). Each phase module holds its commands, their rules and the evolve of its
+(baseline and negotiation), ``agreement``, ``notifications`` (who each alert tier notifies), ``review`` (review and retirement). Each phase module holds its commands, their rules and the evolve of its
 events, and offers them as ``DECIDERS`` and ``EVOLVERS``; ``decide`` and ``evolve`` here
 are the stream's one entry each. Everything public is re-exported here, so callers keep
 importing from ``domain.objective``.
@@ -35,11 +35,12 @@ from typing import Any, Callable
 from domain.commands import PARTIES, require_id
 from domain.errors import Conflict, NotFound
 from domain.events import Context, NewEvent, RecordedEvent
-from domain.objective import agreement, evidence, measurement, metadata, negotiation, review, sli
+from domain.objective import agreement, evidence, measurement, metadata, negotiation, notifications, review, sli
 from domain.objective.agreement import FormalizeAgreement
 from domain.objective.evidence import EVIDENCE_KINDS, AttachWhatIfEvidence
 from domain.objective.measurement import DefineSli, gaps_closed, sources_named, takes_effect
 from domain.objective.metadata import LabelObjective
+from domain.objective.notifications import SetNotificationTargets
 from domain.objective.negotiation import (
     DeferNegotiation,
     EndorseProposal,
@@ -63,6 +64,8 @@ from domain.objective.state import (
     WINDOW_KINDS,
     SliQuery,
     Agreement,
+    AlertRoute,
+    NotificationTarget,
     Baseline,
     Evidence,
     Budgeting,
@@ -99,6 +102,7 @@ COMMANDS: tuple[type, ...] = (
     LabelObjective,
     AttachWhatIfEvidence,
     DefineSli,
+    SetNotificationTargets,
 )
 
 
@@ -110,6 +114,7 @@ _DECIDERS: dict[type, Callable[[Any, Any, Context], list[NewEvent]]] = {
     **metadata.DECIDERS,
     **evidence.DECIDERS,
     **measurement.DECIDERS,
+    **notifications.DECIDERS,
 }
 
 _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] = {
@@ -119,6 +124,7 @@ _EVOLVERS: dict[str, Callable[[ObjectiveState, RecordedEvent], ObjectiveState]] 
     **metadata.EVOLVERS,
     **evidence.EVOLVERS,
     **measurement.EVOLVERS,
+    **notifications.EVOLVERS,
 }
 
 
@@ -154,11 +160,11 @@ def evolve(state: ObjectiveState | None, event: RecordedEvent) -> ObjectiveState
 
 
 __all__ = [
-    "AttachWhatIfEvidence", "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "EVIDENCE_KINDS", "Evidence", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
+    "AlertRoute", "AttachWhatIfEvidence", "BUDGETING_METHODS", "CATEGORY", "COMMANDS", "EVENT_TYPES", "EVIDENCE_KINDS", "Evidence", "NEGOTIATION_EVENT_TYPES", "OBJECTION_KINDS",
     "PARTIES", "RENEGOTIATING_OUTCOMES", "REVIEW_OUTCOMES", "SLI", "WINDOW_KINDS", "Agreement", "Baseline",
     "Budgeting", "DefineSli", "DeferNegotiation", "DraftObjective", "EndorseProposal", "FormalizeAgreement", "LabelObjective",
-    "NegotiationStep", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",
+    "NegotiationStep", "NotificationTarget", "ObjectToProposal", "ObjectiveState", "ObjectiveStatus", "Position", "Proposal",
     "ProposalStatus", "ProposeTarget", "RecordBaseline", "RecordReview", "RetireObjective", "Review",
-    "ReviseProposal", "SliQuery", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "gaps_closed", "initial_state",
+    "ReviseProposal", "SetNotificationTargets", "SliQuery", "Stance", "Window", "WithdrawProposal", "decide", "evolve", "from_dict", "gaps_closed", "initial_state",
     "review_due", "review_overdue", "sources_named", "stream_id", "takes_effect", "to_dict",
 ]

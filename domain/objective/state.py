@@ -41,6 +41,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "WhatIfEvidenceAttached",
     "SliDefined",
     "SliChangeProposed",
+    "NotificationTargetsSet",
 )
 
 # The events that make up the negotiation history a portal shows (phase 4 and 5).
@@ -280,6 +281,29 @@ class AlertTierTerms:
 
 
 @dataclass(frozen=True)
+class NotificationTarget:
+    """Where an alert tier's notifications go (OpenSLO's AlertNotificationTarget): its name,
+    the target as the spec writes it (a system such as pagerduty, slack or email, or an
+    address), kept as data. slogov sends no notifications itself; a generator (an
+    Alertmanager route) reads them."""
+
+    name: str
+    target: str
+    display_name: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertRoute:
+    """One alert tier's notification targets. The tier by its key (`page_1h_5m`,
+    `domain.monitoring.tier_key`), as the agreement's runbooks and the generated alerts'
+    tier label name it; targets sorted by name."""
+
+    tier: str
+    targets: tuple[NotificationTarget, ...]
+
+
+@dataclass(frozen=True)
 class Agreement:
     """The formalized SLO agreement (phase 5). The policy is referenced, not copied,
     except the alert tiers its version states (the budget applies them unless the
@@ -368,6 +392,8 @@ class ObjectiveState:
     composite_weight: float | None = None
     evidence: tuple[Evidence, ...] = ()  # what-if runs attached to proposals, oldest first
     sli_definition: SliQuery | None = None  # what the SLI is, as queries (None: not defined yet)
+    # Who each alert tier notifies (domain/objective/notifications.py), sorted by tier key.
+    notification_routes: tuple[AlertRoute, ...] = ()
 
     @property
     def component(self) -> bool:
@@ -406,6 +432,10 @@ class ObjectiveState:
 
     def proposal(self, proposal_id: str) -> Proposal | None:
         return next((p for p in self.proposals if p.proposal_id == proposal_id), None)
+
+    def notification_targets(self, tier: str) -> tuple[NotificationTarget, ...]:
+        """The targets the tier of this key (`page_1h_5m`) notifies; () when none are named."""
+        return next((r.targets for r in self.notification_routes if r.tier == tier), ())
 
 
 def initial_state() -> ObjectiveState | None:

@@ -27,6 +27,9 @@
   alerts         each condition of the SLO's alert policies is a burn-rate tier (severity,
                  lookback = long window, `slogov/short-window` or a twelfth of the long
                  window, threshold); op must be gt or gte.
+  notification   an alert policy's notificationTargets are its tier's, on each objective of
+  targets        the SLO (name, displayName, target, description): who the tier notifies.
+                 An export writes one alert policy per tier with that tier's targets.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ from domain.budget.errors import BudgetInputError
 from domain.budget.windows import parse_window
 from domain.budget.instants import canonical_label, parse_duration as parse_label
 from domain.labels import Annotation, Label
-from domain.objective import SLI, Budgeting, Window
+from domain.monitoring import tier_key
+from domain.objective import SLI, AlertRoute, Budgeting, NotificationTarget, Window
+from domain.objective import notifications
 
 from .model import PUSHED, AlertCondition, Annotations, Labels, Meta, MetricSource, Objective, Params, RatioMetric, Sli, Slo, SpecSet, TimeWindow, Where
 
@@ -279,6 +284,48 @@ def tiers_of(specs: SpecSet, slo: Slo) -> tuple[AlertTier, ...] | None:
     tiers = {tier_of(slo, conditions[c]).key: tier_of(slo, conditions[c])
              for p in slo.alert_policies for c in policies[p].conditions}
     return tuple(tiers[k] for k in sorted(tiers))
+
+
+def routes_of(specs: SpecSet, slo: Slo) -> tuple[AlertRoute, ...] | None:
+    """The SLO's alert policies' notification targets, per tier (the policy's condition's),
+    in the domain's normal form; None when it names no alert policies."""
+    if not slo.alert_policies:
+        return None
+    policies = {p.meta.name: p for p in specs.alert_policies}
+    conditions = {c.meta.name: c for c in specs.alert_conditions}
+    found = {t.meta.name: t for t in specs.notification_targets}
+    routes: dict[str, dict[str, NotificationTarget]] = {}
+    for name in slo.alert_policies:
+        policy = policies[name]
+        for c in policy.conditions:
+            key = tier_key(tier_of(slo, conditions[c]))
+            for target in (found[t] for t in policy.targets):
+                ours = NotificationTarget(target.meta.name, target.target, target.meta.display_name, target.description)
+                try:  # each on its own first, to name its place
+                    notifications.routes_of((AlertRoute(key, (ours,)),))
+                except InvalidInput as e:
+                    field = str(e.details.get("field", "")).rsplit(".", 1)[-1]
+                    path = _TARGET_FIELDS.get(field, "")
+                    message = e.message.removeprefix(f"{e.details.get('field')}: ").removeprefix(
+                        f"{e.details.get('field')} ")
+                    raise MappingError(_inside(target.meta.origin, path),
+                                       f"AlertNotificationTarget {target.meta.name}: {message}") from None
+                routes.setdefault(key, {})[target.meta.name] = ours
+    try:
+        return notifications.routes_of(tuple(AlertRoute(k, tuple(v.values())) for k, v in routes.items()))
+    except InvalidInput as e:
+        raise MappingError(slo.meta.origin, f"notification targets: {e.message}") from None
+
+
+_TARGET_FIELDS = {"name": "metadata.name", "display_name": "metadata.displayName", "target": "spec.target",
+                  "description": "spec.description"}
+
+
+def _inside(origin: Where | None, path: str) -> Where | None:
+    """A field's place inside an object read at `origin` (its line is the object's)."""
+    if origin is None or not path:
+        return origin
+    return Where(origin.file, origin.document, f"{origin.path}.{path}" if origin.path else path, origin.line)
 
 
 def tier_condition(slo: str, tier: AlertTier) -> AlertCondition:

@@ -6,7 +6,9 @@ journey's labels; labels all of an SLO's objectives share are the SLO's, the oth
 objective's own; the first objective's annotations are the SLO's; the SLI is written as pushed counts (`type:
 slogov`) of its kind, one per SLO when its objectives share it, else one per objective;
 the alert tiers configured on the first objective's budget become the SLO's alert
-conditions and policies. What is agreed is exported with the agreed target; with
+conditions and policies, one policy per tier naming the AlertNotificationTargets the first
+objective routes that tier to (a target's name taken by another SLO's different target is
+written with the SLO's name after it). What is agreed is exported with the agreed target; with
 `include_drafts`, objectives under negotiation too, with the open proposal's target
 (an objective with neither is left out: OpenSLO has no SLO without a target).
 """
@@ -16,11 +18,13 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from domain.budget.burn import parse_tiers
+from domain.monitoring import tier_key
 from domain.journey import JourneyState
 from domain.objective import ObjectiveState
 
 from . import mapping
-from .model import AlertPolicy, DataSource, Meta, MetricSource, Params, RatioMetric, Objective, Service, Sli, Slo, SloProvenance, SpecSet
+from .model import (AlertPolicy, DataSource, Meta, MetricSource, NotificationTarget, Params, RatioMetric, Objective,
+                    Service, Sli, Slo, SloProvenance, SpecSet)
 
 
 def target_of(state: ObjectiveState, include_drafts: bool) -> float | None:
@@ -46,6 +50,7 @@ def specs_of(
         if target is not None:
             groups.setdefault(state.slo or mapping.slo_name(state.id), []).append((state, target))
     slos, slis, conditions, policies = [], [], {}, {}
+    targets: dict[str, NotificationTarget] = {}  # the notification targets the policies name, by name
     used: set[str] = set()  # data sources the SLIs read
     provenance: dict[str, SloProvenance] = {}
     services: set[str] = set()
@@ -73,7 +78,9 @@ def specs_of(
         for tier in parse_tiers(tiers.get(first.id)) if tiers.get(first.id) is not None else ():
             condition = mapping.tier_condition(name, tier)
             conditions[condition.meta.name] = condition
-            policies[condition.meta.name] = AlertPolicy(Meta(condition.meta.name), conditions=(condition.meta.name,))
+            routed = tuple(sorted(_target_name(targets, t, name) for t in first.notification_targets(tier_key(tier))))
+            policies[condition.meta.name] = AlertPolicy(Meta(condition.meta.name), conditions=(condition.meta.name,),
+                                                        targets=routed)
             policy_names.append(condition.meta.name)
         services.add(first.journey_id)
         slos.append(Slo(
@@ -99,8 +106,23 @@ def specs_of(
         slos=tuple(slos),
         alert_conditions=tuple(conditions[k] for k in sorted(conditions)),
         alert_policies=tuple(policies[k] for k in sorted(policies)),
+        notification_targets=tuple(targets[k] for k in sorted(targets)),
     )
     return specs, provenance
+
+
+def _target_name(targets: dict[str, NotificationTarget], target: Any, slo: str) -> str:
+    """The name `target` (an objective's) is written under: its own, unless another SLO's
+    target of that name says otherwise; then the name with the SLO's after it."""
+    ours = NotificationTarget(Meta(target.name, display_name=target.display_name), target.target, target.description)
+    for name in (target.name, f"{target.name}-{slo}"):
+        if targets.setdefault(name, replace_name(ours, name)) == replace_name(ours, name):
+            return name
+    raise ValueError(f"notification target {target.name} of SLO {slo} is written twice, differently")
+
+
+def replace_name(target: NotificationTarget, name: str) -> NotificationTarget:
+    return NotificationTarget(Meta(name, display_name=target.meta.display_name), target.target, target.description)
 
 
 def _queries(state: ObjectiveState) -> dict[str, Any] | None:

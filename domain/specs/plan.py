@@ -20,13 +20,16 @@ Rules (mapping.py says how each kind maps):
     leaves the agreement in force (the same queries already proposed: nothing); during a
     first negotiation, or beside a target change or another open proposal, it is refused
     with its place (one proposal at a time);
-  * alert tiers (the SLO's alert policies) are configured when they differ; an SLO without
-    alert policies leaves the tiers as they are.
+  * alert tiers (the SLO's alert policies) are configured when they differ, and each
+    tier's notification targets (its policy's AlertNotificationTargets) set on the
+    objective when they differ (`SetNotificationTargets`); an SLO without alert policies
+    leaves both as they are.
 
 Labels and annotations: a Service's labels are its journey's (replaced whole when the
 file's differ); an SLO's labels and annotations, and its objective's own labels, are each
-objective's. What the domain has no place for yet (other data sources, notification targets,
-a Service's annotations) is listed in `notes`, beside what the readers did not carry.
+objective's. What the domain has no place for yet (other data sources, a notification target no SLO's
+alert policy names, a Service's annotations) is listed in `notes`, beside what the readers
+did not carry.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from typing import Any, Mapping
 from domain import journey as journeys
 from domain import sources
 from domain.budget.decider import ConfigureAlerts
-from domain.objective import DefineSli, DraftObjective, LabelObjective, ObjectiveState, ProposeTarget, ReviseProposal
+from domain.objective import (AlertRoute, DefineSli, DraftObjective, LabelObjective, ObjectiveState, ProposeTarget,
+                              ReviseProposal, SetNotificationTargets)
 from domain.objective.measurement import describe
 from domain.objective.state import SliQuery
 
@@ -141,8 +145,8 @@ def plan(specs: SpecSet, current: Current, *, actor: str, source: str = "a spec 
                 steps += _objective(specs, slo, index, oid, current, source, notes)
             except MappingError as e:
                 errors.append(e)
-    if errors:
-        raise PlanErrors(errors)
+    if errors:  # one fault shared by several objectives (an SLO's alert policy) is said once
+        raise PlanErrors(list({str(e): e for e in errors}.values()))
     return Plan(tuple(steps), tuple(str(n) for n in specs.not_carried) + _notes(specs) + tuple(notes))
 
 
@@ -243,6 +247,10 @@ def _objective(specs: SpecSet, slo: Slo, index: int, oid: str, current: Current,
         if now is None or sorted(now, key=_tier_key) != wanted_tiers:
             steps.append(Step(CHANGE, subject, f"alert tiers: {_tiers_text(wanted_tiers)}",
                               (ConfigureAlerts(oid, tuple(wanted_tiers)),), where))
+    routes = mapping.routes_of(specs, slo)
+    if routes is not None and routes != (state.notification_routes if state is not None else ()):
+        steps.append(Step(CHANGE, subject, f"notification targets: {_routes_text(routes)}",
+                          (SetNotificationTargets(oid, routes),), where))
     return steps
 
 
@@ -313,6 +321,10 @@ def _tiers_text(tiers: list[dict[str, Any]]) -> str:
     return ", ".join(f"{t['severity']} {t['threshold']:g} over {t['long_window']}/{t['short_window']}" for t in tiers)
 
 
+def _routes_text(routes: tuple[AlertRoute, ...]) -> str:
+    return "; ".join(f"{r.tier} -> {', '.join(f'{t.name} ({t.target})' for t in r.targets)}" for r in routes) or "none"
+
+
 def _labels_text(labels: Any) -> str:
     return ", ".join(f"{x.key}={x.value}" for x in labels) or "none"
 
@@ -320,8 +332,12 @@ def _labels_text(labels: Any) -> str:
 def _notes(specs: SpecSet) -> tuple[str, ...]:
     notes = [f"DataSource {s.meta.name}: not carried (slogov reads Prometheus, by its URL)"
              for s in specs.data_sources if s.type.lower() != "prometheus" or s.url is None]
-    notes += [f"AlertNotificationTarget {t.meta.name}: not carried (slogov routes no notifications)"
-              for t in specs.notification_targets]
+    routed = {t for s in specs.slos for p in specs.alert_policies if p.meta.name in s.alert_policies for t in p.targets}
+    notes += [f"AlertNotificationTarget {t.meta.name}: not carried (no alert policy of an SLO names it)"
+              for t in specs.notification_targets if t.meta.name not in routed]
+    notes += [f"AlertNotificationTarget {t.meta.name}: labels and annotations not carried (a target keeps its name, "
+              "displayName, target and description)"
+              for t in specs.notification_targets if t.meta.name in routed and (t.meta.labels or t.meta.annotations)]
     notes += [f"Service {s.meta.name}: annotations not carried (journeys keep labels only)"
               for s in specs.services if mapping.annotations(s.meta.annotations)]
     return tuple(notes)

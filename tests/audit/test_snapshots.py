@@ -83,8 +83,13 @@ async def test_budget_snapshots_keep_the_window_and_answer_like_a_full_fold(cont
     await bq.correct_observation(container, "sre", SRE, "b", Interval(T0 + 2 * HOUR, T0 + 3 * HOUR, 1, 1000), "late")
     await bq.correct_observation(container, "sre", SRE, "b", Interval(T0 + 188 * HOUR, T0 + 189 * HOUR, 10, 1000), "x")
     await bq.exclude_interval(container, "sre", SRE, "b", "x1", T0 + 187 * HOUR, T0 + 188 * HOUR, "maintenance")
+    # A recurring exclusion (the hour from 03:00 UTC, daily), ended after its next occurrence.
+    await bq.exclude_recurring(container, "sre", SRE, "b", "nightly", "FREQ=DAILY;BYHOUR=3;BYMINUTE=0",
+                               "2025-01-01T03:00", "UTC", "1h", "nightly backup")
     for i in range(24 * 8, 24 * 8 + 12, 2):
         await bq.record_observations(container, "monitoring", SRE, hours(i, i + 2))
+        if i == 24 * 8 + 6:
+            await bq.end_recurring_exclusion(container, "sre", SRE, "b", "nightly", T0 + (24 * 8 + 8) * HOUR, "moved")
     # A longer burn window lengthens the horizon: folds from the trimmed snapshots before it
     # lack intervals it reads, and must refold from the start.
     configured = (await container.store.head())[0]

@@ -26,6 +26,8 @@ from hypothesis import strategies as st
 
 from domain.budget import BudgetInputError, Exclusion, Interval, IntervalConflict, Ledger
 from domain.budget.calendar import CalendarWindow, parse_duration
+from domain.budget.instants import to_us
+from domain.budget.recurrence import Recurring, exclusion_intervals
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -49,6 +51,8 @@ class Model:
         self.data: dict[tuple[datetime, datetime], tuple[int, int]] = {}
         self.active: dict[str, tuple[datetime, datetime]] = {}
         self.restored: set[str] = set()
+        # recurring: id -> (definition key, its occurrences over the test's span, ended from)
+        self.recurring: dict[str, tuple[tuple, list, datetime | None]] = {}
 
     # -- decisions
     def _clash(self, s, e):
@@ -80,6 +84,29 @@ class Model:
         self.active[xid] = (s, e)
         return "new"
 
+    def exclude_recurring(self, item: Recurring):
+        key = (item.rrule, item.start, item.zone, item.duration)
+        current = self.recurring.get(item.id)
+        if current is not None:
+            return "duplicate" if current[0] == key and current[2] is None else "exclusion"
+        # the occurrences, from the expansion that is checked against dateutil (test_recurrence)
+        self.recurring[item.id] = (key, exclusion_intervals(item.definition, BASE - timedelta(days=3),
+                                                            BASE + timedelta(days=9)), None)
+        return "new"
+
+    def end_recurring(self, xid, at):
+        current = self.recurring.get(xid)
+        if current is None:
+            return "unknown"
+        if current[2] is None:
+            self.recurring[xid] = (current[0], current[1], at)
+            return "restored"
+        return "duplicate" if current[2] == at else "exclusion"
+
+    def excluded(self, s):
+        return any(xs <= s < xe for xs, xe in self.active.values()) or any(
+            (end is None or s < end) and any(b <= s < e for b, e in spans) for _, spans, end in self.recurring.values())
+
     def restore(self, xid):
         if xid in self.active:
             del self.active[xid]
@@ -109,7 +136,7 @@ class Model:
 
     def counted(self, at):
         for (s, e), (g, t) in sorted(self.data.items()):
-            if e <= at and not any(xs <= s < xe for xs, xe in self.active.values()):
+            if e <= at and not self.excluded(s):
                 yield s, e, g, t
 
     def status(self, at, bounds=None):
@@ -241,9 +268,28 @@ def exclusions(draw, recorded=()):
     return Exclusion(xid, start, start + timedelta(minutes=draw(st.sampled_from([1, 5, 30, 240, 1500]))))
 
 
+# Recurring exclusions whose occurrences fall among the drawn data: daily in Berlin, twice a
+# week in New York, every six hours (with a second time each) in UTC.
+RECURRING = [
+    ("FREQ=DAILY;BYHOUR=13;BYMINUTE=0", "2024-09-01T00:00", "Europe/Berlin", "2h"),
+    ("FREQ=WEEKLY;BYDAY=MO,TU;BYHOUR=1,7", "2024-09-02T00:30", "America/New_York", "45m"),
+    ("FREQ=DAILY;BYHOUR=0,6,12,18;BYMINUTE=0,30", "2024-09-28T00:00", "UTC", "10m"),
+]
+
+
+@st.composite
+def recurring(draw):
+    rule, start, zone, duration = draw(st.sampled_from(RECURRING))
+    return Recurring.new(draw(st.sampled_from(["r0", "r1"])), rule, start, zone, duration, "maintenance")
+
+
 def apply(ledger: Ledger, model: Model, op: str, arg):
     try:
-        if op == "record":
+        if op == "recur":
+            got = ledger.exclude_recurring(arg)
+        elif op == "end_recur":
+            got = ledger.end_recurring(arg[0], to_us(arg[1]))
+        elif op == "record":
             got = ledger.record(arg)
         elif op == "correct":
             got = ledger.correct(arg)
@@ -255,7 +301,11 @@ def apply(ledger: Ledger, model: Model, op: str, arg):
         got = e.kind
     except BudgetInputError:
         got = "unknown"
-    if op == "exclude":
+    if op == "recur":
+        want = model.exclude_recurring(arg)
+    elif op == "end_recur":
+        want = model.end_recurring(*arg)
+    elif op == "exclude":
         want = model.exclude(arg.id, arg.start, arg.end)
     elif op == "restore":
         want = model.restore(arg)
@@ -271,7 +321,8 @@ def test_incremental_ledger_matches_naive_recomputation(data, target, window, bu
     model = Model(target, window, budgeting)
     n_ops = data.draw(st.integers(1, 30), label="n_ops")
     for step in range(n_ops):
-        op = data.draw(st.sampled_from(["record", "record", "record", "record", "resend", "correct", "exclude", "restore"]))
+        op = data.draw(st.sampled_from(["record", "record", "record", "record", "resend", "correct", "exclude", "restore",
+                                        "recur", "end_recur"]))
         recorded = ledger.intervals()
         if op == "resend" and recorded:
             old = data.draw(st.sampled_from(recorded))
@@ -287,6 +338,11 @@ def test_incremental_ledger_matches_naive_recomputation(data, target, window, bu
             apply(ledger, model, "correct", data.draw(intervals()))
         elif op == "exclude":
             apply(ledger, model, "exclude", data.draw(exclusions(recorded)))
+        elif op == "recur":
+            apply(ledger, model, "recur", data.draw(recurring()))
+        elif op == "end_recur":
+            at = BASE + timedelta(seconds=30 * data.draw(st.integers(-100, SPAN_MIN * 2)))
+            apply(ledger, model, "end_recur", (data.draw(st.sampled_from(["r0", "r1"])), at))
         else:
             apply(ledger, model, "restore", data.draw(st.sampled_from(["x0", "x1", "x2", "x3"])))
         # the same moment read after every update: a status remembered across a change would show

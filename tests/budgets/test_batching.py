@@ -116,7 +116,7 @@ async def derived_view(container, oid: str, prefix: str) -> dict:
         ends = {iso_us(iv["end"]) for iv in c.data["intervals"]}
         return ("ObservationsRecorded", iso_us(e.data["at"]) in ends)
 
-    derived = [(e.type, e.data, cause(e) if e.type not in ("BudgetConfigured",) else None)
+    derived = [(e.type, e.data, cause(e) if e.type not in ("BudgetConfigured", "RecurringExclusionAdded") else None)
                for e in budget if e.type != "ObservationsRecorded"]
     acted = [(e.type, e.data, cause(e)) for e in actions]
     summary = await bq.budget_summary(container, oid)
@@ -265,6 +265,9 @@ async def test_any_split_of_a_history_derives_the_same(container, segs, data):
     # A rolling day, or calendar days of New York whose period turns at minute 120 of the
     # history (21:00 local): exhaustion and recovery across the boundary, in data time.
     window = data.draw(st.sampled_from([None, CALENDAR_DAY]), label="window")
+    # With or without a recurring exclusion recorded before the data: 25 minutes from :20 of
+    # each of the first six hours, in UTC (where the drawn histories lie).
+    recurring = data.draw(st.booleans(), label="recurring")
     n = next(_ids)
     fixed_clock(container)
     await adopt_one_day(container)  # once; again it records nothing
@@ -275,6 +278,9 @@ async def test_any_split_of_a_history_derives_the_same(container, segs, data):
         # 99% over one day: small histories exhaust, recover and page (events or 5-minute slices).
         oid = await governed_objective(container, prefix, target=0.99, days=1, budgeting=budgeting,
                                        policy_id="one-day", window=window)
+        if recurring:
+            await bq.exclude_recurring(container, "sre", SRE, oid, "hourly", "FREQ=DAILY;BYHOUR=0,1,2,3,4,5;BYMINUTE=20",
+                                       "2025-01-01T00:00", "UTC", "25m", "batch jobs")
         await send(container, oid, history, cuts)
         views.append(await derived_view(container, oid, prefix))
     assert views[0]["intervals"] == [{"start": minute(s).isoformat(), "end": minute(e).isoformat(),

@@ -26,7 +26,10 @@ from domain.objective import (
     DefineSli,
     DeferNegotiation,
     DraftObjective,
+    AlertRoute,
     LabelObjective,
+    NotificationTarget,
+    SetNotificationTargets,
     RecordBaseline,
     RecordReview,
     ReviseProposal,
@@ -77,6 +80,8 @@ def long_history() -> World:
     tz = timezone(timedelta(hours=-5))
     w.run(RecordBaseline(OID, datetime(2025, 1, 1, tzinfo=tz), datetime(2025, 3, 1, tzinfo=tz), 9_700, 10_000, "Q1"))
     w.run(LabelObjective(OID, (Label("team", "ml"),), (Annotation("openslo.com/note", "from git\nline 2"),)))
+    w.run(SetNotificationTargets(OID, (AlertRoute("page_1h_5m", (NotificationTarget("ml-pager", "pagerduty", "ML on-call"),)),)),
+          roles={"sre"})
     propose(w, OID, "p1", 0.99)
     object_to(w, "engineering", "too_strict", "p1", OID)
     w.run(DeferNegotiation(OID, "p1", "needs better retrieval", w.now + timedelta(days=45)))
@@ -154,6 +159,8 @@ def test_encoded_shape_is_plain_and_readable(world):
     assert data["proposals"][2]["positions"][0]["stance"] == "ENDORSED"
     assert isinstance(data["history"], list) and data["history"][1]["kind"] == "BaselineRecorded"
     assert data["sli_definition"]["good"] == 'judged_total{verdict=~"faithful|partial"}'
+    assert data["notification_routes"] == [{"tier": "page_1h_5m", "targets": [
+        {"name": "ml-pager", "target": "pagerduty", "display_name": "ML on-call", "description": None}]}]
     assert journey.to_dict(None) is None and objective.from_dict(None) is None
 
 

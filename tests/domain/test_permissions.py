@@ -40,6 +40,7 @@ SAMPLES = {
     objective.RetireObjective: objective.RetireObjective("o", "r"),
     objective.RecordReview: objective.RecordReview("o", "2025-Q1", "maintain", "f", ("a",)),
     objective.DefineSli: objective.DefineSli("o", {"kind": "ratio", "source": "prom", "good": "a", "total": "b"}),
+    objective.SetNotificationTargets: objective.SetNotificationTargets("o"),
     sources.DefineDataSource: sources.DefineDataSource("prom", "prometheus", "http://localhost:9090"),
     sources.ChangeDataSource: sources.ChangeDataSource("prom", "prometheus", "http://localhost:9091"),
     sources.RetireDataSource: sources.RetireDataSource("prom", "r"),
@@ -47,6 +48,8 @@ SAMPLES = {
     budget.CorrectObservation: budget.CorrectObservation("o", Interval(T, T.replace(minute=1), 1, 1), "r"),
     budget.ExcludeInterval: budget.ExcludeInterval("o", "x", T, T.replace(minute=1), "r"),
     budget.RestoreInterval: budget.RestoreInterval("o", "x", "r"),
+    budget.ExcludeRecurring: budget.ExcludeRecurring("o", "w", "FREQ=WEEKLY", "2026-01-05T02:00", "UTC", "2h", "r"),
+    budget.EndRecurringExclusion: budget.EndRecurringExclusion("o", "w", T, "r"),
     budget.ConfigureAlerts: budget.ConfigureAlerts("o", None, 30),
     budget.CheckFreshness: budget.CheckFreshness("o"),
     collection.RecordCollectionGap: collection.RecordCollectionGap("o", T, T, "down"),
@@ -85,6 +88,7 @@ EXPECTED = {
     objective.RetireObjective: {P, S, L, ADM},
     objective.RecordReview: {P, S, L, ADM},
     objective.DefineSli: {S, E, ADM},  # on an agreed objective a proposal all parties then endorse
+    objective.SetNotificationTargets: {S, ADM},
     sources.DefineDataSource: {S, E, ADM},
     sources.ChangeDataSource: {S, E, ADM},
     sources.RetireDataSource: {S, E, ADM},
@@ -92,6 +96,8 @@ EXPECTED = {
     budget.CorrectObservation: {S, ADM},
     budget.ExcludeInterval: {S, L, ADM},
     budget.RestoreInterval: {S, L, ADM},
+    budget.ExcludeRecurring: {S, L, ADM},  # like a one-off exclusion
+    budget.EndRecurringExclusion: {S, L, ADM},
     budget.ConfigureAlerts: {S, ADM},
     budget.CheckFreshness: {S, ADM},
     collection.RecordCollectionGap: {S, ADM},

@@ -8,10 +8,11 @@ import dataclasses
 
 from contextlib import aclosing
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from domain import journey as j
-from eventstore.reader import fold_log, read_log
+from eventstore.reader import decode_rows, fold_log, read_log
+from eventstore.tables import events as events_table
 from service.aggregates import AGGREGATES, aggregate_for, fold
 from tests.budgets.support import agree, do, journey
 
@@ -62,6 +63,18 @@ async def test_read_log_upcasts_exactly_the_types_with_an_upcaster(container):
     assert prioritized and all(e.schema_version == 2 and e.data["rationale"] == "REVENUE" for e in prioritized)
     others = [e for e in events if e.type != "JourneyPrioritized"]
     assert all(e.schema_version == 1 for e in others)
+
+
+async def test_decode_rows_gives_what_the_store_decodes(container):
+    await _history(container)
+    container.store.upcasters.register(
+        "JourneyPrioritized", 1, lambda data: {**data, "rationale": data["rationale"].upper()}
+    )
+    async with container.read_engine.connect() as conn:
+        rows = (await conn.execute(select(events_table).order_by(events_table.c.position))).all()
+    decoded = decode_rows(container.store, rows)
+    assert decoded == [container.store.decode(r) for r in rows] == await _portable(container)
+    assert any(e.type == "JourneyPrioritized" and e.schema_version == 2 for e in decoded)
 
 
 async def test_stopping_early_leaves_the_transaction_usable(container):

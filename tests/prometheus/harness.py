@@ -4,7 +4,8 @@
   `create_blocks(text, data_dir)` turns it into TSDB blocks with
   `promtool tsdb create-blocks-from openmetrics` (history at fixed, past data times).
 - `PrometheusServer` starts `prometheus` on a free loopback port over such a data
-  directory (optionally scraping targets), waits until it is ready, and stops it.
+  directory (optionally scraping targets; its configuration `<data dir>.yml` beside
+  it, reloadable over HTTP with `lifecycle=True`), waits until it is ready, and stops it.
 - `Exporter` is a tiny in-test `/metrics` endpoint Prometheus can scrape.
 
 The binaries are looked up on PATH (Debian's `prometheus` package brings both, and
@@ -115,8 +116,10 @@ def create_blocks(text: str, data_dir: Path) -> None:
 class PrometheusServer:
     """`prometheus` on 127.0.0.1:<free port> over `data_dir`; a context manager."""
 
-    def __init__(self, data_dir: Path, *, scrape_targets: Iterable[str] = (), scrape_interval: str = "1s") -> None:
+    def __init__(self, data_dir: Path, *, scrape_targets: Iterable[str] = (), scrape_interval: str = "1s",
+                 lifecycle: bool = False) -> None:
         self.data_dir = data_dir
+        self.lifecycle = lifecycle  # --web.enable-lifecycle: POST /-/reload rereads the configuration
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         targets = list(scrape_targets)
@@ -138,6 +141,7 @@ class PrometheusServer:
                     f"--storage.tsdb.path={self.data_dir}",
                     f"--web.listen-address=127.0.0.1:{self.port}",
                     "--storage.tsdb.retention.time=100y",  # backfilled history is years behind the wall clock
+                    *(["--web.enable-lifecycle"] if self.lifecycle else []),
                 ],
                 stdout=log, stderr=subprocess.STDOUT,
             )

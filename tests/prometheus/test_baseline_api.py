@@ -66,6 +66,9 @@ async def test_the_cli_measures_and_collects(api, prometheus, history, settings)
     result = await asyncio.to_thread(runner.invoke, app, ["baseline", "o1", "--days", "1", "--until", until, "--database-url", settings.database_url])
     assert result.exit_code == 0, result.output
     assert "1440 minutes recorded as backfill" in result.stdout and "EXHAUSTED" in result.stdout
+    # Each candidate as the fraction it is (99.95 was printed "100%" once).
+    assert [line.split()[0] for line in result.stdout.splitlines() if line.endswith(("budget", "agreed)"))] == [
+        "99%", "99.5%", "99.9%", "99.95%"]
     assert "query_range" in result.stderr  # the progress bars
     # collect --once: the wall clock is long past the history: beyond the horizon, a gap,
     # then no series in the horizon's minutes: a recorded fault, never a count.

@@ -182,3 +182,21 @@ async def test_two_collectors_on_postgresql_collect_once(settings, prometheus, h
         await b.stop()
         for c in (first, second):
             await c.shutdown()
+
+
+@pytest.mark.pg_only
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_collect_once_beside_a_running_collector_says_it_did_nothing(container, settings):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    holder = Collector(container, catalog=StaticCatalog([]))  # e.g. a `serve --collect`
+    assert not (await holder.run_once()).skipped  # it holds the lock now
+    try:
+        result = await asyncio.to_thread(CliRunner().invoke, app, ["collect", "--once", "--database-url", settings.database_url])
+    finally:
+        await holder.stop()
+    assert result.exit_code == 0, result.output
+    assert "holds the collector's lock" in result.stderr and "this round did nothing" in result.stderr
+    assert "waiting" not in result.stderr  # --once does not wait

@@ -205,6 +205,10 @@ label_sets = st.dictionaries(st.sampled_from(["team", "tier", "example.com/owner
                              st.one_of(names, st.lists(names, min_size=1, max_size=2, unique=True)), max_size=2)
 tiers = st.lists(st.tuples(st.sampled_from(["page", "ticket"]), st.sampled_from([("1h", 1), ("6h", 6), ("1d", 24)]),
                            st.sampled_from([1.0, 6.0, 14.4])), max_size=3)
+# AlertNotificationTargets, inline in the policies (one definition per name, as one import reads them)
+TARGETS = {"oncall": {"metadata": {"name": "oncall", "displayName": "On-call"}, "spec": {"target": "pagerduty"}},
+           "chat": {"metadata": {"name": "chat"}, "spec": {"target": "slack", "description": "The team's channel"}},
+           "hook": {"metadata": {"name": "hook"}, "spec": {"target": "https://alerts.example.com/in"}}}
 
 
 @st.composite
@@ -227,9 +231,13 @@ def spec_files(draw) -> str:
             if long_hours > hours:  # a tier's long window fits in the compliance window
                 continue
             name = f"{slo}-{severity}-{long}-{rate}".replace(".", "-")
+            if name in {p["metadata"]["name"] for p in policies}:
+                continue  # the same tier drawn twice: one policy
+            routed = draw(st.lists(st.sampled_from(sorted(TARGETS)), max_size=2, unique=True))
             policies.append({"kind": "AlertPolicy", "metadata": {"name": name}, "spec": {"conditions": [
                 {"kind": "AlertCondition", "metadata": {"name": name}, "spec": {"severity": severity, "condition": {
-                    "kind": "burnrate", "op": "gte", "threshold": rate, "lookbackWindow": long, "alertAfter": "0m"}}}]}})
+                    "kind": "burnrate", "op": "gte", "threshold": rate, "lookbackWindow": long, "alertAfter": "0m"}}}],
+                "notificationTargets": [{"kind": "AlertNotificationTarget", **TARGETS[t]} for t in routed]}})
         metric = {"metricSource": {"type": "slogov", "spec": kind}}
         labels, note = draw(label_sets), draw(st.sampled_from([{}, {"example.com/runbook": "https://x.example/r"}]))
         docs.append({"apiVersion": "openslo/v1", "kind": "SLO",
@@ -251,6 +259,10 @@ def test_an_export_imported_into_an_empty_log_exports_to_the_same_bytes(text):
     first = MemoryLog()
     first.import_(read_text(text))
     exported = first.export()
+    routed = {t["metadata"]["name"] for d in yaml.safe_load_all(text) if d["kind"] == "SLO"
+              for p in d["spec"]["alertPolicies"] for t in p["spec"]["notificationTargets"]}
+    assert {d["metadata"]["name"] for d in yaml.safe_load_all(exported) if d["kind"] == "AlertNotificationTarget"} \
+        == routed
     again = MemoryLog()
     again.import_(read_text(exported))
     assert again.export() == exported
