@@ -34,6 +34,7 @@ from sqlalchemy import or_, select
 from domain.budget import decider
 from domain.budget.ledger import DEFAULT_STALE_AFTER
 from domain.commands import parse_iso
+from domain.objective import ObjectiveStatus
 from projections.tables import budgets, objectives
 from service.envelope import Envelope
 from service.leadership import Leadership
@@ -74,7 +75,7 @@ async def unconfigured_budgets(engine: Any) -> list[str]:
             select(budgets.c.objective_id)
             .join(objectives, objectives.c.id == budgets.c.objective_id)
             .where(budgets.c.last_observation_end.is_not(None), objectives.c.agreed_target.is_not(None),
-                   objectives.c.status != "RETIRED",
+                   objectives.c.status != ObjectiveStatus.RETIRED.value,
                    or_(budgets.c.target.is_(None), budgets.c.target != objectives.c.agreed_target))
             .order_by(budgets.c.objective_id)
         )).all()
