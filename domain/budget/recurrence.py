@@ -30,6 +30,7 @@ or touch, and clipped to the range asked for.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from calendar import monthrange
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from .errors import BudgetInputError
 from .instants import US, US_PER_DAY, format_duration, from_us, parse_duration, require_aware, to_us
 
 FREQS = ("DAILY", "WEEKLY", "MONTHLY")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYHOUR", "BYMINUTE", "WKST"}
 # Refuse a rule that would expand forever without an occurrence (e.g. BYMONTHDAY=31 with
@@ -105,10 +107,10 @@ def _list(parts: dict[str, str], name: str) -> list[str]:
 
 
 def _int(text: str, field: str, name: str, low: int, high: int, *, nonzero: bool = False) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BudgetInputError(field, f"{name} must be a whole number, got {text!r}") from None
+    # ASCII digits only: int() would also take '１' or '1_0'
+    if not _WHOLE.fullmatch(text):
+        raise BudgetInputError(field, f"{name} must be a whole number, got {text!r}")
+    value = int(text)
     if not low <= value <= high or (nonzero and value == 0):
         raise BudgetInputError(field, f"{name} must lie in {low}..{high}{' and not be 0' if nonzero else ''}, got {value}")
     return value
@@ -376,6 +378,7 @@ class Expansion:
 MAX_TIMES_PER_DAY = 24
 # COUNT is counted from the start, so such a rule is expanded from its start every time.
 MAX_COUNT = 10_000
+MAX_RRULE_LENGTH = 500
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=31)
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200
@@ -405,6 +408,8 @@ def parse_local_start(value: object, field: str = "start") -> datetime:
 def recurring_exclusion(rrule: object, start: object, zone: object, duration: object) -> RecurringExclusion:
     """A recurring exclusion from its parts as a command gives them, within the limits that
     keep its expansion cheap (raises `BudgetInputError` naming the field)."""
+    if isinstance(rrule, str) and len(rrule) > MAX_RRULE_LENGTH:
+        raise BudgetInputError("rrule", f"at most {MAX_RRULE_LENGTH} characters")
     rule = parse_rrule(rrule, "rrule")
     times = len(rule.by_hour or (0,)) * len(rule.by_minute or (0,))
     if times > MAX_TIMES_PER_DAY:

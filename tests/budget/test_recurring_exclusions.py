@@ -137,6 +137,10 @@ def test_next_occurrences_follow_the_local_clock_and_stop_at_the_end() -> None:
     ("FREQ=DAILY;UNTIL=20250101", "2026-01-01T00:00", "UTC", "1h", "rrule"),  # no occurrence at all
     ("FREQ=DAILY;COUNT=10001", "2026-01-01T00:00", "UTC", "1h", "rrule"),  # counted from the start every time
     ("FREQ=WEEKLY;BYDAY=XX", "2026-01-01T00:00", "UTC", "1h", "rrule"),
+    ("FREQ=DAILY;BYHOUR=１", "2026-01-01T00:00", "UTC", "1h", "rrule"),  # ASCII digits only
+    ("FREQ=DAILY;BYHOUR=1_0", "2026-01-01T00:00", "UTC", "1h", "rrule"),
+    ("FREQ=DAILY;BYHOUR=" + ",".join(["1"] * 300), "2026-01-01T00:00", "UTC", "1h", "rrule"),  # 500 characters at most
+    ("FREQ=DAILY", "2026-01-01T00:00", "A" * 5000, "1h", "zone"),
     ("FREQ=DAILY", "2026-01-01T00:00+01:00", "UTC", "1h", "start"),
     ("FREQ=DAILY", "yesterday", "UTC", "1h", "start"),
     ("FREQ=DAILY", "2026-01-01T00:00", "Mars/Olympus", "1h", "zone"),
