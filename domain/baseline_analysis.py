@@ -18,12 +18,15 @@ Minutes without a count are neither good nor bad, as in the ledger. Pure.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import islice, repeat
+from operator import add, eq, lt, mod, sub
 from typing import Any, Mapping, Sequence
 
-from domain.budget import Ledger
-from domain.budget.instants import to_us
+from domain.budget import IntervalRows, Ledger
+from domain.budget.instants import US_PER_DAY, US_PER_HOUR, from_us, to_us
 from domain.errors import InvalidInput
 
 DEFAULT_CANDIDATES: tuple[float, ...] = (0.99, 0.995, 0.999, 0.9995)
@@ -31,6 +34,9 @@ MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 MINUTE_US = 60_000_000
 DAY = timedelta(days=1)
+HOUR_US = US_PER_HOUR
+DAY_US = US_PER_DAY
+WEEK_US = 7 * US_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,51 +96,82 @@ def analyse(
         if not 0 <= good <= total:
             raise InvalidInput(f"minutes: at {at.isoformat()}, good {good} and total {total} are not counts with good <= total", field="minutes")
     start, end = period if period is not None else (min(minutes), max(minutes) + MINUTE)
+    rows = sorted((to_us(at), g, t) for at, (g, t) in minutes.items())
+    return _analyse([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], window=window,
+                    budgeting=budgeting, candidates=candidates, period=(start, end), worst=worst, step=step)
+
+
+def analyse_rows(
+    rows: IntervalRows,
+    *,
+    window: Mapping[str, Any],
+    budgeting: Mapping[str, Any] | None = None,
+    candidates: Sequence[float] = DEFAULT_CANDIDATES,
+    period: tuple[datetime, datetime],
+    worst: int = 3,
+    step: timedelta = HOUR,
+) -> BaselineAnalysis:
+    """`analyse` of one-minute rows (each starting on a minute, in ascending order) as a
+    baseline records them: the same analysis, with no datetime per minute."""
+    starts = rows.starts
+    if not (all(map(eq, map(sub, rows.ends, starts), repeat(MINUTE_US))) and not any(map(mod, starts, repeat(MINUTE_US)))
+            and all(map(lt, starts, islice(starts, 1, None)))):
+        raise InvalidInput("minutes: each row must be one whole minute, in ascending order", field="minutes")
+    return _analyse(starts, rows.good, rows.total, window=window, budgeting=budgeting, candidates=candidates,
+                    period=period, worst=worst, step=step)
+
+
+def _analyse(starts: Sequence[int], good: Sequence[int], total: Sequence[int], *, window: Mapping[str, Any],
+             budgeting: Mapping[str, Any] | None, candidates: Sequence[float], period: tuple[datetime, datetime],
+             worst: int, step: timedelta) -> BaselineAnalysis:
+    """The analysis of minutes given as ascending starts (microseconds) and their counts."""
+    start, end = period
     if not start < end:
         raise InvalidInput("period: the start must come before the end", field="period")
-    inside = sorted((at, c) for at, c in minutes.items() if start <= at < end)
-    us_rows = [(s, s + MINUTE_US, g, t) for s, (g, t) in ((to_us(at), c) for at, c in inside)]
+    start_us, end_us = to_us(start), to_us(end)
+    lo, hi = bisect_left(starts, start_us), bisect_left(starts, end_us)
+    starts, good, total = starts[lo:hi], good[lo:hi], total[lo:hi]
+    # An hour starts on the hour in the period's own zone (a half-hour offset moves it).
+    offset = (start.utcoffset() or timedelta(0)) // timedelta(microseconds=1)
+
+    def hour_start(at: int) -> int:
+        return at - (at + offset) % HOUR_US
+
+    def buckets(floor, length: int) -> list[Period]:
+        return _buckets(starts, good, total, start_us, end_us, floor, length)
+
     return BaselineAnalysis(
-        period=_sum(start, end, inside),
-        minutes_with_data=len(inside),
-        days=tuple(_buckets(inside, start, end, _day_start, DAY)),
-        weeks=tuple(_buckets(inside, start, end, _week_start, 7 * DAY)),
-        worst_hours=_worst(_buckets(inside, start, end, _hour_start, HOUR), worst),
-        worst_days=_worst(_buckets(inside, start, end, _day_start, DAY), worst),
-        candidates=tuple(_candidate(t, us_rows, start, end, window, budgeting, step) for t in candidates),
+        period=Period(start, end, sum(good), sum(total)),
+        minutes_with_data=len(starts),
+        days=tuple(buckets(_day_start_us, DAY_US)),
+        weeks=tuple(buckets(_week_start_us, WEEK_US)),
+        worst_hours=_worst(buckets(hour_start, HOUR_US), worst),
+        worst_days=_worst(buckets(_day_start_us, DAY_US), worst),
+        candidates=tuple(_candidate(t, starts, good, total, start_us, end_us, window, budgeting, step) for t in candidates),
     )
 
 
-def _sum(start: datetime, end: datetime, rows: Sequence[tuple[datetime, tuple[int, int]]]) -> Period:
-    return Period(start, end, sum(g for _, (g, _) in rows), sum(t for _, (_, t) in rows))
+def _day_start_us(at: int) -> int:
+    return at - at % DAY_US
 
 
-def _hour_start(at: datetime) -> datetime:
-    return at.replace(minute=0, second=0, microsecond=0)
+def _week_start_us(at: int) -> int:
+    day = at // DAY_US
+    return (day - (day + 3) % 7) * DAY_US  # 1970-01-01 was a Thursday: weeks start on Mondays
 
 
-def _day_start(at: datetime) -> datetime:
-    return at.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _week_start(at: datetime) -> datetime:
-    day = _day_start(at)
-    return day - timedelta(days=day.weekday())
-
-
-def _buckets(rows, start: datetime, end: datetime, floor, length: timedelta) -> list[Period]:
-    """Calendar buckets covering [start, end), each clipped to it, in order."""
+def _buckets(starts: Sequence[int], good: Sequence[int], total: Sequence[int], start_us: int, end_us: int,
+             floor, length: int) -> list[Period]:
+    """Calendar buckets covering [start, end), each clipped to it, in order: each one's
+    minutes found by bisection and summed as a slice."""
     out = []
-    b = floor(start)
+    b = floor(start_us)
     i = 0
-    while b < end:
-        lo, hi = max(b, start), min(b + length, end)
-        good = total = 0
-        while i < len(rows) and rows[i][0] < hi:
-            good += rows[i][1][0]
-            total += rows[i][1][1]
-            i += 1
-        out.append(Period(lo, hi, good, total))
+    while b < end_us:
+        lo, hi = max(b, start_us), min(b + length, end_us)
+        j = bisect_left(starts, hi, i)
+        out.append(Period(from_us(lo), from_us(hi), sum(good[i:j]), sum(total[i:j])))
+        i = j
         b += length
     return out
 
@@ -155,31 +192,33 @@ class _Ratio:
         return self.num * other.den < other.num * self.den
 
 
-def _candidate(target: float, rows, start: datetime, end: datetime, window, budgeting, step: timedelta) -> CandidateOutcome:
+def _candidate(target: float, starts: Sequence[int], good: Sequence[int], total: Sequence[int], start_us: int,
+               end_us: int, window, budgeting, step: timedelta) -> CandidateOutcome:
     ledger = Ledger(target, window, budgeting)
-    # `rows` as the log's fold gives them (microseconds, in order, checked by `analyse`):
-    # no Interval per minute per candidate, which cost most of a 28-day analysis.
-    ledger.record_rows(rows)
+    # The minutes as the log's fold gives them (microseconds, in order): no Interval per
+    # minute per candidate.
+    ledger.record_rows(list(zip(starts, map(add, starts, repeat(MINUTE_US)), good, total)))
     judged = exhausted = exhaustions = 0
     first = None
     lowest = None
     was = False
-    at = start + step
+    step_us = step // timedelta(microseconds=1)
+    at = start_us + step_us
     while True:
-        at = min(at, end)
-        status = ledger.status(at)
+        at = min(at, end_us)
+        counted, remaining, now_exhausted = ledger.budget_at_us(at)
         judged += 1
-        if status.exhausted:
+        if now_exhausted:
             exhausted += 1
             if not was:
                 exhaustions += 1
-                first = first or at
-        was = status.exhausted
-        if status.total or status.slices_in_window:
-            lowest = status.remaining if lowest is None else min(lowest, status.remaining)
-        if at == end:
+                first = first or from_us(at)
+        was = now_exhausted
+        if counted:
+            lowest = remaining if lowest is None else min(lowest, remaining)
+        if at == end_us:
             break
-        at += step
+        at += step_us
     return CandidateOutcome(target, judged, exhausted, exhaustions, first, lowest, was)
 
 

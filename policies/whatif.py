@@ -24,9 +24,13 @@ One pass over the log, folding every stream the gate reads with its own `evolve`
     People's acknowledgements and completions are folded as recorded. So the freezes
     a re-judged decision sees are the candidate's.
 
-The budget streams are the recorded ones: a policy decides what happens on a budget's
-transitions, not the transitions (its alert tiers excepted: a candidate stating other
-tiers than those in force is reported, `tiers_differ`, and judged on the recorded alerts).
+The budget streams are the recorded ones -- a policy decides what happens on a budget's
+transitions, not the transitions -- except for its alert tiers: where the candidate
+states other tiers than those in force for an objective it governs (`tiers_differ`), that
+budget stream is read as it would have been recorded with the candidate's tiers, its
+burn-rate alerts derived again by the budget reactor's own functions
+(policies/whatif_tiers.py), so the walk and the gate read the candidate's alerts; the
+alerts raised and cleared under both are reported (`alerts`).
 
 With a candidate whose text is the one in force, nothing is affected and every decision
 is judged exactly as its replay judges it; the tests hold that against generated histories.
@@ -40,7 +44,6 @@ from typing import Any, Callable, Iterable, Sequence
 
 from domain import freeze_exception, gate as gate_domain, journey, objective, policy as policy_domain, policy_actions
 from domain.budget import decider as budget
-from domain.budget.burn import parse_tiers
 from domain.commands import parse_iso
 from domain.events import RecordedEvent
 from policies.evaluate import Decision, DeployRequest
@@ -49,6 +52,7 @@ from policies.language import Policy
 from policies.evaluate import ObjectiveFacts
 from policies.reaction_walk import NEED_SERVICES, needs_exhaustions, services_of, walk
 from policies.reactions import settled, settles_on_flags
+from policies.whatif_tiers import ObjectiveAlerts, Retiering
 
 _BUDGET = budget.CATEGORY
 _DATA = frozenset(budget.DATA_EVENTS)
@@ -107,6 +111,7 @@ class PolicyOutcome:
     affected: tuple[str, ...]           # objective ids the candidate governed at some point
     tiers_differ: tuple[str, ...]       # affected objectives whose alert tiers the candidate would change
     events: int                         # events folded
+    alerts: tuple[ObjectiveAlerts, ...] = ()  # their alerts, as recorded and under the candidate's tiers
 
     @property
     def changed(self) -> tuple[Judged, ...]:
@@ -131,7 +136,10 @@ def _action(d: Any, type_: str) -> Action:
 
 class PolicyWhatIf:
     def __init__(self, candidate: Policy, candidate_version: int, decisions: Iterable[RecordedEvent],
-                 start: datetime, end: datetime, objective_ids: Sequence[str] | None = None) -> None:
+                 start: datetime, end: datetime, objective_ids: Sequence[str] | None = None,
+                 retier: bool = True) -> None:
+        """`retier`: False when the caller knows the candidate changes no objective's alert
+        tiers (`whatif_tiers.may_change_tiers`): the budget events are then not looked at for it."""
         self.candidate = candidate
         self.version = candidate_version
         self.text = candidate.to_dict()
@@ -156,11 +164,11 @@ class PolicyWhatIf:
         self.actual: list[Action] = []
         self.what_if: list[Action] = []
         self.affected: set[str] = set()
-        self.tiers_differ: set[str] = set()
         self.events = 0
         self._same_text: dict[tuple[str, int], bool] = {}
-        self._tiers_differ: dict[Any, bool] = {}
         self._start, self._end = start, end
+        self.retiering = Retiering(candidate, self.governs, self.streams.budgets, self.streams.objectives,
+                                   start, end) if retier else None
 
     # --- which objectives the candidate governs ---------------------------------------
 
@@ -182,6 +190,10 @@ class PolicyWhatIf:
             return self.candidate.id, self.version, self.candidate
         return pinned_policy(obj, policies)
 
+    def governs(self, objective_id: str) -> bool:
+        """Whether the candidate governs the objective at the point the pass has reached."""
+        return self._governed(objective_id)
+
     def _governed(self, objective_id: str) -> bool:
         """Whether the candidate governs the objective now (kept until an objective or a
         policy changes)."""
@@ -194,9 +206,12 @@ class PolicyWhatIf:
     # --- the pass ---------------------------------------------------------------------
 
     def feed(self, events: Iterable[RecordedEvent]) -> None:
-        """The next events of the log, in position order.
+        """The next events of the log, in position order (read through `retiering`, when
+        the candidate may change alert tiers)."""
+        self._feed(events if self.retiering is None else self.retiering.events(events))
 
-        One loop with its lookups held in locals: it runs for every event of the log, and
+    def _feed(self, events: Iterable[RecordedEvent]) -> None:
+        """One loop with its lookups held in locals: it runs for every event of the log, and
         nearly all of them are budget data events of objectives settled on their flags."""
         folds, governing, quiet = self.folds, self._governing, self._quiet
         objectives, actions, put = self.streams.objectives, self.streams.actions, self.streams.put
@@ -311,12 +326,6 @@ class PolicyWhatIf:
         if fold is None:
             fold = self.folds[actions_stream] = [policy_actions.CATEGORY, policy_actions.evolve, None]
         actions = fold[2]
-        pinned = obj.agreement.alert_tiers
-        differ = self._tiers_differ.get(pinned)
-        if differ is None:
-            differ = self._tiers_differ[pinned] = _effective(self.candidate.alert_tiers) != _effective(pinned)
-        if differ:
-            self.tiers_differ.add(objective_id)
         state = self.streams.budgets[objective_id]
         exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, derived) else None
         steps = walk(self.candidate, self.version, obj, state, event, derived, actions, exhaustions)
@@ -350,6 +359,8 @@ class PolicyWhatIf:
                 self._quiet.pop(objective_id, None)
 
     def finish(self) -> PolicyOutcome:
+        if self.retiering is not None:
+            self._feed(self.retiering.flush())
         if self.pending is not None:
             if self._derived is not None or not self._still_quiet(self._pending_objective):
                 self._react(self.pending, self._derived or ())
@@ -357,19 +368,9 @@ class PolicyWhatIf:
             self._derived = None
         self._judge_before(1 << 62)
         return PolicyOutcome(tuple(sorted(self.judged, key=lambda j: j.position)), tuple(self.actual),
-                             tuple(self.what_if), tuple(sorted(self.affected)), tuple(sorted(self.tiers_differ)),
-                             self.events)
-
-
-def _effective(tiers: Any) -> list[dict[str, Any]]:
-    """The tiers in force for what a policy or agreement states (None: the workbook's)."""
-    return [t.to_dict() for t in parse_tiers(None if tiers is None else [_tier(t) for t in tiers])]
-
-
-def _tier(t: Any) -> dict[str, Any]:
-    return t.to_dict() if hasattr(t, "to_dict") else {
-        "severity": t.severity, "long_window": t.long_window, "short_window": t.short_window,
-        "threshold": t.threshold}
+                             tuple(self.what_if), tuple(sorted(self.affected)),
+                             () if self.retiering is None else tuple(sorted(self.retiering.retiered)),
+                             self.events, () if self.retiering is None else self.retiering.alerts())
 
 
 def policy_whatif(candidate: Policy, candidate_version: int, log: Iterable[RecordedEvent], start: datetime,

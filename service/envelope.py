@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
+from collections.abc import Sequence
 from typing import Any
 
 from domain.text import check_text
@@ -81,6 +82,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):  # e.g. IntervalRows: as a tuple of its items
         return [jsonable(v) for v in value]
     if isinstance(value, (set, frozenset)):
         return sorted(jsonable(v) for v in value)

@@ -23,6 +23,7 @@ from eventstore.tables import events as events_table
 from policies.language import Policy, parse_policy
 from policies.loader import parse_yaml
 from policies.whatif import Action, Judged, PolicyOutcome, PolicyWhatIf
+from policies.whatif_tiers import may_change_tiers
 from service.whatif import period
 
 PROGRESS_EVERY = 50_000  # events
@@ -71,7 +72,11 @@ async def policy_whatif_of(
                     decisions = decode_rows(store, rows)
                     del rows
                     version = (policy_events[-1].data["version"] if policy_events else 0) + 1
-                    run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids)
+                    policy_state = None
+                    for e in policy_events:
+                        policy_state = policy_domain.evolve(policy_state, e)
+                    run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids,
+                                       retier=may_change_tiers(candidate, policy_state, objective_ids))
                     told = 0
                     async for events in read_log(store, until=position, conn=conn, hashes=False, chunk=SLICE,
                                                   lazy_metadata=True):
@@ -118,6 +123,8 @@ def summary(r: PolicyWhatIfResult) -> dict[str, Any]:
         "allow_to_deny": sum(1 for j in changed if j.recorded.outcome == "ALLOW" and j.what_if.outcome == "DENY"),
         "deny_to_allow": sum(1 for j in changed if j.recorded.outcome == "DENY" and j.what_if.outcome == "ALLOW"),
         "affected_objectives": len(o.affected),
+        "alerts_raised": {"actual": sum(1 for a in o.alerts for m in a.actual if m.type == "BurnRateAlertRaised"),
+                          "what_if": sum(1 for a in o.alerts for m in a.what_if if m.type == "BurnRateAlertRaised")},
         "freezes": {"actual": count(o.actual, "FreezeStarted"), "what_if": count(o.what_if, "FreezeStarted")},
         "escalations": {"actual": count(o.actual, "EscalationRaised"), "what_if": count(o.what_if, "EscalationRaised")},
         "postmortems": {"actual": count(o.actual, "PostmortemRequired"),
@@ -134,6 +141,9 @@ def to_dict(r: PolicyWhatIfResult) -> dict[str, Any]:
         "summary": summary(r),
         "affected_objectives": list(o.affected),
         "tiers_differ": list(o.tiers_differ),
+        "alerts": [{"objective_id": a.objective_id, "since_position": a.since_position,
+                    "actual": [{"type": m.type, **m.data} for m in a.actual],
+                    "what_if": [{"type": m.type, **m.data} for m in a.what_if]} for a in o.alerts],
         "changed": [_judged_dict(j) for j in o.changed],
         "actions": {
             "actual": [_action_dict(a) for a in o.actual],

@@ -97,13 +97,18 @@ def _whatif_table(result: dict[str, Any]) -> str:
         ("deploys denied", *(str(sum(1 for d in result["deploys"] if d[side] == "DENY"))
                              for side in ("actual", "what_if"))),
     ]
-    lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}",
-             "", f"{'':22} {'actual':>14} {'what-if':>14}"]
+    lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}"]
+    if result["candidate"]["tiers"]:
+        lines.append("candidate alert tiers: " + ", ".join(
+            f"{t['severity']} {t['threshold']:g} over {t['long_window']}/{t['short_window']}"
+            for t in result["candidate"]["tiers"]))
+    lines += ["", f"{'':22} {'actual':>14} {'what-if':>14}"]
     lines += [f"{name:22} {a:>14} {w:>14}" for name, a, w in rows]
     for title, outcome in (("actual (recorded)", actual), ("what-if", what_if)):
         lines += ["", f"{title}:"]
         for t in outcome["transitions"]:
-            tier = f" {t['severity']} {t['long_window']}/{t['short_window']}" if "severity" in t else ""
+            tier = (f" {t['severity']} {t['long_window']}/{t['short_window']} over {t['threshold']:g}"
+                    if "severity" in t else "")
             left = f" remaining {t['remaining']:.4f}" if "remaining" in t else ""
             lines.append(f"  {t['at']}  {t['type']}{tier}{left}")
         if not outcome["transitions"]:
@@ -280,6 +285,8 @@ def _policy_table(result: dict[str, Any]) -> str:
              "", f"{'':22} {'actual':>8} {'what-if':>8}"]
     for name in ("freezes", "escalations", "postmortems"):
         lines.append(f"{name:22} {s[name]['actual']:>8} {s[name]['what_if']:>8}")
+    if result["alerts"]:
+        lines.append(f"{'alerts raised':22} {s['alerts_raised']['actual']:>8} {s['alerts_raised']['what_if']:>8}")
     lines += ["", f"{s['decisions']} decisions judged again; {s['changed']} change "
                   f"({s['allow_to_deny']} ALLOW -> DENY, {s['deny_to_allow']} DENY -> ALLOW)"]
     for d in result["changed"]:
@@ -292,9 +299,13 @@ def _policy_table(result: dict[str, Any]) -> str:
             lines += ["", f"{title}:"]
             lines += [f"  {a['at']}  {a['objective_id']}  {a['type']} ({a['rule_id']}): {a['reason']}"
                       for a in result["actions"][key]]
-    if result["tiers_differ"]:
-        lines += ["", "note: the candidate's alert tiers differ for " + ", ".join(result["tiers_differ"])
-                  + "; their recorded alerts were judged"]
+    for a in result["alerts"]:
+        raised = {side: [t for t in a[side] if t["type"] == "BurnRateAlertRaised"] for side in ("actual", "what_if")}
+        lines += ["", f"alert tiers of {a['objective_id']} under the candidate (from log position "
+                      f"{a['since_position']}): alerts raised {len(raised['actual'])} -> {len(raised['what_if'])}"]
+        for side, title in (("actual", "recorded"), ("what_if", "what-if")):
+            lines += [f"  {title:8}  {t['at']}  {t['type']} {t['severity']} {t['long_window']}/{t['short_window']} "
+                      f"over {t['threshold']}" for t in a[side]]
     return "\n".join(lines) + "\n"
 
 

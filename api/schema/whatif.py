@@ -93,7 +93,7 @@ class TargetWhatIf:
                                                                       "denied and were not.")
 
 
-def _transition(m: Moment) -> WhatIfTransition:
+def transition(m: Moment) -> WhatIfTransition:
     d: Mapping[str, Any] = m.data
     return WhatIfTransition(
         type=m.type, at=datetime.fromisoformat(m.at), severity=d.get("severity"), long_window=d.get("long_window"),
@@ -108,8 +108,8 @@ def outcome(o: Outcome, transitions: tuple[Moment, ...]) -> WhatIfOutcome:
         remaining=None if s is None else s.remaining, exhausted=None if s is None else s.exhausted,
         exhaustions=[datetime.fromisoformat(m.at) for m in transitions if m.type == "BudgetExhausted"],
         recoveries=[datetime.fromisoformat(m.at) for m in transitions if m.type == "BudgetRecovered"],
-        alerts_raised=[_transition(m) for m in transitions if m.type == "BurnRateAlertRaised"],
-        transitions=[_transition(m) for m in transitions],
+        alerts_raised=[transition(m) for m in transitions if m.type == "BurnRateAlertRaised"],
+        transitions=[transition(m) for m in transitions],
     )
 
 

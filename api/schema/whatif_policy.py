@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from api.auth import require_roles
 from api.schema.gate import DeployDecision, DeployOutcome, EvaluatedDecision, from_decision
+from api.schema.whatif import WhatIfTransition, transition
 from domain.permissions import WHATIF_POLICY_ROLES
 from policies.whatif import Action, Judged
 from service import policy_whatif as service
@@ -49,6 +50,15 @@ class PolicyWhatIfCount:
     what_if: int
 
 
+@strawberry.type(description="An objective whose alert tiers the candidate changes: the burn-rate alerts raised and "
+                             "cleared in the period (data time), as recorded and under the candidate's tiers.")
+class PolicyWhatIfAlerts:
+    objective_id: strawberry.ID
+    since_position: int = strawberry.field(description="The log position from which the candidate's tiers applied.")
+    actual: list[WhatIfTransition]
+    what_if: list[WhatIfTransition]
+
+
 @strawberry.type(description="A candidate policy judged over the recorded history of the period.")
 class PolicyWhatIf:
     policy_id: strawberry.ID
@@ -64,8 +74,10 @@ class PolicyWhatIf:
     affected_objectives: list[strawberry.ID] = strawberry.field(
         description="Objectives the candidate governs (they pin its id, in another text).")
     tiers_differ: list[strawberry.ID] = strawberry.field(
-        description="Affected objectives whose alert tiers the candidate would change: their recorded alerts "
-        "were judged, not the candidate's.")
+        description="Affected objectives whose alert tiers the candidate would change: their burn-rate alerts are "
+        "derived again under the candidate's tiers (alerts), and the policy and the gate judge those.")
+    alerts: list[PolicyWhatIfAlerts] = strawberry.field(
+        description="For each objective in tiersDiffer, its alerts as recorded and under the candidate's tiers.")
     freezes: PolicyWhatIfCount
     escalations: PolicyWhatIfCount
     postmortems: PolicyWhatIfCount
@@ -101,6 +113,9 @@ def from_result(r: service.PolicyWhatIfResult) -> PolicyWhatIf:
         deny_to_allow=s["deny_to_allow"], changed=[_decision(j) for j in o.changed],
         affected_objectives=[strawberry.ID(x) for x in o.affected],
         tiers_differ=[strawberry.ID(x) for x in o.tiers_differ],
+        alerts=[PolicyWhatIfAlerts(objective_id=strawberry.ID(a.objective_id), since_position=a.since_position,
+                                   actual=[transition(m) for m in a.actual], what_if=[transition(m) for m in a.what_if])
+                for a in o.alerts],
         freezes=PolicyWhatIfCount(**s["freezes"]), escalations=PolicyWhatIfCount(**s["escalations"]),
         postmortems=PolicyWhatIfCount(**s["postmortems"]),
         actual_actions=[_action(a) for a in o.actual], what_if_actions=[_action(a) for a in o.what_if],

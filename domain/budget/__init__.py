@@ -47,7 +47,7 @@ from .ledger import (
     classify_exclusion,
     classify_restore,
 )
-from .observations import MAX_INTERVAL_LENGTH, Exclusion, Interval, check_not_future
+from .observations import MAX_INTERVAL_LENGTH, Exclusion, Interval, IntervalRows, check_not_future
 from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
 from .transitions import (
     ALERT_CLEARED,

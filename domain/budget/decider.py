@@ -48,6 +48,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import islice
+from operator import eq
 from typing import Any, Iterable, Mapping
 
 from domain import objective as objectives
@@ -57,9 +59,9 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, isos_us, require_aware, to_us
+from .instants import US, from_us, iso_us, isos_us, require_aware, to_us, us_isos
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
-from .observations import Exclusion, Interval, check_volume
+from .observations import Exclusion, Interval, IntervalRows, check_volume
 from .recurrence import Recurring
 from .status import Status
 from .transitions import (
@@ -425,6 +427,16 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 
 
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    if type(cmd.intervals) is IntervalRows and cmd.backfill is True and 0 < len(cmd.intervals) <= MAX_BATCH:
+        fresh = _unrecorded_rows(ledger, cmd.intervals, to_us(ctx.now))
+        if fresh is not None:
+            if not fresh:
+                return []
+            return [NewEvent("ObservationsRecorded", {
+                "objective_id": cmd.objective_id,
+                "intervals": interval_dicts(fresh),
+                "backfill": True,
+            }, OBSERVATIONS_SCHEMA)]
     # classify_batch checks the batch against itself too (what check_batch adds to the shape).
     intervals = batch_items(cmd.intervals)
     if cmd.backfill is not True and cmd.backfill is not False:
@@ -444,6 +456,33 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
         "intervals": [iv.to_dict() for iv in fresh],
         "backfill": cmd.backfill,
     }, OBSERVATIONS_SCHEMA)]
+
+
+def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> IntervalRows | None:
+    """A backfill's rows as columns, the usual shape (ascending, not overlapping each other,
+    every count and time acceptable): the ones the ledger has no word on, in order -- what
+    `_unrecorded` and `classify_batch` keep of them, without an Interval each. None for any
+    other shape, which the general path decides (and refuses with its own message)."""
+    if not rows.ordered() or rows.first_over_volume_or_future(now_us) is not None:
+        return None
+    free = ledger.free_rows(rows.starts, rows.ends)
+    if len(free) == len(rows):
+        return rows
+    return rows.take(free)
+
+
+def interval_dicts(rows: IntervalRows) -> list[dict[str, Any]]:
+    """`Interval.to_dict()` of each row; the times of back-to-back rows (each starting where
+    the one before ended) written once each."""
+    if not rows:
+        return []
+    starts, ends = rows.starts, rows.ends
+    if all(map(eq, islice(starts, 1, None), ends)):
+        times = us_isos((*starts, ends[-1]))
+        start_texts, end_texts = times, islice(times, 1, None)
+    else:
+        start_texts, end_texts = us_isos(starts), us_isos(ends)
+    return [{"start": s, "end": e, "good": g, "total": t} for s, e, g, t in zip(start_texts, end_texts, rows.good, rows.total)]
 
 
 def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
@@ -628,7 +667,7 @@ def _apply_config(state: BudgetState) -> None:
     })
 
 
-def _rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
+def observation_rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
     """(start_us, end_us, good, total) of logged intervals; an interval starting where the
     one before ended (per-minute data, nearly always) reuses that end's parse."""
     ends = isos_us([d["end"] for d in intervals])
@@ -655,7 +694,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_rows(_rows(data["intervals"]))
+        state.ledger.record_rows(observation_rows(data["intervals"]))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

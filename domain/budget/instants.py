@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable
+from itertools import islice, repeat
+from operator import eq, sub
+from typing import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
 from .errors import BudgetInputError
@@ -55,14 +57,22 @@ def iso_us(value: str) -> int:
 # parsed once (`_HOURS`, cleared when large), minutes and seconds looked up.
 _MMSS = {f"{m:02d}:{s:02d}": (m * 60 + s) * US_PER_SECOND for m in range(60) for s in range(60)}
 _HOURS: dict[str, int] = {}
+# Whole minutes `us_iso` wrote lately, text -> microseconds: the log's interval bounds are
+# read back (fold, read model) right after a decider wrote them, one lookup each.
+_WRITTEN: dict[str, int] = {}
+_REMEMBERED = 1 << 17
 
 
 def isos_us(values: Iterable[str]) -> list[int]:
     """`iso_us` of many times (a logged batch's interval ends) without a call per time in
     the usual form; any other form is parsed by `iso_us`."""
     out: list[int] = []
-    hours, mmss = _HOURS, _MMSS
+    hours, mmss, written = _HOURS, _MMSS, _WRITTEN
     for v in values:
+        us = written.get(v)
+        if us is not None:
+            out.append(us)
+            continue
         if len(v) == 25 and v[19:] == "+00:00" and v[13] == ":":
             m = mmss.get(v[14:19])
             h = hours.get(v[:13])
@@ -81,9 +91,66 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
-@lru_cache(maxsize=1 << 16)
+# A whole minute's text from its day ("2025-01-01", remembered) and its time of day.
+_DAYS: dict[int, str] = {}
+_TIMES_OF_DAY = [f"T{m // 60:02d}:{m % 60:02d}:00+00:00" for m in range(24 * 60)]
+
+
 def us_iso(us: int) -> str:
-    """`from_us(us).isoformat()` ("...+00:00"), remembered like `iso_us`."""
+    """`from_us(us).isoformat()` ("...+00:00"); a whole minute (every bound of per-minute
+    data) is put together from its day and time of day, and remembered for `isos_us`."""
+    if us % US_PER_MINUTE:
+        return _us_iso(us)
+    day, rest = divmod(us, US_PER_DAY)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        if len(_DAYS) > 1 << 16:
+            _DAYS.clear()
+        prefix = _DAYS[day] = from_us(day * US_PER_DAY).isoformat()[:10]
+    text = prefix + _TIMES_OF_DAY[rest // US_PER_MINUTE]
+    if len(_WRITTEN) >= _REMEMBERED:
+        _WRITTEN.clear()
+    _WRITTEN[text] = us
+    return text
+
+
+def us_isos(values: Sequence[int]) -> list[str]:
+    """`us_iso` of many times, without a call per whole minute; consecutive minutes (a
+    backfill's bounds) a day's run at a time."""
+    days, times, written = _DAYS, _TIMES_OF_DAY, _WRITTEN
+    if len(written) >= _REMEMBERED:
+        written.clear()
+    n = len(values)
+    if n > 1 and values[0] % US_PER_MINUTE == 0 and all(map(eq, map(sub, islice(values, 1, None), values), repeat(US_PER_MINUTE))):
+        out: list[str] = []
+        first = values[0]
+        minute = first % US_PER_DAY // US_PER_MINUTE
+        day_us = first - first % US_PER_DAY
+        while len(out) < n:
+            run = times[minute:minute + n - len(out)]
+            prefix = us_iso(day_us)[:10]
+            out.extend([prefix + t for t in run])
+            minute = 0
+            day_us += US_PER_DAY
+        written.update(zip(out, values))
+        return out
+    out = []
+    for us in values:
+        if us % US_PER_MINUTE:
+            out.append(_us_iso(us))
+            continue
+        day, rest = divmod(us, US_PER_DAY)
+        prefix = days.get(day)
+        if prefix is None:
+            prefix = us_iso(day * US_PER_DAY)[:10]
+        text = prefix + times[rest // US_PER_MINUTE]
+        written[text] = us
+        out.append(text)
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _us_iso(us: int) -> str:
     return from_us(us).isoformat()
 
 

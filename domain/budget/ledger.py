@@ -151,9 +151,23 @@ class Ledger:
     def _cover_at(self, s: int) -> int:
         """How many active exclusions, one-off and recurring, cover the instant `s`."""
         cover = sum(1 for x in self._active.values() if to_us(x.start) <= s < to_us(x.end)) if self._active else 0
-        if self._recurring:
-            cover += sum(1 for r in self._recurring.values() if r.covers(s))
+        for r in self._recurring.values():
+            if r.covers(s):
+                cover += 1
         return cover
+
+    def _recurring_cover(self, starts: Sequence[int]) -> list[int]:
+        """For ascending `starts`, how many recurring exclusions cover each (by their
+        occurrences over the span, not instant by instant)."""
+        out = [0] * len(starts)
+        if not starts:
+            return out
+        lo, hi = starts[0], starts[-1] + 1
+        for item in self._recurring.values():
+            for b, e in item.spans(lo, hi):
+                for i in range(bisect_left(starts, b), bisect_left(starts, e)):
+                    out[i] += 1
+        return out
 
     @property
     def recurring_exclusions(self) -> tuple[Recurring, ...]:
@@ -234,6 +248,24 @@ class Ledger:
             f"{self._good[i]}/{self._total[i]} good; sending {interval.good}/{interval.total} needs an explicit correction",
             "conflict",
         )
+
+    def free_rows(self, starts: Sequence[int], ends: Sequence[int]) -> list[int]:
+        """The indices of the intervals [starts[k], ends[k]) that neither repeat nor overlap a
+        recorded one -- those `classify` would find new, its volume and time checks aside --
+        given ascending starts: one bisection each, from where the last one stopped."""
+        m = len(starts)
+        own_starts, own_ends = self._starts, self._ends
+        n = len(own_starts)
+        if not n or not m or ends[-1] <= own_starts[0] or starts[0] >= own_ends[-1]:
+            return list(range(m))
+        out = []
+        i = 0
+        for k, (s, e) in enumerate(zip(starts, ends)):
+            i = bisect_left(own_starts, s, i)
+            if (i < n and own_starts[i] < e) or (i > 0 and own_ends[i - 1] > s):
+                continue
+            out.append(k)
+        return out
 
     def classify_correction(self, interval: Interval, *, at: datetime | None = None) -> str:
         """"correction" (replaces the counts) or "duplicate" (same counts, a no-op); raises when
@@ -370,8 +402,7 @@ class Ledger:
             self._good.extend([r[2] for r in rows])
             self._total.extend([r[3] for r in rows])
             if self._recurring:
-                recurring = tuple(self._recurring.values())
-                self._cover.extend([sum(1 for x in recurring if x.covers(r[0])) for r in rows])
+                self._cover.extend(self._recurring_cover([r[0] for r in rows]))
             else:
                 self._cover.extend([0] * len(rows))
             self._gen += len(rows)
@@ -684,6 +715,16 @@ class Ledger:
         return (good, total, None, None, (en * total) / ed, (bad * ed) / (en * total),
                 (en * total - bad * ed) / (en * total), en * total <= bad * ed)
 
+    def budget_at_us(self, at_us: int) -> tuple[bool, float, bool]:
+        """(anything to judge, remaining, exhausted) as of `at_us`: `status`'s `remaining` and
+        `exhausted` -- and whether its window had events (occurrences) or slices
+        (timeslices) -- without the rest of a Status (a baseline reads each candidate's budget
+        every hour of its period)."""
+        ws, we = self._bounds_us(at_us)
+        budget = self._budget(ws, we, at_us)
+        counted = budget[1] != 0 or (self._timeslices and slices_in_window(we - ws, self._L) != 0)
+        return counted, budget[6], budget[7]
+
     def judge_at_us(
         self, at_us: int, tiers_: tuple[AlertTier, ...] | None = None, stale_after_: timedelta | None = None
     ) -> Judgement:
@@ -956,18 +997,19 @@ class Ledger:
         for x in data.get("recurring_exclusions", []):
             ledger._recurring[x["id"]] = Recurring.from_dict(x)
         spans = [(to_us(x.start), to_us(x.end)) for x in ledger._active.values()]
-        recurring = tuple(ledger._recurring.values())
+        intervals = data["intervals"]
+        recurring = ledger._recurring_cover([r[0] for r in intervals]) if ledger._recurring else None
         prev_end = None
-        for s, e, g, t in data["intervals"]:
+        for n, (s, e, g, t) in enumerate(intervals):
             for v in (s, e, g, t):
                 if isinstance(v, bool) or not isinstance(v, int):
                     raise BudgetInputError("snapshot", "interval fields must be integers")
             if not (0 <= g <= t) or not s < e or (prev_end is not None and s < prev_end):
                 raise BudgetInputError("snapshot", "intervals must be valid, ordered and non-overlapping")
             prev_end = e
-            cover = sum(1 for xs, xe in spans if xs <= s < xe)
-            if recurring:
-                cover += sum(1 for x in recurring if x.covers(s))
+            cover = sum(1 for xs, xe in spans if xs <= s < xe) if spans else 0
+            if recurring is not None:
+                cover += recurring[n]
             ledger._starts.append(s)
             ledger._ends.append(e)
             ledger._good.append(g)
@@ -983,7 +1025,13 @@ class Ledger:
         if self._starts:
             raise BudgetInputError("snapshot", "load_columns fills an empty ledger")
         self._starts, self._ends, self._good, self._total = starts, ends, good, total
-        self._cover = [self._cover_at(s) for s in starts] if self._active or self._recurring else [0] * len(starts)
+        if self._active:
+            spans = [(to_us(x.start), to_us(x.end)) for x in self._active.values()]
+            self._cover = [sum(1 for xs, xe in spans if xs <= s < xe) for s in starts]
+        else:
+            self._cover = [0] * len(starts)
+        if self._recurring:
+            self._cover = [a + b for a, b in zip(self._cover, self._recurring_cover(starts))]
         self._pvalid = 0
         self._gen += 1
         if self._timeslices:

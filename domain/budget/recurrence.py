@@ -30,6 +30,7 @@ or touch, and clipped to the range asked for.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from calendar import monthrange
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from .errors import BudgetInputError
 from .instants import US, US_PER_DAY, format_duration, from_us, parse_duration, require_aware, to_us
 
 FREQS = ("DAILY", "WEEKLY", "MONTHLY")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYHOUR", "BYMINUTE", "WKST"}
 # Refuse a rule that would expand forever without an occurrence (e.g. BYMONTHDAY=31 with
@@ -105,10 +107,10 @@ def _list(parts: dict[str, str], name: str) -> list[str]:
 
 
 def _int(text: str, field: str, name: str, low: int, high: int, *, nonzero: bool = False) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BudgetInputError(field, f"{name} must be a whole number, got {text!r}") from None
+    # ASCII digits only: int() would also take '１' or '1_0'
+    if not _WHOLE.fullmatch(text):
+        raise BudgetInputError(field, f"{name} must be a whole number, got {text!r}")
+    value = int(text)
     if not low <= value <= high or (nonzero and value == 0):
         raise BudgetInputError(field, f"{name} must lie in {low}..{high}{' and not be 0' if nonzero else ''}, got {value}")
     return value
@@ -155,13 +157,17 @@ class RecurringExclusion:
         zone_of(self.zone, "zone")
 
 
-def occurrences(rule: Rule, start: datetime) -> Iterator[datetime]:
+def occurrences(rule: Rule, start: datetime, from_day: date | None = None) -> Iterator[datetime]:
     """The rule's occurrences from the naive local `start`, in order, as naive local times
-    (unbounded without COUNT or UNTIL: the caller stops)."""
+    (unbounded without COUNT or UNTIL: the caller stops). With `from_day`, a rule without
+    COUNT skips the periods that end before that local day (every occurrence on or after
+    it is still given; some before it may be too): the occurrences of one period do not
+    depend on the periods before it, only COUNT counts across them."""
     seconds = start.second
     times = [time(h, m, seconds) for h in (rule.by_hour or (start.hour,)) for m in (rule.by_minute or (start.minute,))]
     emitted = empty = 0
-    for period in _periods(rule, start.date()):
+    skip_to = from_day if rule.count is None and from_day is not None and from_day > start.date() else None
+    for period in _periods(rule, start.date(), skip_to):
         found = False
         for day in _days(rule, period, start):
             for t in times:
@@ -180,18 +186,23 @@ def occurrences(rule: Rule, start: datetime) -> Iterator[datetime]:
             return
 
 
-def _periods(rule: Rule, first: date) -> Iterator[date]:
-    """The first day of each period the rule steps through."""
+def _periods(rule: Rule, first: date, skip_to: date | None = None) -> Iterator[date]:
+    """The first day of each period the rule steps through (from the one holding `skip_to`,
+    when given, in the rule's own steps from `first`)."""
     if rule.freq == "DAILY":
         step, day = timedelta(days=rule.interval), first
     elif rule.freq == "WEEKLY":
         step, day = timedelta(weeks=rule.interval), first - timedelta(days=first.weekday())
     else:
         index = first.year * 12 + first.month - 1
+        if skip_to is not None:
+            index += (skip_to.year * 12 + skip_to.month - 1 - index) // rule.interval * rule.interval
         while True:
             year, month = divmod(index, 12)
             yield date(year, month + 1, 1)
             index += rule.interval
+    if skip_to is not None:
+        day += (skip_to - day) // step * step
     while True:
         yield day
         day += step
@@ -241,13 +252,14 @@ def exclusion_intervals(exclusion: RecurringExclusion, since: datetime, until: d
 _SLACK_US = 2 * US_PER_DAY
 
 
-def _utc_spans(exclusion: RecurringExclusion) -> Iterator[tuple[int, int]]:
-    """Each occurrence as [begin, end) in UTC microseconds, in generation order, unmerged."""
+def _utc_spans(exclusion: RecurringExclusion, from_day: date | None = None) -> Iterator[tuple[int, int]]:
+    """Each occurrence as [begin, end) in UTC microseconds, in generation order, unmerged
+    (from the periods holding the local day `from_day` on, when given: see `occurrences`)."""
     zone = zone_of(exclusion.zone, "zone")
     rule_until = exclusion.rule.until
     until_us = to_us(rule_until) if rule_until is not None and rule_until.tzinfo is not None else None
     length = exclusion.duration // US
-    for local in occurrences(exclusion.rule, exclusion.start):
+    for local in occurrences(exclusion.rule, exclusion.start, from_day):
         begin = to_us(local.replace(tzinfo=zone, fold=0))
         if until_us is not None and begin > until_us:
             if begin > until_us + _SLACK_US:
@@ -258,19 +270,43 @@ def _utc_spans(exclusion: RecurringExclusion) -> Iterator[tuple[int, int]]:
 
 class Expansion:
     """A recurring exclusion's occurrences in UTC microseconds, expanded lazily as far as
-    the questions asked reach, and kept (an append-only memo of a pure expansion: sharing it
-    between copies of a ledger is safe). This is the one expansion every budget path uses
-    (the ledger's fold, snapshots, as-of reads, what-if, the listings)."""
+    the questions asked reach, and kept (a memo of a pure expansion: sharing it between
+    copies of a ledger is safe). This is the one expansion every budget path uses (the
+    ledger's fold, snapshots, as-of reads, what-if, the listings).
 
-    __slots__ = ("_source", "_begins", "_ends", "_maxend", "_seen", "_done")
+    It starts near the first instant asked about, not at the rule's start (a rule without
+    COUNT skips whole periods), so a rule recorded years ago costs what the data's span
+    costs; a question about an earlier instant starts it again from there."""
+
+    __slots__ = ("_exclusion", "_length", "_origin", "_source", "_begins", "_ends", "_maxend", "_seen", "_done",
+                 "_complete_from")
 
     def __init__(self, exclusion: RecurringExclusion) -> None:
-        self._source = _utc_spans(exclusion)
+        self._exclusion = exclusion
+        self._length = exclusion.duration // US
+        # before any occurrence (the start's local day, less the widest zone offset and more)
+        self._origin = to_us(datetime.combine(exclusion.start.date() - timedelta(days=2), time(), timezone.utc))
+        self._complete_from: int | None = None  # every occurrence beginning from here on is (or will be) known
+        self._source: Iterator[tuple[int, int]] = iter(())
         self._begins: list[int] = []  # sorted
         self._ends: list[int] = []
         self._maxend: list[int] = []  # running maximum of _ends: non-decreasing
         self._seen: int | None = None  # the latest begin generated so far
         self._done = False
+
+    def _start_before(self, t_us: int) -> None:
+        """Be complete from before `t_us` less an occurrence's length (so whatever covers
+        `t_us` is found), restarting the expansion there when it began later."""
+        need = max(t_us - self._length, self._origin)
+        if self._complete_from is not None and self._complete_from <= need:
+            return
+        # Local days run at most 14 hours either side of UTC ones: from two UTC days
+        # before, every occurrence from the UTC midnight one day before is generated.
+        day = from_us(need).date() - timedelta(days=2)
+        self._complete_from = to_us(datetime.combine(day + timedelta(days=1), time(), timezone.utc))
+        self._source = _utc_spans(self._exclusion, day)
+        self._begins, self._ends, self._maxend = [], [], []
+        self._seen, self._done = None, False
 
     def _reach(self, t_us: int) -> None:
         """Expand until every occurrence beginning at or before `t_us` is known."""
@@ -292,8 +328,14 @@ class Expansion:
                 maxend[j] = m
 
     def covers(self, t_us: int) -> bool:
-        """Whether the instant lies in an occurrence."""
-        self._reach(t_us)
+        """Whether the instant lies in an occurrence (asked per interval: the checks that
+        need no work are made here)."""
+        complete = self._complete_from
+        if complete is None or complete > t_us - self._length:
+            self._start_before(t_us)
+        seen = self._seen
+        if not self._done and (seen is None or seen <= t_us + _SLACK_US):
+            self._reach(t_us)
         i = bisect_right(self._begins, t_us) - 1
         return i >= 0 and self._maxend[i] > t_us
 
@@ -301,6 +343,7 @@ class Expansion:
         """The occurrences meeting [lo, hi), merged where they overlap or touch, clipped."""
         if hi_us <= lo_us:
             return []
+        self._start_before(lo_us)
         self._reach(hi_us)
         begins, ends = self._begins, self._ends
         out: list[tuple[int, int]] = []
@@ -322,6 +365,7 @@ class Expansion:
         """Up to `limit` occurrences beginning at or after `t_us` (unmerged), in UTC order;
         the search ends a year of occurrences past `t_us`."""
         horizon = t_us + 366 * US_PER_DAY
+        self._start_before(t_us)
         self._reach(horizon)
         i = bisect_left(self._begins, t_us)
         return [(b, e) for b, e in zip(self._begins[i:], self._ends[i:]) if b <= horizon][:limit]
@@ -332,6 +376,9 @@ class Expansion:
 # The server expands a recorded rule on every fold, so a rule may not be denser than this
 # (FREQ=SECONDLY, MINUTELY and HOURLY are refused by `parse_rrule` already).
 MAX_TIMES_PER_DAY = 24
+# COUNT is counted from the start, so such a rule is expanded from its start every time.
+MAX_COUNT = 10_000
+MAX_RRULE_LENGTH = 500
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=31)
 _FIRST_YEAR, _LAST_YEAR = 1970, 2200
@@ -358,25 +405,32 @@ def parse_local_start(value: object, field: str = "start") -> datetime:
     return start
 
 
-def recurring_exclusion(rrule: object, start: object, zone: object, duration: object) -> RecurringExclusion:
+def recurring_exclusion(rrule: object, start: object, zone: object, duration: object, *,
+                        limits: bool = True) -> RecurringExclusion:
     """A recurring exclusion from its parts as a command gives them, within the limits that
-    keep its expansion cheap (raises `BudgetInputError` naming the field)."""
+    keep its expansion cheap (raises `BudgetInputError` naming the field). `limits=False`
+    reads a recorded one: the limits in force when it was accepted applied then, and a
+    replay must not refuse what the log holds if they are tightened later."""
+    if limits and isinstance(rrule, str) and len(rrule) > MAX_RRULE_LENGTH:
+        raise BudgetInputError("rrule", f"at most {MAX_RRULE_LENGTH} characters")
     rule = parse_rrule(rrule, "rrule")
     times = len(rule.by_hour or (0,)) * len(rule.by_minute or (0,))
-    if times > MAX_TIMES_PER_DAY:
+    if limits and times > MAX_TIMES_PER_DAY:
         raise BudgetInputError("rrule", f"at most {MAX_TIMES_PER_DAY} occurrences a day "
                                         f"(BYHOUR x BYMINUTE gives {times})")
+    if limits and rule.count is not None and rule.count > MAX_COUNT:
+        raise BudgetInputError("rrule", f"COUNT may be at most {MAX_COUNT:,} (or give UNTIL)")
     local = parse_local_start(start, "start")
     length = parse_duration(duration, "duration") if isinstance(duration, (str, timedelta)) else None
     if length is None:
         raise BudgetInputError("duration", f"expected a duration like '2h' or '90m', got {duration!r}")
-    if not MIN_DURATION <= length <= MAX_DURATION or length % timedelta(seconds=1):
+    if length % timedelta(seconds=1) or (limits and not MIN_DURATION <= length <= MAX_DURATION):
         raise BudgetInputError("duration", f"must be whole seconds from {format_duration(MIN_DURATION)} "
                                            f"to {format_duration(MAX_DURATION)}, got {duration!r}")
     if not isinstance(zone, str):
         raise BudgetInputError("zone", f"expected an IANA time zone name, got {zone!r}")
     exclusion = RecurringExclusion(rule, local, zone, length)
-    if next(_utc_spans(exclusion), None) is None:
+    if limits and next(_utc_spans(exclusion), None) is None:
         raise BudgetInputError("rrule", "the rule has no occurrence from the start on")
     return exclusion
 
@@ -404,8 +458,9 @@ class Recurring:
             object.__setattr__(self, "expansion", Expansion(self.definition))
 
     @staticmethod
-    def new(id: str, rrule: str, start: object, zone: str, duration: object, reason: str = "") -> "Recurring":
-        definition = recurring_exclusion(rrule, start, zone, duration)
+    def new(id: str, rrule: str, start: object, zone: str, duration: object, reason: str = "", *,
+            limits: bool = True) -> "Recurring":
+        definition = recurring_exclusion(rrule, start, zone, duration, limits=limits)
         return Recurring(id, normal_rrule(rrule), definition, reason)
 
     @property
@@ -462,5 +517,5 @@ class Recurring:
         """From `to_dict` or an event's data (which holds the same keys but `ended_from`)."""
         ended = data.get("ended_from")
         item = Recurring.new(data["id"], data["rrule"], data["start"], data["zone"], data["duration"],
-                             data.get("reason", "") or "")
+                             data.get("reason", "") or "", limits=False)
         return item if ended is None else item.ended(to_us(datetime.fromisoformat(ended), "ended_from"))

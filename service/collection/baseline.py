@@ -29,9 +29,10 @@ import orjson
 from sqlalchemy import select
 
 from domain import objective as objectives
-from domain.baseline_analysis import DEFAULT_CANDIDATES, BaselineAnalysis, analyse
-from domain.budget import Interval
+from domain.baseline_analysis import DEFAULT_CANDIDATES, BaselineAnalysis, analyse_rows
+from domain.budget import IntervalRows
 from domain.budget import decider as budget
+from domain.budget.instants import US_PER_SECOND
 from domain.commands import require_aware, require_id, require_int
 from domain.errors import InvalidInput, NotFound
 from domain.objective.negotiation import require_target
@@ -46,7 +47,6 @@ from .faults import as_domain_error
 from .sources import open_source
 
 MAX_DAYS = 90
-MINUTE = timedelta(minutes=1)
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -126,18 +126,20 @@ async def measure_baseline(
     except SourceError as exc:
         raise as_domain_error(exc, target.source.name) from None
 
-    minutes = {datetime.fromtimestamp(t, timezone.utc): c for t, c in sorted(counts.counts.items())}
+    # The minutes as columns of microseconds and counts: no Interval or datetime per minute.
+    starts = sorted(counts.counts)
+    rows = IntervalRows([t * US_PER_SECOND for t in starts], [(t + 60) * US_PER_SECOND for t in starts],
+                        [counts.counts[t][0] for t in starts], [counts.counts[t][1] for t in starts])
     config = budget.objective_config(state)
     # The analysis is pure and CPU-bound: a thread, beside the recording, off the server's loop.
     analysing = asyncio.ensure_future(asyncio.to_thread(
-        analyse, minutes, window=config["window"], budgeting=config["budgeting"],
+        analyse_rows, rows, window=config["window"], budgeting=config["budgeting"],
         candidates=candidates_for(state, candidates), period=(start, end)))
     try:
-        intervals = [Interval(at, at + MINUTE, g, t) for at, (g, t) in minutes.items()]
         recorded = 0
-        batches = range(0, len(intervals), budget.MAX_BATCH)
+        batches = range(0, len(rows), budget.MAX_BATCH)
         for n, i in enumerate(batches):
-            command = budget.RecordObservations(objective_id, tuple(intervals[i:i + budget.MAX_BATCH]), backfill=True)
+            command = budget.RecordObservations(objective_id, rows[i:i + budget.MAX_BATCH], backfill=True)
             r = await container.bus.execute(Envelope(command, actor, roles))
             recorded += await _recorded_minutes(container, r)
             if on_progress is not None:

@@ -11,7 +11,8 @@ from dateutil.rrule import rrulestr
 from hypothesis import given, settings, strategies as st
 
 from domain.budget.errors import BudgetInputError
-from domain.budget.recurrence import RecurringExclusion, exclusion_intervals, occurrences, parse_rrule
+from domain.budget.instants import US_PER_DAY, to_us
+from domain.budget.recurrence import Expansion, RecurringExclusion, exclusion_intervals, occurrences, parse_rrule
 
 UTC = timezone.utc
 WEEKLY_SUNDAY_2AM = "FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0"
@@ -92,7 +93,7 @@ DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
 @st.composite
-def rules(draw: st.DrawFn) -> str:
+def rules(draw: st.DrawFn, bounded: bool = True) -> str:
     freq = draw(st.sampled_from(["DAILY", "WEEKLY", "MONTHLY"]))
     parts = [f"FREQ={freq}"]
     if draw(st.booleans()):
@@ -109,7 +110,9 @@ def rules(draw: st.DrawFn) -> str:
         parts.append("BYHOUR=" + ",".join(map(str, draw(st.lists(st.integers(0, 23), min_size=1, max_size=2, unique=True)))))
     if draw(st.booleans()):
         parts.append("BYMINUTE=" + ",".join(map(str, draw(st.lists(st.integers(0, 59), min_size=1, max_size=2, unique=True)))))
-    if draw(st.booleans()):
+    if not bounded:
+        pass
+    elif draw(st.booleans()):
         parts.append(f"COUNT={draw(st.integers(1, 30))}")
     elif draw(st.booleans()):
         parts.append(f"UNTIL={draw(st.sampled_from(['20260301', '20260615T120000', '20280301T000000']))}")
@@ -123,3 +126,24 @@ def test_expansion_matches_dateutil(rule: str, start: datetime) -> None:
     ours = list(islice(occurrences(parse_rrule(rule), start), 60))
     theirs = list(islice(rrulestr(rule, dtstart=start), 60))
     assert ours == theirs
+
+
+@settings(max_examples=80, deadline=None)
+@given(rule=st.one_of(rules(), rules(bounded=False), rules(bounded=False)), start=st.datetimes(datetime(2024, 1, 1), datetime(2026, 12, 31)).map(lambda d: d.replace(microsecond=0)),
+       zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]),
+       offset_days=st.integers(-10, 3000), hours=st.integers(1, 60))
+def test_an_expansion_started_near_the_range_equals_one_from_the_rule_start(rule, start, zone, offset_days, hours) -> None:
+    """The expansion skips whole periods to start near the first range asked about; what it
+    finds there is what an expansion from the rule's start finds, and asking about an
+    earlier range afterwards starts it again from there."""
+    exclusion = RecurringExclusion(parse_rrule(rule), start, zone, timedelta(hours=hours))
+    lo = to_us(datetime.combine(start.date(), datetime.min.time(), UTC)) + offset_days * US_PER_DAY
+    hi = lo + 40 * US_PER_DAY
+    from_start = Expansion(exclusion)
+    from_start.covers(to_us(datetime(2000, 1, 1, tzinfo=UTC)))  # before the start: expands from it
+    near = Expansion(exclusion)
+    assert near.spans(lo, hi) == from_start.spans(lo, hi)
+    earlier = lo - 500 * US_PER_DAY
+    assert near.spans(earlier, earlier + 40 * US_PER_DAY) == from_start.spans(earlier, earlier + 40 * US_PER_DAY)
+    assert [near.covers(t) for t in range(lo, hi, 3_600_000_000 * 7)] == [
+        from_start.covers(t) for t in range(lo, hi, 3_600_000_000 * 7)]

@@ -51,3 +51,19 @@ def test_whatif_policy_as_json_and_as_a_table(database_url, tmp_path):
     refused = runner.invoke(app, ["whatif", "policy", str(bad), *span])
     assert refused.exit_code == 2
     assert f"{bad}: rules[0].when.budget_remaining_at_most (line 4)" in refused.stderr
+
+
+def test_whatif_policy_shows_the_alerts_under_the_candidates_tiers(database_url, tmp_path):
+    from tests.whatif.test_policy import PAGED
+
+    end, _ = _history(database_url)
+    candidate = tmp_path / "paged.yaml"
+    candidate.write_text(PAGED.format(threshold=14.4))
+    span = ["--from", minute(0).isoformat(), "--to", end, "--database-url", database_url]
+    table = runner.invoke(app, ["whatif", "policy", str(candidate), *span])
+    assert table.exit_code == 0, table.output
+    assert "alert tiers of checkout-availability under the candidate" in table.stdout
+    assert f"what-if   {minute(61).isoformat()}  BurnRateAlertRaised page 1h/5m over 14.4" in table.stdout
+    body = json.loads(runner.invoke(app, ["whatif", "policy", str(candidate), *span, "--json"]).stdout)
+    assert body["summary"]["alerts_raised"]["what_if"] == 1 and body["summary"]["alerts_raised"]["actual"] == 3
+    assert body["alerts"][0]["what_if"][0]["at"] == minute(61).isoformat()

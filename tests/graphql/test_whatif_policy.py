@@ -34,3 +34,24 @@ async def test_leadership_sees_what_a_candidate_would_have_let_through(api):
     bad = await api.post(QUERY, {**variables, "doc": "id: x\nrules: {"}, "leadership")
     assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert await api.head() == head
+
+
+async def test_a_candidates_alert_tiers_are_judged_not_flagged(api):
+    """A candidate that pages only at 500 over 1h/5m: no page under it where the workbook's
+    tiers paged, shown per objective beside the recorded alerts."""
+    from tests.policies.support import OID
+    from tests.whatif.test_policy import PAGED
+
+    clock = await burn_out(api.container)
+    query = """query($doc: String!, $from: DateTime!, $to: DateTime!) { whatIfPolicy(document: $doc, from: $from,
+      to: $to) { tiersDiffer alerts { objectiveId sincePosition actual { type at severity longWindow shortWindow
+      threshold } whatIf { type at longWindow } } } }"""
+    for threshold, raised in ((500, []), (14.4, [minute(61).isoformat()])):
+        body = (await api.ok(query, {"doc": PAGED.format(threshold=threshold), "from": minute(0).isoformat(),
+                                     "to": clock.now.isoformat()}, "leadership"))["whatIfPolicy"]
+        assert body["tiersDiffer"] == [OID]
+        [alerts] = body["alerts"]
+        assert alerts["objectiveId"] == OID and alerts["sincePosition"] > 0
+        assert {(a["severity"], a["longWindow"]) for a in alerts["actual"]} == {("page", "1h"), ("page", "6h"),
+                                                                              ("ticket", "3d")}
+        assert [a["at"] for a in alerts["whatIf"] if a["type"] == "BurnRateAlertRaised"] == raised

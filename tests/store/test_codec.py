@@ -79,3 +79,34 @@ def test_flat_metadata_with_nulls_is_encoded_without_the_stdlib(monkeypatch):
 
     monkeypatch.setattr(codec, "_encoder", Refuse())
     assert canonical({"actor": "a", "reason": None, "n": 3}) == '{"actor":"a","n":3,"reason":null}'
+
+
+marked = st.text(alphabet="ab.e+-nul0\"", max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(marked, max_size=30), st.sampled_from([None, 1e-05, 1e16, 2.5, float("nan"), 7, "x"]),
+       st.integers(0, 30), st.booleans())
+def test_marks_are_placed_in_or_out_of_strings_few_or_many(texts, extra, where, flat):
+    # Few marks are placed by counting quotes, more than `_FEW_MARKS` by stripping strings:
+    # either way a float or null outside the strings goes to the stdlib.
+    if flat:
+        value = {f"k{n}": t for n, t in enumerate(texts)} | {"z": extra}
+    else:
+        value = [*texts[:where], extra, *texts[where:]]
+    assert ours(value) == stdlib(value)
+
+
+def test_a_long_batch_whose_id_holds_a_mark_is_written_by_orjson(monkeypatch):
+    from eventstore import codec
+
+    class Refuse:
+        def encode(self, value):
+            raise AssertionError("stdlib encoder used")
+
+    data = {"objective_id": "baseline-0", "backfill": True, "intervals": [
+        {"start": f"2026-01-05T00:{m:02d}:00+00:00", "end": f"2026-01-05T00:{m + 1:02d}:00+00:00", "good": 1, "total": 2}
+        for m in range(59)]}
+    expected = STDLIB.encode(data)
+    monkeypatch.setattr(codec, "_encoder", Refuse())
+    assert canonical(data) == expected

@@ -13,16 +13,23 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.budget import decider
 from policies.language import CHANGE_TYPES
 from service import gate
 from service.policy_whatif import policy_whatif_of
-from tests.budgets.support import T0
+from service.whatif import target_whatif_of
+from tests.budgets.support import T0, do
 from tests.budgets.test_batching import (
     NOW, adopt_one_day, build_history, fixed_clock, governed_objective, segments, send,
 )
 
 _ids = itertools.count()
 CI = frozenset({"ci"})
+OWN_TIERS = ({"severity": "page", "long_window": "30m", "short_window": "5m", "threshold": 5.0},
+             {"severity": "ticket", "long_window": "2h", "short_window": "10m", "threshold": 1.0})
+OTHER_TIERS = [{"severity": "page", "long_window": "1h", "short_window": "5m", "threshold": 2.0},
+               {"severity": "ticket", "long_window": "6h", "short_window": "30m", "threshold": 0.5}]
+ALERTS = ("BurnRateAlertRaised", "BurnRateAlertCleared")
 
 
 def _started(actions) -> list[tuple]:
@@ -41,6 +48,9 @@ async def test_the_policy_in_force_reproduces_every_recorded_decision(container,
     await adopt_one_day(container)
     prefix = f"pp{next(_ids)}-"
     oid = await governed_objective(container, prefix, target=0.99, days=1, policy_id="one-day")
+    own = data.draw(st.booleans(), label="own tiers")  # the objective's own tiers: its policy's do not apply
+    if own:
+        await do(container, "sre", decider.ConfigureAlerts(oid, OWN_TIERS, None))
     bounds = sorted({0, len(history), *cuts, *(i for i, _ in deploys)})
     for a, b in zip(bounds, bounds[1:] + [None]):
         for n, (i, change) in enumerate(deploys):
@@ -67,4 +77,24 @@ async def test_the_policy_in_force_reproduces_every_recorded_decision(container,
         assert (w.outcome, w.reasons, w.rule_ids, w.objectives, w.freezes, w.approver_roles) == (
             r.outcome, r.reasons, r.rule_ids, r.objectives, r.freezes, r.approver_roles), j.differences
         assert w.policy_versions == tuple(v.replace("one-day@1", "one-day@2") for v in r.policy_versions)
+    assert renamed.alerts == ()  # the tiers in force: the recorded alerts stand
+
+    # The same rules with other alert tiers: the budget stream read as recorded under them.
+    other = (await policy_whatif_of(container, {**in_force, "alert_tiers": OTHER_TIERS}, start, end)).outcome
+    assert oid in other.tiers_differ
+    [alerts] = [a for a in other.alerts if a.objective_id == oid]
+    if own:
+        # The objective's own tiers stay in force: every alert derived again is the recorded
+        # one, and so is everything the walk and the gate did with them.
+        assert alerts.what_if == alerts.actual
+        mine = lambda actions: [a for a in _started(actions) if a[0] == oid]  # noqa: E731
+        assert mine(other.what_if) == mine(renamed.what_if)
+        ours = lambda out: [(j.what_if.outcome, j.what_if.reasons, j.what_if.freezes)  # noqa: E731
+                            for j in out.judged if j.recorded.pipeline_run_id.startswith(prefix)]
+        assert ours(other) == ours(renamed)
+    else:
+        # The candidate's tiers: the alerts the target what-if finds with them.
+        target = await target_whatif_of(container, oid, start, end, tiers=OTHER_TIERS)
+        assert alerts.what_if == target.whatif.of(*ALERTS)
+        assert alerts.actual == target.actual.of(*ALERTS)
     assert await container.store.head() == head
