@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 import httpx
+import orjson
 
 from domain.data_source import DataSource
 from domain.promql import Selector, parse_counters, quote
@@ -100,7 +101,7 @@ class PrometheusSource:
             except httpx.HTTPError as exc:
                 raise SourceUnreachable(f"Prometheus at {self.url} did not answer: {type(exc).__name__}: {exc}".rstrip(": ")) from None
         try:
-            body = response.json()
+            body = orjson.loads(response.content)  # a 28-day range is megabytes: orjson reads it in a fraction of the time
         except ValueError:
             body = None
         if response.status_code >= 400:
@@ -171,8 +172,12 @@ class PrometheusSource:
                 raise SourceBadData(f"expected a range vector for {expr!r}, got {data.get('resultType')!r}")
             for item in data["result"]:
                 values = out.setdefault(_labels(item), {})
-                try:  # the hot loop of a baseline: one pass, no call per point
-                    values.update((int(ts), float(v)) for ts, v in item.get("values") or ())
+                try:  # the hot loop of a baseline: column by column, in C
+                    pairs = item.get("values") or ()
+                    if set(map(len, pairs)) - {2}:
+                        raise ValueError("not a pair")
+                    times, samples = zip(*pairs) if pairs else ((), ())
+                    values.update(zip(map(int, times), map(float, samples)))
                 except (TypeError, ValueError):
                     for pair in item.get("values") or ():
                         _point(pair)  # names the sample that is wrong
