@@ -87,9 +87,11 @@ def duration_of_minutes(minutes: int) -> Duration:
 def zone_of(name: object, field: str = "timeZone") -> ZoneInfo:
     if not isinstance(name, str) or not name:
         raise BudgetInputError(field, f"expected an IANA time zone name, got {name!r}")
+    if len(name) > 64:  # the longest IANA name is 32 characters; a longer one is not looked up
+        raise BudgetInputError(field, f"unknown IANA time zone {name[:64]!r}...")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise BudgetInputError(field, f"unknown IANA time zone {name!r}") from None
 
 

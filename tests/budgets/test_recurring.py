@@ -122,3 +122,27 @@ async def test_bad_input_names_the_field_and_appends_nothing(container, changes,
     with pytest.raises(Forbidden):
         await do(container, "engineering", nightly())
     assert await head(container) == before
+
+
+async def test_the_gate_and_the_policy_follow_a_recurring_exclusion(container):
+    """Errors inside a nightly window exhaust the budget and the default policy freezes the
+    journey's service; recording the window as a recurring exclusion recovers the budget,
+    the policy lifts the freeze, and the gate lets a feature deploy through."""
+    from service import gate
+    from tests.budgets.test_batching import adopt_default, fixed_clock, governed_objective, send
+
+    fixed_clock(container)
+    await adopt_default(container)
+    oid = await governed_objective(container, "g-")
+    # 00:00-00:30 UTC every request fails (the nightly window: 01:00 Berlin in January)
+    await send(container, oid, [(m, m + 1, 0 if m < 30 else 10_000, 10_000) for m in range(60)], [30])
+    frozen = await gate.deploy_preview(container, "dev", frozenset({"ci"}), "g-svc", "feature", "v1")
+    assert frozen.outcome == "DENY"
+
+    rrule, start, zone, duration = NIGHTLY
+    await bq.exclude_recurring(container, "sre", frozenset({"sre"}), oid, "backup", rrule, start, zone, duration,
+                               "nightly backup window")
+    types = [e.type for e in await container.store.read_stream(f"actions-{oid}")]
+    assert "FreezeLifted" in types
+    allowed = await gate.deploy_preview(container, "dev", frozenset({"ci"}), "g-svc", "feature", "v2")
+    assert allowed.outcome == "ALLOW", allowed.reasons

@@ -6,40 +6,22 @@ Prometheus transport (tests/prometheus/ runs the collector against a real one)."
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs
 
 import httpx
 
 from domain import objective as od
 from domain import sources
+from service.collection.baseline import last_complete_minute
 from service.collection.collector import Collector
 from service.envelope import Envelope
-from service.collection.baseline import last_complete_minute
 from tests.budgets.support import agree, journey, objective
+from tests.sources.fake_prometheus import FakePrometheus
 
 SRE = frozenset({"sre"})
 RATIO = {"kind": "ratio", "source": "prom", "good": 'req_total{code="200"}', "total": "req_total"}
 FIELDS = """objectiveId source collected notCollectedReason collectedUntil stale staleReason staleAfterMinutes
   fault { reason message since } lastFault { reason message } recoveredAt gapCount gaps { start end reason }
   horizonMinutes delaySeconds intervalSeconds version"""
-
-
-class FakePrometheus:
-    """Counters that grow by 9 good and 10 total a minute; `failing` answers 503."""
-
-    def __init__(self) -> None:
-        self.failing = False
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if self.failing:
-            return httpx.Response(503, json={"status": "error", "errorType": "unavailable", "error": "tsdb closed"})
-        form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
-        start, end, step = int(form["start"]), int(form["end"]), int(form["step"])
-        parts = form["query"].count("label_replace(")
-        result = [{"metric": {"__name__": "req_total", "slogov_part": str(k)},
-                   "values": [[t, str((t // 60) * (9 if k == 0 else 10))] for t in range(start, end + 1, step)]}
-                  for k in range(parts)]
-        return httpx.Response(200, json={"status": "success", "data": {"resultType": "matrix", "result": result}})
 
 
 async def _state(api, oid: str = "o") -> dict:

@@ -60,6 +60,32 @@ async def test_a_baseline_from_a_failing_source_is_a_clear_error_and_appends_not
     assert (await container.store.head())[0] == head
 
 
+async def test_a_refusal_in_a_recorded_group_costs_only_its_own_objective(container):
+    """The minutes of a round go to the bus as groups (one transaction each); one refused
+    command (here: its objective retired after the catalog was read) sends the group's
+    commands one by one, so the others are recorded and the refused one is a fault."""
+    from domain import objective as od
+    from service.envelope import Envelope
+    from tests.sources.fake_prometheus import FakePrometheus
+
+    await journey(container)
+    for oid in ("a", "b", "c"):
+        await objective(container, oid, days=1)
+    await container.bus.execute(Envelope(od.RetireObjective("b", "merged"), "s", frozenset({"sre"})))
+    prom = DataSource("prom", "prometheus", "http://prom.example")
+    collector = Collector(container, catalog=StaticCatalog([Target(oid, parse_definition(RATIO), prom) for oid in "abc"]),
+                          source_options={"transport": httpx.MockTransport(FakePrometheus())})
+    try:
+        report = await collector.run_once(now=NOW)
+    finally:
+        await collector.stop()
+    assert report.faults == {"b": "bad_data"} and report.minutes_recorded == 2
+    for oid in ("a", "c"):
+        [recorded] = [e for e in await container.store.read_stream(f"budget-{oid}") if e.type == "ObservationsRecorded"]
+        assert [(i["good"], i["total"]) for i in recorded.data["intervals"]] == [(9, 10)]
+    assert not [e for e in await container.store.read_stream("budget-b") if e.type == "ObservationsRecorded"]
+
+
 async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source(container):
     from domain import objective as od
     from domain import sources

@@ -4,12 +4,14 @@ deploy), judged again with candidates."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from domain.errors import InvalidInput
 from service.policy_whatif import policy_whatif_of, summary, to_dict
+from tests.budgets.support import do
 from tests.policies.support import OID, head, minute
 from tests.whatif.support import APPROVAL_ONLY, DEFAULT_TEXT, burn_out
 
@@ -103,3 +105,39 @@ async def test_the_candidates_alert_tiers_drive_its_alerts_freezes_and_decisions
     assert (by_run["run-1"].recorded.outcome, by_run["run-1"].what_if.outcome) == ("DENY", "REQUIRE_APPROVAL")
     assert not [a for a in quiet.what_if if a.type == "FreezeStarted"]
     assert await head(container) == before
+
+
+async def test_tiers_change_where_governance_does_not_at_a_recorded_config(container):
+    """The objective moves from the bundled default to policy "paging", which states no
+    tiers (the workbook's, as the bundled text): no config is recorded for the move. A candidate "paging" paging
+    at 1.9 over 1h/5m governs from the move on, so its tiers apply from the next budget
+    command -- as the decider would have sent them. The 40 minutes at 0.5% errors before
+    the move page nowhere (they were judged under the workbook's tiers); two minutes into
+    the errors after it the 5-minute rate is 2.0 over 1.9 (the hour's, with the first
+    errors still in it, 3.3): the page, and the candidate's freeze, at minute 72."""
+    from domain import objective as o
+    from service import gate
+    from tests.policies.support import LEADERSHIP, Clock, active_objective, observe
+
+    clock = Clock()
+    clock.now = minute(300)
+    container.store.clock = clock
+    await active_objective(container)  # the bundled default, version 0
+    unsaid = re.sub(r"alert_tiers:\n(  - .*\n)+", "", DEFAULT_TEXT)  # says none: the workbook's, as version 0
+    assert "alert_tiers" not in unsaid
+    await gate.adopt_policy(container, "vp", LEADERSHIP, unsaid.replace("id: default", "id: paging", 1))
+    await observe(container, 0, 10, 1000, 1000)
+    await observe(container, 10, 50, 995, 1000)
+    await observe(container, 50, 60, 1000, 1000)
+    moved = await do(container, "sre", o.FormalizeAgreement(OID, "paging", 1, "pm", "sre-lead", ("sre-oncall",),
+                                                             "two engineers"))
+    await observe(container, 60, 70, 1000, 1000)
+    await observe(container, 70, 110, 995, 1000)
+    candidate = PAGED.format(threshold=1.9).replace("id: default", "id: paging", 1)
+    out = (await policy_whatif_of(container, candidate, minute(0), clock.now)).outcome
+    assert out.tiers_differ == (OID,)
+    [alerts] = out.alerts
+    assert alerts.since_position > moved.events[-1].position
+    assert [m.at for m in alerts.what_if if m.type == "BurnRateAlertRaised"] == [minute(72).isoformat()]
+    assert [(a.rule_id, a.at) for a in out.what_if if a.type == "FreezeStarted"] == [
+        ("freeze-when-paged", minute(72).isoformat())]
