@@ -183,8 +183,12 @@ class PrometheusSource:
                 raise SourceBadData(f"expected a range vector for {expr!r}, got {data.get('resultType')!r}")
             for item in data["result"]:
                 values = out.setdefault(_labels(item), {})
-                try:  # the hot loop of a baseline: one pass, no call per point
-                    values.update((int(ts), float(v)) for ts, v in item.get("values") or ())
+                try:  # the hot loop of a baseline: column by column, in C
+                    pairs = item.get("values") or ()
+                    if set(map(len, pairs)) - {2}:
+                        raise ValueError("not a pair")
+                    times, samples = zip(*pairs) if pairs else ((), ())
+                    values.update(zip(map(int, times), map(float, samples)))
                 except (TypeError, ValueError):
                     for pair in item.get("values") or ():
                         _point(pair)  # names the sample that is wrong
