@@ -99,10 +99,10 @@ def minute_deltas(series: Iterable[Mapping[int, float]], start: int, end: int,
     `exact[(i, b)]`, when given, is series i's count for minute b from its raw samples
     (None: unknown), used instead of the boundary difference."""
     series = list(series)
-    if not exact and start < end:
-        summed = _steady_sums(series, start, end)
-        if summed is not None:
-            return dict(zip(range(start, end, MINUTE), map(int, summed)))
+    if not exact:
+        steady = steady_deltas(series, start, end)
+        if steady is not None:
+            return steady
     out: dict[int, int | None] = {}
     sums: dict[int, float] = {}
     poisoned: set[int] = set()
@@ -129,6 +129,14 @@ def minute_deltas(series: Iterable[Mapping[int, float]], start: int, end: int,
     for b in range(start, end, MINUTE):
         out[b] = None if b in poisoned or b not in sums else int(sums[b])
     return out
+
+
+def steady_deltas(series: Sequence[Mapping[int, float]], start: int, end: int) -> dict[int, int | None] | None:
+    """`minute_deltas(series, start, end)` when every series is steady over the range (a
+    finite value at every boundary, never dropping -- so `drops` finds nothing -- and whole
+    differences), worked out column by column; None otherwise."""
+    summed = _steady_sums(series, start, end) if start < end else None
+    return None if summed is None else dict(zip(range(start, end, MINUTE), map(int, summed)))
 
 
 def _steady_sums(series: Sequence[Mapping[int, float]], start: int, end: int) -> list[float] | None:
