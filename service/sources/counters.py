@@ -150,7 +150,11 @@ def _steady_sums(series: Sequence[Mapping[int, float]], start: int, end: int) ->
         deltas = list(map(sub, islice(grid, 1, None), grid))
         if not all(map(eq, deltas, map(int, deltas))):
             return None
-        sums = list(map(add, [0.0] * len(deltas), deltas)) if sums is None else list(map(add, sums, deltas))
+        # The loop sums from 0.0: a first series' float differences are its sums as they are.
+        if sums is None:
+            sums = deltas if set(map(type, deltas)) == {float} else list(map(add, [0.0] * len(deltas), deltas))
+        else:
+            sums = list(map(add, sums, deltas))
     return sums
 
 
