@@ -88,9 +88,53 @@ def _event_maker() -> Callable[..., RecordedEvent]:
 make_event = _event_maker()
 
 
-def _decoder(upcasters: Upcasters, hashed: bool = True) -> Callable[[list[Any]], list[RecordedEvent]]:
-    """Rows in `_PAGE_SQL`'s column order (`_FOLD_SQL`'s when not `hashed`) to events."""
+class JsonObject(Mapping[str, Any]):
+    """A JSON object's text, decoded when first read: an event's metadata as a long read
+    hands it over on request (`read_log(..., lazy_metadata=True)`), for a pass that reads
+    the metadata of few of the events it folds. Equal to the dict it decodes to."""
+
+    __slots__ = ("_text", "_value")
+
+    def __init__(self, text: str | bytes) -> None:
+        self._text = text
+        self._value: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        value = self._value
+        if value is None:
+            value = self._value = orjson.loads(self._text)
+        return value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._decoded().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._decoded()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __eq__(self, other: object) -> bool:
+        return self._decoded() == (other._decoded() if isinstance(other, JsonObject) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # a dict's equal is not hashable either
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
+
+
+def _decoder(upcasters: Upcasters, hashed: bool = True,
+             metadata: Callable[[Any], Mapping[str, Any]] = orjson.loads) -> Callable[[list[Any]], list[RecordedEvent]]:
+    """Rows in `_PAGE_SQL`'s column order (`_FOLD_SQL`'s when not `hashed`) to events, each
+    event's metadata made by `metadata` from its text."""
     loads = orjson.loads
+    meta_of = metadata
     make = make_event
     stale = _upcast_check(upcasters)
     # asyncpg hands timestamptz back as aware UTC datetimes: nothing for `aware` to do.
@@ -102,7 +146,7 @@ def _decoder(upcasters: Upcasters, hashed: bool = True) -> Callable[[list[Any]],
             data = loads(data)
             if stale is not None and stale(type_, schema):
                 schema, data = upcasters.upcast(type_, schema, data)
-            append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, ""))
+            append(make(position, event_id, stream_id, version, type_, schema, data, meta_of(meta), at, ""))
         return out
 
     def decode(rows: list[Any]) -> list[RecordedEvent]:
@@ -112,7 +156,7 @@ def _decoder(upcasters: Upcasters, hashed: bool = True) -> Callable[[list[Any]],
             data = loads(data)
             if stale is not None and stale(type_, schema):
                 schema, data = upcasters.upcast(type_, schema, data)
-            append(make(position, event_id, stream_id, version, type_, schema, data, loads(meta), at, hash_))
+            append(make(position, event_id, stream_id, version, type_, schema, data, meta_of(meta), at, hash_))
         return out
 
     return decode if hashed else decode_unhashed
@@ -197,31 +241,43 @@ async def _pages(
 
 async def read_log(
     store: EventStore, after: int = 0, until: int | None = None, page: int = PAGE,
-    conn: AsyncConnection | None = None, hashes: bool = True,
+    conn: AsyncConnection | None = None, hashes: bool = True, chunk: int | None = None,
+    lazy_metadata: bool = False,
 ) -> AsyncIterator[list[RecordedEvent]]:
     """Every event after `after` (up to `until`), in position order, a page at a time.
 
     `hashes=False` leaves the chain hash out (on PostgreSQL it is not read; the events
     carry ""): for a fold, which no evolve reads it for.
+    `chunk` hands each page over in lists of at most that many events, on PostgreSQL each
+    decoded just before it is handed over: a fold that is done with an event soon after
+    reading it then never holds a whole page of decoded events (20,000 of them, their
+    dicts and strings spread over more memory than the CPU caches hold, cost about a
+    quarter more to read than the same rows decoded a hundred at a time).
+    `lazy_metadata` (PostgreSQL) hands each event's metadata over as a `JsonObject`,
+    decoded when first read: for a pass that reads few events' metadata (an event's
+    metadata is about as long as its data, and decoding it is about a fifth of a read).
     With `conn` it reads on that connection (inside its transaction); the caller must
     not use the connection for anything else until the iteration ends, and a caller
     that may stop early iterates inside `contextlib.aclosing` (so the page in flight
     is collected before the connection is used again).
     """
     if store.engines.dialect != "postgresql":
-        async for chunk in store.iter_all(after, until=until, batch=page, conn=conn):
-            yield chunk
+        async for events in store.iter_all(after, until=until, batch=page, conn=conn):
+            if chunk is None:
+                yield events
+            else:
+                for i in range(0, len(events), chunk):
+                    yield events[i:i + chunk]
         return
-    decode = _decoder(store.upcasters)
-    if not hashes:  # a fold reads no chain hash: the rows leave it out, the events carry ""
-        unhashed = _decoder(store.upcasters, hashed=False)
-        async with aclosing(_pages(store, _FOLD_SQL, after, until, page, conn)) as pages:
-            async for rows in pages:
-                yield unhashed(rows)
-        return
-    async with aclosing(_pages(store, _PAGE_SQL, after, until, page, conn)) as pages:
+    decode = _decoder(store.upcasters, hashed=hashes, metadata=JsonObject if lazy_metadata else orjson.loads)
+    # a fold reads no chain hash: the rows leave it out, the events carry ""
+    async with aclosing(_pages(store, _PAGE_SQL if hashes else _FOLD_SQL, after, until, page, conn)) as pages:
         async for rows in pages:
-            yield decode(rows)
+            if chunk is None:
+                yield decode(rows)
+            else:
+                for i in range(0, len(rows), chunk):
+                    yield decode(rows[i:i + chunk])
 
 
 async def fold_log(

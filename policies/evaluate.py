@@ -30,6 +30,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Iterable, Mapping
 
 from policies.language import (
@@ -46,6 +47,7 @@ REQUIRE_APPROVAL_OUTCOME = "REQUIRE_APPROVAL"
 DENY = "DENY"
 _RANK = {ALLOW: 0, REQUIRE_APPROVAL_OUTCOME: 1, DENY: 2}
 UNKNOWN_SERVICES_RULE = "unknown_services"  # the rule id an unknown service's decision cites
+_BY_OBJECTIVE, _BY_FREEZE, _BY_EXCEPTION = attrgetter("objective_id"), attrgetter("freeze_id"), attrgetter("exception_id")
 
 
 def policy_key(policy_id: str, version: int) -> str:
@@ -163,12 +165,10 @@ def evaluate(state: GateState, policies: Mapping[str, Policy], request: DeployRe
         if _RANK[o] > _RANK[outcome]:
             outcome = o
 
-    objectives = sorted(state.objectives, key=lambda o: o.objective_id)
-    freezes = sorted((f for f in state.freezes if service in f.services), key=lambda f: f.freeze_id)
-    live = sorted(
-        (e for e in state.exceptions if e.covers(service, version) and e.expires_at > at),
-        key=lambda e: e.exception_id,
-    )
+    objectives = sorted(state.objectives, key=_BY_OBJECTIVE)
+    freezes = sorted([f for f in state.freezes if service in f.services], key=_BY_FREEZE)
+    live = sorted([e for e in state.exceptions if e.covers(service, version) and e.expires_at > at],
+                  key=_BY_EXCEPTION)
 
     if not objectives and not freezes:
         if not state.known:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Callable, Iterable, Mapping
 
 from domain import journey as journeys_domain
@@ -33,6 +34,7 @@ from policies.language import Policy
 from policies.registry import installation_policy, resolve
 
 _ACTIVE = str(objectives_domain.ObjectiveStatus.ACTIVE)
+_BY_OBJECTIVE, _BY_FREEZE, _BY_EXCEPTION = attrgetter("objective_id"), attrgetter("freeze_id"), attrgetter("exception_id")
 PolicyOf = Callable[[Any, Mapping[str, Any]], "tuple[str, int, Policy] | tuple[str, int, None]"]
 
 
@@ -61,9 +63,9 @@ def gate_state(service: str, position: int, objs: Iterable[ObjectiveFacts], free
                excs: Iterable[ExceptionFacts], unknown: dict[str, Any] | None = None) -> GateState:
     return GateState(
         service=service, position=position,
-        objectives=tuple(sorted(objs, key=lambda o: o.objective_id)),
-        freezes=tuple(sorted(freezes, key=lambda f: f.freeze_id)),
-        exceptions=tuple(sorted(excs, key=lambda e: e.exception_id)),
+        objectives=tuple(sorted(objs, key=_BY_OBJECTIVE)),
+        freezes=tuple(sorted(freezes, key=_BY_FREEZE)),
+        exceptions=tuple(sorted(excs, key=_BY_EXCEPTION)),
         **(unknown or {}),
     )
 
@@ -102,6 +104,9 @@ class GateStreams:
         self.freezing: set[str] = set()        # objective ids with an active freeze
         self.policy_of = policy_of
         self._judging: dict[str, list[Any]] = {}  # service -> the objectives judging it (reset on change)
+        # service -> ((objective, policy id, version) of each judging it, the policies by key)
+        # (reset when a journey, an objective or a policy changes)
+        self._policies_of: dict[str, tuple[tuple[tuple[Any, str, int], ...], dict[str, Policy]]] = {}
         self._facts: dict[str, tuple[int, Any]] = {}  # objective id -> (budget version, its budget_facts)
         self._frozen: dict[str, list[FreezeFacts]] = {}  # service -> the active freezes naming it (reset on change)
 
@@ -129,11 +134,14 @@ class GateStreams:
         elif category == journeys_domain.CATEGORY:
             self.journeys[state.id] = state
             self._judging.clear()
+            self._policies_of.clear()
         elif category == objectives_domain.CATEGORY:
             self.objectives[state.id] = state
             self._judging.clear()
+            self._policies_of.clear()
         elif category == policy_domain.CATEGORY:
             self.policies[state.id] = state
+            self._policies_of.clear()
         elif category == "exception":
             self.exceptions[state.exception_id] = state
 
@@ -171,13 +179,25 @@ class GateStreams:
             kept = self._facts[objective_id] = (b.version, budget_facts(b))
         return kept[1]
 
-    def view(self, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
-        found: dict[str, Policy] = {}
-        objs = []
+    def policies_of(self, service: str) -> tuple[tuple[tuple[Any, str, int], ...], dict[str, Policy]]:
+        """(objective, policy id, version) for each objective judging `service`, and the
+        policies known among them by key (`policy_of` of each)."""
+        pinned, found = [], {}
         for s in self.judging(service):
             pid, version, policy = self.policy_of(s, self.policies)
             if policy is not None:
                 found[policy_key(pid, version)] = policy
+            pinned.append((s, pid, version))
+        return tuple(pinned), found
+
+    def view(self, service: str, position: int, at: datetime) -> tuple[GateState, dict[str, Policy]]:
+        judged = self._policies_of.get(service)
+        if judged is None:
+            judged = self._policies_of[service] = self.policies_of(service)
+        pinned, policies = judged
+        found = dict(policies)
+        objs = []
+        for s, pid, version in pinned:
             exhausted, remaining, severities = self.budget_facts(s.id)
             objs.append(ObjectiveFacts(s.id, s.journey_id, pid, version, exhausted, remaining, severities))
         freezes = self._frozen.get(service)

@@ -44,7 +44,6 @@ from typing import Any, Callable, Iterable, Sequence
 
 from domain import freeze_exception, gate as gate_domain, journey, objective, policy as policy_domain, policy_actions
 from domain.budget import decider as budget
-from domain.budget.burn import parse_tiers
 from domain.commands import parse_iso
 from domain.events import RecordedEvent
 from policies.evaluate import Decision, DeployRequest
@@ -165,10 +164,8 @@ class PolicyWhatIf:
         self.actual: list[Action] = []
         self.what_if: list[Action] = []
         self.affected: set[str] = set()
-        self.tiers_differ: set[str] = set()
         self.events = 0
         self._same_text: dict[tuple[str, int], bool] = {}
-        self._tiers_differ: dict[Any, bool] = {}
         self._start, self._end = start, end
         self.retiering = Retiering(candidate, self.governs, self.streams.budgets, self.streams.objectives,
                                    start, end) if retier else None
@@ -329,12 +326,6 @@ class PolicyWhatIf:
         if fold is None:
             fold = self.folds[actions_stream] = [policy_actions.CATEGORY, policy_actions.evolve, None]
         actions = fold[2]
-        pinned = obj.agreement.alert_tiers
-        differ = self._tiers_differ.get(pinned)
-        if differ is None:
-            differ = self._tiers_differ[pinned] = _effective(self.candidate.alert_tiers) != _effective(pinned)
-        if differ:
-            self.tiers_differ.add(objective_id)
         state = self.streams.budgets[objective_id]
         exhaustions = self.exhaustions.get(event.stream_id, []) if needs_exhaustions(self.candidate, derived) else None
         steps = walk(self.candidate, self.version, obj, state, event, derived, actions, exhaustions)
@@ -370,7 +361,6 @@ class PolicyWhatIf:
     def finish(self) -> PolicyOutcome:
         if self.retiering is not None:
             self._feed(self.retiering.flush())
-            self.tiers_differ.update(self.retiering.retiered)
         if self.pending is not None:
             if self._derived is not None or not self._still_quiet(self._pending_objective):
                 self._react(self.pending, self._derived or ())
@@ -378,19 +368,9 @@ class PolicyWhatIf:
             self._derived = None
         self._judge_before(1 << 62)
         return PolicyOutcome(tuple(sorted(self.judged, key=lambda j: j.position)), tuple(self.actual),
-                             tuple(self.what_if), tuple(sorted(self.affected)), tuple(sorted(self.tiers_differ)),
+                             tuple(self.what_if), tuple(sorted(self.affected)),
+                             () if self.retiering is None else tuple(sorted(self.retiering.retiered)),
                              self.events, () if self.retiering is None else self.retiering.alerts())
-
-
-def _effective(tiers: Any) -> list[dict[str, Any]]:
-    """The tiers in force for what a policy or agreement states (None: the workbook's)."""
-    return [t.to_dict() for t in parse_tiers(None if tiers is None else [_tier(t) for t in tiers])]
-
-
-def _tier(t: Any) -> dict[str, Any]:
-    return t.to_dict() if hasattr(t, "to_dict") else {
-        "severity": t.severity, "long_window": t.long_window, "short_window": t.short_window,
-        "threshold": t.threshold}
 
 
 def policy_whatif(candidate: Policy, candidate_version: int, log: Iterable[RecordedEvent], start: datetime,

@@ -17,6 +17,7 @@ from the rows.
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import repeat
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
@@ -187,7 +188,7 @@ class BudgetProjection:
                 self.cache.put(objective_id, last.event_id, state)
             for event in stream_events:
                 if event.type == "ObservationsRecorded":
-                    inserts.extend((objective_id, *row) for row in decider.observation_rows(event.data["intervals"]))
+                    inserts.extend(zip(repeat(objective_id), *decider.observation_columns(event.data["intervals"])))
                 elif event.type == "ObservationCorrected":
                     d = event.data["interval"]
                     corrections[(objective_id, iso_us(d["start"]))] = (d["good"], d["total"])

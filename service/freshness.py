@@ -4,7 +4,10 @@ exporter's budget goes stale, and its alerts clear, in the log without anyone ca
 
 Every `interval` seconds the probe sends `CheckFreshness` for each budget whose latest
 data ended longer ago than its staleness limit (the only budgets whose answer at the
-server's now can differ from the one at their event time). The decider is the existing
+server's now can differ from the one at their event time), and for each budget holding
+data but not the target agreed since (history a baseline backfilled before the
+agreement): the decider brings the agreed target into force with `BudgetConfigured`, so
+the budget reads against it without waiting for new data. The decider is the existing
 one: it records `FreshnessChecked` (and the transitions it brings: ObservationsStale,
 alerts cleared) only when something changes, so a budget already judged appends nothing.
 The domain stays clock-free: the probe is the only part that reads the wall clock, and
@@ -26,12 +29,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from domain.budget import decider
 from domain.budget.ledger import DEFAULT_STALE_AFTER
 from domain.commands import parse_iso
-from projections.tables import budgets
+from domain.objective import ObjectiveStatus
+from projections.tables import budgets, objectives
 from service.envelope import Envelope
 from service.leadership import Leadership
 
@@ -61,6 +65,21 @@ async def stopped_feeds(engine: Any, now: datetime) -> list[str]:
         if last < now - limit:
             out.append(row.objective_id)
     return out
+
+
+async def unconfigured_budgets(engine: Any) -> list[str]:
+    """Objectives whose budget holds data but not their agreed target (none yet, or an
+    older one): agreed after the data was recorded, with no data since to bring it in."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(
+            select(budgets.c.objective_id)
+            .join(objectives, objectives.c.id == budgets.c.objective_id)
+            .where(budgets.c.last_observation_end.is_not(None), objectives.c.agreed_target.is_not(None),
+                   objectives.c.status != ObjectiveStatus.RETIRED.value,
+                   or_(budgets.c.target.is_(None), budgets.c.target != objectives.c.agreed_target))
+            .order_by(budgets.c.objective_id)
+        )).all()
+    return [row.objective_id for row in rows]
 
 
 class FreshnessProbe:
@@ -98,9 +117,11 @@ class FreshnessProbe:
                 await self.leadership.release()
 
     async def run_once(self) -> int:
-        """One round: probe every stopped feed; returns how many budgets it probed."""
+        """One round: probe every stopped feed and every budget behind its agreed target;
+        returns how many budgets it probed."""
         container = self.container
-        ids = await stopped_feeds(container.engines.read, container.store.clock())
+        engine = container.engines.read
+        ids = sorted(set(await stopped_feeds(engine, container.store.clock())) | set(await unconfigured_budgets(engine)))
         if ids:
             await asyncio.gather(*(
                 container.bus.execute(Envelope(decider.CheckFreshness(oid), PROBE_ACTOR, PROBE_ROLES))

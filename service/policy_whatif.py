@@ -78,10 +78,10 @@ async def policy_whatif_of(
                     run = PolicyWhatIf(candidate, version, decisions, start, end, objective_ids,
                                        retier=may_change_tiers(candidate, policy_state, objective_ids))
                     told = 0
-                    async for page in read_log(store, until=position, conn=conn, hashes=False):
-                        for i in range(0, len(page), SLICE):
-                            run.feed(page[i:i + SLICE])
-                            await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
+                    async for events in read_log(store, until=position, conn=conn, hashes=False, chunk=SLICE,
+                                                  lazy_metadata=True):
+                        run.feed(events)
+                        await asyncio.sleep(0)  # let other requests in (eventstore/pacing.py)
                         if progress is not None and run.events - told >= PROGRESS_EVERY:
                             progress(run.events, position)
                             told = run.events

@@ -97,13 +97,18 @@ def _whatif_table(result: dict[str, Any]) -> str:
         ("deploys denied", *(str(sum(1 for d in result["deploys"] if d[side] == "DENY"))
                              for side in ("actual", "what_if"))),
     ]
-    lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}",
-             "", f"{'':22} {'actual':>14} {'what-if':>14}"]
+    lines = [f"objective {result['objective_id']}, [{result['from']}, {result['to']}), log position {result['position']}"]
+    if result["candidate"]["tiers"]:
+        lines.append("candidate alert tiers: " + ", ".join(
+            f"{t['severity']} {t['threshold']:g} over {t['long_window']}/{t['short_window']}"
+            for t in result["candidate"]["tiers"]))
+    lines += ["", f"{'':22} {'actual':>14} {'what-if':>14}"]
     lines += [f"{name:22} {a:>14} {w:>14}" for name, a, w in rows]
     for title, outcome in (("actual (recorded)", actual), ("what-if", what_if)):
         lines += ["", f"{title}:"]
         for t in outcome["transitions"]:
-            tier = f" {t['severity']} {t['long_window']}/{t['short_window']}" if "severity" in t else ""
+            tier = (f" {t['severity']} {t['long_window']}/{t['short_window']} over {t['threshold']:g}"
+                    if "severity" in t else "")
             left = f" remaining {t['remaining']:.4f}" if "remaining" in t else ""
             lines.append(f"  {t['at']}  {t['type']}{tier}{left}")
         if not outcome["transitions"]:

@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import islice
-from operator import eq
+from operator import eq, itemgetter
 from typing import Any, Iterable, Mapping
 
 from domain import objective as objectives
@@ -667,17 +667,18 @@ def _apply_config(state: BudgetState) -> None:
     })
 
 
-def observation_rows(intervals: list[Mapping[str, Any]]) -> list[tuple[int, int, int, int]]:
-    """(start_us, end_us, good, total) of logged intervals; an interval starting where the
-    one before ended (per-minute data, nearly always) reuses that end's parse."""
-    ends = isos_us([d["end"] for d in intervals])
-    rows = []
-    prev, prev_us = None, 0
-    for d, end_us in zip(intervals, ends):
-        s = d["start"]
-        rows.append((prev_us if s == prev else iso_us(s), end_us, d["good"], d["total"]))
-        prev, prev_us = d["end"], end_us
-    return rows
+def observation_columns(intervals: list[Mapping[str, Any]]) -> tuple[list[int], list[int], list[Any], list[Any]]:
+    """(starts, ends, good, total) of logged intervals, times in microseconds, column by
+    column; an interval starting where the one before ended (per-minute data, nearly
+    always) takes that end's microseconds."""
+    start_texts = list(map(itemgetter("start"), intervals))
+    end_texts = list(map(itemgetter("end"), intervals))
+    ends = isos_us(end_texts)
+    if start_texts and start_texts[1:] == end_texts[:-1]:
+        starts = [iso_us(start_texts[0]), *islice(ends, len(ends) - 1)]
+    else:
+        starts = isos_us(start_texts)
+    return starts, ends, list(map(itemgetter("good"), intervals)), list(map(itemgetter("total"), intervals))
 
 
 def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
@@ -694,7 +695,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_rows(observation_rows(data["intervals"]))
+        state.ledger.record_columns(*observation_columns(data["intervals"]))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

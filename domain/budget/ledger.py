@@ -30,6 +30,7 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from fractions import Fraction
 from itertools import accumulate, islice
+from operator import le, lt
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .burn import (
@@ -376,6 +377,8 @@ class Ledger:
         """Record (start_us, end_us, good, total) rows a decision already accepted as new
         (the log's ObservationsRecorded): no Interval objects, but still refused, changing
         nothing, when one is not new or they overlap."""
+        if not rows:
+            return
         starts, ends = self._starts, self._ends
         n = len(starts)
         if len(rows) == 1:  # what a live exporter's one-minute push logs: the common case
@@ -414,6 +417,26 @@ class Ledger:
                 return
         for s, e, g, t in rows:
             self._insert(bisect_left(starts, s), s, e, g, t)
+
+    def record_columns(self, starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> None:
+        """`record_rows` of rows given as columns: a batch after everything recorded (and
+        nothing excluded but by recurring exclusions) is checked and appended column by
+        column; anything else goes row by row."""
+        own_ends = self._ends
+        if (starts and (not own_ends or own_ends[-1] <= starts[0]) and not self._active and not self._timeslices
+                and min(good) >= 0 and all(map(le, good, total)) and all(map(lt, starts, ends))
+                and all(map(le, ends, islice(starts, 1, None)))):
+            self._starts.extend(starts)
+            own_ends.extend(ends)
+            self._good.extend(good)
+            self._total.extend(total)
+            if self._recurring:
+                self._cover.extend(self._recurring_cover(list(starts)))
+            else:
+                self._cover.extend([0] * len(starts))
+            self._gen += len(starts)
+            return
+        self.record_rows(list(zip(starts, ends, good, total)))
 
     def correct(self, interval: Interval) -> str:
         """Replace the counts of an already-recorded interval: "correction" or "duplicate"."""

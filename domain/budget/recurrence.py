@@ -405,29 +405,32 @@ def parse_local_start(value: object, field: str = "start") -> datetime:
     return start
 
 
-def recurring_exclusion(rrule: object, start: object, zone: object, duration: object) -> RecurringExclusion:
+def recurring_exclusion(rrule: object, start: object, zone: object, duration: object, *,
+                        limits: bool = True) -> RecurringExclusion:
     """A recurring exclusion from its parts as a command gives them, within the limits that
-    keep its expansion cheap (raises `BudgetInputError` naming the field)."""
-    if isinstance(rrule, str) and len(rrule) > MAX_RRULE_LENGTH:
+    keep its expansion cheap (raises `BudgetInputError` naming the field). `limits=False`
+    reads a recorded one: the limits in force when it was accepted applied then, and a
+    replay must not refuse what the log holds if they are tightened later."""
+    if limits and isinstance(rrule, str) and len(rrule) > MAX_RRULE_LENGTH:
         raise BudgetInputError("rrule", f"at most {MAX_RRULE_LENGTH} characters")
     rule = parse_rrule(rrule, "rrule")
     times = len(rule.by_hour or (0,)) * len(rule.by_minute or (0,))
-    if times > MAX_TIMES_PER_DAY:
+    if limits and times > MAX_TIMES_PER_DAY:
         raise BudgetInputError("rrule", f"at most {MAX_TIMES_PER_DAY} occurrences a day "
                                         f"(BYHOUR x BYMINUTE gives {times})")
-    if rule.count is not None and rule.count > MAX_COUNT:
+    if limits and rule.count is not None and rule.count > MAX_COUNT:
         raise BudgetInputError("rrule", f"COUNT may be at most {MAX_COUNT:,} (or give UNTIL)")
     local = parse_local_start(start, "start")
     length = parse_duration(duration, "duration") if isinstance(duration, (str, timedelta)) else None
     if length is None:
         raise BudgetInputError("duration", f"expected a duration like '2h' or '90m', got {duration!r}")
-    if not MIN_DURATION <= length <= MAX_DURATION or length % timedelta(seconds=1):
+    if length % timedelta(seconds=1) or (limits and not MIN_DURATION <= length <= MAX_DURATION):
         raise BudgetInputError("duration", f"must be whole seconds from {format_duration(MIN_DURATION)} "
                                            f"to {format_duration(MAX_DURATION)}, got {duration!r}")
     if not isinstance(zone, str):
         raise BudgetInputError("zone", f"expected an IANA time zone name, got {zone!r}")
     exclusion = RecurringExclusion(rule, local, zone, length)
-    if next(_utc_spans(exclusion), None) is None:
+    if limits and next(_utc_spans(exclusion), None) is None:
         raise BudgetInputError("rrule", "the rule has no occurrence from the start on")
     return exclusion
 
@@ -455,8 +458,9 @@ class Recurring:
             object.__setattr__(self, "expansion", Expansion(self.definition))
 
     @staticmethod
-    def new(id: str, rrule: str, start: object, zone: str, duration: object, reason: str = "") -> "Recurring":
-        definition = recurring_exclusion(rrule, start, zone, duration)
+    def new(id: str, rrule: str, start: object, zone: str, duration: object, reason: str = "", *,
+            limits: bool = True) -> "Recurring":
+        definition = recurring_exclusion(rrule, start, zone, duration, limits=limits)
         return Recurring(id, normal_rrule(rrule), definition, reason)
 
     @property
@@ -513,5 +517,5 @@ class Recurring:
         """From `to_dict` or an event's data (which holds the same keys but `ended_from`)."""
         ended = data.get("ended_from")
         item = Recurring.new(data["id"], data["rrule"], data["start"], data["zone"], data["duration"],
-                             data.get("reason", "") or "")
+                             data.get("reason", "") or "", limits=False)
         return item if ended is None else item.ended(to_us(datetime.fromisoformat(ended), "ended_from"))

@@ -47,6 +47,7 @@ from .faults import as_domain_error
 from .sources import open_source
 
 MAX_DAYS = 90
+MINUTE_US = 60 * US_PER_SECOND
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
@@ -128,8 +129,9 @@ async def measure_baseline(
 
     # The minutes as columns of microseconds and counts: no Interval or datetime per minute.
     starts = sorted(counts.counts)
-    rows = IntervalRows([t * US_PER_SECOND for t in starts], [(t + 60) * US_PER_SECOND for t in starts],
-                        [counts.counts[t][0] for t in starts], [counts.counts[t][1] for t in starts])
+    good, total = zip(*map(counts.counts.__getitem__, starts)) if starts else ((), ())
+    starts_us = [t * US_PER_SECOND for t in starts]
+    rows = IntervalRows(starts_us, [t + MINUTE_US for t in starts_us], good, total)
     config = budget.objective_config(state)
     # The analysis is pure and CPU-bound: a thread, beside the recording, off the server's loop.
     analysing = asyncio.ensure_future(asyncio.to_thread(
@@ -160,10 +162,10 @@ async def measure_baseline(
 
 
 async def _recorded_minutes(container: Any, result: CommandResult) -> int:
-    """How many minutes the command's ObservationsRecorded appended (0 on a resend)."""
+    """How many minutes the command's ObservationsRecorded appended (0 on a resend),
+    counted in the stored event by the database."""
     n = 0
     for ref in result.events:
         if ref.type == "ObservationsRecorded":
-            [event, *_] = await container.store.read_stream(ref.stream_id, ref.stream_version - 1)
-            n += len(event.data["intervals"])
+            n += await container.store.stored_list_length(ref.position, "intervals") or 0
     return n

@@ -30,6 +30,24 @@ def _freezes(freezes: list[dict[str, Any]]) -> str:
     return f"<table><tr><th>Started</th><th>Lifted</th><th>Services</th><th>Why</th></tr>{rows}</table>"
 
 
+def _alerts(outcome: dict[str, Any]) -> str:
+    alerts = [t for t in outcome["transitions"] if t["type"] in ("BurnRateAlertRaised", "BurnRateAlertCleared")]
+    if not alerts:
+        return "<p>No burn-rate alert.</p>"
+    rows = "".join(f"<tr><td>{_e(t['at'])}</td><td>{_e('raised' if t['type'] == 'BurnRateAlertRaised' else 'cleared')}"
+                   f"</td><td>{_e(t['severity'])}</td><td>{_e(t['long_window'])}/{_e(t['short_window'])}</td>"
+                   f"<td>{_e(t['threshold'])}</td></tr>" for t in alerts)
+    return (f"<table><tr><th>At</th><th></th><th>Severity</th><th>Windows</th><th>Burn rate over</th></tr>"
+            f"{rows}</table>")
+
+
+def _tiers(tiers: list[dict[str, Any]] | None) -> str:
+    if not tiers:
+        return ""
+    said = ", ".join(f"{t['severity']} over {t['threshold']:g} ({t['long_window']}/{t['short_window']})" for t in tiers)
+    return f'<p class="meta">Candidate alert tiers: {_e(said)}.</p>'
+
+
 def render_whatif_html(result: dict[str, Any]) -> str:
     """`result`: `service.whatif.to_dict(..., chart=True)`."""
     actual, what_if = result["actual"], result["what_if"]
@@ -40,6 +58,8 @@ def render_whatif_html(result: dict[str, Any]) -> str:
         ("Budget spent", pct(actual["budget_spent"], 1), pct(what_if["budget_spent"], 1)),
         ("Remaining at the end", pct(actual["remaining"], 1), pct(what_if["remaining"], 1)),
         ("Exhaustions", len(actual["exhaustions"]), len(what_if["exhaustions"])),
+        ("Alerts raised", *(sum(1 for t in o["transitions"] if t["type"] == "BurnRateAlertRaised")
+                            for o in (actual, what_if))),
         ("Freezes", len(actual["freezes"]), len(what_if["freezes"])),
         ("Deploys denied", sum(1 for d in result["deploys"] if d["actual"] == "DENY"),
          sum(1 for d in result["deploys"] if d["what_if"] == "DENY")),
@@ -64,6 +84,8 @@ def render_whatif_html(result: dict[str, Any]) -> str:
         "<h2>Attainment since the period's start</h2>",
         lines_svg([("actual", _points(actual, "attainment")), ("what-if", _points(what_if, "attainment"))],
                   "Attainment", targets),
+        "<h2>Burn-rate alerts under the candidate</h2>", _tiers(result["candidate"].get("tiers")), _alerts(what_if),
+        "<h2>Burn-rate alerts recorded</h2>", _alerts(actual),
         "<h2>Freezes the policy would have started</h2>", _freezes(what_if["freezes"]),
         "<h2>Freezes recorded</h2>", _freezes(actual["freezes"]),
         "<h2>Recorded deploys judged differently</h2>",

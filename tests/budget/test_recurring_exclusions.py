@@ -158,3 +158,15 @@ def test_a_bad_rule_zone_start_or_duration_is_refused_naming_the_field(rrule, st
 def test_twenty_four_times_a_day_is_the_densest_rule_taken() -> None:
     rule = "FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23;BYMINUTE=5"
     assert recurring_exclusion(rule, "2026-01-01T00:00", "UTC", "10m").duration == timedelta(minutes=10)
+
+
+def test_a_recorded_exclusion_is_read_back_whatever_the_limits_are_now(monkeypatch) -> None:
+    """The limits guard new commands; a replay reads what the log holds even if they were
+    tightened since (here: 24 occurrences a day, then 1)."""
+    from domain.budget import recurrence
+
+    recorded = Recurring.new("m", "FREQ=DAILY;BYHOUR=1,2", "2026-01-01T00:00", "UTC", "10m").to_dict()
+    monkeypatch.setattr(recurrence, "MAX_TIMES_PER_DAY", 1)
+    with pytest.raises(BudgetInputError):
+        Recurring.new("m", "FREQ=DAILY;BYHOUR=1,2", "2026-01-01T00:00", "UTC", "10m")
+    assert Recurring.from_dict(recorded).to_dict() == recorded

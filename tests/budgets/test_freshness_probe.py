@@ -12,7 +12,7 @@ from domain.budget.decider import RecordObservations
 from service import budget_queries as bq
 from service.bootstrap import build
 from service.freshness import FreshnessProbe, stopped_feeds
-from tests.budgets.support import do, journey, objective
+from tests.budgets.support import agree, do, journey, objective
 
 
 async def dead_exporter(container, oid: str = "o") -> datetime:
@@ -84,3 +84,30 @@ async def test_one_process_probes(settings):
         await b.stop()
         await first.shutdown()
         await second.shutdown()
+
+
+async def test_the_probe_brings_a_target_agreed_after_backfilled_history_into_force(container):
+    """A baseline backfills history before any target is agreed; once one is, the budget
+    reads against it from the probe's next round, without waiting for new data."""
+    from service.freshness import unconfigured_budgets
+
+    await journey(container)
+    await objective(container, "o", target=None, days=1)
+    base = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=32)
+    ivs = tuple(Interval(base + timedelta(minutes=i), base + timedelta(minutes=i + 1), 995, 1000) for i in range(30))
+    await do(container, "sre", RecordObservations("o", ivs, backfill=True))
+    await agree(container, "o", "p1", 0.99)
+    assert await bq.budget_of(container, "o") is None  # no target in force in the budget yet
+    assert await stopped_feeds(container.engines.read, container.store.clock()) == []  # fresh data
+    assert await unconfigured_budgets(container.engines.read) == ["o"]
+    head = (await container.store.head())[0]
+    probe = FreshnessProbe(container, interval=0)
+    assert await probe.run_once() == 1
+    new = [(e.type, e.actor, e.data.get("target")) for e in await container.store.read_stream("budget-o") if e.position > head]
+    assert new == [("BudgetConfigured", "freshness-probe", 0.99)]
+    s = await bq.budget_of(container, "o")
+    assert s is not None and s.total == 30_000 and not s.exhausted  # 0.5% bad of a 1% allowance
+    # In force now: the next round has nothing to bring in.
+    assert await unconfigured_budgets(container.engines.read) == []
+    head = (await container.store.head())[0]
+    assert await probe.run_once() == 0 and (await container.store.head())[0] == head

@@ -104,6 +104,18 @@ def test_whatif_target_takes_candidate_tiers_from_a_file_or_a_spec(database_url,
         refused = runner.invoke(app, ["whatif", "target", oid, "--tiers", given, *span])
         assert refused.exit_code == 2, (given, refused.output)
         assert says in refused.output, (given, refused.output)
+    table = runner.invoke(app, ["whatif", "target", oid, "--tiers", "page:1h:5m:0.31,ticket:6h:30m:0.1",
+                                *[a for a in span if a != "--json"]])
+    assert table.exit_code == 0, table.output
+    assert "candidate alert tiers: page 0.31 over 1h/5m, ticket 0.1 over 6h/30m" in table.stdout
+    assert f"  {minute(98).isoformat()}  BurnRateAlertRaised page 1h/5m over 0.31" in table.stdout
+    page = tmp_path / "tiers.html"
+    drawn = runner.invoke(app, ["whatif", "target", oid, "--tiers", "page:1h:5m:0.31", "--html", str(page), *span])
+    assert drawn.exit_code == 0, drawn.output
+    html = page.read_text()
+    assert "Candidate alert tiers: page over 0.31 (1h/5m)." in html
+    assert f"<td>{minute(98).isoformat()}</td><td>raised</td><td>page</td>" in html
+    assert "<h2>Burn-rate alerts recorded</h2><p>No burn-rate alert.</p>" in html
     both = runner.invoke(app, ["whatif", "target", oid, "--tiers", "page:1h:5m:1", "--tier", "page:1h:5m:1", *span])
     assert both.exit_code == 2 and "not both" in both.output
 

@@ -37,10 +37,19 @@ async def test_a_recurring_window_is_excluded_listed_audited_and_ended(api):
     assert added["events"][0]["streamId"] == "budget-o1"
     again = await send(api, "excludeRecurring", daily)  # the same again: nothing appended
     assert again["events"] == []
+    # a retry under the idempotency key of a recorded command is answered from the record
+    keyed = {**daily, "exclusionId": "keyed", "rrule": "FREQ=WEEKLY;BYDAY=SA", "idempotencyKey": "k-1"}
+    first = await send(api, "excludeRecurring", keyed)
+    retry = await send(api, "excludeRecurring", keyed)
+    assert retry["replayed"] and retry["version"] == first["version"] and await api.head() == first["events"][-1]["position"]
+    await send(api, "endRecurringExclusion", {"objectiveId": "o1", "exclusionId": "keyed", "from": t.isoformat(),
+                                              "reason": "not needed"})
 
     listing = (await api.ok(LISTING, role="auditor"))["objective"]
     assert listing["budget"]["bad"] == 0
-    assert listing["recurringExclusions"] == [{
+    assert [x["id"] for x in listing["recurringExclusions"]] == ["batch", "keyed"]
+    assert listing["recurringExclusions"][1]["active"] is False
+    assert listing["recurringExclusions"][:1] == [{
         "id": "batch", "rrule": daily["rrule"], "start": "2025-01-01T00:00:00", "zone": "UTC", "duration": "30m",
         "reason": "nightly batch, agreed in review", "active": True, "endedFrom": None,
         "nextOccurrences": [{"start": (window + timedelta(days=d)).isoformat(),
@@ -52,7 +61,7 @@ async def test_a_recurring_window_is_excluded_listed_audited_and_ended(api):
     # the audit trail: who excluded what, and why
     trail = await api.ok("""{ events(filter: {types: ["RecurringExclusionAdded"], streamId: "budget-o1"}) {
         edges { node { actor role data } } } }""", role="auditor")
-    (node,) = [e["node"] for e in trail["events"]["edges"]]
+    node, _keyed = [e["node"] for e in trail["events"]["edges"]]
     assert node["actor"] == "leadership-person" and node["role"] == "leadership"
     assert node["data"]["reason"] == "nightly batch, agreed in review" and node["data"]["approver"] == "lee.lead"
     assert node["data"]["rrule"] == daily["rrule"] and node["data"]["duration"] == "30m"
@@ -63,7 +72,7 @@ async def test_a_recurring_window_is_excluded_listed_audited_and_ended(api):
                                                       "reason": "the batch moved"})
     assert ended["events"][0]["type"] == "RecurringExclusionEnded" and ended["budget"]["bad"] == 3000
     listing = (await api.ok(LISTING, role="auditor"))["objective"]["recurringExclusions"][0]
-    assert listing["active"] is False and listing["endedFrom"] == (window + timedelta(minutes=15)).isoformat()
+    assert listing["id"] == "batch" and listing["active"] is False and listing["endedFrom"] == (window + timedelta(minutes=15)).isoformat()
     assert listing["nextOccurrences"] == []
 
 

@@ -11,7 +11,7 @@ from contextlib import aclosing
 from sqlalchemy import select, text
 
 from domain import journey as j
-from eventstore.reader import decode_rows, fold_log, read_log
+from eventstore.reader import JsonObject, decode_rows, fold_log, read_log
 from eventstore.tables import events as events_table
 from service.aggregates import AGGREGATES, aggregate_for, fold
 from tests.budgets.support import agree, do, journey
@@ -50,6 +50,32 @@ async def test_read_log_gives_the_stores_events_in_pages_within_bounds(container
     assert [dataclasses.replace(e, hash="") for e in unhashed] == [dataclasses.replace(e, hash="") for e in everything]
     if container.engines.dialect == "postgresql":
         assert {e.hash for e in unhashed} == {""}
+    # In chunks: each page handed over in lists of at most `chunk`, the same events in order.
+    chunks = [c async for c in read_log(container.store, page=7, chunk=3)]
+    assert [e for c in chunks for e in c] == everything
+    assert max(len(c) for c in chunks) == 3 and len(chunks) >= len(everything) // 3
+    unhashed_chunks = [c async for c in read_log(container.store, after=2, until=head - 1, hashes=False, chunk=2)]
+    assert [dataclasses.replace(e, hash="") for c in unhashed_chunks for e in c] == [
+        dataclasses.replace(e, hash="") for e in everything[2:head - 1]]
+
+
+async def test_lazy_metadata_is_the_same_metadata_decoded_when_read(container):
+    await _history(container)
+    everything = await _portable(container)
+    lazy = [e async for chunk in read_log(container.store, page=5, lazy_metadata=True, chunk=2) for e in chunk]
+    assert lazy == everything
+    if container.engines.dialect == "postgresql":
+        assert all(isinstance(e.metadata, JsonObject) for e in lazy)
+    for e, want in zip(lazy, everything):
+        assert dict(e.metadata) == want.metadata and e.metadata.get("actor") == want.metadata.get("actor")
+
+
+def test_a_json_object_reads_as_the_dict_it_decodes_to():
+    o = JsonObject(b'{"actor":"sre-person","command_id":"c1","n":[1,2]}')
+    assert o == {"actor": "sre-person", "command_id": "c1", "n": [1, 2]} == o and o != {"actor": "x"}
+    assert o["command_id"] == "c1" and o.get("missing", 7) == 7 and "n" in o and "m" not in o
+    assert list(o) == ["actor", "command_id", "n"] and len(o) == 3 and o == JsonObject('{"n":[1,2],"command_id":"c1","actor":"sre-person"}')
+    assert repr(o) == repr({"actor": "sre-person", "command_id": "c1", "n": [1, 2]})
 
 
 async def test_read_log_upcasts_exactly_the_types_with_an_upcaster(container):

@@ -47,3 +47,67 @@ def test_increase_over_raw_samples_counts_each_rise_and_restarts_from_zero():
     # The refinement replaces the boundary difference (9) for that series and minute.
     assert minute_deltas([{0: 100, 60: 9, 120: 30}], 0, 120, {(0, 0): 29.0}) == {0: 29, 60: 21}
     assert minute_deltas([{0: 100, 60: 9}], 0, 60, {(0, 0): None}) == {0: None}
+
+
+# ---- the column-wise fast paths against the per-boundary oracle ---------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from service.sources.counters import drops  # noqa: E402
+
+from .counters_oracle import reference_combine, reference_drops, reference_minute_deltas  # noqa: E402
+
+steps = st.one_of(st.sampled_from([0.0, 1.0, 5.0, 100.0, 0.5]), st.sampled_from([-3.0, float("nan"), float("inf")]))
+
+
+@st.composite
+def counter(draw, n: int) -> dict[int, float]:
+    """A counter's values at n + 1 boundaries: mostly rising by whole numbers; sometimes a
+    gap, a reset, a NaN, an infinity or half an event."""
+    healthy = draw(st.booleans())
+    value, out = draw(st.sampled_from([0.0, 7.0, 1e15])), {}
+    for k in range(n + 1):
+        if healthy:
+            value += draw(st.sampled_from([0.0, 1.0, 60.0]))
+        else:
+            step = draw(steps)
+            value = 2.0 if step == -3.0 else value + step
+            if draw(st.integers(0, 9)) == 0:
+                continue  # no sample at this boundary
+        out[60 * k] = value
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 12), st.integers(0, 3))
+def test_the_fast_paths_give_what_the_per_boundary_loops_give(data, n, how_many):
+    series = [data.draw(counter(n)) for _ in range(how_many)]
+    start, end = 0, 60 * n
+    for values in series:
+        assert drops(values, start, end) == reference_drops(values, start, end)
+    ours = minute_deltas(series, start, end)
+    assert ours == reference_minute_deltas(series, start, end)
+    other = minute_deltas([data.draw(counter(n))], start, end)
+    for good, part_bad, total in ((ours, None, other), (None, ours, other), (other, None, ours)):
+        try:
+            expected = reference_combine(good, part_bad, total, start, end)
+        except Exception as error:  # noqa: BLE001 - the same refusal either way
+            expected = (type(error), str(error))
+        try:
+            got = combine(good, part_bad, total, start, end)
+        except Exception as error:  # noqa: BLE001
+            got = (type(error), str(error))
+        assert got == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.integers(1, 12), st.integers(1, 3))
+def test_steady_deltas_answer_only_when_nothing_dropped_and_then_as_the_loop_does(data, n, how_many):
+    from service.sources.counters import steady_deltas
+
+    series = [data.draw(counter(n)) for _ in range(how_many)]
+    steady = steady_deltas(series, 0, 60 * n)
+    if steady is not None:
+        assert not any(reference_drops(values, 0, 60 * n) for values in series)
+        assert steady == reference_minute_deltas(series, 0, 60 * n)
