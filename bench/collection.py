@@ -4,7 +4,8 @@ floor from the same run.
     python -m bench.collection [--pg URL] [--objectives 1000] [--days 28] [--rounds 3]
 
 - collection cycle: `Collector.run_once` for `--objectives` agreed objectives (99.9%,
-  30-day rolling), each with a ratio SLI of two counters: one new minute per objective
+  30-day rolling), each with a ratio SLI of two counters (defined through the log, read
+  by the collector's catalog every round): one new minute per objective
   per round, pulled (BATCH = 50 objectives' good and total selectors a range query, the
   batches in flight together) and recorded (one RecordObservations each through the
   command bus, the budget reactor judging it, each batch as its counts arrive).
@@ -39,6 +40,7 @@ from bench.budget import setup_objectives
 from bench.prometheus_source import CONCURRENCY, CYCLE_MINUTES, START, history, raw_range
 from bench.store import Databases
 from domain import objective as o
+from domain import sources
 from domain.data_source import DataSource
 from domain.sli_definition import count_queries, parse_definition
 from service.bootstrap import build
@@ -55,6 +57,22 @@ SRE = frozenset({"sre"})
 
 def at(minute: int) -> datetime:
     return datetime.fromtimestamp(START + 60 * minute, timezone.utc)
+
+
+async def define_slis(container, url: str, ids: list[str]) -> list[Target]:
+    """A source and, for each agreed objective, an SLI of two counters (a proposal the four
+    parties endorse), recorded unchecked: what the collector's catalog then reads."""
+    bus = container.bus
+    await bus.execute(Envelope(sources.DefineDataSource("prom", "prometheus", url), "sre-person", SRE))
+    definitions = {oid: {"kind": "ratio", "source": "prom", "good": f'obj_good_total{{objective="{oid}"}}',
+                         "total": f'obj_all_total{{objective="{oid}"}}', "series": "single"} for oid in ids}
+    await asyncio.gather(*(bus.execute(Envelope(o.DefineSli(oid, d, "sli", "read from Prometheus"), "sre-person", SRE))
+                           for oid, d in definitions.items()))
+    for party in o.PARTIES:
+        await asyncio.gather(*(bus.execute(Envelope(o.EndorseProposal(oid, "sli", party), f"{party}-person",
+                                                    frozenset({party}))) for oid in ids))
+    source = DataSource("prom", "prometheus", url)
+    return [Target(oid, parse_definition(d), source) for oid, d in definitions.items()]
 
 
 async def timed(fn) -> float:
@@ -85,11 +103,10 @@ async def run(url: str, objectives: int, days: int, rounds: int) -> None:
         try:
             print(f"{objectives} objectives agreed in {await setup_objectives(container, ids):.1f} s")
             with PrometheusServer(data) as server:
-                source = DataSource("prom", "prometheus", server.url)
-                targets = [Target(oid, parse_definition({
-                    "kind": "ratio", "source": "prom", "good": f'obj_good_total{{objective="{oid}"}}',
-                    "total": f'obj_all_total{{objective="{oid}"}}', "series": "single"}), source) for oid in ids]
-                collector = Collector(container, catalog=StaticCatalog(targets))
+                t0 = time.perf_counter()
+                targets = await define_slis(container, server.url, ids)
+                print(f"their SLIs defined on {server.url} in {time.perf_counter() - t0:.1f} s")
+                collector = Collector(container)  # the log's catalog, read every round
                 # The very queries the collector sends: one per BATCH objectives, good and total.
                 queries = [batch_query([count_queries(t.definition) for t in targets[i:i + BATCH]])
                            for i in range(0, len(targets), BATCH)]

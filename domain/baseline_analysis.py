@@ -22,7 +22,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import islice, repeat
-from operator import add, eq, lt, mod, sub
+from operator import eq, lt, mod, sub
 from typing import Any, Mapping, Sequence
 
 from domain.budget import IntervalRows, Ledger
@@ -137,6 +137,12 @@ def _analyse(starts: Sequence[int], good: Sequence[int], total: Sequence[int], *
     def hour_start(at: int) -> int:
         return at - (at + offset) % HOUR_US
 
+    # The minutes recorded once, as the log's fold does (columns, in order); each candidate
+    # reads a copy under its own target (`with_config`: no interval checked again).
+    history = Ledger(candidates[0], window, budgeting) if candidates else None
+    if history is not None and starts:
+        history.record_columns(starts, [s + MINUTE_US for s in starts], good, total)
+
     def buckets(floor, length: int) -> list[Period]:
         return _buckets(starts, good, total, start_us, end_us, floor, length)
 
@@ -147,7 +153,7 @@ def _analyse(starts: Sequence[int], good: Sequence[int], total: Sequence[int], *
         weeks=tuple(buckets(_week_start_us, WEEK_US)),
         worst_hours=_worst(buckets(hour_start, HOUR_US), worst),
         worst_days=_worst(buckets(_day_start_us, DAY_US), worst),
-        candidates=tuple(_candidate(t, starts, good, total, start_us, end_us, window, budgeting, step) for t in candidates),
+        candidates=tuple(_candidate(t, history, start_us, end_us, window, budgeting, step) for t in candidates),
     )
 
 
@@ -192,12 +198,9 @@ class _Ratio:
         return self.num * other.den < other.num * self.den
 
 
-def _candidate(target: float, starts: Sequence[int], good: Sequence[int], total: Sequence[int], start_us: int,
-               end_us: int, window, budgeting, step: timedelta) -> CandidateOutcome:
-    ledger = Ledger(target, window, budgeting)
-    # The minutes as the log's fold gives them (microseconds, in order): no Interval per
-    # minute per candidate.
-    ledger.record_rows(list(zip(starts, map(add, starts, repeat(MINUTE_US)), good, total)))
+def _candidate(target: float, history: Ledger, start_us: int, end_us: int, window, budgeting,
+               step: timedelta) -> CandidateOutcome:
+    ledger = history.with_config(target, window, budgeting)
     judged = exhausted = exhaustions = 0
     first = None
     lowest = None

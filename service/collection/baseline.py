@@ -162,10 +162,10 @@ async def measure_baseline(
 
 
 async def _recorded_minutes(container: Any, result: CommandResult) -> int:
-    """How many minutes the command's ObservationsRecorded appended (0 on a resend)."""
+    """How many minutes the command's ObservationsRecorded appended (0 on a resend),
+    counted in the stored event by the database."""
     n = 0
     for ref in result.events:
         if ref.type == "ObservationsRecorded":
-            [event, *_] = await container.store.read_stream(ref.stream_id, ref.stream_version - 1)
-            n += len(event.data["intervals"])
+            n += await container.store.stored_list_length(ref.position, "intervals") or 0
     return n

@@ -58,10 +58,16 @@ class StaticCatalog:
 class LogCatalog:
     """The targets from the read models: every objective that is not retired and has an
     SLI definition, with its data source (a retired or undefined source is left out of
-    `targets()`: the definition cannot be read until the source is defined again)."""
+    `targets()`: the definition cannot be read until the source is defined again).
+
+    A collector asks every round: each objective's definition is parsed once per version
+    of its stream (a round reads the ids and versions, and the documents of the changed
+    ones only: decoding 1,000 objective documents took ~170 ms a round); sources, few
+    and small, are read every time."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
+        self._parsed: dict[str, tuple[int, SLIDefinition | None]] = {}  # id -> (version, its definition)
 
     async def _sources(self, conn: Any, names: set[str]) -> dict[str, DataSource]:
         if not names:
@@ -72,13 +78,22 @@ class LogCatalog:
 
     async def targets(self) -> Sequence[Target]:
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(select(objectives_table.c.doc)
+            live = (await conn.execute(select(objectives_table.c.id, objectives_table.c.version)
                                        .where(objectives_table.c.status != objectives.ObjectiveStatus.RETIRED.value)
                                        .order_by(objectives_table.c.created_position))).all()
-            defined = [(s.id, s.sli_definition) for s in (objectives.from_dict(orjson.loads(r.doc)) for r in rows)
-                       if s.sli_definition is not None]
-            found = await self._sources(conn, {q.source for _, q in defined})
-        return [Target(oid, parse_definition(q.definition()), found[q.source]) for oid, q in defined if q.source in found]
+            changed = [r.id for r in live if self._parsed.get(r.id, (None,))[0] != r.version]
+            for i in range(0, len(changed), 500):
+                rows = await conn.execute(select(objectives_table.c.id, objectives_table.c.version, objectives_table.c.doc)
+                                          .where(objectives_table.c.id.in_(changed[i:i + 500])))
+                for r in rows:
+                    q = objectives.from_dict(orjson.loads(r.doc)).sli_definition
+                    self._parsed[r.id] = (r.version, None if q is None else parse_definition(q.definition()))
+            ids = {r.id for r in live}
+            for gone in [oid for oid in self._parsed if oid not in ids]:
+                del self._parsed[gone]
+            defined = [(r.id, d) for r in live if (d := self._parsed.get(r.id, (None, None))[1]) is not None]
+            found = await self._sources(conn, {d.source for _, d in defined})
+        return [Target(oid, d, found[d.source]) for oid, d in defined if d.source in found]
 
     async def target(self, objective_id: str) -> Target:
         async with self.engine.connect() as conn:

@@ -99,10 +99,10 @@ def minute_deltas(series: Iterable[Mapping[int, float]], start: int, end: int,
     `exact[(i, b)]`, when given, is series i's count for minute b from its raw samples
     (None: unknown), used instead of the boundary difference."""
     series = list(series)
-    if not exact and start < end:
-        summed = _steady_sums(series, start, end)
-        if summed is not None:
-            return dict(zip(range(start, end, MINUTE), map(int, summed)))
+    if not exact:
+        steady = steady_deltas(series, start, end)
+        if steady is not None:
+            return steady
     out: dict[int, int | None] = {}
     sums: dict[int, float] = {}
     poisoned: set[int] = set()
@@ -131,6 +131,14 @@ def minute_deltas(series: Iterable[Mapping[int, float]], start: int, end: int,
     return out
 
 
+def steady_deltas(series: Sequence[Mapping[int, float]], start: int, end: int) -> dict[int, int | None] | None:
+    """`minute_deltas(series, start, end)` when every series is steady over the range (a
+    finite value at every boundary, never dropping -- so `drops` finds nothing -- and whole
+    differences), worked out column by column; None otherwise."""
+    summed = _steady_sums(series, start, end) if start < end else None
+    return None if summed is None else dict(zip(range(start, end, MINUTE), map(int, summed)))
+
+
 def _steady_sums(series: Sequence[Mapping[int, float]], start: int, end: int) -> list[float] | None:
     """The summed differences of series that are all steady over [start, end] with whole
     differences (the loop below's result then, summed in the same order); None otherwise."""
@@ -142,7 +150,11 @@ def _steady_sums(series: Sequence[Mapping[int, float]], start: int, end: int) ->
         deltas = list(map(sub, islice(grid, 1, None), grid))
         if not all(map(eq, deltas, map(int, deltas))):
             return None
-        sums = list(map(add, [0.0] * len(deltas), deltas)) if sums is None else list(map(add, sums, deltas))
+        # The loop sums from 0.0: a first series' float differences are its sums as they are.
+        if sums is None:
+            sums = deltas if set(map(type, deltas)) == {float} else list(map(add, [0.0] * len(deltas), deltas))
+        else:
+            sums = list(map(add, sums, deltas))
     return sums
 
 

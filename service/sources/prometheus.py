@@ -35,7 +35,7 @@ from domain.data_source import DataSource
 from domain.promql import Selector, parse_counters, quote
 from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
-from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas
+from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas, steady_deltas
 from .errors import (
     SeveralSeries,
     SourceError,
@@ -281,6 +281,9 @@ class PrometheusSource:
     async def _deltas(self, result: dict[Labels, dict[int, float]], start: int, end: int) -> dict[int, int | None]:
         """Per-minute counts of a range result, minutes with a reset refined from raw samples."""
         series = list(result.values())
+        steady = steady_deltas(series, start, end)
+        if steady is not None:  # no series dropped anywhere: nothing to refine
+            return steady
         exact: dict[tuple[int, int], float | None] = {}
 
         async def refine(i: int, labels: Labels, b: int) -> None:

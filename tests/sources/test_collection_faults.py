@@ -101,6 +101,10 @@ async def test_targets_come_from_the_log_and_need_a_definition_and_a_live_source
     await container.bus.execute(Envelope(od.DefineSli("o", {**RATIO, "source": "p"}), "s", sre))
     [found] = await container.catalog.targets()
     assert (found.objective_id, found.source.url) == ("o", "http://five.example")
+    # The catalog parses a definition once per version of the objective: a change shows.
+    await container.bus.execute(Envelope(od.DefineSli("o", {**RATIO, "source": "p", "total": "all_total"}), "s", sre))
+    [found] = await container.catalog.targets()
+    assert [s.promql() for s in found.definition.total] == ["all_total"]
     # A source an objective still names cannot be retired (the collector would drop it quietly).
     head = (await container.store.head())[0]
     with pytest.raises(Conflict, match="still named by the SLI definition of objective") as refused:

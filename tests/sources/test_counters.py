@@ -99,3 +99,15 @@ def test_the_fast_paths_give_what_the_per_boundary_loops_give(data, n, how_many)
         except Exception as error:  # noqa: BLE001
             got = (type(error), str(error))
         assert got == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.integers(1, 12), st.integers(1, 3))
+def test_steady_deltas_answer_only_when_nothing_dropped_and_then_as_the_loop_does(data, n, how_many):
+    from service.sources.counters import steady_deltas
+
+    series = [data.draw(counter(n)) for _ in range(how_many)]
+    steady = steady_deltas(series, 0, 60 * n)
+    if steady is not None:
+        assert not any(reference_drops(values, 0, 60 * n) for values in series)
+        assert steady == reference_minute_deltas(series, 0, 60 * n)
