@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 from itertools import islice
 from operator import add, eq, le, sub
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from .errors import SourceBadData
 
@@ -153,6 +153,55 @@ def _steady_sums(series: Sequence[Mapping[int, float]], start: int, end: int) ->
         # The loop sums from 0.0: a first series' float differences are its sums as they are.
         if sums is None:
             sums = deltas if set(map(type, deltas)) == {float} else list(map(add, [0.0] * len(deltas), deltas))
+        else:
+            sums = list(map(add, sums, deltas))
+    return sums
+
+
+class Slice(NamedTuple):
+    """One chunk of a series, worked out as it arrived: its first and last boundary values
+    and the differences between its boundaries (all finite, never dropping, whole)."""
+
+    first: float
+    last: float
+    deltas: list[float]
+
+
+def steady_slice(times: Sequence[int], values: Sequence[float], start: int, end: int) -> Slice | None:
+    """A chunk's values at exactly start, start + 60, ..., end as a `Slice` when they are
+    steady there (what `_steady_sums` asks of the whole grid); None otherwise."""
+    if len(times) != (end - start) // MINUTE + 1 or not times or times[0] != start or times[-1] != end \
+            or list(times) != list(range(start, end + MINUTE, MINUTE)):
+        return None
+    if not _steady(values):
+        return None
+    deltas = list(map(sub, islice(values, 1, None), values))
+    if not all(map(eq, deltas, map(int, deltas))):
+        return None
+    return Slice(values[0], values[-1], deltas)
+
+
+def stitched_sums(series: Sequence[Sequence[Slice | None]]) -> list[float] | None:
+    """`_steady_sums` over series given as their chunks' `Slice`s in order (chunks that
+    partition the boundaries): each series' differences are its slices' joined by the
+    difference across each junction; None when a slice is missing or not steady, or a
+    junction drops or is not whole -- exactly when `_steady_sums` would give None."""
+    sums: list[float] | None = None
+    for slices in series:
+        deltas: list[float] = []
+        previous: float | None = None
+        for piece in slices:
+            if piece is None:
+                return None
+            if previous is not None:
+                step = piece.first - previous
+                if step < 0 or step != int(step):
+                    return None
+                deltas.append(step)
+            deltas += piece.deltas
+            previous = piece.last
+        if sums is None:
+            sums = deltas if set(map(type, deltas)) <= {float} else list(map(add, [0.0] * len(deltas), deltas))
         else:
             sums = list(map(add, sums, deltas))
     return sums
