@@ -27,7 +27,7 @@ and the minute's count is the sum over the series that have both boundaries. So:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import add, eq, le, sub
 from typing import Iterable, Mapping, NamedTuple, Sequence
@@ -46,6 +46,18 @@ class MinuteCounts:
     end: int
     counts: dict[int, tuple[int, int]]
     missing: tuple[int, ...]
+    # (good, total) of every minute in order, when `combine` had them as columns already.
+    given: tuple[Sequence[int], Sequence[int]] | None = field(default=None, compare=False, repr=False)
+
+    def columns(self) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
+        """The minutes with a count as three columns in time order: starts, good, total."""
+        if self.given is not None:
+            return range(self.start, self.end, MINUTE), *self.given
+        starts = sorted(self.counts)
+        if not starts:
+            return (), (), ()
+        good, total = zip(*map(self.counts.__getitem__, starts))
+        return starts, good, total
 
 
 def _grid(values: Mapping[int, float], start: int, end: int) -> list[float | None]:
@@ -207,6 +219,19 @@ def stitched_sums(series: Sequence[Sequence[Slice | None]]) -> list[float] | Non
     return sums
 
 
+def combine_columns(good: Sequence[int] | None, bad: Sequence[int] | None, total: Sequence[int],
+                    start: int, end: int) -> MinuteCounts:
+    """`combine` of deltas given as columns, a count for every minute of [start, end) in
+    order (what steady series give): no dict per side on the way."""
+    part = good if good is not None else bad
+    if len(part) != len(total) or len(total) != len(range(start, end, MINUTE)) or not all(map(le, part, total)):
+        minutes = range(start, end, MINUTE)  # combine's refusal, or its answer, as it gives it
+        return combine(None if good is None else dict(zip(minutes, good)), None if bad is None else dict(zip(minutes, bad)),
+                       dict(zip(minutes, total)), start, end)
+    good_values = part if good is not None else list(map(sub, total, part))
+    return MinuteCounts(start, end, dict(zip(range(start, end, MINUTE), zip(good_values, total))), (), (good_values, total))
+
+
 def combine(good: Mapping[int, int | None] | None, bad: Mapping[int, int | None] | None,
             total: Mapping[int, int | None], start: int, end: int) -> MinuteCounts:
     """Good/total per minute from good (or bad) and total deltas; a minute lacking either is missing."""
@@ -215,9 +240,9 @@ def combine(good: Mapping[int, int | None] | None, bad: Mapping[int, int | None]
     total_values = list(map(total.get, minutes))
     if None not in part_values and None not in total_values and all(map(le, part_values, total_values)):
         # Every minute has both counts, the part within the total: zipped in C.
-        if good is not None:
-            return MinuteCounts(start, end, dict(zip(minutes, zip(part_values, total_values))), ())
-        return MinuteCounts(start, end, dict(zip(minutes, zip(map(sub, total_values, part_values), total_values))), ())
+        good_values = part_values if good is not None else list(map(sub, total_values, part_values))
+        return MinuteCounts(start, end, dict(zip(minutes, zip(good_values, total_values))), (),
+                            (good_values, total_values))
     counts: dict[int, tuple[int, int]] = {}
     missing = []
     for b in range(start, end, MINUTE):

@@ -35,7 +35,7 @@ from domain.data_source import DataSource
 from domain.promql import Selector, parse_counters, quote
 from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
-from .counters import MINUTE, MinuteCounts, Slice, combine, drops, increase, minute_deltas, steady_deltas, steady_slice, stitched_sums
+from .counters import MINUTE, MinuteCounts, Slice, combine, combine_columns, drops, increase, minute_deltas, steady_deltas, steady_slice, stitched_sums
 from .errors import (
     SeveralSeries,
     SourceError,
@@ -278,6 +278,11 @@ class PrometheusSource:
                 if len(result) > 1:
                     shown = ", ".join("{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" for labels in list(result)[:3])
                     raise SeveralSeries(f"{expr!r} gave {len(result)} series where the SLI expects one: {shown}")
+        part_steady, total_steady = _steady_columns(part, a, z), _steady_columns(total, a, z)
+        if part_steady is not None and total_steady is not None:  # one pass from the chunks to the columns
+            if queries.good is not None:
+                return combine_columns(part_steady, None, total_steady, a, z)
+            return combine_columns(None, part_steady, total_steady, a, z)
         # One after the other: without a counter reset neither awaits anything, and a task
         # each would cost more than the counting (a collection round counts thousands).
         part_deltas = await self._deltas(part, a, z)
@@ -289,12 +294,6 @@ class PrometheusSource:
     async def _deltas(self, result: dict[Labels, dict[int, float]], start: int, end: int) -> dict[int, int | None]:
         """Per-minute counts of a range result, minutes with a reset refined from raw samples."""
         series = list(result.values())
-        if series and all(isinstance(values, _Series) and values.span == (start, end) for values in series):
-            # Chunked from `start` at one-minute steps, each chunk's differences worked out
-            # as it arrived: the same as `steady_deltas`, without going over the grid again.
-            sums = stitched_sums([values.slices for values in series])
-            if sums is not None:
-                return dict(zip(range(start, end, MINUTE), map(int, sums)))
         steady = steady_deltas(series, start, end)
         if steady is not None:  # no series dropped anywhere: nothing to refine
             return steady
@@ -365,6 +364,17 @@ def batch_query(many: Sequence[CountQueries]) -> str:
     send it raw, as the floor the adapter is measured against)."""
     selectors = _grouped(many)[2]
     return selectors[0].promql() if len(selectors) == 1 else union_expr(selectors)
+
+
+def _steady_columns(result: dict[Labels, dict[int, float]], start: int, end: int) -> list[int] | None:
+    """`steady_deltas(series, start, end)`'s counts as a column, from the slices each chunk
+    was worked into as it arrived (no pass over the whole grid); None when a series was not
+    chunked over exactly [start, end] or is not steady there (then `_deltas` decides)."""
+    series = list(result.values())
+    if not series or not all(isinstance(values, _Series) and values.span == (start, end) for values in series):
+        return None
+    sums = stitched_sums([values.slices for values in series])
+    return None if sums is None else list(map(int, sums))
 
 
 class _Series(dict):

@@ -147,3 +147,27 @@ def test_a_reset_or_half_an_event_across_a_junction_is_no_steady_answer():
     pieces = [steady_slice([0, 60], [9.0, 10.0], 0, 60), steady_slice([120, 180], [12.0, 12.0], 120, 180)]
     assert stitched_sums([pieces]) == [1.0, 2.0, 0.0]
     assert steady_slice([0, 120], [1.0, 2.0], 0, 120) is None  # a boundary without a value
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=8), st.booleans())
+def test_combine_on_columns_is_combine_on_their_dicts(pairs, as_good):
+    """The same counts or the same refusal, and the columns the baseline reads are the counts'."""
+    from service.sources.counters import combine_columns
+
+    part, total = [p for p, _ in pairs], [t for _, t in pairs]
+    start, end = 0, 60 * len(pairs)
+    minutes = range(start, end, 60)
+    good, bad = (part, None) if as_good else (None, part)
+
+    def outcome(fn, *columns):
+        try:
+            got = fn(*columns, start, end)
+        except Exception as error:  # noqa: BLE001 - the same refusal either way
+            return type(error), str(error)
+        starts, good_column, total_column = got.columns()
+        assert list(zip(starts, zip(good_column, total_column))) == sorted(got.counts.items())
+        return got
+
+    as_dicts = [None if c is None else dict(zip(minutes, c)) for c in (good, bad, total)]
+    assert outcome(combine_columns, good, bad, total) == outcome(combine, *as_dicts)
