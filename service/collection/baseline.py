@@ -137,27 +137,33 @@ async def measure_baseline(
     analysing = asyncio.ensure_future(asyncio.to_thread(
         analyse_rows, rows, window=config["window"], budgeting=config["budgeting"],
         candidates=candidates_for(state, candidates), period=(start, end)))
+    # Each batch's appended minutes are counted in the stored event (a read) beside what
+    # follows it -- the next batch, the baseline -- not before it.
+    counting: list[asyncio.Future[int]] = []
     try:
-        recorded = 0
-        batches = range(0, len(rows), budget.MAX_BATCH)
-        for n, i in enumerate(batches):
-            command = budget.RecordObservations(objective_id, rows[i:i + budget.MAX_BATCH], backfill=True)
-            r = await container.bus.execute(Envelope(command, actor, roles))
-            recorded += await _recorded_minutes(container, r)
-            if on_progress is not None:
-                on_progress("record", n + 1, len(batches))
+        try:
+            batches = range(0, len(rows), budget.MAX_BATCH)
+            for n, i in enumerate(batches):
+                command = budget.RecordObservations(objective_id, rows[i:i + budget.MAX_BATCH], backfill=True)
+                r = await container.bus.execute(Envelope(command, actor, roles))
+                counting.append(asyncio.ensure_future(_recorded_minutes(container, r)))
+                if on_progress is not None:
+                    on_progress("record", n + 1, len(batches))
+        finally:
+            analysis = await analysing
+        if on_progress is not None:
+            on_progress("analyse", 1, 1)
+        if analysis.period.total == 0:
+            raise InvalidInput(
+                f"the source had no events for {objective_id} in {start.isoformat()}..{end.isoformat()}: "
+                "a baseline needs traffic (check the SLI's selectors)", field="days")
+        command = objectives.RecordBaseline(objective_id, start, end, analysis.period.good, analysis.period.total,
+                                            notes or f"measured from data source {target.source.name!r}: {days} days",
+                                            analysis)
+        result = await container.bus.execute(Envelope(command, actor, roles))
+        recorded = sum(await asyncio.gather(*counting))
     finally:
-        analysis = await analysing
-    if on_progress is not None:
-        on_progress("analyse", 1, 1)
-    if analysis.period.total == 0:
-        raise InvalidInput(
-            f"the source had no events for {objective_id} in {start.isoformat()}..{end.isoformat()}: "
-            "a baseline needs traffic (check the SLI's selectors)", field="days")
-    command = objectives.RecordBaseline(objective_id, start, end, analysis.period.good, analysis.period.total,
-                                        notes or f"measured from data source {target.source.name!r}: {days} days",
-                                        analysis)
-    result = await container.bus.execute(Envelope(command, actor, roles))
+        await asyncio.gather(*counting, return_exceptions=True)  # none left running on a refusal
     return BaselineResult(objective_id, start, end, analysis.minutes_with_data, recorded, analysis, result)
 
 
