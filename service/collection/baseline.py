@@ -128,9 +128,9 @@ async def measure_baseline(
         raise as_domain_error(exc, target.source.name) from None
 
     # The minutes as columns of microseconds and counts: no Interval or datetime per minute.
-    starts = sorted(counts.counts)
-    good, total = zip(*map(counts.counts.__getitem__, starts)) if starts else ((), ())
-    starts_us = [t * US_PER_SECOND for t in starts]
+    starts, good, total = counts.columns()
+    starts_us = range(starts.start * US_PER_SECOND, starts.stop * US_PER_SECOND, MINUTE_US) if isinstance(starts, range) \
+        else [t * US_PER_SECOND for t in starts]
     rows = IntervalRows(starts_us, [t + MINUTE_US for t in starts_us], good, total)
     config = budget.objective_config(state)
     # The analysis is pure and CPU-bound: a thread, beside the recording, off the server's loop.

@@ -27,10 +27,10 @@ and the minute's count is the sum over the series that have both boundaries. So:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import add, eq, le, sub
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from .errors import SourceBadData
 
@@ -46,6 +46,18 @@ class MinuteCounts:
     end: int
     counts: dict[int, tuple[int, int]]
     missing: tuple[int, ...]
+    # (good, total) of every minute in order, when `combine` had them as columns already.
+    given: tuple[Sequence[int], Sequence[int]] | None = field(default=None, compare=False, repr=False)
+
+    def columns(self) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
+        """The minutes with a count as three columns in time order: starts, good, total."""
+        if self.given is not None:
+            return range(self.start, self.end, MINUTE), *self.given
+        starts = sorted(self.counts)
+        if not starts:
+            return (), (), ()
+        good, total = zip(*map(self.counts.__getitem__, starts))
+        return starts, good, total
 
 
 def _grid(values: Mapping[int, float], start: int, end: int) -> list[float | None]:
@@ -158,6 +170,68 @@ def _steady_sums(series: Sequence[Mapping[int, float]], start: int, end: int) ->
     return sums
 
 
+class Slice(NamedTuple):
+    """One chunk of a series, worked out as it arrived: its first and last boundary values
+    and the differences between its boundaries (all finite, never dropping, whole)."""
+
+    first: float
+    last: float
+    deltas: list[float]
+
+
+def steady_slice(times: Sequence[int], values: Sequence[float], start: int, end: int) -> Slice | None:
+    """A chunk's values at exactly start, start + 60, ..., end as a `Slice` when they are
+    steady there (what `_steady_sums` asks of the whole grid); None otherwise."""
+    if len(times) != (end - start) // MINUTE + 1 or not times or times[0] != start or times[-1] != end \
+            or list(times) != list(range(start, end + MINUTE, MINUTE)):
+        return None
+    if not _steady(values):
+        return None
+    deltas = list(map(sub, islice(values, 1, None), values))
+    if not all(map(eq, deltas, map(int, deltas))):
+        return None
+    return Slice(values[0], values[-1], deltas)
+
+
+def stitched_sums(series: Sequence[Sequence[Slice | None]]) -> list[float] | None:
+    """`_steady_sums` over series given as their chunks' `Slice`s in order (chunks that
+    partition the boundaries): each series' differences are its slices' joined by the
+    difference across each junction; None when a slice is missing or not steady, or a
+    junction drops or is not whole -- exactly when `_steady_sums` would give None."""
+    sums: list[float] | None = None
+    for slices in series:
+        deltas: list[float] = []
+        previous: float | None = None
+        for piece in slices:
+            if piece is None:
+                return None
+            if previous is not None:
+                step = piece.first - previous
+                if step < 0 or step != int(step):
+                    return None
+                deltas.append(step)
+            deltas += piece.deltas
+            previous = piece.last
+        if sums is None:
+            sums = deltas if set(map(type, deltas)) <= {float} else list(map(add, [0.0] * len(deltas), deltas))
+        else:
+            sums = list(map(add, sums, deltas))
+    return sums
+
+
+def combine_columns(good: Sequence[int] | None, bad: Sequence[int] | None, total: Sequence[int],
+                    start: int, end: int) -> MinuteCounts:
+    """`combine` of deltas given as columns, a count for every minute of [start, end) in
+    order (what steady series give): no dict per side on the way."""
+    part = good if good is not None else bad
+    if len(part) != len(total) or len(total) != len(range(start, end, MINUTE)) or not all(map(le, part, total)):
+        minutes = range(start, end, MINUTE)  # combine's refusal, or its answer, as it gives it
+        return combine(None if good is None else dict(zip(minutes, good)), None if bad is None else dict(zip(minutes, bad)),
+                       dict(zip(minutes, total)), start, end)
+    good_values = part if good is not None else list(map(sub, total, part))
+    return MinuteCounts(start, end, dict(zip(range(start, end, MINUTE), zip(good_values, total))), (), (good_values, total))
+
+
 def combine(good: Mapping[int, int | None] | None, bad: Mapping[int, int | None] | None,
             total: Mapping[int, int | None], start: int, end: int) -> MinuteCounts:
     """Good/total per minute from good (or bad) and total deltas; a minute lacking either is missing."""
@@ -166,9 +240,9 @@ def combine(good: Mapping[int, int | None] | None, bad: Mapping[int, int | None]
     total_values = list(map(total.get, minutes))
     if None not in part_values and None not in total_values and all(map(le, part_values, total_values)):
         # Every minute has both counts, the part within the total: zipped in C.
-        if good is not None:
-            return MinuteCounts(start, end, dict(zip(minutes, zip(part_values, total_values))), ())
-        return MinuteCounts(start, end, dict(zip(minutes, zip(map(sub, total_values, part_values), total_values))), ())
+        good_values = part_values if good is not None else list(map(sub, total_values, part_values))
+        return MinuteCounts(start, end, dict(zip(minutes, zip(good_values, total_values))), (),
+                            (good_values, total_values))
     counts: dict[int, tuple[int, int]] = {}
     missing = []
     for b in range(start, end, MINUTE):

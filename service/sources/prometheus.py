@@ -35,7 +35,7 @@ from domain.data_source import DataSource
 from domain.promql import Selector, parse_counters, quote
 from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
-from .counters import MINUTE, MinuteCounts, combine, drops, increase, minute_deltas, steady_deltas
+from .counters import MINUTE, MinuteCounts, Slice, combine, combine_columns, drops, increase, minute_deltas, steady_deltas, steady_slice, stitched_sums
 from .errors import (
     SeveralSeries,
     SourceError,
@@ -176,28 +176,36 @@ class PrometheusSource:
         out: dict[Labels, dict[int, float]] = {}
         done = 0
 
-        async def one(a: int, z: int) -> None:
+        async def one(k: int, a: int, z: int) -> None:
             nonlocal done
             data = await self._get("/api/v1/query_range", {"query": expr, "start": str(a), "end": str(z), "step": str(step)})
             if data.get("resultType") != "matrix" or not isinstance(data.get("result"), list):
                 raise SourceBadData(f"expected a range vector for {expr!r}, got {data.get('resultType')!r}")
             for item in data["result"]:
-                values = out.setdefault(_labels(item), {})
+                labels = _labels(item)
+                values = out.get(labels)
+                if values is None:
+                    values = out[labels] = _Series(len(chunks), (start, end))
                 try:  # the hot loop of a baseline: column by column, in C
                     pairs = item.get("values") or ()
                     if set(map(len, pairs)) - {2}:
                         raise ValueError("not a pair")
                     times, samples = zip(*pairs) if pairs else ((), ())
-                    values.update(zip(map(int, times), map(float, samples)))
+                    times, samples = list(map(int, times)), list(map(float, samples))
+                    values.update(zip(times, samples))
                 except (TypeError, ValueError):
                     for pair in item.get("values") or ():
                         _point(pair)  # names the sample that is wrong
                     raise
+                if step == MINUTE:
+                    # Its counting, while the other chunks are still on their way: what is
+                    # left when the last one lands is joining the pieces (`_deltas`).
+                    values.slices[k] = steady_slice(times, samples, a, z)
             done += 1
             if on_progress is not None:
                 on_progress(done, len(chunks))
 
-        await _all(one(a, z) for a, z in chunks)
+        await _all(one(k, a, z) for k, (a, z) in enumerate(chunks))
         return out
 
     # --- counts ---------------------------------------------------------------
@@ -270,6 +278,11 @@ class PrometheusSource:
                 if len(result) > 1:
                     shown = ", ".join("{" + ",".join(f'{k}="{v}"' for k, v in labels) + "}" for labels in list(result)[:3])
                     raise SeveralSeries(f"{expr!r} gave {len(result)} series where the SLI expects one: {shown}")
+        part_steady, total_steady = _steady_columns(part, a, z), _steady_columns(total, a, z)
+        if part_steady is not None and total_steady is not None:  # one pass from the chunks to the columns
+            if queries.good is not None:
+                return combine_columns(part_steady, None, total_steady, a, z)
+            return combine_columns(None, part_steady, total_steady, a, z)
         # One after the other: without a counter reset neither awaits anything, and a task
         # each would cost more than the counting (a collection round counts thousands).
         part_deltas = await self._deltas(part, a, z)
@@ -351,6 +364,29 @@ def batch_query(many: Sequence[CountQueries]) -> str:
     send it raw, as the floor the adapter is measured against)."""
     selectors = _grouped(many)[2]
     return selectors[0].promql() if len(selectors) == 1 else union_expr(selectors)
+
+
+def _steady_columns(result: dict[Labels, dict[int, float]], start: int, end: int) -> list[int] | None:
+    """`steady_deltas(series, start, end)`'s counts as a column, from the slices each chunk
+    was worked into as it arrived (no pass over the whole grid); None when a series was not
+    chunked over exactly [start, end] or is not steady there (then `_deltas` decides)."""
+    series = list(result.values())
+    if not series or not all(isinstance(values, _Series) and values.span == (start, end) for values in series):
+        return None
+    sums = stitched_sums([values.slices for values in series])
+    return None if sums is None else list(map(int, sums))
+
+
+class _Series(dict):
+    """A series' values by time, from `query_range` over `span`, with each chunk's
+    `Slice` (None: not steady there, or not yet arrived) in chunk order."""
+
+    __slots__ = ("slices", "span")
+
+    def __init__(self, chunks: int, span: tuple[int, int]) -> None:
+        super().__init__()
+        self.slices: list[Slice | None] = [None] * chunks
+        self.span = span
 
 
 def _merged(results) -> dict[Labels, dict[int, float]]:

@@ -111,3 +111,63 @@ def test_steady_deltas_answer_only_when_nothing_dropped_and_then_as_the_loop_doe
     if steady is not None:
         assert not any(reference_drops(values, 0, 60 * n) for values in series)
         assert steady == reference_minute_deltas(series, 0, 60 * n)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.integers(1, 12), st.integers(1, 3))
+def test_chunks_counted_as_they_arrive_give_what_the_whole_grid_gives(data, n, how_many):
+    """The adapter's slices (each chunk of boundaries worked out on its own, then joined)
+    answer exactly when `steady_deltas` over the whole grid does, and the same."""
+    from service.sources.counters import steady_deltas, steady_slice, stitched_sums
+
+    series = [data.draw(counter(n)) for _ in range(how_many)]
+    cuts = sorted(data.draw(st.sets(st.integers(1, n), max_size=n)))
+    chunks = list(zip([0] + [60 * c for c in cuts], [60 * (c - 1) for c in cuts] + [60 * n]))
+    sliced = []
+    for values in series:
+        pieces = []
+        for a, z in chunks:
+            times = [t for t in sorted(values) if a <= t <= z]  # what Prometheus answers for the chunk
+            pieces.append(steady_slice(times, [values[t] for t in times], a, z))
+        sliced.append(pieces)
+    expected = steady_deltas(series, 0, 60 * n)
+    sums = stitched_sums(sliced)
+    got = None if sums is None else dict(zip(range(0, 60 * n, 60), map(int, sums)))
+    assert got == expected
+    if sums is not None:  # the same floats, summed in the same order
+        assert list(map(type, sums)) == [float] * n
+
+
+def test_a_reset_or_half_an_event_across_a_junction_is_no_steady_answer():
+    from service.sources.counters import steady_slice, stitched_sums
+
+    for second in ([2.0, 3.0], [10.5, 11.5]):  # dropped from 10, or half an event
+        pieces = [steady_slice([0, 60], [9.0, 10.0], 0, 60), steady_slice([120, 180], second, 120, 180)]
+        assert None not in pieces and stitched_sums([pieces]) is None
+    pieces = [steady_slice([0, 60], [9.0, 10.0], 0, 60), steady_slice([120, 180], [12.0, 12.0], 120, 180)]
+    assert stitched_sums([pieces]) == [1.0, 2.0, 0.0]
+    assert steady_slice([0, 120], [1.0, 2.0], 0, 120) is None  # a boundary without a value
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), min_size=1, max_size=8), st.booleans())
+def test_combine_on_columns_is_combine_on_their_dicts(pairs, as_good):
+    """The same counts or the same refusal, and the columns the baseline reads are the counts'."""
+    from service.sources.counters import combine_columns
+
+    part, total = [p for p, _ in pairs], [t for _, t in pairs]
+    start, end = 0, 60 * len(pairs)
+    minutes = range(start, end, 60)
+    good, bad = (part, None) if as_good else (None, part)
+
+    def outcome(fn, *columns):
+        try:
+            got = fn(*columns, start, end)
+        except Exception as error:  # noqa: BLE001 - the same refusal either way
+            return type(error), str(error)
+        starts, good_column, total_column = got.columns()
+        assert list(zip(starts, zip(good_column, total_column))) == sorted(got.counts.items())
+        return got
+
+    as_dicts = [None if c is None else dict(zip(minutes, c)) for c in (good, bad, total)]
+    assert outcome(combine_columns, good, bad, total) == outcome(combine, *as_dicts)
