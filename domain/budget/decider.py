@@ -126,6 +126,9 @@ class BudgetState:
     alerts: dict[tuple, Alert] = field(default_factory=dict)
     stale: bool = False
     version: int = 0
+    # (data, its interval starts in microseconds) of the ObservationsRecorded folded last:
+    # `judged_at` on that same event reads its starts from here instead of parsing them again.
+    parsed: Any = field(default=None, repr=False, compare=False)
 
     @property
     def target(self) -> float | None:
@@ -624,7 +627,9 @@ def judged_at(state: BudgetState | None, event_type: str, data: Mapping[str, Any
     at = state.event_time_us
     if at is None:
         return []
-    return judgement_points(state.ledger, event_type, data, at, state.checked_at_us)
+    parsed = state.parsed
+    starts = parsed[1] if parsed is not None and parsed[0] is data else None
+    return judgement_points(state.ledger, event_type, data, at, state.checked_at_us, starts)
 
 
 def derive_at(state: BudgetState | None, points: Iterable[int]) -> list[NewEvent]:
@@ -695,7 +700,9 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_columns(*observation_columns(data["intervals"]))
+        columns = observation_columns(data["intervals"])
+        state.ledger.record_columns(*columns)
+        state.parsed = (data, columns[0])
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":
