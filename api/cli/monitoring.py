@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .common import DatabaseOption, fail, log_point, with_container
+from .files import write_text
 
 monitoring = typer.Typer(help="Monitoring generated from the agreed objectives (Prometheus rules, "
                          "Alertmanager routing).",
@@ -75,8 +76,7 @@ def _generate(generate, what: str, objective: Optional[str], output: Optional[st
     for objective_id, reason in generated.skipped:
         typer.echo(f"skipped {objective_id}: {reason}", err=True)
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(generated.yaml)
+        write_text(output, generated.yaml)
         typer.echo(f"wrote {what} for {len(generated.objectives)} objective(s) at log position "
                    f"{generated.position} to {output}", err=True)
     else:
