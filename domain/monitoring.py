@@ -21,7 +21,8 @@ a draft runs so that the ids and labels will make valid, filterable rules.
 route per escalation path the agreements name (the objectives under it matched by
 their objective label, a child route per severity their tiers use) and a receiver per
 path and severity, with the agreements, owners, team labels and tiers behind each
-route as provenance notes.
+route as provenance notes; and `inhibit_rules`, which mute an objective's tickets while one
+of its pages fires.
 Standard library only (YAML is written at the edge).
 """
 
@@ -292,3 +293,23 @@ def alertmanager_routes(objectives: Sequence[MonitoredObjective],
         }
         out.append(EscalationRoute(tuple(path), route, receivers, tuple(_note(o) for o in members)))
     return tuple(out)
+
+
+def inhibit_rules(objectives: Sequence[MonitoredObjective],
+                  convention: NamingConvention = NamingConvention()) -> list[dict[str, Any]]:
+    """While a page of an objective fires, its tickets are muted: the page already says the
+    budget is burning, faster, and the ticket would only send the same news to a second queue.
+    One rule over the objectives whose tiers raise both severities (none if no objective does),
+    equal on the journey and objective labels so that one objective's page never mutes another's
+    ticket. Both sides match the objectives by their ids as the routes do, so no alert of
+    anyone else is touched (Alertmanager counts a label missing on both sides as equal)."""
+    both = sorted(o.objective_id for o in objectives if {PAGE, TICKET} <= {t.severity for t in o.tiers})
+    if not both:
+        return []
+    objective_label = convention.label("objective")
+    ours = f"{objective_label}=~{quote(_id_regex(both))}"
+    return [{
+        "source_matchers": [f"severity={quote(PAGE)}", ours],
+        "target_matchers": [f"severity={quote(TICKET)}", ours],
+        "equal": [convention.label("journey"), objective_label],
+    }]

@@ -21,7 +21,6 @@ from typing import Any, AsyncIterator, Callable, Iterable, Mapping, NamedTuple, 
 
 import orjson
 from sqlalchemy import select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import Conflict, InvalidInput
@@ -29,6 +28,7 @@ from domain.events import NewEvent, RecordedEvent
 from eventstore.codec import Unstorable, chain_hash, iso, storable
 from eventstore.engine import Engines
 from eventstore.ids import new_id
+from eventstore.sqlite_bulk import insert_tuples
 from eventstore.tables import events, idempotency_keys, log_head, streams
 from eventstore.upcasting import Upcasters
 
@@ -486,15 +486,11 @@ class AppendTransaction:
             await raw.driver_connection.execute(_PG_CHECKPOINTS, names, position)
             self._checkpoints = None
         if self._rows:
-            await self.conn.execute(events.insert(), self._rows)
-            dialect = postgresql if self.store.engines.dialect == "postgresql" else sqlite
-            upsert = dialect.insert(streams)
-            upsert = upsert.on_conflict_do_update(
-                index_elements=[streams.c.stream_id], set_={"version": upsert.excluded.version}
-            )
-            await self.conn.execute(
-                upsert, [{"stream_id": s, "version": v} for s, v in self._touched.items()]
-            )
+            # SQLite (PostgreSQL flushed above): the driver's executemany over tuples, with
+            # no parameter dict per row for SQLAlchemy to process (see sqlite_bulk).
+            await insert_tuples(self.conn, events, _EVENT_ROW, [tuple(map(r.__getitem__, _EVENT_ROW)) for r in self._rows])
+            await insert_tuples(self.conn, streams, ("stream_id", "version"), list(self._touched.items()),
+                                upsert_on=("stream_id",))
             await self.conn.execute(
                 update(log_head)
                 .where(log_head.c.id == 1)
@@ -540,6 +536,10 @@ class AppendTransaction:
         self._rows = []
         self._touched = {}
 
+
+# The columns of an appended row, in the order the SQLite flush writes them.
+_EVENT_ROW = ("position", "event_id", "stream_id", "stream_version", "type", "schema_version", "data", "metadata",
+              "recorded_at", "hash")
 
 _PG_CHECKPOINTS = """
 INSERT INTO checkpoints (projection, position) SELECT unnest($1::text[]), $2::bigint

@@ -15,23 +15,15 @@ from projections.bulk import insert_records, write_pg
 from projections.tables import event_index
 
 
-def _index_row(e: RecordedEvent) -> dict[str, Any]:
-    m = e.metadata
-    return {
-        "position": e.position,
-        "event_id": e.event_id,
-        "stream_id": e.stream_id,
-        "type": e.type,
-        "actor": m.get("actor"),
-        "role": m.get("role"),
-        "correlation_id": m.get("correlation_id"),
-        "causation_id": m.get("causation_id"),
-        "recorded_at": e.recorded_at,
-    }
-
-
 _INDEX_COLUMNS = ("position", "event_id", "stream_id", "type", "actor", "role", "correlation_id",
                   "causation_id", "recorded_at")
+
+
+def _index_record(e: RecordedEvent) -> tuple[Any, ...]:
+    """An event's index row: the values of `_INDEX_COLUMNS`."""
+    m = e.metadata
+    return (e.position, e.event_id, e.stream_id, e.type, m.get("actor"), m.get("role"),
+            m.get("correlation_id"), m.get("causation_id"), e.recorded_at)
 # A transaction's index rows in one statement of column arrays (one parameter per column,
 # whatever the number of events) instead of an executemany of one row per event.
 _PG_INSERT_INDEX = (
@@ -39,11 +31,6 @@ _PG_INSERT_INDEX = (
     "$1::int8[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], "
     "$7::varchar[], $8::varchar[], $9::timestamptz[])"
 )
-
-
-async def _insert(conn: AsyncConnection, table: Any, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), 5000):
-        await conn.execute(table.insert(), rows[start : start + 5000])
 
 
 class EventIndexProjection:
@@ -65,7 +52,7 @@ class EventIndexProjection:
                 [e.recorded_at for e in events],
             )
             return
-        await _insert(conn, event_index, [_index_row(e) for e in events])
+        await insert_records(conn, event_index, _INDEX_COLUMNS, [_index_record(e) for e in events])
 
     # On PostgreSQL the runner reads the log on its own connection, so each batch's rows
     # can go in while the other projections fold (see ProjectionSet._refold).
@@ -75,12 +62,7 @@ class EventIndexProjection:
         streaming = self.writes_while_folding and conn.dialect.name == "postgresql"
         records: list[tuple[Any, ...]] = []
         async for batch in batches:
-            # The same values as `_index_row`, as tuples: this runs once per event of the log.
-            records.extend(
-                (e.position, e.event_id, e.stream_id, e.type, m.get("actor"), m.get("role"),
-                 m.get("correlation_id"), m.get("causation_id"), e.recorded_at)
-                for e in batch for m in (e.metadata,)
-            )
+            records.extend(map(_index_record, batch))
             if streaming:
                 await insert_records(conn, event_index, _INDEX_COLUMNS, records)
                 records = []

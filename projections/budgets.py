@@ -21,12 +21,13 @@ from itertools import repeat
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.budget import decider
 from domain.budget.instants import iso_us
 from domain.events import RecordedEvent
+from eventstore.sqlite_bulk import insert_tuples
 from eventstore.store import active_transaction
 from projections.bulk import insert_records, insert_rows, write_pg
 from projections.documents import doc_json
@@ -249,8 +250,9 @@ class BudgetProjection:
                 .where(and_(budget_intervals.c.objective_id == oid, budget_intervals.c.start_us == start_us))
                 .values(good=good, total=total)
             )
-        await conn.execute(delete(budgets).where(budgets.c.objective_id.in_([r["objective_id"] for r in summaries])))
-        await conn.execute(budgets.insert(), summaries)
+        # One upsert over tuples, as on PostgreSQL (was a DELETE of the ids, then an INSERT).
+        await insert_tuples(conn, budgets, _SUMMARY_COLUMNS, [tuple(map(r.__getitem__, _SUMMARY_COLUMNS)) for r in summaries],
+                            upsert_on=("objective_id",))
 
     @staticmethod
     async def _flush(conn: AsyncConnection, inserts: list[dict[str, Any]]) -> None:

@@ -3,7 +3,7 @@
 Rebuild: on PostgreSQL rows go in with COPY on the rebuild's own connection (inside
 its transaction): one round trip per table and no statement rendering per row, which
 is what a rebuild of a million events spends most of its write time on otherwise.
-Elsewhere they are inserted in executemany chunks.
+Elsewhere they are inserted in chunks with the driver's executemany (`eventstore.sqlite_bulk`).
 
 Inline (in an append transaction): on PostgreSQL a projection's statement rides in
 the store's flush (`write_pg`), so the events and every read model they change are
@@ -21,6 +21,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from eventstore.sqlite_bulk import insert_tuples
 from eventstore.store import active_transaction
 
 CHUNK = 5000
@@ -41,7 +42,7 @@ async def insert_records(
                                             records=records[start:start + COPY_CHUNK])
         return
     for start in range(0, len(records), CHUNK):
-        await conn.execute(table.insert(), [dict(zip(columns, r)) for r in records[start:start + CHUNK]])
+        await insert_tuples(conn, table, columns, records[start:start + CHUNK])
 
 
 async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -52,8 +53,9 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
         columns = list(rows[0])
         await insert_records(conn, table, columns, [tuple(r[c] for c in columns) for r in rows])
         return
+    columns = tuple(rows[0])
     for start in range(0, len(rows), CHUNK):
-        await conn.execute(table.insert(), list(rows[start:start + CHUNK]))
+        await insert_tuples(conn, table, columns, [tuple(map(r.__getitem__, columns)) for r in rows[start:start + CHUNK]])
 
 
 async def write_pg(conn: AsyncConnection, sql: str, *args: Any) -> None:

@@ -11,7 +11,14 @@ from typing import Sequence
 
 import yaml
 
-from domain.monitoring import MonitoredObjective, NamingConvention, alertmanager_routes, path_text, rule_groups
+from domain.monitoring import (
+    MonitoredObjective,
+    NamingConvention,
+    alertmanager_routes,
+    inhibit_rules,
+    path_text,
+    rule_groups,
+)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -46,10 +53,15 @@ def _comment(text: str) -> str:
 ALERTMANAGER_HEADER = """\
 # Alertmanager routing for the burn-rate alerts of `slogov monitoring rules`, one route per
 # escalation path the agreements name. Put the routes under your root route's `routes:`
-# (before any catch-all route) and the receivers under `receivers:`, then give each receiver
-# its integrations (pagerduty_configs, slack_configs, ...): slogov keeps no notification
-# targets or secrets. Paging the steps of a path after the first responder is the
-# integration's escalation policy.
+# (before any catch-all route), the receivers under `receivers:` and the inhibit rule under
+# `inhibit_rules:`, then give each receiver its integrations (pagerduty_configs,
+# slack_configs, ...): slogov keeps no notification targets or secrets. Paging the steps of
+# a path after the first responder is the integration's escalation policy.
+"""
+
+INHIBIT_NOTE = """\
+# While a page of an objective fires, the tickets of the same objective are muted: the page
+# already says its budget is burning, faster.
 """
 
 
@@ -70,4 +82,9 @@ def alertmanager_yaml(objectives: Sequence[MonitoredObjective], position: int,
                 out.append(_dump([p.route]))
             else:
                 out.append(_dump(list(p.receivers)))
+    inhibit = inhibit_rules(objectives, convention)
+    if inhibit:
+        out.append("inhibit_rules:\n" + INHIBIT_NOTE + _dump(inhibit))
+    else:
+        out.append("inhibit_rules: []\n")
     return "".join(out)

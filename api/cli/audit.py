@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from .common import DatabaseOption, fail, log_point, settings, with_container
+from .files import atomic_output
 
 app = typer.Typer(help="Proof the log was not altered.", no_args_is_help=True)
 
@@ -188,18 +189,21 @@ def audit_export(
         first = 1 if start is None else start if isinstance(start, int) else await position_at(
             container.engines, start, before=False)
         last = end if end is None or isinstance(end, int) else await position_at(container.engines, end, before=True)
-        out = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
-        count = 0
-        try:
+
+        async def write(out) -> int:
+            count = 0
             async for line in export_lines(container.engines, first, last):
                 out.write(line + "\n")
                 count += 1
-        finally:
-            if output:
-                out.close()
-            else:
-                out.flush()
-        return count
+            return count
+
+        if output is None:
+            try:
+                return await write(sys.stdout)
+            finally:
+                sys.stdout.flush()
+        with atomic_output(output, newline="\n") as out:  # an export that fails midway leaves no half file
+            return await write(out)
 
     count = with_container(database_url, work)
     typer.echo(f"exported {count} events", err=True)

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from .common import DatabaseOption, fail, log_point, with_container
+from .files import write_text
 
 monitoring = typer.Typer(help="Monitoring generated from the agreed objectives (Prometheus rules, "
                          "Alertmanager routing).",
@@ -47,9 +48,10 @@ def alertmanager(
 ) -> None:
     """Alertmanager routing for the alerts `slogov monitoring rules` generates (the same objectives):
     a route per escalation path the agreements name, matching its objectives, with a child route per
-    severity to a receiver per path and severity. Paste the routes under the root route's `routes:` and
-    the receivers under `receivers:`, and give each receiver its integrations. The snippet names the log
-    position and, per route, the agreements behind it; the same position gives the same bytes."""
+    severity to a receiver per path and severity, and an inhibit rule by which an objective's firing page
+    mutes its tickets. Paste the routes under the root route's `routes:`, the receivers under
+    `receivers:` and the rule under `inhibit_rules:`, and give each receiver its integrations. The snippet
+    names the log position and, per route, the agreements behind it; the same position gives the same bytes."""
     from service.monitoring import monitoring_alertmanager
 
     _generate(monitoring_alertmanager, "Alertmanager routing", objective, output, as_of, database_url)
@@ -75,8 +77,7 @@ def _generate(generate, what: str, objective: Optional[str], output: Optional[st
     for objective_id, reason in generated.skipped:
         typer.echo(f"skipped {objective_id}: {reason}", err=True)
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(generated.yaml)
+        write_text(output, generated.yaml)
         typer.echo(f"wrote {what} for {len(generated.objectives)} objective(s) at log position "
                    f"{generated.position} to {output}", err=True)
     else:

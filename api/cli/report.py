@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from .common import DatabaseOption, with_container
+from .files import write_text
 
 
 def register(app: typer.Typer) -> None:
@@ -38,8 +39,7 @@ def report(
 
     text = render(with_container(database_url, work), format)
     if output:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write_text(output, text)
         typer.echo(f"wrote the {quarter} report ({format}) to {output}", err=True)
     else:
         typer.echo(text, nl=False)

@@ -63,12 +63,28 @@ def serve(
 
 
 def migrate(database_url: Optional[str] = DatabaseOption) -> None:
-    """Create or upgrade the schema (Alembic)."""
+    """Create or upgrade the schema (Alembic) and say which: created, upgraded from a revision, or
+    already at the latest."""
+    import asyncio
 
-    async def work(container) -> None:
-        typer.echo("schema is at the latest migration", err=True)
+    from sqlalchemy.engine import make_url
 
-    with_container(database_url, work)
+    from eventstore.engine import create_engines
+    from service.migrate import migrate as run_migrations
+
+    url = settings(database_url).database_url
+
+    async def run():
+        # The engines alone, not the container: its startup would migrate first, leaving
+        # nothing to report.
+        engines = create_engines(url)
+        try:
+            return await run_migrations(engines.write)
+        finally:
+            await engines.dispose()
+
+    done = asyncio.run(run())
+    typer.echo(done.describe(make_url(url).render_as_string(hide_password=True)), err=True)
 
 
 def demo(database_url: Optional[str] = DatabaseOption) -> None:

@@ -9,6 +9,7 @@ from typing import Any, List, Optional
 import typer
 
 from .common import DatabaseOption, fail, log_point, with_container
+from .files import write_text
 
 app = typer.Typer(help="OpenSLO and Sloth specs: import (as proposals), check, export.", no_args_is_help=True)
 
@@ -127,6 +128,6 @@ def export_(
         typer.echo(text, nl=False)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
     except OSError as e:
         raise fail(f"cannot write {output}: {e.strerror}") from None

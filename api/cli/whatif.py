@@ -10,6 +10,7 @@ from typing import Any, List, Optional
 import typer
 
 from .common import DatabaseOption, fail, with_container
+from .files import write_text
 from .windows import WindowTextError, window_from_text
 
 app = typer.Typer(help="Candidates judged over the recorded history (appends nothing).", no_args_is_help=True)
@@ -259,8 +260,7 @@ def whatif_target(
     if html is not None:
         from service.reports.whatif_html import render_whatif_html
 
-        with open(html, "w", encoding="utf-8") as out:
-            out.write(render_whatif_html(result))
+        write_text(html, render_whatif_html(result))
         typer.echo(f"whatif: the page is in {html}", err=True)
         for side in ("actual", "what_if"):
             result[side].pop("series", None)

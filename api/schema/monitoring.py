@@ -89,8 +89,9 @@ class MonitoringRules:
 @strawberry.type(description="Alertmanager routing for the generated alerts, from what was agreed, at one log "
                  "position.")
 class MonitoringAlertmanager:
-    yaml: str = strawberry.field(description="`routes:` to put under the root route's routes, and `receivers:` "
-                                 "(one per escalation path and severity, to give integrations), with the agreements "
+    yaml: str = strawberry.field(description="`routes:` to put under the root route's routes, `receivers:` "
+                                 "(one per escalation path and severity, to give integrations) and `inhibit_rules:` "
+                                 "(a firing page mutes the tickets of its own objective), with the agreements "
                                  "behind each route as comments. The same position always gives the same bytes.")
     position: int = strawberry.field(description="The log position it was generated at (named in the snippet too).")
     objective_ids: list[strawberry.ID] = strawberry.field(description="The objectives it routes alerts of.")
@@ -118,7 +119,8 @@ class MonitoringQuery:
 
     @strawberry.field(description="Alertmanager routing for the alerts monitoringRules generates (the same objectives, "
                       "or objectiveId): a route per escalation path their agreements name, with a child route per "
-                      "severity to a receiver per path and severity.")
+                      "severity to a receiver per path and severity, and an inhibit rule by which an objective's firing page "
+                      "mutes its tickets.")
     async def monitoring_alertmanager(self, info: Info, objective_id: strawberry.ID | None = None,
                                       as_of: AsOf | None = None) -> MonitoringAlertmanager:
         current_principal(info)

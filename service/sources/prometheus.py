@@ -26,7 +26,7 @@ import os
 import ssl
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
-from urllib.parse import quote_plus, urlencode  # noqa: F401 -- urlencode: what _form matches
+from urllib.parse import quote_plus
 
 import httpx
 import orjson

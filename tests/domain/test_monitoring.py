@@ -14,6 +14,7 @@ from domain.monitoring import (
     NamingConvention,
     alertmanager_routes,
     check_names,
+    inhibit_rules,
     rule_groups,
     tier_key,
 )
@@ -126,9 +127,22 @@ def test_one_route_per_escalation_path_with_a_receiver_per_severity_its_tiers_us
     assert "agreement agr-7; owners sam (SRE), pat (product); labels cost_center=cc-12, team=payments" in sre.notes[0]
     assert "ticket_3d_6h (ticket)" in sre.notes[0] and "ticket" not in sre.notes[1].split("; tiers ")[1]
     assert search.route["matchers"] == ['slo_objective=~"search-ok"']
-    # The snippet parses as YAML with the two sections Alertmanager's configuration takes.
+    # The snippet parses as YAML with the three sections Alertmanager's configuration takes.
     doc = yaml.safe_load(alertmanager_yaml([PATHED_OTHER, ELSEWHERE, PATHED], 1))
-    assert list(doc) == ["routes", "receivers"] and len(doc["routes"]) == 2 and len(doc["receivers"]) == 4
+    assert list(doc) == ["routes", "receivers", "inhibit_rules"]
+    assert len(doc["routes"]) == 2 and len(doc["receivers"]) == 4 and len(doc["inhibit_rules"]) == 1
+
+
+def test_a_page_inhibits_the_tickets_of_its_own_objective_only():
+    # checkout-latency's tiers are pages only: it has no ticket to mute, so it is left out.
+    [rule] = inhibit_rules([PATHED_OTHER, ELSEWHERE, PATHED])
+    ours = 'slo_objective=~"checkout-availability|search-ok"'
+    assert rule == {"source_matchers": ['severity="page"', ours], "target_matchers": ['severity="ticket"', ours],
+                    "equal": ["slo_journey", "slo_objective"]}
+    c = NamingConvention(label_prefix="acme_")
+    assert inhibit_rules([dataclasses.replace(PATHED, objective_id="cart.v2")], c)[0]["equal"] == [
+        "acme_journey", "acme_objective"]
+    assert inhibit_rules([PATHED_OTHER]) == []
 
 
 def test_the_snippet_follows_the_naming_convention_and_matches_ids_literally():
@@ -145,7 +159,7 @@ def test_steps_that_read_the_same_share_a_receiver_and_nothing_routes_to_an_empt
     plain = dataclasses.replace(PATHED, escalation_path=("sre-oncall", "eng manager"))
     [route] = alertmanager_routes([spaced, plain])
     assert len(route.receivers) == 2 and len(route.notes) == 2
-    assert yaml.safe_load(alertmanager_yaml([], 5)) == {"routes": [], "receivers": []}
+    assert yaml.safe_load(alertmanager_yaml([], 5)) == {"routes": [], "receivers": [], "inhibit_rules": []}
 
 
 def test_an_objective_without_an_escalation_path_is_refused():

@@ -165,6 +165,7 @@ async def test_the_demo_alerts_reach_their_escalation_paths_through_graphql_and_
     config.write_text(alertmanager_config(body["yaml"]), encoding="utf-8")
     checked = amtool_check(config)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "1 inhibit rules" in checked.stdout  # each objective's page mutes its own tickets
 
     alerts = [{**r["labels"], "alertname": r["alert"]} for g in yaml.safe_load(rules["yaml"])["groups"]
               for r in g["rules"] if "alert" in r]

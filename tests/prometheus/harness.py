@@ -7,15 +7,19 @@
   directory (optionally scraping targets; its configuration `<data dir>.yml` beside
   it, reloadable over HTTP with `lifecycle=True`), waits until it is ready, and stops it.
 - `Exporter` is a tiny in-test `/metrics` endpoint Prometheus can scrape.
+- `AlertmanagerServer` starts Alertmanager on a free loopback port with a configuration,
+  takes alerts as Prometheus sends them and reads back their state (active, or suppressed
+  and by which inhibiting alert).
 
 The binaries are looked up on PATH (Debian's `prometheus` package brings both, and
-`prometheus-alertmanager` brings `amtool`). A missing binary fails the test run: these
+`prometheus-alertmanager` brings `amtool` and the daemon of the same name). A missing binary fails the test run: these
 tests are never skipped.
 """
 
 from __future__ import annotations
 
 import http.server
+import json
 import shutil
 import socket
 import subprocess
@@ -29,11 +33,14 @@ from typing import Iterable
 import pytest
 
 
-PACKAGES = {"amtool": "prometheus-alertmanager"}  # Debian's package of each binary; the rest: 'prometheus'
+# Debian's package of each binary (the rest: 'prometheus'); Debian names Alertmanager's
+# daemon `prometheus-alertmanager`, upstream's archive `alertmanager`.
+PACKAGES = {"amtool": "prometheus-alertmanager", "prometheus-alertmanager": "prometheus-alertmanager"}
+ALIASES = {"prometheus-alertmanager": ("alertmanager",)}
 
 
 def binary(name: str) -> str:
-    path = shutil.which(name)
+    path = next(filter(None, (shutil.which(n) for n in (name, *ALIASES.get(name, ())))), None)
     if path is None:
         package = PACKAGES.get(name, "prometheus")
         pytest.fail(f"{name!r} is not on PATH; install Debian's {package!r} package (.ci/run does)")
@@ -210,16 +217,76 @@ class Exporter:
         self.server.server_close()
 
 
+class AlertmanagerServer:
+    """Alertmanager on 127.0.0.1:<free port> with `config`, no cluster; a context manager.
+    `post` sends alerts as Prometheus would, `alerts` reads them back with their state."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.storage = config.parent / f"{config.stem}.data"
+        self.log = config.parent / f"{config.stem}.log"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "AlertmanagerServer":
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [binary("prometheus-alertmanager"), f"--config.file={self.config}", f"--storage.path={self.storage}",
+                 f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
+                stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"alertmanager exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.__exit__()
+        raise RuntimeError(f"alertmanager was not ready in 30 s:\n{self.log.read_text()[-2000:]}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def post(self, alerts: list[dict[str, str]]) -> None:
+        """Firing alerts with these label sets."""
+        self.post_raw([{"labels": labels} for labels in alerts])
+
+    def post_raw(self, alerts: list[dict]) -> None:
+        """Alerts as the API takes them (labels, startsAt, endsAt, ...)."""
+        body = json.dumps(alerts).encode()
+        request = urllib.request.Request(f"{self.url}/api/v2/alerts", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert r.status == 200, r.read()
+
+    def alerts(self) -> list[dict]:
+        with urllib.request.urlopen(f"{self.url}/api/v2/alerts", timeout=10) as r:
+            return json.loads(r.read())
+
+
 def alertmanager_config(snippet: str, default_receiver: str = "team-default") -> str:
     """A whole Alertmanager configuration holding a generated snippet as its README says to
     use it: the routes, comments and all, under the root route's `routes:`, the receivers
-    under `receivers:` after the installation's own default receiver."""
+    under `receivers:` after the installation's own default receiver, and the inhibit rules
+    under `inhibit_rules:`."""
     head, _, rest = snippet.partition("\nroutes:\n")
-    routes, _, receivers = rest.partition("\nreceivers:\n")
-    assert routes and receivers, "the snippet has a routes: and a receivers: section"
+    routes, _, rest = rest.partition("\nreceivers:\n")
+    receivers, _, inhibit = rest.partition("\ninhibit_rules:\n")
+    assert routes and receivers and inhibit, "the snippet has routes:, receivers: and inhibit_rules: sections"
     indented = "".join(f"  {line}\n" if line else "\n" for line in (routes + "\n").splitlines())
     return (f"{head}\nroute:\n  receiver: {default_receiver}\n  routes:\n{indented}"
-            f"receivers:\n- name: {default_receiver}\n{receivers}")
+            f"receivers:\n- name: {default_receiver}\n{receivers}\ninhibit_rules:\n{inhibit}")
 
 
 def amtool_check(config: Path) -> subprocess.CompletedProcess:

@@ -4,19 +4,23 @@
 and `amtool config routes test` must send an alert carrying exactly the labels the
 generated Prometheus rules put on each page and ticket alert to the receiver of its
 objective's escalation path and severity; an alert of an objective no agreement routes
-stays with the installation's default receiver.
+stays with the installation's default receiver. The generated inhibit rule is run by the
+real Alertmanager (amtool cannot test inhibitions): a firing page mutes the tickets of its
+own objective, and nothing else.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from datetime import datetime, timedelta, timezone
 
 import yaml
 
 from domain.monitoring import WORKBOOK_TIERS, NamingConvention, receiver_name, rule_groups, tier_key
 from service.monitoring_rules import alertmanager_yaml
 
-from .harness import alertmanager_config, amtool_check, routed_to
+from .harness import AlertmanagerServer, alertmanager_config, amtool_check, routed_to
 from .test_monitoring_rules import CHECKOUT, SEARCH_LATENCY
 
 ONCALL = ("sre-oncall", "payments-eng-manager", "vp-engineering")
@@ -40,6 +44,7 @@ def test_every_generated_alert_reaches_its_escalation_paths_receiver(tmp_path):
     checked = amtool_check(config)
     assert checked.returncode == 0 and "SUCCESS" in checked.stdout, checked.stdout + checked.stderr
     assert "4 receivers" in checked.stdout  # the default, checkout's path page + ticket, search's page
+    assert "1 inhibit rules" in checked.stdout  # a page mutes its own objective's tickets
 
     labelled = alerts(OBJECTIVES)
     assert {(a["slo_objective"], a["severity"]) for a in labelled} == {
@@ -100,3 +105,41 @@ def test_the_agreement_owners_labels_and_tiers_are_named_beside_each_route():
     assert "agreement agr-7" in note and "owners sam (SRE), pat (product)" in note and "team=payments" in note
     assert all(tier_key(t) in note for t in WORKBOOK_TIERS)
     assert "# escalation path: sre-oncall > payments-eng-manager > vp-engineering" in snippet
+
+
+def _states(am: AlertmanagerServer) -> dict[tuple[str, str], dict]:
+    return {(a["labels"]["alertname"], a["labels"].get("slo_objective", "")): a["status"] for a in am.alerts()}
+
+
+def test_a_firing_page_mutes_the_tickets_of_its_own_objective_and_nothing_else(tmp_path):
+    """The generated configuration in a real Alertmanager. Checkout's page and ticket fire, so
+    do the ticket of legacy.cart (the same route, path and journey labels aside) and another
+    system's page and ticket, which carry no objective label. Only checkout's ticket is
+    suppressed, inhibited by checkout's page; once that page resolves, the ticket is active."""
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(alertmanager_config(alertmanager_yaml(OBJECTIVES, 7)))
+    assert amtool_check(config).returncode == 0
+    fired = {(a["slo_objective"], a["severity"]): a for a in alerts(OBJECTIVES)}
+    page, ticket = fired["checkout-availability", "page"], fired["checkout-availability", "ticket"]
+    # Alertmanager counts a label missing on both sides as equal: these must stay untouched.
+    foreign = [{"alertname": "NodeDown", "severity": "page"}, {"alertname": "DiskFilling", "severity": "ticket"}]
+    with AlertmanagerServer(config) as am:
+        am.post([page, ticket, fired["legacy.cart", "ticket"], *foreign])
+        muted = ("ErrorBudgetBurnTicket", "checkout-availability")
+        deadline = time.monotonic() + 20
+        while _states(am).get(muted, {}).get("state") != "suppressed" and time.monotonic() < deadline:
+            time.sleep(0.1)  # the inhibitor learns of the page asynchronously
+        states = _states(am)
+        page_fingerprint = next(a["fingerprint"] for a in am.alerts() if a["labels"] == page)
+        assert states[muted] == {"state": "suppressed", "inhibitedBy": [page_fingerprint], "silencedBy": []}, states
+        for active in [("ErrorBudgetBurnPage", "checkout-availability"), ("ErrorBudgetBurnTicket", "legacy.cart"),
+                       ("NodeDown", ""), ("DiskFilling", "")]:
+            assert states[active]["state"] == "active" and not states[active]["inhibitedBy"], (active, states)
+
+        ended = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+        body = [{"labels": page, "endsAt": ended}]
+        am.post_raw(body)  # the page resolves: its objective's ticket is no longer muted
+        deadline = time.monotonic() + 20
+        while _states(am)[muted]["state"] != "active" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _states(am)[muted] == {"state": "active", "inhibitedBy": [], "silencedBy": []}
