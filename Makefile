@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench schema clean
+.PHONY: demo test bench schema lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ bench: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m api.schema.export > schema.graphql
+
+# Unused imports and variables, undefined names: pyflakes over every package (it is not a
+# test dependency, so this installs it on first use).
+LINTED := api domain eventstore policies projections service bench scripts tests migrations
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet pyflakes
+	$(BIN)/python -m pyflakes $(LINTED)
 
 clean:
 	rm -rf $(VENV) slogov.db slogov.db-wal slogov.db-shm

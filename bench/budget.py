@@ -347,8 +347,8 @@ async def run(args) -> int:
               f"in flight, into a plain table with the same primary key)")
 
         print()
-        print(f"budget_of(container, objective_id), per-minute data; floor = prepared raw SQL "
-              f"sum(good), sum(total) over the same window")
+        print("budget_of(container, objective_id), per-minute data; floor = prepared raw SQL "
+              "sum(good), sum(total) over the same window")
         header = (f"{'history':>8} | {'intervals':>9} | {'cold ms':>8} | {'warm p50':>8} | {'warm p99':>8} | "
                   f"{'new-min p50':>11} | {'new-min p99':>11} | {'floor p50':>9} | {'floor p99':>9} | "
                   f"{'warm/floor':>10} | {'new-min/floor':>13}")

@@ -31,13 +31,13 @@ import asyncio
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 
 from bench.budget import setup_objectives
-from bench.prometheus_source import CONCURRENCY, CYCLE_MINUTES, START, history, raw_range
+from bench.prometheus_source import CONCURRENCY, START, history, raw_range
 from bench.store import Databases
 from domain import objective as o
 from domain import sources

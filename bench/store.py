@@ -18,7 +18,6 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -419,7 +418,7 @@ async def run_sqlite(args) -> int:
             r = slogov[level]
             print(f"{level:>7} | {_fmt(r.per_second):>10} | {getattr(r, 'mean_batch', 0):>5.1f}")
         if args.rebuild_events > 0:
-            written = await fill_log(url, args.rebuild_events)
+            await fill_log(url, args.rebuild_events)
             folded, seconds = await rebuild(url)
             print(f"rebuild: {folded:,} events in {seconds:.2f}s = {_fmt(folded / seconds)} events/s")
     return 0

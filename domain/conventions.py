@@ -38,7 +38,8 @@ from domain.commands import ID_PATTERN, actor_of, optional_text, related_state
 from domain.errors import InvalidInput
 from domain.events import Context, NewEvent, RecordedEvent
 from domain.labels import Label
-from domain.monitoring import NamingConvention, check_id, check_labels  # noqa: F401 -- the draft-time checks, offered here
+from domain import monitoring
+from domain.monitoring import NamingConvention
 from domain.promql import LABEL_NAME
 
 CATEGORY = "convention"
@@ -50,6 +51,9 @@ _REPEAT = re.compile(r"[*+]|\{\d*,\d*\}|\{\d+\}")
 _RISKY = re.compile(r"(?<!\\)(?:[*+|]|\{\d*,\d*\})")
 _ATOM = re.compile(r"\\.|\[\^?\]?(?:[^\]\\]|\\.)*\]|.", re.S)
 UNSET = NamingConvention(id_pattern=ANY_ID)
+# The draft-time checks, offered here beside the convention they check against.
+check_id = monitoring.check_id
+check_labels = monitoring.check_labels
 
 
 def stream_id(_: str = "naming") -> str:

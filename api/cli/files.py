@@ -20,6 +20,16 @@ from typing import Iterator, Optional, TextIO
 @contextmanager
 def atomic_output(path: "str | os.PathLike[str]", newline: Optional[str] = None) -> Iterator[TextIO]:
     """A text handle whose content replaces `path` when the block ends without an exception."""
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        # A device or a pipe (`-o /dev/stdout`, a FIFO): there is no file to replace, and a
+        # temporary one beside it would land in /dev. Write through, as before.
+        with open(path, "w", encoding="utf-8", newline=newline) as out:
+            yield out
+        return
     # Through a symlink to the file it names, as open(path, "w") would write, rather than
     # replacing the link itself with a plain file.
     target = os.path.realpath(path)
@@ -35,10 +45,8 @@ def atomic_output(path: "str | os.PathLike[str]", newline: Optional[str] = None)
             yield out
             out.flush()
             os.fsync(out.fileno())  # the bytes are on disk before the name points at them
-        try:  # an existing file keeps its mode, as it would when rewritten in place
-            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
-        except FileNotFoundError:
-            pass
+        if mode is not None:  # an existing file keeps its mode, as it would when rewritten in place
+            os.chmod(temporary, stat.S_IMODE(mode))
         os.replace(temporary, target)
     except BaseException:
         try:

@@ -252,7 +252,7 @@ async def journeys_as_of(info: Info, first: int | None, after: str | None, filte
         status = enums.value_of(filter.status)
         wanted = selectors(filter.labels)
 
-        async def keep(s: Any) -> bool:
+        async def matches(s: Any) -> bool:
             return (
                 (filter.tier is None or s.tier == filter.tier)
                 and (status is None or str(s.status) == status)
@@ -260,6 +260,8 @@ async def journeys_as_of(info: Info, first: int | None, after: str | None, filte
                 and (filter.depends_on is None or any(d.service == filter.depends_on for d in s.dependencies))
                 and labels_match(s.labels, wanted)
             )
+
+        keep = matches
 
     return await page_as_of(info, journeys_table, "journey", first, after, reads, keep, from_journey)
 

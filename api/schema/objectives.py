@@ -558,7 +558,7 @@ async def objectives_as_of(
     ):
         status = None if f is None else enums.value_of(f.status)
 
-        async def keep(s: Any) -> bool:
+        async def matches(s: Any) -> bool:
             if journey is not None and s.journey_id != str(journey):
                 return False
             if f is None:
@@ -582,6 +582,8 @@ async def objectives_as_of(
                 if j is None or not any(d.service == f.depends_on for d in j.dependencies):
                     return False
             return True
+
+        keep = matches
 
     # An objective's journey never changes: narrow by the read model's column before folding.
     where = () if journey is None else (objectives_table.c.journey_id == str(journey),)

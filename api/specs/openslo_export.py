@@ -42,7 +42,6 @@ from domain.specs.model import (
     Service,
     Sli,
     Slo,
-    SloProvenance,
     SpecSet,
     TimeWindow,
 )

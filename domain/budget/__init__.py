@@ -61,6 +61,20 @@ from .transitions import (
 )
 from .windows import CALENDAR_MONTH, CALENDAR_QUARTER, ROLLING, Window, parse_window, window_bounds, window_length
 
-import types as _types
-
-__all__ = [n for n, v in dict(globals()).items() if not n.startswith("_") and not isinstance(v, _types.ModuleType)]
+# What the package offers, as imported above (spelled out so that tools can read it).
+__all__ = [
+    "DEFAULT_TIERS", "PAGE", "STANDARD_WINDOWS", "TICKET", "Alert", "AlertTier", "active_alerts", "burn_rate",
+    "burn_rate_of", "parse_tiers",
+    "ChartPoint",
+    "composite_attainment", "composite_ceiling", "composite_check",
+    "OCCURRENCES", "TIMESLICES", "BudgetConfig", "Budgeting", "parse_budgeting", "parse_target",
+    "BudgetInputError", "IntervalConflict",
+    "format_duration", "parse_duration",
+    "CORRECTION", "DEFAULT_STALE_AFTER", "DUPLICATE", "NEW", "RESTORED", "Ledger", "budget_status", "classify",
+    "classify_batch", "classify_correction", "classify_exclusion", "classify_restore",
+    "MAX_INTERVAL_LENGTH", "Exclusion", "Interval", "IntervalRows", "check_not_future",
+    "SpanBudget", "Status", "occurrence_budget", "timeslice_budget",
+    "ALERT_CLEARED", "ALERT_RAISED", "BUDGET_EXHAUSTED", "BUDGET_RECOVERED", "OBSERVATIONS_FRESH",
+    "OBSERVATIONS_STALE", "Transition", "transitions",
+    "CALENDAR_MONTH", "CALENDAR_QUARTER", "ROLLING", "Window", "parse_window", "window_bounds", "window_length",
+]

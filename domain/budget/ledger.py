@@ -40,7 +40,7 @@ from .chart import ChartPoint
 from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
 from .errors import BudgetInputError, IntervalConflict
 from .exact import fl, q
-from .instants import US, US_PER_DAY, from_us, parse_duration, to_us
+from .instants import US, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
 from .recurrence import Recurring
 from .status import SpanBudget, Status, occurrence_budget, timeslice_budget

@@ -50,7 +50,7 @@ from domain.monitoring import tier_key
 from domain.objective import SLI, AlertRoute, Budgeting, NotificationTarget, Window
 from domain.objective import notifications
 
-from .model import PUSHED, AlertCondition, Annotations, Labels, Meta, MetricSource, Objective, Params, RatioMetric, Sli, Slo, SpecSet, TimeWindow, Where
+from .model import PUSHED, AlertCondition, Annotations, Labels, Meta, MetricSource, Objective, Params, RatioMetric, Slo, SpecSet, TimeWindow, Where
 
 SEPARATOR = "__"
 CALENDAR_START = datetime(2020, 1, 1)  # a month's and a quarter's first day, for exports

@@ -179,12 +179,37 @@ class Slice(NamedTuple):
     deltas: list[float]
 
 
-def steady_slice(times: Sequence[int], values: Sequence[float], start: int, end: int) -> Slice | None:
+# A whole number below this in magnitude is exact as a float, and so is the difference of two.
+EXACT_WHOLE = 2 ** 52
+
+
+def whole_values(texts: Sequence[object]) -> list[int] | None:
+    """Sample texts as integers when every one is a whole number written as one (Prometheus
+    writes a whole value with no point or exponent) below `EXACT_WHOLE` in magnitude: then
+    each is its float exactly, and so is the difference of any two. None otherwise."""
+    if set(map(type, texts)) - {str}:
+        return None
+    try:
+        whole = list(map(int, texts))
+    except ValueError:  # a point, an exponent, NaN, Inf: the float path decides
+        return None
+    return whole if not whole or (-EXACT_WHOLE < min(whole) and max(whole) < EXACT_WHOLE) else None
+
+
+def steady_slice(times: Sequence[int], values: Sequence[float], start: int, end: int,
+                 whole: Sequence[int] | None = None) -> Slice | None:
     """A chunk's values at exactly start, start + 60, ..., end as a `Slice` when they are
-    steady there (what `_steady_sums` asks of the whole grid); None otherwise."""
+    steady there (what `_steady_sums` asks of the whole grid); None otherwise. `whole`: the
+    same values as `whole_values` gives them, when it does -- checked in integers then (no
+    float comparison or whole-number test), with the same answer."""
     if len(times) != (end - start) // MINUTE + 1 or not times or times[0] != start or times[-1] != end \
             or list(times) != list(range(start, end + MINUTE, MINUTE)):
         return None
+    if whole is not None:
+        if not all(map(le, whole, islice(whole, 1, None))):
+            return None
+        # Exact differences of exact values: the floats the float path would subtract to.
+        return Slice(values[0], values[-1], list(map(float, map(sub, islice(whole, 1, None), whole))))
     if not _steady(values):
         return None
     deltas = list(map(sub, islice(values, 1, None), values))

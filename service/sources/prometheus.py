@@ -26,7 +26,7 @@ import os
 import ssl
 from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
-from urllib.parse import quote_plus, urlencode  # noqa: F401 -- urlencode: what _form matches
+from urllib.parse import quote_plus
 
 import httpx
 import orjson
@@ -35,7 +35,8 @@ from domain.data_source import DataSource
 from domain.promql import Selector, parse_counters, quote
 from domain.sli_definition import SERIES_SINGLE, CountQueries, LatencySLI, SLIDefinition, bucket_exists_query, count_queries
 
-from .counters import MINUTE, MinuteCounts, Slice, combine, combine_columns, drops, increase, minute_deltas, steady_deltas, steady_slice, stitched_sums
+from .counters import (MINUTE, MinuteCounts, Slice, combine, combine_columns, drops, increase, minute_deltas, steady_deltas,
+                       steady_slice, stitched_sums, whole_values)
 from .errors import (
     SeveralSeries,
     SourceError,
@@ -190,8 +191,11 @@ class PrometheusSource:
                     pairs = item.get("values") or ()
                     if set(map(len, pairs)) - {2}:
                         raise ValueError("not a pair")
-                    times, samples = zip(*pairs) if pairs else ((), ())
-                    times, samples = list(map(int, times)), list(map(float, samples))
+                    times, texts = zip(*pairs) if pairs else ((), ())
+                    # Whole numbers (counters nearly always) parse as integers, which are cheaper
+                    # to read and to check; a float of either is the same float.
+                    whole = whole_values(texts)
+                    times, samples = list(map(int, times)), list(map(float, texts if whole is None else whole))
                     values.update(zip(times, samples))
                 except (TypeError, ValueError):
                     for pair in item.get("values") or ():
@@ -200,7 +204,7 @@ class PrometheusSource:
                 if step == MINUTE:
                     # Its counting, while the other chunks are still on their way: what is
                     # left when the last one lands is joining the pieces (`_deltas`).
-                    values.slices[k] = steady_slice(times, samples, a, z)
+                    values.slices[k] = steady_slice(times, samples, a, z, whole)
             done += 1
             if on_progress is not None:
                 on_progress(done, len(chunks))

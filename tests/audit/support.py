@@ -9,7 +9,6 @@ from sqlalchemy import select, text
 from eventstore.codec import chain_hash, iso
 from eventstore.store import aware
 from eventstore.tables import events
-from migrations.versions import __name__ as _versions  # noqa: F401  (the triggers live in 0001)
 
 
 async def tamper(container, sql: str, params: dict | None = None) -> None:

@@ -129,8 +129,8 @@ async def test_why_did_this_freeze_start(api):
     assert observed["causationId"] is not None
 
     # And forwards: what did those observations cause?
-    forward = f"""query($f: EventFilter) {{ events(filter: $f) {{ nodes {{ type
-        consequences {{ type }} all: consequences(transitive: true) {{ type position }} }} }} }}"""
+    forward = """query($f: EventFilter) { events(filter: $f) { nodes { type
+        consequences { type } all: consequences(transitive: true) { type position } } } }"""
     nodes = (await api.ok(forward, {"f": {"types": ["ObservationsRecorded"], "streamId": observed["streamId"]}},
                           role="auditor"))["events"]["nodes"]
     last = nodes[-1]

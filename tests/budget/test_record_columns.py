@@ -5,8 +5,6 @@ recurring-excluded, with occurrences or timeslices, and whatever order the rows 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +13,7 @@ from domain.budget.decider import observation_columns
 from domain.budget.instants import iso_us
 from domain.budget.recurrence import Recurring
 
-from .helpers import T0, minute
+from .helpers import minute
 
 budgetings = st.sampled_from([{"method": "occurrences"}, {"method": "timeslices", "slice_minutes": 5, "slice_threshold": 0.9}])
 batches = st.lists(st.tuples(st.integers(0, 120), st.sampled_from([1, 1, 2]), st.integers(0, 5), st.integers(5, 6)),

@@ -13,7 +13,7 @@ from domain.budget.decider import RecordObservations
 from domain.errors import Conflict, InvalidInput
 from domain.upcasters import UPCASTERS
 
-from .support import T0, World, drafted_objective, prioritized_journey
+from .support import T0, World, drafted_objective
 
 OID = "checkout-availability"
 MIN = timedelta(minutes=1)

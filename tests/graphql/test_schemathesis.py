@@ -13,7 +13,6 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.generation import GenerationMode

@@ -12,9 +12,12 @@ from typer.testing import CliRunner
 from api.cli import app
 from domain import objective as od
 from service.envelope import Envelope
-from tests.graphql.conftest import api, journey_input  # noqa: F401 -- the api fixture
+from tests.graphql import conftest as graphql
+from tests.graphql.conftest import journey_input
 
 from .conftest import RESET_MINUTE, START
+
+api = graphql.api  # the GraphQL fixture, found by pytest under this name
 
 DEFINITION = {"kind": "ratio", "source": "prom", "good": 'http_requests_total{code!~"5.."}', "total": "http_requests_total"}
 END = START + 60 * (RESET_MINUTE + 720)

@@ -20,11 +20,10 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
-import pytest
 import yaml
 
 from domain.budget.burn import AlertTier
-from domain.monitoring import WORKBOOK_TIERS, MonitoredObjective, NamingConvention, rule_groups, tier_key
+from domain.monitoring import WORKBOOK_TIERS, MonitoredObjective, rule_groups, tier_key
 from domain.sli_definition import parse_definition
 from service.monitoring_rules import rules_yaml
 

@@ -14,10 +14,13 @@ from service.envelope import Envelope
 from service.sli_check import check_definition
 
 from service.sources.prometheus import PrometheusSource
-from tests.graphql.conftest import EVENTS, api, journey_input  # noqa: F401 -- `api` is the fixture
+from tests.graphql import conftest as graphql
+from tests.graphql.conftest import EVENTS, journey_input
 
 from .conftest import START
 from .harness import Counter, PrometheusServer, create_blocks, cumulative, free_port, openmetrics
+
+api = graphql.api  # the GraphQL fixture, found by pytest under this name
 from .test_scrape import wait_for
 
 AT = START + 2 * 86400  # inside the history (which is far behind the wall clock)

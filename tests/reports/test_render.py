@@ -12,11 +12,14 @@ import pytest
 from service.reports import build_report, render, render_html, render_json, render_markdown
 from service.reports.svg import burn_down_svg
 
-from .test_model import at, inputs, point  # noqa: F401  (the fixture)
+from . import test_model
+from .test_model import at, point
+
+inputs = test_model.inputs  # the fixture, found by pytest under this name
 
 
 @pytest.fixture
-def demo_like(inputs):  # noqa: F811
+def demo_like(inputs):
     """Two days of 5-minute intervals like the demo's checkout: a dip to exhaustion, then recovery."""
     points = []
     for k in range(576):

@@ -54,7 +54,9 @@ async def test_beyond_the_waiting_room_a_long_read_is_told_to_retry(container):
     assert (await first).ok
 
 
-from tests.graphql.conftest import api  # noqa: E402,F401 - the HTTP fixture
+from tests.graphql import conftest as graphql  # noqa: E402
+
+api = graphql.api  # the HTTP fixture, found by pytest under this name
 
 
 async def test_over_http_a_second_chain_check_waits_and_health_is_answered(api):

@@ -171,3 +171,32 @@ def test_combine_on_columns_is_combine_on_their_dicts(pairs, as_good):
 
     as_dicts = [None if c is None else dict(zip(minutes, c)) for c in (good, bad, total)]
     assert outcome(combine_columns, good, bad, total) == outcome(combine, *as_dicts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(-2**53, 2**53), st.sampled_from([0, 1, 2**52 - 1, 2**52, -(2**52)])), max_size=12),
+       st.lists(st.sampled_from(["0.0", "1.5", "NaN", "+Inf", "1e3", "-0"]), max_size=2), st.randoms())
+def test_whole_samples_checked_in_integers_give_the_float_paths_slice(numbers, odd, rnd):
+    """`whole_values` reads a chunk's texts as integers only when each float of them is
+    exact (so are their differences); `steady_slice` on them answers as on the floats."""
+    from service.sources.counters import steady_slice, whole_values
+
+    texts = [str(n) for n in numbers] + odd
+    rnd.shuffle(texts)
+    whole = whole_values(texts)
+    floats = list(map(float, texts))
+    if whole is not None:
+        assert list(map(float, whole)) == floats and all(abs(w) < 2**52 for w in whole)
+        times = list(range(0, 60 * len(texts), 60))
+        if texts:
+            assert steady_slice(times, floats, 0, times[-1], whole) == steady_slice(times, floats, 0, times[-1])
+    else:
+        assert odd and set(odd) - {"-0"} or any(abs(n) >= 2**52 for n in numbers)
+    rising = sorted(n for n in numbers if abs(n) < 2**52)
+    if rising:
+        texts = list(map(str, rising))
+        whole, floats, times = whole_values(texts), list(map(float, texts)), list(range(0, 60 * len(texts), 60))
+        got = steady_slice(times, floats, 0, times[-1], whole)
+        assert whole is not None and got == steady_slice(times, floats, 0, times[-1])
+        assert got is not None and [type(d) for d in got.deltas] == [float] * (len(texts) - 1)
+    assert whole_values([1, 2]) is None  # numbers where texts are expected: the float path decides

@@ -28,7 +28,8 @@ from domain.specs.model import (
     SpecSet,
     TimeWindow,
 )
-from api.specs.openslo_export import Provenance, SloProvenance, render
+from api.specs.openslo_export import Provenance, render
+from domain.specs.model import SloProvenance
 from domain.budget.calendar import Duration
 
 from .support import read, read_text

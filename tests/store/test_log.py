@@ -123,7 +123,7 @@ async def test_upcasters_bring_old_events_to_the_current_shape_on_read(database_
 
 
 async def test_recorded_at_never_goes_backwards_even_if_the_clock_does(database_url):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timezone
 
     engines = create_engines(database_url)
     times = iter([datetime(2026, 1, 2, tzinfo=timezone.utc), datetime(2026, 1, 1, tzinfo=timezone.utc)])
