@@ -34,7 +34,7 @@ from operator import le, lt
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .burn import (
-    AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_counts, exact_threshold, parse_tiers, windows_needed,
+    Alert, AlertTier, burn_rate_exact, exact_threshold, parse_tiers, windows_needed,
 )
 from .chart import ChartPoint
 from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
@@ -879,7 +879,16 @@ class Ledger:
             else:
                 t = pt[hi] - pt[lo]
                 counts[label] = (t - (pg[hi] - pg[lo]), t)
-        alerts = evaluate_tier_counts(counts, tiers_, err)
+        # `evaluate_tier_counts` with each tier's threshold already in integers
+        # (`_tier_checks`): a window's burn reaches it when bad * a >= c * total.
+        alerts = []
+        ed, en = err.denominator, err.numerator
+        for tier, a, c, _, _ in self._tier_checks(tiers_):
+            lb, lt_ = counts[tier.long_window]
+            sb, st = counts[tier.short_window]
+            if lt_ > 0 and st > 0 and lb * a >= c * lt_ and sb * a >= c * st:
+                alerts.append(Alert(tier.severity, tier.long_window, tier.short_window,
+                                    (lb * ed) / (lt_ * en), (sb * ed) / (st * en), tier.threshold))
         j = bisect_right(self._ends, at_us) - 1
         last = self._ends[j] if j >= 0 else None
         stale = last is not None and last < at_us - stale_after_ // US
@@ -902,8 +911,9 @@ class Ledger:
             consumed=consumed_f,
             remaining=remaining_f,
             exhausted=exhausted,
-            burn_rates={label: burn_rate_float(b, t, err) for label, (b, t) in counts.items()},
-            alerts=alerts,
+            # burn_rate_float, inlined: one correctly rounded int division per window.
+            burn_rates={label: (b * ed) / (t * en) if t > 0 else None for label, (b, t) in counts.items()},
+            alerts=tuple(alerts),
             last_observation_end=from_us(last) if last is not None else None,
             stale_after=stale_after_,
             stale=stale,

@@ -120,6 +120,33 @@ def create_blocks(text: str, data_dir: Path) -> None:
     source.unlink()
 
 
+def _await_ready(name: str, process: subprocess.Popen, url: str, log: Path, seconds: float = 30) -> None:
+    """Until `url`/-/ready answers 200; a RuntimeError with the log's tail if the process exits
+    or is not ready in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} was not ready in {seconds:g} s:\n{log.read_text()[-2000:]}")
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class PrometheusServer:
     """`prometheus` on 127.0.0.1:<free port> over `data_dir`; a context manager."""
 
@@ -152,28 +179,15 @@ class PrometheusServer:
                 ],
                 stdout=log, stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"prometheus was not ready in 30 s:\n{self.log.read_text()[-2000:]}")
+        try:
+            _await_ready("prometheus", self.process, self.url, self.log)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
         self.process = None
 
     def __enter__(self) -> "PrometheusServer":
@@ -235,28 +249,15 @@ class AlertmanagerServer:
                 [binary("prometheus-alertmanager"), f"--config.file={self.config}", f"--storage.path={self.storage}",
                  f"--web.listen-address=127.0.0.1:{self.port}", "--cluster.listen-address="],
                 stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"alertmanager exited with {self.process.returncode}:\n{self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.__exit__()
-        raise RuntimeError(f"alertmanager was not ready in 30 s:\n{self.log.read_text()[-2000:]}")
+        try:
+            _await_ready("alertmanager", self.process, self.url, self.log)
+        except RuntimeError:
+            self.__exit__()
+            raise
+        return self
 
     def __exit__(self, *exc) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _stop(self.process)
         self.process = None
 
     def post(self, alerts: list[dict[str, str]]) -> None:
