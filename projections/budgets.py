@@ -189,7 +189,7 @@ class BudgetProjection:
                 self.cache.put(objective_id, last.event_id, state)
             for event in stream_events:
                 if event.type == "ObservationsRecorded":
-                    inserts.extend(zip(repeat(objective_id), *decider.observation_columns(event.data["intervals"])))
+                    inserts.extend(zip(repeat(objective_id), *decider.recorded_columns(state, event.data)))
                 elif event.type == "ObservationCorrected":
                     d = event.data["interval"]
                     corrections[(objective_id, iso_us(d["start"]))] = (d["good"], d["total"])

@@ -126,8 +126,9 @@ class BudgetState:
     alerts: dict[tuple, Alert] = field(default_factory=dict)
     stale: bool = False
     version: int = 0
-    # (data, its interval starts in microseconds) of the ObservationsRecorded folded last:
-    # `judged_at` on that same event reads its starts from here instead of parsing them again.
+    # (data, its `observation_columns`) of the ObservationsRecorded folded last: `judged_at`
+    # and the budget read model (`recorded_columns`), on that same event, read them from
+    # here instead of parsing its times again.
     parsed: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -628,7 +629,7 @@ def judged_at(state: BudgetState | None, event_type: str, data: Mapping[str, Any
     if at is None:
         return []
     parsed = state.parsed
-    starts = parsed[1] if parsed is not None and parsed[0] is data else None
+    starts = parsed[1][0] if parsed is not None and parsed[0] is data else None
     return judgement_points(state.ledger, event_type, data, at, state.checked_at_us, starts)
 
 
@@ -686,6 +687,16 @@ def observation_columns(intervals: list[Mapping[str, Any]]) -> tuple[list[int], 
     return starts, ends, list(map(itemgetter("good"), intervals)), list(map(itemgetter("total"), intervals))
 
 
+def recorded_columns(state: BudgetState | None, data: Mapping[str, Any]) -> tuple[list[int], list[int], list[Any], list[Any]]:
+    """`observation_columns(data["intervals"])` of an ObservationsRecorded's data: those
+    `evolve` just worked out when `data` is the one it folded into `state` last (a baseline's
+    40,320 times are not parsed twice), else worked out here. The caller does not change them."""
+    parsed = state.parsed if state is not None else None
+    if parsed is not None and parsed[0] is data:
+        return parsed[1]
+    return observation_columns(data["intervals"])
+
+
 def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     data = event.data
     if state is None:
@@ -702,7 +713,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif kind == "ObservationsRecorded":
         columns = observation_columns(data["intervals"])
         state.ledger.record_columns(*columns)
-        state.parsed = (data, columns[0])
+        state.parsed = (data, columns)
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

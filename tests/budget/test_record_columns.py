@@ -61,3 +61,26 @@ def test_the_column_fold_is_the_row_fold(budgeting, before, batch, ordered, excl
         except ValueError as error:
             outcomes.append((type(error), str(error), state(target)))
     assert outcomes[0] == outcomes[1]
+
+
+def test_the_read_model_takes_the_columns_the_fold_just_worked_out():
+    """`recorded_columns` of the data `evolve` folded last is that fold's own columns (not
+    parsed again); of any other data, they are worked out afresh, the same."""
+    from datetime import datetime, timezone
+
+    from domain.budget.decider import evolve, recorded_columns
+    from domain.events import RecordedEvent
+
+    def event(version: int, type_: str, data: dict) -> RecordedEvent:
+        return RecordedEvent(version, f"e{version}", "budget-o", version, type_, 2, data, {}, datetime.now(timezone.utc), "")
+
+    configured = {"objective_id": "o", "target": 0.99, "window": {"kind": "rolling", "days": 1}, "budgeting": {"method": "occurrences"}}
+    first = {"objective_id": "o", "intervals": logged([(0, 1, 5, 6), (1, 1, 6, 6)]), "backfill": True}
+    second = {"objective_id": "o", "intervals": logged([(5, 2, 1, 5)]), "backfill": False}
+    state = evolve(evolve(None, event(1, "BudgetConfigured", configured)), event(2, "ObservationsRecorded", first))
+    assert recorded_columns(state, first) is state.parsed[1]
+    assert recorded_columns(state, first) == observation_columns(first["intervals"])
+    assert recorded_columns(state, dict(first)) == observation_columns(first["intervals"])
+    state = evolve(state, event(3, "ObservationsRecorded", second))
+    assert recorded_columns(state, first) == observation_columns(first["intervals"])
+    assert recorded_columns(None, second) == observation_columns(second["intervals"])
