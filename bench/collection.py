@@ -8,7 +8,7 @@ floor from the same run.
   by the collector's catalog every round): one new minute per objective
   per round, pulled (BATCH = 50 objectives' good and total selectors a range query, the
   batches in flight together) and recorded (one RecordObservations each through the
-  command bus, the budget reactor judging it, each batch as its counts arrive).
+  command bus, the budget reactor judging it, each group of 500 as soon as its batches' counts are in).
   Floors: the same range queries the collector sends (`batch_query`: the adapter's own
   text), raw (httpx, JSON decoded); and
   the issue's "two queries each": 2 x objectives raw range queries, 8 in flight.

@@ -138,3 +138,83 @@ async def test_the_server_collects_on_its_own_schedule_without_blocking(settings
     finally:
         await container.shutdown()
     assert container.collector._task is None
+
+
+async def test_groups_are_appended_as_their_batches_arrive_in_the_targets_order(container, monkeypatch):
+    """Each RECORD_GROUP objectives' minutes go to the bus once their batches are in (the
+    first group while later queries are still out), yet the log holds them in the
+    targets' order, whatever order the answers came in."""
+    import asyncio
+    import re
+
+    from service.collection import collector as collector_module
+    from tests.sources.fake_prometheus import FakePrometheus
+
+    monkeypatch.setattr(collector_module, "BATCH", 1)
+    monkeypatch.setattr(collector_module, "RECORD_GROUP", 2)
+    ids = ["a", "b", "c", "d", "e"]
+    await journey(container)
+    for oid in ids:
+        await objective(container, oid, days=1)
+    fake, answered = FakePrometheus(), []
+    late = {"e": 0.0, "d": 0.02, "c": 0.04, "b": 0.06, "a": 0.08}  # the last target's answer comes first
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        oid = re.search(r'o%3D%22(\w)%22', request.content.decode()).group(1)
+        await asyncio.sleep(late[oid])
+        answered.append(oid)
+        return fake(request)
+
+    prom = DataSource("prom", "prometheus", "http://prom.example")
+    definitions = {oid: parse_definition({**RATIO, "good": f'req_total{{code="200",o="{oid}"}}',
+                                          "total": f'req_total{{o="{oid}"}}'}) for oid in ids}
+    collector = Collector(container, catalog=StaticCatalog([Target(oid, definitions[oid], prom) for oid in ids]),
+                          source_options={"transport": httpx.MockTransport(handler)})
+    try:
+        report = await collector.run_once(now=NOW)
+    finally:
+        await collector.stop()
+    assert report.minutes_recorded == 5 and not report.faults and answered == ids[::-1]
+    positions = []
+    for oid in ids:
+        [recorded] = [e for e in await container.store.read_stream(f"budget-{oid}") if e.type == "ObservationsRecorded"]
+        positions.append(recorded.position)
+    assert positions == sorted(positions)
+
+
+async def test_the_first_group_is_appended_while_the_last_query_is_still_out(container, monkeypatch):
+    import asyncio
+    import re
+
+    from service.collection import collector as collector_module
+    from tests.sources.fake_prometheus import FakePrometheus
+
+    monkeypatch.setattr(collector_module, "BATCH", 1)
+    monkeypatch.setattr(collector_module, "RECORD_GROUP", 2)
+    ids = ["a", "b", "c"]
+    await journey(container)
+    for oid in ids:
+        await objective(container, oid, days=1)
+    fake, seen_before_last = FakePrometheus(), []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        oid = re.search(r'o%3D%22(\w)%22', request.content.decode()).group(1)
+        if oid == "c":  # answers only once the first group (a, b) is in the log, or gives up
+            for _ in range(500):
+                events = await container.store.read_stream("budget-b")
+                if any(e.type == "ObservationsRecorded" for e in events):
+                    seen_before_last.append(oid)
+                    break
+                await asyncio.sleep(0.01)
+        return fake(request)
+
+    prom = DataSource("prom", "prometheus", "http://prom.example")
+    definitions = {oid: parse_definition({**RATIO, "good": f'req_total{{code="200",o="{oid}"}}',
+                                          "total": f'req_total{{o="{oid}"}}'}) for oid in ids}
+    collector = Collector(container, catalog=StaticCatalog([Target(oid, definitions[oid], prom) for oid in ids]),
+                          source_options={"transport": httpx.MockTransport(handler)})
+    try:
+        report = await collector.run_once(now=NOW)
+    finally:
+        await collector.stop()
+    assert report.minutes_recorded == 3 and seen_before_last == ["c"]
