@@ -162,6 +162,12 @@ class BudgetingInput:
     slice_minutes: int | None = strawberry.field(default=None, description="Timeslices and ratio timeslices, 1..60.")
     slice_threshold: float | None = strawberry.field(default=None, description="Timeslices only, a fraction in (0, 1].")
 
+    def as_dict(self) -> dict:
+        """The set fields, in the budget's form (domain/budget/config.py's `parse_budgeting`
+        checks them; a candidate of the what-ifs is this dict, as the CLI's --budgeting)."""
+        fields = {"slice_minutes": self.slice_minutes, "slice_threshold": self.slice_threshold}
+        return {"method": self.method.value, **{k: v for k, v in fields.items() if v is not None}}
+
 
 @command_input
 class DraftObjectiveInput:

@@ -155,10 +155,7 @@ class WhatIfQuery:
         result = await whatif_service.target_whatif_of(
             info.context["container"], str(objective_id), start, end, target=target,
             window=None if window is None else window.as_dict(),
-            budgeting=None if budgeting is None else {
-                "method": budgeting.method.value,
-                **{k: v for k, v in (("slice_minutes", budgeting.slice_minutes),
-                                     ("slice_threshold", budgeting.slice_threshold)) if v is not None}},
+            budgeting=None if budgeting is None else budgeting.as_dict(),
             tiers=tier_dicts(tiers), proposal_id=proposal_id,
         )
         return from_result(result)

@@ -33,6 +33,8 @@ class AttachWhatIfEvidenceInput:
     end: datetime = strawberry.field(name="to")
     target: float | None = strawberry.field(default=None, description="target: the candidate; default the proposal's.")
     window: i.WindowInput | None = None
+    budgeting: i.BudgetingInput | None = strawberry.field(
+        default=None, description="target: the candidate budgeting method (as whatIfTarget and the CLI's --budgeting).")
     tiers: list[i.AlertTierInput] | None = None
     document: str | None = strawberry.field(default=None, description="policy: the candidate document (YAML or JSON).")
 
@@ -48,6 +50,7 @@ class WhatIfEvidenceMutation:
                 info.context["container"], envelope_for(info, input, None), str(input.objective_id),
                 str(input.proposal_id), input.kind, input.start, input.end, target=input.target,
                 window=None if input.window is None else input.window.as_dict(),
+                budgeting=None if input.budgeting is None else input.budgeting.as_dict(),
                 tiers=tier_dicts(input.tiers), document=input.document)
 
         return await payload_of(info, (await measured("AttachWhatIfEvidence", attach)).result)

@@ -75,3 +75,39 @@ async def test_a_retried_attachment_is_answered_from_the_record_after_the_log_mo
         refused = await api.post(ATTACH, {"input": other}, role)
         assert refused["errors"][0]["extensions"]["code"] == "CONFLICT", refused
         assert await api.head() == head
+
+
+async def test_a_target_what_if_attached_takes_the_budgeting_candidate_the_cli_and_whatiftarget_take(api):
+    """The candidate of attachWhatIfEvidence is the set whatIfTarget and `slogov whatif target
+    --attach` take (target, window, budgeting, tiers): a budgeting method is run and kept in the
+    evidence's inputs; a bad one is BAD_USER_INPUT naming the field, and appends nothing."""
+    clock = await burn_out(api.container)
+    await do(api.container, "product", o.ProposeTarget(OID, "p2", 0.9995, "customers ask for more"))
+    span = {"objectiveId": OID, "proposalId": "p2", "kind": "target", "from": minute(0).isoformat(),
+            "to": clock.now.isoformat()}
+    slices = {"method": "TIMESLICES", "sliceMinutes": 5, "sliceThreshold": 0.95}
+    body = (await api.ok(ATTACH, {"input": {**span, "budgeting": slices}}, "product"))["attachWhatIfEvidence"]
+    (evidence,) = next(p for p in body["objective"]["proposals"] if p["id"] == "p2")["evidence"]
+    assert json.loads(evidence["inputs"])["budgeting"] == {"method": "timeslices", "slice_minutes": 5,
+                                                           "slice_threshold": 0.95}
+    direct = await api.ok("""query($o: ID!, $f: DateTime!, $t: DateTime!, $b: BudgetingInput) {
+      whatIfTarget(objectiveId: $o, from: $f, to: $t, target: 0.9995, budgeting: $b) {
+        whatIf { attainment budgetSpent } } }""",
+                          {"o": OID, "f": span["from"], "t": span["to"], "b": slices}, "product")
+    summary = json.loads(evidence["summary"])["what_if"]
+    assert summary["attainment"] == direct["whatIfTarget"]["whatIf"]["attainment"]
+    assert summary["budget_spent"] == direct["whatIfTarget"]["whatIf"]["budgetSpent"]
+
+    for bad, field in (({"method": "TIMESLICES", "sliceMinutes": 0, "sliceThreshold": 0.95}, "budgeting.slice_minutes"),
+                       ({"method": "TIMESLICES", "sliceMinutes": 5, "sliceThreshold": 1.5}, "budgeting.slice_threshold")):
+        before = await api.head()
+        refused = await api.post(ATTACH, {"input": {**span, "budgeting": bad}}, "product")
+        error = refused["errors"][0]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT", refused
+        assert error["extensions"]["field"] == field, refused
+        assert await api.head() == before
+    before = await api.head()  # a policy what-if takes only its document
+    refused = await api.post(ATTACH, {"input": {**span, "kind": "policy", "document": APPROVAL_ONLY,
+                                                "budgeting": slices}}, "product")
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
+    assert await api.head() == before
