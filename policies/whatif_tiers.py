@@ -43,9 +43,11 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from domain import objective, policy as policy_domain
 from domain.budget import decider as budget
-from domain.budget.burn import parse_tiers
+from domain.budget.burn import check_tiers_fit, parse_tiers
+from domain.budget.errors import BudgetInputError
 from domain.budget.whatif import Moment
 from domain.commands import parse_iso
+from domain.errors import InvalidInput
 from domain.events import RecordedEvent
 from policies.language import Policy
 
@@ -213,3 +215,20 @@ def may_change_tiers(candidate: Policy, policy_state: Any, objective_ids: Any) -
         said.append(None)
     mine = effective_tiers(candidate.alert_tiers)
     return any(effective_tiers(s) != mine for s in said)
+
+
+def check_candidate_fits(candidate: Policy, windows: Mapping[str, Any]) -> None:
+    """Refuse a candidate whose stated tiers do not fit the window of an objective it may
+    govern (`windows`: objective id -> its budget window), as formalizing an agreement that
+    pins a version refuses them (domain/objective/agreement.py: the same `check_tiers_fit`,
+    field `alert_tiers[i].long_window`). A candidate that states none gets the workbook's,
+    which formalizing does not check either."""
+    if candidate.alert_tiers is None:
+        return
+    tiers = parse_tiers(candidate.alert_tiers)
+    for objective_id in sorted(windows):
+        try:
+            check_tiers_fit(tiers, windows[objective_id], field="alert_tiers")
+        except BudgetInputError as error:
+            raise InvalidInput(f"policy {candidate.id} (the candidate) would govern objective {objective_id}: "
+                               f"{error}", field=error.field, objective_id=objective_id) from None

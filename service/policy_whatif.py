@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import select
 
+from domain import objective as objective_domain
 from domain import policy as policy_domain
 from domain.commands import require_id
 from eventstore.pacing import SLICE
@@ -23,7 +24,7 @@ from eventstore.tables import events as events_table
 from policies.language import Policy, parse_policy
 from policies.loader import parse_yaml
 from policies.whatif import Action, Judged, PolicyOutcome, PolicyWhatIf
-from policies.whatif_tiers import may_change_tiers
+from policies.whatif_tiers import check_candidate_fits, may_change_tiers
 from service.whatif import period
 
 PROGRESS_EVERY = 50_000  # events
@@ -61,6 +62,9 @@ async def policy_whatif_of(
                 conn = await conn.execution_options(isolation_level="REPEATABLE READ")
             async with conn.begin():
                 position, _ = await store.head(conn)
+                if candidate.alert_tiers is not None:  # a misfitting tier is refused before the run
+                    check_candidate_fits(candidate, await _governable_windows(store, conn, position, candidate.id,
+                                                                              objective_ids))
                 policy_events = await store.read_stream(policy_domain.stream_id(candidate.id),
                                                         until_position=position, conn=conn)
                 with paused_gc():  # from the decisions on: all of it is kept until the answer
@@ -89,6 +93,29 @@ async def policy_whatif_of(
     if progress is not None:
         progress(run.events, position)
     return PolicyWhatIfResult(candidate.id, version, start, end, position, outcome)
+
+
+async def _governable_windows(store: Any, conn: Any, position: int, policy_id: str,
+                              objective_ids: Sequence[str] | None) -> dict[str, Any]:
+    """The budget windows of the objectives the candidate may govern in the run (objective
+    id -> window): those with an agreement up to `position` that pinned its id at any time
+    (or, with `objective_ids`, those of them with any agreement), as `PolicyWhatIf` chooses.
+    Two reads by event type (indexed): the agreements, then the drafts, which fix the window
+    (one row per objective, filtered here rather than in an IN list that could outgrow a
+    statement's parameters)."""
+    def of_type(name: str) -> Any:
+        return select(events_table).where(events_table.c.type == name, events_table.c.position <= position)
+
+    scope = None if objective_ids is None else set(objective_ids)
+    governable = {e.data["objective_id"] for e in decode_rows(store, (await conn.execute(
+        of_type("AgreementFormalized"))).all())
+        if (e.data["policy_id"] == policy_id if scope is None else e.data["objective_id"] in scope)}
+    if not governable:
+        return {}
+    streams = {objective_domain.stream_id(o) for o in governable}
+    rows = [r for r in (await conn.execute(of_type("ObjectiveDrafted"))).all() if r.stream_id in streams]
+    return {obj.id: obj.window.budget_window()
+            for obj in (objective_domain.evolve(None, e) for e in decode_rows(store, rows))}
 
 
 # --------------------------------------------------------------------------- JSON

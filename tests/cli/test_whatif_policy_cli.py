@@ -67,3 +67,19 @@ def test_whatif_policy_shows_the_alerts_under_the_candidates_tiers(database_url,
     body = json.loads(runner.invoke(app, ["whatif", "policy", str(candidate), *span, "--json"]).stdout)
     assert body["summary"]["alerts_raised"]["what_if"] == 1 and body["summary"]["alerts_raised"]["actual"] == 3
     assert body["alerts"][0]["what_if"][0]["at"] == minute(61).isoformat()
+
+
+def test_a_candidate_tier_longer_than_an_objectives_window_is_named_with_its_line(database_url, tmp_path):
+    """A tier whose long window outgrows the 30-day objective the candidate governs: exit 2,
+    one line naming the file, the field and its line, as formalizing would refuse it."""
+    from tests.whatif.test_policy import LONG_TICKET
+
+    end, head = _history(database_url)
+    candidate = tmp_path / "long.yaml"
+    candidate.write_text(LONG_TICKET.replace("10d", "31d"))
+    result = runner.invoke(app, ["whatif", "policy", str(candidate), "--from", minute(0).isoformat(), "--to", end,
+                                 "--database-url", database_url])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error (BAD_USER_INPUT): {candidate}: alert_tiers[1].long_window (line 6): "), line
+    assert "31d is longer than the objective's window (30d)" in line and "whatif:" not in result.stderr

@@ -55,3 +55,16 @@ async def test_a_candidates_alert_tiers_are_judged_not_flagged(api):
         assert {(a["severity"], a["longWindow"]) for a in alerts["actual"]} == {("page", "1h"), ("page", "6h"),
                                                                               ("ticket", "3d")}
         assert [a["at"] for a in alerts["whatIf"] if a["type"] == "BurnRateAlertRaised"] == raised
+
+
+async def test_a_candidate_tier_longer_than_an_objectives_window_is_bad_user_input(api):
+    from tests.whatif.test_policy import LONG_TICKET
+
+    clock = await burn_out(api.container)
+    head = await api.head()
+    variables = {"doc": LONG_TICKET.replace("10d", "31d"), "from": minute(0).isoformat(), "to": clock.now.isoformat()}
+    refused = (await api.post(QUERY, variables, "leadership"))["errors"][0]
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT", refused
+    assert refused["extensions"]["field"] == "alert_tiers[1].long_window", refused
+    assert "checkout-availability" in refused["message"] and "31d" in refused["message"]
+    assert await api.head() == head

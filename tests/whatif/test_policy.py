@@ -141,3 +141,45 @@ async def test_tiers_change_where_governance_does_not_at_a_recorded_config(conta
     assert [m.at for m in alerts.what_if if m.type == "BurnRateAlertRaised"] == [minute(72).isoformat()]
     assert [(a.rule_id, a.at) for a in out.what_if if a.type == "FreezeStarted"] == [
         ("freeze-when-paged", minute(72).isoformat())]
+
+
+LONG_TICKET = """
+id: default
+name: a ticket over ten days
+alert_tiers:
+  - {severity: page, long_window: 1h, short_window: 5m, threshold: 14.4}
+  - {severity: ticket, long_window: 10d, short_window: 6h, threshold: 1}
+rules:
+  - id: approve-when-exhausted
+    when: {budget_remaining_at_most: 0.0}
+    actions: [{type: require_approval, role: leadership}]
+"""
+
+
+async def test_a_candidates_tiers_must_fit_the_windows_of_the_objectives_it_may_govern(container):
+    """As formalizing an agreement refuses a pinned version whose tier outgrows the objective's
+    window, the what-if refuses such a candidate: BAD_USER_INPUT naming the tier's field and the
+    objective, before the run (no progress told) and appending nothing. Only the objectives it
+    may govern count: those pinning its id, or with objective_ids those named."""
+    from domain import objective as o
+    from tests.budgets.support import journey, objective
+
+    clock = await burn_out(container)  # OID: rolling 30 days, pins default
+    await journey(container, "search")
+    await objective(container, "search-weekly", "search", days=7)
+    await do(container, "sre", o.FormalizeAgreement("search-weekly", "default", 0, "pm", "sre-lead", ("sre-oncall",),
+                                                    "one engineer"))
+    before = await head(container)
+    told = []
+    for document in (LONG_TICKET, LONG_TICKET.replace("10d", "31d")):
+        with pytest.raises(InvalidInput) as refused:
+            await policy_whatif_of(container, document, minute(0), clock.now, progress=lambda *a: told.append(a))
+        assert refused.value.code == "BAD_USER_INPUT"
+        assert refused.value.details["field"] == "alert_tiers[1].long_window"
+    assert refused.value.details["objective_id"] == OID  # 31d outgrows both: the first named
+    with pytest.raises(InvalidInput, match="search-weekly.*10d is longer than the objective's window \\(7d\\)"):
+        await policy_whatif_of(container, LONG_TICKET, minute(0), clock.now, objective_ids=["search-weekly"])
+    assert told == [] and await head(container) == before
+    # Governing only the 30-day objective, the 10-day ticket fits.
+    fits = await policy_whatif_of(container, LONG_TICKET, minute(0), clock.now, objective_ids=[OID])
+    assert fits.outcome.affected == (OID,)
