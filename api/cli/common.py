@@ -4,6 +4,8 @@ one-line failures, and the small formatting helpers tables and times need."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, List, Optional, TypeVar
 
@@ -12,6 +14,7 @@ import typer
 from service.config import Settings
 
 T = TypeVar("T")
+THREADS_GRACE_SECONDS = 5.0  # the most a command waits, once done, for the threads it started to end
 DatabaseOption = typer.Option(None, "--database-url", envvar="SLOGOV_DATABASE_URL",
                               help="SQLAlchemy URL; default: sqlite+aiosqlite:///./slogov.db")
 
@@ -32,7 +35,31 @@ def with_container(database_url: Optional[str], work: Callable[..., Awaitable[T]
         finally:
             await container.shutdown()
 
-    return asyncio.run(run())
+    return run_to_end(run())
+
+
+def run_to_end(main: Awaitable[T]) -> T:
+    """`asyncio.run(main)`, except that the event loop is closed only once the threads the
+    run started have ended (THREADS_GRACE_SECONDS at most, in all).
+
+    Why: a database connection that fails to open (an SQLite file in a missing directory)
+    leaves aiosqlite's worker thread stopping on its own -- nothing can await it, the
+    connection never reached the engine's pool, so `dispose()` does not know it -- and
+    that thread's last step hands a result to the event loop. When the command has
+    already failed and `asyncio.run` closed the loop, that step raised "Event loop is
+    closed" in the thread, a traceback after the command's one-line error (now and then:
+    a race with the thread)."""
+    before = set(threading.enumerate())
+    with asyncio.Runner() as runner:
+        try:
+            return runner.run(main)
+        finally:
+            # The default executor's idle workers (getaddrinfo, to_thread) end only when it
+            # shuts down, which asyncio.run does too, after this; so first, here.
+            runner.run(runner.get_loop().shutdown_default_executor())
+            deadline = time.monotonic() + THREADS_GRACE_SECONDS
+            for thread in set(threading.enumerate()) - before:
+                thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def fail(message: str) -> "typer.Exit":

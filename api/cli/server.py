@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .common import DatabaseOption, settings, with_container
+from .common import DatabaseOption, run_to_end, settings, with_container
 
 # How long a stopping server lets requests in flight finish before it cancels them (a long
 # read would otherwise hold SIGTERM up for as long as it runs).
@@ -65,7 +65,6 @@ def serve(
 def migrate(database_url: Optional[str] = DatabaseOption) -> None:
     """Create or upgrade the schema (Alembic) and say which: created, upgraded from a revision, or
     already at the latest."""
-    import asyncio
 
     from sqlalchemy.engine import make_url
 
@@ -83,7 +82,7 @@ def migrate(database_url: Optional[str] = DatabaseOption) -> None:
         finally:
             await engines.dispose()
 
-    done = asyncio.run(run())
+    done = run_to_end(run())
     typer.echo(done.describe(make_url(url).render_as_string(hide_password=True)), err=True)
 
 

@@ -6,8 +6,10 @@ import os
 
 import asyncio
 import json
+import logging
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -80,25 +82,65 @@ def test_token_revoke_of_an_unknown_id_is_one_line_and_revokes_nothing(database_
     assert json.loads(run("token", "list", "--json", url=database_url).stdout)[0]["active"]
 
 
-@pytest.mark.parametrize("args", [
+ERRORS = [
     ("token", "revoke", "tok_0000000000000000"),
     ("projections", "rebuild", "--only", "no-such-projection"),
     ("report", "--quarter", "2026-Q4", "--output", "{missing}/report.md"),
     ("audit", "export", "--output", "{missing}/log.jsonl"),
     ("audit", "verify", "--database-url", "sqlite+aiosqlite:///{missing}/slogov.db"),
+    ("migrate", "--database-url", "sqlite+aiosqlite:///{missing}/slogov.db"),
     ("migrate", "--database-url", "mysql://nowhere/slogov"),
-])
+]
+
+
+def _failing(args: tuple[str, ...], tmp_path: Path) -> list[str]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}"
+    args = [a.format(missing=tmp_path / "missing") for a in args]
+    return args if "--database-url" in args else [*args, "--database-url", url]
+
+
+@pytest.mark.parametrize("args", ERRORS)
 def test_every_cli_error_is_one_line_and_exit_2(args, tmp_path):
     """Not a traceback, and not exit 1 (which `audit verify` and `gate` give meanings of their own)."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'ok.db'}"
-    missing = tmp_path / "missing"
-    args = [a.format(missing=missing) for a in args]
-    if "--database-url" not in args:
-        args += ["--database-url", url]
-    result = runner.invoke(app, args)
+    result = runner.invoke(app, _failing(args, tmp_path))
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.output
+
+
+class _SlowToStop(logging.Handler):
+    """Holds aiosqlite's worker thread as it is about to stop a connection (its debug log
+    names each call it runs), so a command's event loop would close first if nothing waited."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("executing") and "close_and_stop" in message:
+            time.sleep(0.3)
+
+
+@pytest.mark.parametrize("args", ERRORS)
+def test_a_failed_command_leaves_no_thread_behind(args, tmp_path, monkeypatch):
+    """The threads a command started (aiosqlite's, one per connection) have ended when it
+    returns, even a connection that failed to open, which stops its thread unawaited: else
+    the thread's last step, on the closed loop, raised "Event loop is closed" in it, a
+    traceback after the one-line error (tests/cli/test_cli.py's check above, 4 runs in 10)."""
+    aiosqlite_log = logging.getLogger("aiosqlite")
+    handler, level = _SlowToStop(), aiosqlite_log.level
+    aiosqlite_log.setLevel(logging.DEBUG)
+    aiosqlite_log.addHandler(handler)
+    raised: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda hook: raised.append(hook.exc_value))
+    before = set(threading.enumerate())
+    try:
+        result = runner.invoke(app, _failing(args, tmp_path))
+        left = [t for t in threading.enumerate() if t not in before]
+        for thread in left:  # so that what they would raise is seen here
+            thread.join(5)
+    finally:
+        aiosqlite_log.removeHandler(handler)
+        aiosqlite_log.setLevel(level)
+    assert result.exit_code == 2, result.output
+    assert left == [] and raised == [], (left, raised)
 
 
 def test_token_create_refuses_an_unknown_role(database_url):
