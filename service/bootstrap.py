@@ -72,15 +72,21 @@ class Container:
             self.collector.start()
 
     async def shutdown(self) -> None:
-        if self.freshness is not None:
-            await self.freshness.stop()
-        if self.offload is not None:
-            await self.offload.stop()
-        if self.collector is not None:
-            await self.collector.stop()
-        await self.bus.stop()
-        await self.engines.dispose()
+        """Stops the freshness probe, the offload worker, the collector and the bus, then
+        disposes the engines. Every step runs even when an earlier one raised (else one
+        failed stop left the database's connections open), and the first error is raised
+        once the last step has run."""
+        running = (self.freshness, self.offload, self.collector)
+        steps = [*(part.stop for part in running if part is not None), self.bus.stop, self.engines.dispose]
+        first: BaseException | None = None
+        for step in steps:
+            try:
+                await step()
+            except BaseException as exc:  # noqa: BLE001 - kept, and raised after the last step
+                first = first or exc
         self._started = False
+        if first is not None:
+            raise first
 
 
 def build(settings: Settings | None = None, *, auto_migrate: bool = True, on_batch=None) -> Container:
