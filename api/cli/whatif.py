@@ -28,16 +28,33 @@ def _window_option(text: str) -> dict[str, Any]:
         raise fail(f"--window: {e}") from None
 
 
+_BUDGETING_FORMS = "occurrences, timeslices:MINUTES:THRESHOLD or ratio_timeslices:MINUTES"
+# Each method's parameters, in order, as GraphQL's BudgetingInput names them: (field, pattern, type).
+_MINUTES = ("slice_minutes", r"\d+", int)
+_THRESHOLD = ("slice_threshold", r"\d*\.?\d+", float)
+_BUDGETING_PARAMETERS = {"occurrences": (), "timeslices": (_MINUTES, _THRESHOLD), "ratio_timeslices": (_MINUTES,)}
+
+
 def _budgeting_option(text: str) -> dict[str, Any]:
-    """"occurrences" or "timeslices:MINUTES:THRESHOLD"."""
-    method, *rest = text.split(":")
-    if method != "timeslices" or len(rest) != 2:
-        return {"method": method}
+    """A method with all its parameters, the budget's form of GraphQL's BudgetingInput:
+    "occurrences", "timeslices:MINUTES:THRESHOLD" or "ratio_timeslices:MINUTES". Anything
+    else is refused rather than cut down to its method, and the values are checked as the
+    budget checks them (domain/budget/config.py's `parse_budgeting`)."""
+    from domain.budget.config import parse_budgeting
+    from domain.budget.errors import BudgetInputError
+
+    method, *values = text.split(":")
+    parameters = _BUDGETING_PARAMETERS.get(method)
+    well_formed = parameters is not None and len(values) == len(parameters) and all(
+        re.fullmatch(pattern, value) for (_, pattern, _), value in zip(parameters, values))
+    if not well_formed:
+        raise fail(f"--budgeting: expected {_BUDGETING_FORMS} (e.g. timeslices:5:0.95), got {text!r}")
+    budgeting = {"method": method, **{field: kind(value) for (field, _, kind), value in zip(parameters, values)}}
     try:
-        return {"method": method, "slice_minutes": int(rest[0]), "slice_threshold": float(rest[1])}
-    except ValueError:
-        raise typer.BadParameter("expected timeslices:MINUTES:THRESHOLD, e.g. timeslices:5:0.95",
-                                 param_hint="--budgeting") from None
+        parse_budgeting(budgeting)
+    except BudgetInputError as exc:
+        raise fail(f"--budgeting: {exc}") from None
+    return budgeting
 
 
 def _tier_option(text: str, hint: str = "--tier") -> dict[str, Any]:
@@ -191,7 +208,10 @@ def whatif_target(
                                           'calendar_quarter, "calendar 1M 2026-01-01T00:00:00 Europe/Berlin", or a JSON '
                                           'window object (kind, days, duration, start, timeZone).'),
     budgeting: Optional[str] = typer.Option(None, "--budgeting",
-                                            help="Candidate method: occurrences, or timeslices:MINUTES:THRESHOLD."),
+                                            help="Candidate budgeting method with its parameters: occurrences, "
+                                                 "timeslices:MINUTES:THRESHOLD (e.g. timeslices:5:0.95: 5-minute "
+                                                 "slices, each good when 95% of its events are) or "
+                                                 "ratio_timeslices:MINUTES (e.g. ratio_timeslices:5)."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="Candidate alert tier SEVERITY:LONG:SHORT:THRESHOLD "
                                                                    "(repeat; replaces the recorded tiers)."),
     tiers: Optional[str] = typer.Option(None, "--tiers", metavar="FILE|SPEC",
