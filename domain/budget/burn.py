@@ -151,19 +151,27 @@ def burn_reaches(bad: int, total: int, allowed_error_rate: Fraction, threshold: 
             >= threshold.numerator * allowed_error_rate.numerator * total)
 
 
-def evaluate_tier_counts(
-    counts: Mapping[str, tuple[int, int]], tiers: Sequence[AlertTier], allowed_error_rate: Fraction
+def tier_check(tier: AlertTier, allowed_error_rate: Fraction) -> tuple[int, int]:
+    """(a, c) such that a window's burn reaches the tier's threshold when bad * a >= c * total:
+    `burn_reaches`'s products that do not depend on the counts, taken once per tier."""
+    th = exact_threshold(tier.threshold)
+    return allowed_error_rate.denominator * th.denominator, th.numerator * allowed_error_rate.numerator
+
+
+def evaluate_tier_checks(
+    counts: Mapping[str, tuple[int, int]], checks: Iterable[tuple[Any, ...]], allowed_error_rate: Fraction,
 ) -> tuple[Alert, ...]:
-    """`evaluate_tiers` from (bad, total) per window, in integers: the same alerts."""
+    """`evaluate_tiers` from (bad, total) per window label, in integers: the same alerts.
+    `checks` starts each tier's entry with (tier, a, c), (a, c) from `tier_check`."""
+    ed, en = allowed_error_rate.denominator, allowed_error_rate.numerator
     out = []
-    for t in tiers:
-        lb, lt = counts[t.long_window]
-        sb, st = counts[t.short_window]
-        th = exact_threshold(t.threshold)
-        if burn_reaches(lb, lt, allowed_error_rate, th) and burn_reaches(sb, st, allowed_error_rate, th):
-            out.append(Alert(t.severity, t.long_window, t.short_window,
-                             burn_rate_float(lb, lt, allowed_error_rate),
-                             burn_rate_float(sb, st, allowed_error_rate), t.threshold))
+    for tier, a, c, *_ in checks:
+        lb, lt = counts[tier.long_window]
+        sb, st = counts[tier.short_window]
+        if lt > 0 and st > 0 and lb * a >= c * lt and sb * a >= c * st:
+            # burn_rate_float's one correctly rounded division, inlined (a status per minute)
+            out.append(Alert(tier.severity, tier.long_window, tier.short_window,
+                             (lb * ed) / (lt * en), (sb * ed) / (st * en), tier.threshold))
     return tuple(out)
 
 

@@ -34,7 +34,7 @@ from operator import le, lt
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .burn import (
-    Alert, AlertTier, burn_rate_exact, exact_threshold, parse_tiers, windows_needed,
+    AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_checks, parse_tiers, tier_check, windows_needed,
 )
 from .chart import ChartPoint
 from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
@@ -651,12 +651,9 @@ class Ledger:
         cached = self._checks_cache
         if cached is not None and cached[0] is tiers_:
             return cached[1]
-        err = self._err
-        ed, en = err.denominator, err.numerator
         checks = []
         for tier in tiers_:
-            th = exact_threshold(tier.threshold)
-            checks.append((tier, ed * th.denominator, th.numerator * en, self._dur(tier.short_window),
+            checks.append((tier, *tier_check(tier, self._err), self._dur(tier.short_window),
                            self._dur(tier.long_window)))
         self._checks_cache = (tiers_, tuple(checks))
         return self._checks_cache[1]
@@ -831,8 +828,7 @@ class Ledger:
         for tier in self.tiers:
             if tier.key in firing:
                 return False  # a firing alert may clear at any minute: judge each
-            th = exact_threshold(tier.threshold)
-            a, c = ed * th.denominator, th.numerator * en
+            a, c = tier_check(tier, err)
             lo_first = hk
             for label in (tier.long_window, tier.short_window):
                 dur = self._dur(label)
@@ -879,16 +875,7 @@ class Ledger:
             else:
                 t = pt[hi] - pt[lo]
                 counts[label] = (t - (pg[hi] - pg[lo]), t)
-        # `evaluate_tier_counts` with each tier's threshold already in integers
-        # (`_tier_checks`): a window's burn reaches it when bad * a >= c * total.
-        alerts = []
-        ed, en = err.denominator, err.numerator
-        for tier, a, c, _, _ in self._tier_checks(tiers_):
-            lb, lt_ = counts[tier.long_window]
-            sb, st = counts[tier.short_window]
-            if lt_ > 0 and st > 0 and lb * a >= c * lt_ and sb * a >= c * st:
-                alerts.append(Alert(tier.severity, tier.long_window, tier.short_window,
-                                    (lb * ed) / (lt_ * en), (sb * ed) / (st * en), tier.threshold))
+        alerts = evaluate_tier_checks(counts, self._tier_checks(tiers_), err)
         j = bisect_right(self._ends, at_us) - 1
         last = self._ends[j] if j >= 0 else None
         stale = last is not None and last < at_us - stale_after_ // US
@@ -911,9 +898,8 @@ class Ledger:
             consumed=consumed_f,
             remaining=remaining_f,
             exhausted=exhausted,
-            # burn_rate_float, inlined: one correctly rounded int division per window.
-            burn_rates={label: (b * ed) / (t * en) if t > 0 else None for label, (b, t) in counts.items()},
-            alerts=tuple(alerts),
+            burn_rates={label: burn_rate_float(b, t, err) for label, (b, t) in counts.items()},
+            alerts=alerts,
             last_observation_end=from_us(last) if last is not None else None,
             stale_after=stale_after_,
             stale=stale,
