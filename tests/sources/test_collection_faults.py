@@ -4,7 +4,10 @@ or a clear error, nothing counted, nothing else appended, no crash."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import datetime, timezone
+from typing import Awaitable, Callable
 
 import httpx
 import pytest
@@ -12,10 +15,12 @@ import pytest
 from domain.data_source import DataSource
 from domain.errors import InvalidInput, Unavailable
 from domain.sli_definition import parse_definition
+from service.collection import collector as collector_module
 from service.collection.baseline import measure_baseline
 from service.collection.catalog import StaticCatalog, Target
 from service.collection.collector import Collector
 from tests.budgets.support import journey, objective
+from tests.sources.fake_prometheus import FakePrometheus
 
 RATIO = {"kind": "ratio", "source": "p", "good": 'req_total{code="200"}', "total": "req_total"}
 ANSWERS = {
@@ -31,6 +36,21 @@ def transport() -> httpx.MockTransport:
 
 def target(oid: str, host: str) -> Target:
     return Target(oid, parse_definition(RATIO), DataSource(host, "prometheus", f"http://{host}"))
+
+
+def one_series_each(container, ids: list[str], handler: Callable[[httpx.Request], Awaitable[httpx.Response]]) -> Collector:
+    """A collector over the objectives `ids`, each with its own series (`o="<id>"`) on one
+    source whose answers `handler` gives."""
+    prom = DataSource("prom", "prometheus", "http://prom.example")
+    definitions = {oid: parse_definition({**RATIO, "good": f'req_total{{code="200",o="{oid}"}}',
+                                          "total": f'req_total{{o="{oid}"}}'}) for oid in ids}
+    return Collector(container, catalog=StaticCatalog([Target(oid, definitions[oid], prom) for oid in ids]),
+                     source_options={"transport": httpx.MockTransport(handler)})
+
+
+def asked_objective(request: httpx.Request) -> str:
+    """The objective whose series a request of `one_series_each` asks for (one a batch)."""
+    return re.search(r'o%3D%22(\w)%22', request.content.decode()).group(1)
 
 
 async def test_a_failing_source_is_a_recorded_fault_and_a_freshness_probe(container):
@@ -144,12 +164,6 @@ async def test_groups_are_appended_as_their_batches_arrive_in_the_targets_order(
     """Each RECORD_GROUP objectives' minutes go to the bus once their batches are in (the
     first group while later queries are still out), yet the log holds them in the
     targets' order, whatever order the answers came in."""
-    import asyncio
-    import re
-
-    from service.collection import collector as collector_module
-    from tests.sources.fake_prometheus import FakePrometheus
-
     monkeypatch.setattr(collector_module, "BATCH", 1)
     monkeypatch.setattr(collector_module, "RECORD_GROUP", 2)
     ids = ["a", "b", "c", "d", "e"]
@@ -160,16 +174,12 @@ async def test_groups_are_appended_as_their_batches_arrive_in_the_targets_order(
     late = {"e": 0.0, "d": 0.02, "c": 0.04, "b": 0.06, "a": 0.08}  # the last target's answer comes first
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        oid = re.search(r'o%3D%22(\w)%22', request.content.decode()).group(1)
+        oid = asked_objective(request)
         await asyncio.sleep(late[oid])
         answered.append(oid)
         return fake(request)
 
-    prom = DataSource("prom", "prometheus", "http://prom.example")
-    definitions = {oid: parse_definition({**RATIO, "good": f'req_total{{code="200",o="{oid}"}}',
-                                          "total": f'req_total{{o="{oid}"}}'}) for oid in ids}
-    collector = Collector(container, catalog=StaticCatalog([Target(oid, definitions[oid], prom) for oid in ids]),
-                          source_options={"transport": httpx.MockTransport(handler)})
+    collector = one_series_each(container, ids, handler)
     try:
         report = await collector.run_once(now=NOW)
     finally:
@@ -183,12 +193,6 @@ async def test_groups_are_appended_as_their_batches_arrive_in_the_targets_order(
 
 
 async def test_the_first_group_is_appended_while_the_last_query_is_still_out(container, monkeypatch):
-    import asyncio
-    import re
-
-    from service.collection import collector as collector_module
-    from tests.sources.fake_prometheus import FakePrometheus
-
     monkeypatch.setattr(collector_module, "BATCH", 1)
     monkeypatch.setattr(collector_module, "RECORD_GROUP", 2)
     ids = ["a", "b", "c"]
@@ -198,7 +202,7 @@ async def test_the_first_group_is_appended_while_the_last_query_is_still_out(con
     fake, seen_before_last = FakePrometheus(), []
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        oid = re.search(r'o%3D%22(\w)%22', request.content.decode()).group(1)
+        oid = asked_objective(request)
         if oid == "c":  # answers only once the first group (a, b) is in the log, or gives up
             for _ in range(500):
                 events = await container.store.read_stream("budget-b")
@@ -208,11 +212,7 @@ async def test_the_first_group_is_appended_while_the_last_query_is_still_out(con
                 await asyncio.sleep(0.01)
         return fake(request)
 
-    prom = DataSource("prom", "prometheus", "http://prom.example")
-    definitions = {oid: parse_definition({**RATIO, "good": f'req_total{{code="200",o="{oid}"}}',
-                                          "total": f'req_total{{o="{oid}"}}'}) for oid in ids}
-    collector = Collector(container, catalog=StaticCatalog([Target(oid, definitions[oid], prom) for oid in ids]),
-                          source_options={"transport": httpx.MockTransport(handler)})
+    collector = one_series_each(container, ids, handler)
     try:
         report = await collector.run_once(now=NOW)
     finally:
