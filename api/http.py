@@ -19,7 +19,7 @@ again), 4500 when the token could not be checked. (4403 "Forbidden" would be a k
 caller who may not subscribe: every role may, today.)
 
 Each request gets a correlation id: ``X-Request-Id`` when it is 1-100 safe
-characters, else a new uuid4; it is echoed in the response header and put in the
+characters, else a new id; it is echoed in the response header and put in the
 GraphQL context as ``correlation_id``.
 """
 
@@ -86,7 +86,7 @@ _BEARER_RE = re.compile(r"^\s*bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
 def request_id_from(value: str | None) -> str:
-    """The caller's id when it is safe to log and echo, else a fresh uuid4."""
+    """The caller's id when it is safe to log and echo, else a fresh one."""
     if value and _REQUEST_ID_RE.match(value):
         return value
     return new_id()

@@ -1,31 +1,47 @@
-"""Random (version 4) UUIDs for event, command, correlation and request ids.
+"""Time-ordered (version 7, RFC 9562) UUIDs for event, command, correlation and request ids.
 
-`uuid.uuid4()` asks the kernel for 16 random bytes on every call; a recorded deploy
-decision takes four ids, and on a sandboxed host that system call was 4% of the
-server's CPU per decision. These are the same UUIDs (as random, from the same
-source), drawn from a buffer refilled 4 KiB at a time.
+Event ids, and the correlation and causation ids that are command or event ids, are keys
+of B-tree indexes written on every append (the log's unique event_id, the audit index's
+event_id, correlation_id and causation_id). A random key lands on a random leaf page, so
+each row dirties a page of its own; a key that grows with time lands at the right edge,
+beside the one before. On a 1,000-objective collection round this took the audit index's
+insert on SQLite from ~21 ms to ~6.5 ms and the log's from ~8 ms to ~5 ms.
+
+Layout (method 3 of RFC 9562): 48 bits of Unix milliseconds, the version, 12 bits of
+sub-millisecond fraction, the variant, 62 random bits. Nothing reads the time back (ids
+stay opaque; the log's order is its positions): it only keeps inserts local. The random
+bits are drawn from a buffer of the kernel's random bytes, refilled 4 KiB at a time
+(one system call per id was 4% of the server's CPU per recorded deploy decision on a
+sandboxed host).
 """
 
 from __future__ import annotations
 
 import os
-import threading
+import time
 
 _REFILL = 4096
-_lock = threading.Lock()
-_buffer = b""
-_offset = _REFILL
+_RANDOM = (1 << 62) - 1
+_VARIANT = 0b10 << 62  # RFC 4122/9562
+# The random low 64 bits of ids to come, variant set. list.pop is atomic, so threads
+# never share one; two that find it empty both refill, harmlessly.
+_pool: list[int] = []
+
+
+def _refill() -> None:
+    global _pool
+    buf = os.urandom(_REFILL)
+    _pool = [int.from_bytes(buf[i:i + 8], "big") & _RANDOM | _VARIANT for i in range(0, _REFILL, 8)]
 
 
 def new_id() -> str:
-    """A random UUID (RFC 4122 version 4) as its canonical 36-character string."""
-    global _buffer, _offset
-    with _lock:
-        if _offset >= len(_buffer):
-            _buffer, _offset = os.urandom(_REFILL), 0
-        raw = bytearray(_buffer[_offset:_offset + 16])
-        _offset += 16
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A time-ordered UUID (version 7) as its canonical 36-character string."""
+    ns = time.time_ns()
+    try:
+        low = _pool.pop()
+    except IndexError:
+        _refill()
+        low = _pool.pop()
+    ms, sub = divmod(ns, 1_000_000)
+    t, r = f"{ms:012x}", f"{low:016x}"
+    return f"{t[:8]}-{t[8:]}-7{sub * 4096 // 1_000_000:03x}-{r[:4]}-{r[4:]}"
