@@ -63,7 +63,7 @@ from .instants import US, from_us, iso_us, isos_us, require_aware, to_us, us_iso
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, IntervalRows, check_volume
 from .recurrence import Recurring
-from .status import Status
+from .status import Figures, Status
 from .transitions import (
     ALERT_CLEARED,
     DerivedFlags,
@@ -158,6 +158,14 @@ class BudgetState:
             return self.ledger.status(at)
         at_us = self.event_time_us
         return None if at_us is None else self.ledger.status_at_us(at_us)
+
+    def figures(self) -> Figures | None:
+        """`status()`'s figures, alerts and staleness at event time, without the rest of a
+        Status (`Ledger.figures_at_us`): what the budget read model shows."""
+        if self.ledger is None or self.target is None:
+            return None
+        at_us = self.event_time_us
+        return None if at_us is None else self.ledger.figures_at_us(at_us)
 
     def to_doc(self) -> dict[str, Any]:
         """Everything but the intervals (they live in their own rows), JSON-safe."""

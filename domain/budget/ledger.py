@@ -34,7 +34,7 @@ from operator import le, lt
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .burn import (
-    AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_checks, parse_tiers, tier_check, windows_needed,
+    Alert, AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_checks, parse_tiers, tier_check, windows_needed,
 )
 from .chart import ChartPoint
 from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
@@ -43,7 +43,7 @@ from .exact import fl, q
 from .instants import US, from_us, parse_duration, to_us
 from .observations import Exclusion, Interval, check_not_future, check_volume
 from .recurrence import Recurring
-from .status import SpanBudget, Status, occurrence_budget, timeslice_budget
+from .status import Figures, SpanBudget, Status, occurrence_budget, timeslice_budget
 from .timeslices import end_of_judged, first_slice_in, ratio_verdict, slices_in_window, split, verdict
 from .windows import ROLLING, Window
 
@@ -108,6 +108,7 @@ class Ledger:
         # `_memo` (the reactor and the read model ask the same one after each command).
         self._gen = 0
         self._memo: tuple[Any, Status] | None = None
+        self._figures_memo: tuple[Any, Figures] | None = None
         # intervals, ordered by start (and so by end)
         self._starts: list[int] = []
         self._ends: list[int] = []
@@ -753,6 +754,32 @@ class Ledger:
         rest of a Status (a batch is judged at every instant its data reaches)."""
         tiers_ = self.tiers if tiers_ is None else tiers_
         stale_us = (self.stale_after if stale_after_ is None else stale_after_) // US
+        budget, firing, stale = self._judge(at_us, tiers_, stale_us)
+        return Judgement(budget[7], budget[6], tuple([f[0] for f in firing]) if firing else (), stale)
+
+    def figures_at_us(self, at_us: int) -> Figures:
+        """`status`'s budget figures, alerts and staleness at `at_us` (its tiers, its
+        staleness), without its burn rates of every window or its times: what the reactor
+        compares after a one-instant command and the budget read model's row then shows,
+        so it is remembered (like `status`) for the row to read. A third of a Status's cost."""
+        key = (self._gen, at_us, self.tiers, self.stale_after)
+        memo = self._figures_memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        budget, firing, stale = self._judge(at_us, self.tiers, self.stale_after // US)
+        alerts: tuple[Alert, ...] = ()
+        if firing:
+            ed, en = self._err.denominator, self._err.numerator
+            # evaluate_tier_checks' rates: the same correctly rounded divisions
+            alerts = tuple(Alert(t.severity, t.long_window, t.short_window, (lb * ed) / (lt * en),
+                                 (sb * ed) / (st * en), t.threshold) for t, (sb, st), (lb, lt) in firing)
+        figures = Figures(budget[0], budget[1], budget[4], budget[5], budget[6], budget[7], alerts, stale)
+        self._figures_memo = (key, figures)
+        return figures
+
+    def _judge(self, at_us: int, tiers_: tuple[AlertTier, ...], stale_us: int) -> tuple[tuple, list, bool]:
+        """`_budget` at `at_us`; the tiers firing there, each as (tier, its short window's
+        (bad, total), its long one's), in tier order; and stale."""
         ws, we = self._bounds_us(at_us)
         budget = self._budget(ws, we, at_us)
         starts, ends = self._starts, self._ends
@@ -771,9 +798,9 @@ class Ledger:
                 if bt[1] <= 0 or bt[0] * a < c * bt[1]:  # burn_reaches, inlined
                     break
             else:
-                firing.append(tier)
+                firing.append((tier, counts[short_us], counts[long_us]))
         stale = top > 0 and ends[top - 1] < at_us - stale_us
-        return Judgement(budget[7], budget[6], tuple(firing), stale)
+        return budget, firing, stale
 
     def steady(self, points: Sequence[int], exhausted: bool, firing: frozenset, stale: bool) -> bool:
         """True when no flag can differ from (exhausted, firing tier keys, stale) at any of

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from .burn import Alert
 from .config import OCCURRENCES
@@ -51,6 +51,25 @@ class SpanBudget:
     method: str
     attainment: float | None  # good / total events, or good / judged slices; None without data
     consumed: float | None  # bad over what the span allowed: 1.0 is exactly its budget
+
+
+class Figures(NamedTuple):
+    """A budget at one instant as its read-model row shows it: `Status`'s budget figures,
+    alerts and staleness, without the burn rates of every window or the times
+    (`Ledger.figures_at_us`)."""
+
+    good: int
+    total: int
+    allowed_bad: float
+    consumed: float
+    remaining: float
+    exhausted: bool
+    alerts: tuple[Alert, ...]
+    stale: bool
+
+    @property
+    def sli(self) -> float | None:
+        return self.good / self.total if self.total else None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ each interval end a batch adds (`judgement_points`), in time order, and a transi
 stamped with the instant it happened at. `Ledger.steady` first tries to prove, by
 bounds over the batch's span, that no flag can flip (healthy minutes: a few bisections
 for the whole batch); otherwise the walk costs one `Ledger.judge_at_us` per point (a few
-bisections over the prefix sums), and a full `Status` is built only where a flag flips,
-for the transition's details.
+bisections over the prefix sums; one instant: `Ledger.figures_at_us`, which the read model
+then shows), and a full `Status` is built only where a flag flips, for the transition's
+details.
 
 Data behind the stream's event time (late data, a backfill after a freshness probe moved
 the event time on) is judged once, at that event time: the instants it belongs to have
@@ -55,16 +56,17 @@ def walk(ledger: Ledger, flags: DerivedFlags, points: Iterable[int]) -> list[Ste
     steps: list[Step] = []
     exhausted, keys, stale = flags.exhausted, frozenset(a.key for a in flags.alerts), flags.stale
     points = list(points)
-    # One instant (a live push): the full status, which the read model then reads from the
+    # One instant (a live push): its figures, which the read model then reads from the
     # ledger's memo; more: try to prove the batch steady before judging each instant.
-    if len(points) > 1 and ledger.steady(points, exhausted, keys, stale):
+    one = len(points) == 1
+    if not one and ledger.steady(points, exhausted, keys, stale):
         return steps
     for at_us in points:
-        if len(points) > 1:
-            j = ledger.judge_at_us(at_us)
-            if j.exhausted == exhausted and j.stale == stale and (
-                    frozenset(t.key for t in j.alerts) == keys if j.alerts or keys else True):
-                continue
+        j = ledger.figures_at_us(at_us) if one else ledger.judge_at_us(at_us)
+        if j.exhausted == exhausted and j.stale == stale and (
+                frozenset(t.key for t in j.alerts) == keys if j.alerts or keys else True):
+            continue
+        # A flag flips: the full status, for the transition's details.
         status = ledger.status_at_us(at_us)
         if (status.exhausted == exhausted and status.stale == stale
                 and frozenset(a.key for a in status.alerts) == keys):

@@ -2,7 +2,8 @@
 
 * `Ledger.judge_at_us` gives the flags (exhausted, firing tiers, stale) and remaining
   budget `status_at_us` reports, at any instant, for every window and budgeting method,
-  with exclusions.
+  with exclusions; `Ledger.figures_at_us` gives exactly the status's budget figures,
+  alerts (rates too) and staleness.
 * `Ledger.steady(points, flags)` is only ever True when judging each point would find
   those flags at every one of them (a wrong "steady" would drop a transition from a batch).
 * `walk` over a batch's points finds the transitions that judging one point at a time
@@ -63,6 +64,9 @@ def test_judgement_and_steadiness_agree_with_the_status(target, window, budgetin
         s = ledger.status_at_us(at)
         assert (j.exhausted, frozenset(t.key for t in j.alerts), j.stale) == flags_of(ledger, at)
         assert j.remaining == s.remaining
+        f = ledger.figures_at_us(at)
+        assert (f.good, f.total, f.sli, f.allowed_bad, f.consumed, f.remaining, f.exhausted, f.alerts, f.stale) == (
+            s.good, s.total, s.sli, s.allowed_bad, s.consumed, s.remaining, s.exhausted, s.alerts, s.stale)
     # A stretch of the ledger's own ends, as a batch would bring them.
     i = data.draw(st.integers(0, len(ends) - 1))
     points = ends[i:i + data.draw(st.integers(1, 60))]
