@@ -292,6 +292,7 @@ class AppendTransaction:
         self.store = store
         self.conn = conn
         self.now = now
+        self._recorded_at = iso(now)  # as every event of it is hashed
         self._position = position
         self._hash = head_hash
         self._versions: dict[str, int] = {}
@@ -369,11 +370,11 @@ class AppendTransaction:
         # Encoded (and so checked) before anything changes: a refused event leaves the
         # transaction as it was.
         try:
-            meta_json = storable(dict(metadata))
-            encoded = [storable(dict(new.data)) for new in new_events]
+            meta_json = storable(metadata if type(metadata) is dict else dict(metadata))
+            encoded = [storable(new.data if type(new.data) is dict else dict(new.data)) for new in new_events]
         except Unstorable as error:
             raise InvalidInput(f"{stream_id}: the log cannot keep this event: {error}", stream_id=stream_id) from None
-        recorded_at = iso(self.now)
+        recorded_at = self._recorded_at
         out: list[RecordedEvent] = []
         for new, data_json in zip(new_events, encoded):
             current += 1

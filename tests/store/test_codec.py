@@ -110,3 +110,17 @@ def test_a_long_batch_whose_id_holds_a_mark_is_written_by_orjson(monkeypatch):
     expected = STDLIB.encode(data)
     monkeypatch.setattr(codec, "_encoder", Refuse())
     assert canonical(data) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text() | st.integers(-(2**63), 2**63 - 1) | st.none() | st.booleans()
+                | st.floats(allow_nan=True) | st.lists(st.floats(), max_size=2), min_size=1, max_size=8))
+def test_the_chain_head_is_the_stdlib_encoding(values):
+    # `chain_hash`'s head: canonical whatever the values (a NaN refused as the stdlib does).
+    from eventstore.codec import _head
+
+    try:
+        got = _head(values)
+    except ValueError as error:
+        got = type(error)
+    assert got == stdlib(values)
