@@ -174,14 +174,6 @@ Reaction = tuple[str, list[NewEvent]] | tuple[str, list[NewEvent], RecordedEvent
 Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[Reaction]] | AsyncIterator[Reaction]]
 
 
-async def _reactions(reactor: Reactor, event: RecordedEvent, view: StateView) -> AsyncIterator[Reaction]:
-    out = reactor(event, view)
-    if hasattr(out, "__aiter__"):
-        async for item in out:
-            yield item
-    else:
-        for item in await out:
-            yield item
 BatchObserver = Callable[[int], None]
 
 
@@ -520,7 +512,8 @@ class CommandBus:
         envelope, stream_id = decided.envelope, decided.stream_id
         key = envelope.idempotency_key
         command_id = new_id()
-        correlation_id = envelope.correlation_id or new_id()
+        # A command that names no conversation starts its own, named by its id.
+        correlation_id = envelope.correlation_id or command_id
         metadata = {
             "actor": envelope.actor,
             "role": decided.role,
@@ -561,19 +554,35 @@ class CommandBus:
             next_frontier: list[RecordedEvent] = []
             for event in frontier:
                 for reactor in self.reactors:
-                    async for stream_id, new_events, *cause in _reactions(reactor, event, view):
-                        if not new_events:
-                            continue
-                        state = await view.state(stream_id)
-                        metadata = {
-                            "actor": SYSTEM_ACTOR,
-                            "role": SYSTEM_ROLE,
-                            "causation_id": (cause[0] if cause else event).event_id,
-                            "correlation_id": correlation_id,
-                        }
-                        recorded = tx.append(stream_id, new_events, metadata)
-                        view.evolve(stream_id, state, recorded)
-                        next_frontier.extend(recorded)
+                    # Iterated here, not through a wrapping async generator: every event
+                    # meets every reactor, and each generator costs its creation and hooks.
+                    out = reactor(event, view)
+                    if hasattr(out, "__aiter__"):
+                        async for reaction in out:
+                            await self._append_reaction(tx, view, event, reaction, correlation_id, next_frontier)
+                    else:
+                        for reaction in await out:
+                            await self._append_reaction(tx, view, event, reaction, correlation_id, next_frontier)
             derived_all.extend(next_frontier)
             frontier = next_frontier
         return derived_all
+
+    @staticmethod
+    async def _append_reaction(
+        tx: AppendTransaction, view: StateView, event: RecordedEvent, reaction: Reaction, correlation_id: str,
+        out: list[RecordedEvent],
+    ) -> None:
+        """Append one reaction's events (caused by its third member, else by `event`) to `out`."""
+        stream_id, new_events, *cause = reaction
+        if not new_events:
+            return
+        state = await view.state(stream_id)
+        metadata = {
+            "actor": SYSTEM_ACTOR,
+            "role": SYSTEM_ROLE,
+            "causation_id": (cause[0] if cause else event).event_id,
+            "correlation_id": correlation_id,
+        }
+        recorded = tx.append(stream_id, new_events, metadata)
+        view.evolve(stream_id, state, recorded)
+        out.extend(recorded)
