@@ -21,7 +21,7 @@ Standard library only.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.errors import InvalidInput
 
@@ -92,6 +92,20 @@ class Selector:
 
     metric: str | None
     matchers: tuple[Matcher, ...] = ()
+    # Remembered: a collection round hashes every selector several times (its batch's
+    # grouping, the union text's cache), and a frozen dataclass's hash is recomputed,
+    # through each matcher's, every time.
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.metric, self.matchers)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple:
+        # Rebuilt from its fields, so the hash is this process's (text hashes differ by process).
+        return (Selector, (self.metric, self.matchers))
 
     def promql(self, extra: tuple[Matcher, ...] = ()) -> str:
         matchers = self.matchers + extra

@@ -76,3 +76,19 @@ def test_durations():
     assert promql.duration_text(5_400_000) == "1h30m"
     assert promql.duration_text(259_200_000) == "3d"
 
+
+
+def test_a_selector_remembers_its_hash_and_is_rebuilt_when_unpickled():
+    import pickle
+    import subprocess
+    import sys
+
+    from domain.promql import Matcher, Selector
+
+    a, b = promql.parse_counters('a_total{code!~"5.."}', "q")[0], Selector("a_total", (Matcher("code", "!~", "5.."),))
+    assert a == b and hash(a) == hash(b) and {a: 1}[b] == 1
+    # Another process hashes texts with another seed: an unpickled selector must hash as its own do.
+    probe = ("import pickle, sys; from domain.promql import Matcher, Selector; "
+             "a = pickle.loads(sys.stdin.buffer.read()); print(hash(a) == hash(Selector('a_total', (Matcher('code', '!~', '5..'),))))")
+    out = subprocess.run([sys.executable, "-c", probe], input=pickle.dumps(a), capture_output=True, check=True)
+    assert out.stdout.strip() == b"True"
