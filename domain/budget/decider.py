@@ -180,9 +180,10 @@ class BudgetState:
             "alerts": [a.to_dict() for a in self.alerts.values()],
             "stale": self.stale,
             "version": self.version,
-            "exclusions": [x.to_dict() for x in ledger.exclusions] if ledger else [],
-            "restored_exclusions": [x.to_dict() for x in ledger.restored_exclusions] if ledger else [],
-            "recurring_exclusions": [x.to_dict() for x in ledger.recurring_exclusions] if ledger else [],
+            # `is not None`: a ledger's truth is its length, a Python call each time
+            "exclusions": [x.to_dict() for x in ledger.exclusions] if ledger is not None else [],
+            "restored_exclusions": [x.to_dict() for x in ledger.restored_exclusions] if ledger is not None else [],
+            "recurring_exclusions": [x.to_dict() for x in ledger.recurring_exclusions] if ledger is not None else [],
         }
 
     @classmethod

@@ -97,3 +97,23 @@ def test_exclusion_id_rules():
     assert e.value.field == "exclusion_id"
     x = Exclusion("z", minute(0), minute(1), reason="planned maintenance")
     assert Exclusion.from_dict(x.to_dict()) == x
+
+
+def test_an_exclusion_before_any_data_is_kept_in_the_read_models_document():
+    """The summary row's doc holds the exclusions of a ledger with no interval yet (it
+    once held them only when the ledger had data), so a ledger reloaded from it has them."""
+    from datetime import datetime, timezone
+
+    from domain.budget.decider import BudgetState, evolve
+    from domain.events import RecordedEvent
+
+    def event(version: int, type_: str, data: dict) -> RecordedEvent:
+        return RecordedEvent(version, f"e{version}", "budget-o", version, type_, 1, data, {}, datetime.now(timezone.utc), "")
+
+    configured = {"objective_id": "o", "target": 0.99, "window": {"kind": "rolling", "days": 1}, "budgeting": {"method": "occurrences"}}
+    excluded = {"objective_id": "o", "id": "x1", "start": "2026-01-01T00:00:00+00:00", "end": "2026-01-01T01:00:00+00:00",
+                "reason": "maintenance", "approver": "sre-person"}
+    state = evolve(evolve(None, event(1, "BudgetConfigured", configured)), event(2, "IntervalExcluded", excluded))
+    assert len(state.ledger) == 0 and state.ledger.exclusions
+    reloaded = BudgetState.from_doc(state.to_doc(), [])
+    assert reloaded.ledger.exclusions == state.ledger.exclusions
