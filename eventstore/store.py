@@ -279,6 +279,9 @@ class EventStore:
                 await self.wait_for_append(poll)
 
 
+_SQLITE_STREAM_VERSIONS = "SELECT stream_id, version FROM streams WHERE stream_id IN (SELECT value FROM json_each(?))"
+
+
 class AppendTransaction:
     """One all-or-nothing append under the global lock.
 
@@ -327,6 +330,10 @@ class AppendTransaction:
                 "SELECT stream_id, version FROM streams WHERE stream_id = ANY($1::varchar[])", wanted
             )
             found = {r["stream_id"]: r["version"] for r in rows}
+        elif len(wanted) > 1:
+            # The same on SQLite: one JSON array parameter, not an IN list to render.
+            rows = await self.conn.exec_driver_sql(_SQLITE_STREAM_VERSIONS, (orjson.dumps(wanted).decode(),))
+            found = dict(rows.all())
         else:
             rows = await self.conn.execute(
                 select(streams.c.stream_id, streams.c.version).where(streams.c.stream_id.in_(wanted))
