@@ -25,7 +25,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.budget import decider
-from domain.budget.instants import iso_us
+from domain.budget.instants import iso_us, us_iso
 from domain.events import RecordedEvent
 from eventstore.sqlite_bulk import insert_tuples
 from eventstore.store import active_transaction
@@ -36,6 +36,7 @@ from projections.tables import budget_intervals, budgets
 NAME = "budgets"
 _PREFIX = decider.CATEGORY + "-"
 _SEVERITY_ORDER = ("page", "ticket")
+_NO_CONFIG = {"window": {"kind": "rolling"}, "budgeting": {"method": "occurrences"}}
 
 
 class LedgerCache:
@@ -81,13 +82,18 @@ async def load_state(conn: AsyncConnection, objective_id: str, doc: str) -> deci
 
 def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any]:
     status = state.figures()  # status()'s figures: all the row shows, at a third of the cost
-    config = state.config or {"window": {"kind": "rolling"}, "budgeting": {"method": "occurrences"}}
+    config = state.config or _NO_CONFIG
     ledger = state.ledger
-    last = ledger.last_observation_end if ledger is not None else None
-    event_time = state.event_time
-    alerts = [a.to_dict() for a in status.alerts] if status is not None else []
-    severities = [a["severity"] for a in alerts]
-    severity = next((s for s in _SEVERITY_ORDER if s in severities), severities[0] if severities else None)
+    last_us = ledger.last_end_us if ledger is not None else None
+    event_us = state.event_time_us
+    alerts = status.alerts if status is not None else ()
+    if alerts:
+        dicts = [a.to_dict() for a in alerts]
+        severities = [a.severity for a in alerts]
+        severity = next((s for s in _SEVERITY_ORDER if s in severities), severities[0])
+        alerts_json = doc_json(dicts)
+    else:  # nearly always: what doc_json([]) writes
+        severity, alerts_json = None, "[]"
     return {
         "objective_id": state.objective_id,
         "target": state.target,
@@ -101,10 +107,11 @@ def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any
         "remaining": status.remaining if status else None,
         "exhausted": status.exhausted if status else False,
         "alert_severity": severity,
-        "alerts": doc_json(alerts),
+        "alerts": alerts_json,
         "stale": status.stale if status else False,
-        "event_time": event_time.isoformat() if event_time else None,
-        "last_observation_end": last.isoformat() if last else None,
+        # us_iso: the datetimes' isoformat(), without making them (a whole minute, remembered)
+        "event_time": us_iso(event_us) if event_us is not None else None,
+        "last_observation_end": us_iso(last_us) if last_us is not None else None,
         "intervals": len(ledger) if ledger is not None else 0,
         "version": state.version,
         "last_event_id": last_event_id,
