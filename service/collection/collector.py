@@ -289,8 +289,11 @@ class Collector:
         except DomainError:
             await asyncio.gather(*(self._guarded(self._record(t, intervals, now, report)) for t, intervals in counted))
             return
-        await asyncio.gather(*(self._guarded(self._recorded(t, intervals, r, now, report))
-                               for (t, intervals), r in zip(counted, results)))
+        # A task only for an objective whose source state is recorded (its first round, or
+        # a recovery): not one per objective every round.
+        recoveries = [self._guarded(self._recovered(t.objective_id, now))
+                      for (t, intervals), r in zip(counted, results) if self._recorded(t, intervals, r, report)]
+        await asyncio.gather(*recoveries)
 
     async def _record(self, target: Target, intervals: tuple[Interval, ...], now: datetime, report: RoundReport) -> None:
         try:
@@ -298,16 +301,19 @@ class Collector:
         except DomainError as exc:  # a conflict with what the budget holds: never overwritten
             await self._fault(target.objective_id, "bad_data", f"the budget refused the counts: {exc.message}", now, report)
             return
-        await self._recorded(target, intervals, r, now, report)
+        if self._recorded(target, intervals, r, report):
+            await self._recovered(target.objective_id, now)
 
-    async def _recorded(self, target: Target, intervals: tuple[Interval, ...], r: Any, now: datetime,
-                        report: RoundReport) -> None:
-        oid = target.objective_id
+    def _recorded(self, target: Target, intervals: tuple[Interval, ...], r: Any, report: RoundReport) -> bool:
+        """Count what was recorded; True when the objective's source state is to be recorded
+        as answering (this process's first round, or a recovery from a fault)."""
         if any(e.type == "ObservationsRecorded" for e in r.events):
             report.minutes_recorded += len(intervals)
-        if self._first_round or oid in self._faulted:
-            await self._send(collection.RecordSourceState(oid, now))
-            self._faulted.discard(oid)
+        return self._first_round or target.objective_id in self._faulted
+
+    async def _recovered(self, objective_id: str, now: datetime) -> None:
+        await self._send(collection.RecordSourceState(objective_id, now))
+        self._faulted.discard(objective_id)
 
     async def _fault(self, objective_id: str, reason: str, message: str, now: datetime, report: RoundReport) -> None:
         report.faults[objective_id] = reason
