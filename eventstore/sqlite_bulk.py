@@ -47,16 +47,26 @@ async def insert_tuples(
     in one executemany, on a SQLite connection."""
     sql, processors = _plan(conn.dialect, table, tuple(columns), tuple(upsert_on))
     if processors:
-        rows = [_processed(row, processors) for row in rows]
+        last: dict[int, tuple[Any, Any]] = {}
+        rows = [_processed(row, processors, last) for row in rows]
     elif not isinstance(rows, list):
         rows = list(rows)
     if rows:
         await conn.exec_driver_sql(sql, rows)
 
 
-def _processed(row: Sequence[Any], processors: Processors) -> tuple[Any, ...]:
+def _processed(row: Sequence[Any], processors: Processors, last: dict[int, tuple[Any, Any]]) -> tuple[Any, ...]:
+    """The row with its converted columns converted. The very object the row before held
+    in a column (the time every event of a transaction is recorded at) is converted once:
+    `last` keeps, per column, the last object and what it became."""
     values = list(row)
     for i, process in processors:
-        if values[i] is not None:
-            values[i] = process(values[i])
+        value = values[i]
+        if value is not None:
+            before = last.get(i)
+            if before is not None and before[0] is value:
+                values[i] = before[1]
+            else:
+                values[i] = process(value)
+                last[i] = (value, values[i])
     return tuple(values)

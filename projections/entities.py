@@ -40,8 +40,11 @@ class EntityProjection:
     def tables(self) -> tuple[Table, ...]:
         return (self.main, *self.side_tables)
 
+    def __post_init__(self) -> None:
+        self._prefix = self.category + "-"  # asked for every event appended
+
     def handles(self, event: RecordedEvent) -> bool:
-        return event.stream_id.startswith(self.category + "-")
+        return event.stream_id.startswith(self._prefix)
 
     def entity_id(self, stream_id: str) -> str:
         return stream_id[len(self.category) + 1 :]

@@ -493,7 +493,9 @@ class CommandBus:
         state = await view.state(stream_id)
         # Which other streams a decider needs can depend on its own state
         # (a target proposal reads the objective's journey).
-        related = {sid: await view.state(sid) for sid in command.reads(state)}
+        related = {}
+        for sid in command.reads(state):  # a loop: an async comprehension is a coroutine of its own
+            related[sid] = await view.state(sid)
         context = Context(now=tx.now, actor=envelope.actor, roles=envelope.roles, related=related)
         new_events = aggregate_for(stream_id).decide(command, state, context)
         guard = self.guards.get(type(command))
