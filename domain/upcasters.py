@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from domain.budget.instants import isos_us
+from domain.budget.runs import to_runs
+
 Step = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
@@ -30,6 +33,15 @@ def _observations_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "backfill": False}
 
 
+def _observations_recorded_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 2 held each interval as an object {"start", "end", "good", "total"}: the same
+    # intervals, in the same order, as runs (domain/budget/runs.py).
+    intervals = data["intervals"]
+    runs = to_runs(isos_us([iv["start"] for iv in intervals]), isos_us([iv["end"] for iv in intervals]),
+                   [iv["good"] for iv in intervals], [iv["total"] for iv in intervals])
+    return {**{k: v for k, v in data.items() if k != "intervals"}, "runs": runs}
+
+
 def _baseline_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     # Version 1 was a typed-in period total: no per-minute analysis.
     return {**data, "analysis": None}
@@ -46,5 +58,6 @@ UPCASTERS: tuple[tuple[str, int, Step], ...] = (
     ("DeployEvaluated", 2, _deploy_evaluated_v2),
     ("AgreementFormalized", 1, _agreement_formalized_v1),
     ("ObservationsRecorded", 1, _observations_recorded_v1),
+    ("ObservationsRecorded", 2, _observations_recorded_v2),
     ("BaselineRecorded", 1, _baseline_recorded_v1),
 )
