@@ -37,8 +37,12 @@ def _observations_recorded_v2(data: Mapping[str, Any]) -> dict[str, Any]:
     # Version 2 held each interval as an object {"start", "end", "good", "total"}: the same
     # intervals, in the same order, as runs (domain/budget/runs.py).
     intervals = data["intervals"]
-    runs = to_runs(isos_us([iv["start"] for iv in intervals]), isos_us([iv["end"] for iv in intervals]),
-                   [iv["good"] for iv in intervals], [iv["total"] for iv in intervals])
+    start_texts = [iv["start"] for iv in intervals]
+    end_texts = [iv["end"] for iv in intervals]
+    ends = isos_us(end_texts)
+    # Back to back (per-minute data, nearly always): each start is the end before it.
+    starts = [*isos_us(start_texts[:1]), *ends[:-1]] if start_texts[1:] == end_texts[:-1] else isos_us(start_texts)
+    runs = to_runs(starts, ends, [iv["good"] for iv in intervals], [iv["total"] for iv in intervals])
     return {**{k: v for k, v in data.items() if k != "intervals"}, "runs": runs}
 
 
