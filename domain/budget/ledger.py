@@ -73,6 +73,15 @@ def _stale_after(value: timedelta | None) -> timedelta:
     return value
 
 
+def _disjoint_ascending(starts: Sequence[int], ends: Sequence[int]) -> bool:
+    """Each interval ends after it starts and by the next one's start. A logged run's
+    ranges (runs.py: back to back, one positive length) are so by construction."""
+    if (type(starts) is range and type(ends) is range and starts.step > 0 and ends.step == starts.step
+            and ends.start == starts.start + starts.step and len(ends) == len(starts)):
+        return True
+    return all(map(lt, starts, ends)) and all(map(le, ends, islice(starts, 1, None)))
+
+
 class Ledger:
     """Budget state of one objective with incremental updates and O(log n) reads.
 
@@ -425,8 +434,7 @@ class Ledger:
         column; anything else goes row by row."""
         own_ends = self._ends
         if (starts and (not own_ends or own_ends[-1] <= starts[0]) and not self._active and not self._timeslices
-                and min(good) >= 0 and all(map(le, good, total)) and all(map(lt, starts, ends))
-                and all(map(le, ends, islice(starts, 1, None)))):
+                and min(good) >= 0 and all(map(le, good, total)) and _disjoint_ascending(starts, ends)):
             self._starts.extend(starts)
             own_ends.extend(ends)
             self._good.extend(good)
