@@ -38,6 +38,16 @@ def spans(starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, in
     return out
 
 
+def cut(starts: list[int], ends: list[int], good: list[int], total: list[int]) -> list[list]:
+    """The runs [start_us, step_us, count, good, total] of interval columns. A run of all of
+    them (a live minute, a backfill without a gap) shares the count lists: copy before changing."""
+    n = len(starts)
+    if n == 1:
+        return [[starts[0], ends[0] - starts[0], 1, good, total]]
+    return [[starts[i], step, count, good if count == n else good[i:i + count], total if count == n else total[i:i + count]]
+            for i, count, step in spans(starts, ends)]
+
+
 def encode(counts: Sequence[int]) -> str:
     return orjson.dumps(counts).decode()
 

@@ -147,8 +147,7 @@ _SQLITE_UPDATE_RUNS = "UPDATE rm_budget_runs SET good = ?, total = ? WHERE objec
 # rather than ride in the flush.
 COPY_FROM = 100
 
-# A run being written: [start_us, step_us, count, good, total] (the counts as lists, so a
-# correction can change one in place).
+# A run being written: [start_us, step_us, count, good, total] (`budget_runs.cut`).
 Run = list
 
 
@@ -208,10 +207,11 @@ class BudgetProjection:
                 self.cache.put(objective_id, last.event_id, state)
             for event in stream_events:
                 if event.type == "ObservationsRecorded":
-                    starts, ends, good, total = decider.recorded_columns(state, event.data)
-                    new.setdefault(objective_id, []).extend(
-                        [starts[i], step, count, good[i:i + count], total[i:i + count]]
-                        for i, count, step in runs.spans(starts, ends))
+                    cut = runs.cut(*decider.recorded_columns(state, event.data))
+                    if objective_id in new:
+                        new[objective_id].extend(cut)
+                    else:
+                        new[objective_id] = cut
                 elif event.type == "ObservationCorrected":
                     d = event.data["interval"]
                     corrections.append((objective_id, iso_us(d["start"]), d["good"], d["total"]))
@@ -231,6 +231,7 @@ class BudgetProjection:
         """Each correction put into its run: one this batch records (a correction may follow
         its interval's insert), else its stored row, read once. Returns the stored runs changed."""
         changed: dict[str, list[Run]] = {}
+        owned: set[int] = set()  # runs whose count lists are copies (a new run may share the event's)
         c = budget_runs.c
         for objective_id, start_us, good, total in corrections:
             run = _containing(new.get(objective_id, ()), start_us) or _containing(changed.get(objective_id, ()), start_us)
@@ -245,9 +246,13 @@ class BudgetProjection:
                     raise LookupError(f"budget {objective_id} has no recorded interval at {start_us} to correct")
                 run.extend((orjson.loads(row[3]), orjson.loads(row[4])))
                 changed.setdefault(objective_id, []).append(run)
+                owned.add(id(run))
             i, off = divmod(start_us - run[0], run[1])
             if off:
                 raise LookupError(f"budget {objective_id} has no recorded interval at {start_us} to correct")
+            if id(run) not in owned:
+                run[3], run[4] = list(run[3]), list(run[4])
+                owned.add(id(run))
             run[3][i] = good
             run[4][i] = total
         return changed
