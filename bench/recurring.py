@@ -21,12 +21,15 @@ import argparse
 import gc
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from domain.budget import decider
+from domain.budget.instants import US_PER_MINUTE, to_us
+from domain.budget.runs import to_runs
 from domain.events import RecordedEvent
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0_US = to_us(T0)
 OID = "bench"
 RULES = {
     "none": None,
@@ -37,8 +40,9 @@ RULES = {
 
 
 def _event(n: int, kind: str, data: dict) -> RecordedEvent:
+    version = decider.OBSERVATIONS_SCHEMA if kind == "ObservationsRecorded" else 1
     return RecordedEvent(event_id=f"e{n}", position=n, stream_id=f"budget-{OID}", stream_version=n, type=kind,
-                         schema_version=1, data=data, metadata={}, recorded_at=T0)
+                         schema_version=version, data=data, metadata={}, recorded_at=T0)
 
 
 def stream(days: int, per_event: int, rule: tuple | None, after: bool) -> list[RecordedEvent]:
@@ -52,9 +56,10 @@ def stream(days: int, per_event: int, rule: tuple | None, after: bool) -> list[R
         kinds += recur
     minutes = days * 1440
     for first in range(0, minutes, per_event):
-        kinds.append(("ObservationsRecorded", {"objective_id": OID, "backfill": False, "intervals": [
-            {"start": (T0 + timedelta(minutes=m)).isoformat(), "end": (T0 + timedelta(minutes=m + 1)).isoformat(),
-             "good": 999 if m % 97 else 990, "total": 1000} for m in range(first, min(first + per_event, minutes))]}))
+        ms = range(first, min(first + per_event, minutes))
+        kinds.append(("ObservationsRecorded", {"objective_id": OID, "backfill": False, "runs": to_runs(
+            [T0_US + m * US_PER_MINUTE for m in ms], [T0_US + (m + 1) * US_PER_MINUTE for m in ms],
+            [999 if m % 97 else 990 for m in ms], [1000] * len(ms))}))
     if after:
         kinds += recur
     return [_event(n + 1, k, d) for n, (k, d) in enumerate(kinds)]

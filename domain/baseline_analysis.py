@@ -7,8 +7,9 @@ minute's start -> (good, total), as a source gives them) and returns:
   the first and last may be partial, their bounds say so);
 - the worst hours and days (lowest attainment among those with traffic);
 - for each candidate target, how the budget would have fared: the budget is the real
-  one -- the history is recorded into a `domain.budget.Ledger` with that target and the
-  objective's window and budgeting, and its status is read every `step` -- so the
+  one -- the history is recorded into a `domain.budget.Ledger` with the objective's
+  window and budgeting, and every `step` its window is read and judged under each
+  target's allowed error rate, as that target's own ledger would judge it -- so the
   share of those moments it was exhausted, how many times it became exhausted, when
   first, the lowest remaining, and whether it is exhausted at the period's end ("a
   target that will be breached immediately").
@@ -22,10 +23,10 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from itertools import islice, repeat
-from operator import eq, lt, mod, sub
+from operator import eq, le, lt, mod, sub
 from typing import Any, Mapping, Sequence
 
-from domain.budget import IntervalRows, Ledger
+from domain.budget import BudgetConfig, IntervalRows, Ledger
 from domain.budget.instants import US_PER_DAY, US_PER_HOUR, from_us, to_us
 from domain.errors import InvalidInput
 
@@ -114,46 +115,61 @@ def analyse_rows(
     """`analyse` of one-minute rows (each starting on a minute, in ascending order) as a
     baseline records them: the same analysis, with no datetime per minute."""
     starts = rows.starts
-    if not (all(map(eq, map(sub, rows.ends, starts), repeat(MINUTE_US))) and not any(map(mod, starts, repeat(MINUTE_US)))
-            and all(map(lt, starts, islice(starts, 1, None)))):
+    # A run of consecutive minutes (what a baseline pulls) is checked as two equal tuples.
+    first = starts[0] if starts else 0
+    if not first % MINUTE_US and tuple(starts) == tuple(range(first, first + len(starts) * MINUTE_US, MINUTE_US)):
+        valid = tuple(rows.ends) == tuple(range(first + MINUTE_US, first + (len(starts) + 1) * MINUTE_US, MINUTE_US))
+    else:
+        valid = (all(map(eq, map(sub, rows.ends, starts), repeat(MINUTE_US))) and not any(map(mod, starts, repeat(MINUTE_US)))
+                 and all(map(lt, starts, islice(starts, 1, None))))
+    if not valid:
         raise InvalidInput("minutes: each row must be one whole minute, in ascending order", field="minutes")
     return _analyse(starts, rows.good, rows.total, window=window, budgeting=budgeting, candidates=candidates,
-                    period=period, worst=worst, step=step)
+                    period=period, worst=worst, step=step, ends=rows.ends)
 
 
 def _analyse(starts: Sequence[int], good: Sequence[int], total: Sequence[int], *, window: Mapping[str, Any],
              budgeting: Mapping[str, Any] | None, candidates: Sequence[float], period: tuple[datetime, datetime],
-             worst: int, step: timedelta) -> BaselineAnalysis:
-    """The analysis of minutes given as ascending starts (microseconds) and their counts."""
+             worst: int, step: timedelta, ends: Sequence[int] | None = None) -> BaselineAnalysis:
+    """The analysis of minutes given as ascending starts (microseconds) and their counts
+    (and their ends, when the caller has them: each a minute after its start)."""
     start, end = period
     if not start < end:
         raise InvalidInput("period: the start must come before the end", field="period")
     start_us, end_us = to_us(start), to_us(end)
     lo, hi = bisect_left(starts, start_us), bisect_left(starts, end_us)
     starts, good, total = starts[lo:hi], good[lo:hi], total[lo:hi]
+    ends = None if ends is None else ends[lo:hi]
     # An hour starts on the hour in the period's own zone (a half-hour offset moves it).
     offset = (start.utcoffset() or timedelta(0)) // timedelta(microseconds=1)
 
     def hour_start(at: int) -> int:
         return at - (at + offset) % HOUR_US
 
-    # The minutes recorded once, as the log's fold does (columns, in order); each candidate
-    # reads a copy under its own target (`with_config`: no interval checked again).
+    # The minutes recorded once, as the log's fold does (columns, in order), into one ledger
+    # every candidate is judged on (each by its own allowed error rate).
     history = Ledger(candidates[0], window, budgeting) if candidates else None
     if history is not None and starts:
-        history.record_columns(starts, [s + MINUTE_US for s in starts], good, total)
+        ends = list(ends) if ends is not None else [s + MINUTE_US for s in starts]
+        if min(good) >= 0 and all(map(le, good, total)):
+            # Whole minutes in ascending order (checked by both entries), counts within their
+            # totals: valid columns, loaded as a fold's snapshot is, not checked row by row again.
+            history.load_columns(list(starts), ends, list(good), list(total))
+        else:
+            history.record_columns(starts, ends, good, total)  # refused as a fold refuses them
 
-    def buckets(floor, length: int) -> list[Period]:
+    def buckets(floor, length: int) -> list[_Bucket]:
         return _buckets(starts, good, total, start_us, end_us, floor, length)
 
+    days = buckets(_day_start_us, DAY_US)
     return BaselineAnalysis(
         period=Period(start, end, sum(good), sum(total)),
         minutes_with_data=len(starts),
-        days=tuple(buckets(_day_start_us, DAY_US)),
-        weeks=tuple(buckets(_week_start_us, WEEK_US)),
+        days=tuple(map(_period_of, days)),
+        weeks=tuple(map(_period_of, buckets(_week_start_us, WEEK_US))),
         worst_hours=_worst(buckets(hour_start, HOUR_US), worst),
-        worst_days=_worst(buckets(_day_start_us, DAY_US), worst),
-        candidates=tuple(_candidate(t, history, start_us, end_us, window, budgeting, step) for t in candidates),
+        worst_days=_worst(days, worst),
+        candidates=_candidates(candidates, history, start_us, end_us, window, budgeting, step),
     )
 
 
@@ -166,8 +182,11 @@ def _week_start_us(at: int) -> int:
     return (day - (day + 3) % 7) * DAY_US  # 1970-01-01 was a Thursday: weeks start on Mondays
 
 
+_Bucket = tuple[int, int, int, int]  # (start_us, end_us, good, total): a Period without its datetimes
+
+
 def _buckets(starts: Sequence[int], good: Sequence[int], total: Sequence[int], start_us: int, end_us: int,
-             floor, length: int) -> list[Period]:
+             floor, length: int) -> list[_Bucket]:
     """Calendar buckets covering [start, end), each clipped to it, in order: each one's
     minutes found by bisection and summed as a slice."""
     out = []
@@ -176,17 +195,23 @@ def _buckets(starts: Sequence[int], good: Sequence[int], total: Sequence[int], s
     while b < end_us:
         lo, hi = max(b, start_us), min(b + length, end_us)
         j = bisect_left(starts, hi, i)
-        out.append(Period(from_us(lo), from_us(hi), sum(good[i:j]), sum(total[i:j])))
+        out.append((lo, hi, sum(good[i:j]), sum(total[i:j])))
         i = j
         b += length
     return out
 
 
-def _worst(periods: list[Period], k: int) -> tuple[Period, ...]:
-    with_traffic = [p for p in periods if p.total]
-    # Lowest attainment first, exactly (cross-multiplied); earlier first on ties.
-    with_traffic.sort(key=lambda p: (_Ratio(p.good, p.total), p.start))
-    return tuple(with_traffic[:k])
+def _period_of(bucket: _Bucket) -> Period:
+    lo, hi, g, t = bucket
+    return Period(from_us(lo), from_us(hi), g, t)
+
+
+def _worst(buckets: list[_Bucket], k: int) -> tuple[Period, ...]:
+    with_traffic = [b for b in buckets if b[3]]
+    # Lowest attainment first, exactly (cross-multiplied); earlier first on ties. Only the
+    # k kept become Periods (a 28-day baseline sorts 672 hours).
+    with_traffic.sort(key=lambda b: (_Ratio(b[2], b[3]), b[0]))
+    return tuple(map(_period_of, with_traffic[:k]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,31 +223,40 @@ class _Ratio:
         return self.num * other.den < other.num * self.den
 
 
-def _candidate(target: float, history: Ledger, start_us: int, end_us: int, window, budgeting,
-               step: timedelta) -> CandidateOutcome:
-    ledger = history.with_config(target, window, budgeting)
-    judged = exhausted = exhaustions = 0
-    first = None
-    lowest = None
-    was = False
+def _candidates(targets: Sequence[float], history: Ledger | None, start_us: int, end_us: int, window, budgeting,
+                step: timedelta) -> tuple[CandidateOutcome, ...]:
+    """Each target's outcome, from one walk over the period: at every `step` the ledger's
+    window is read once (`budgets_at_us`) and judged under each target's allowed error rate,
+    as a ledger with that target (`with_config`) would judge it."""
+    if history is None:
+        return ()
+    rates = [BudgetConfig.parse(t, window, budgeting).error_rate_allowed for t in targets]
+    n = len(targets)
+    exhausted, exhaustions = [0] * n, [0] * n
+    first: list[datetime | None] = [None] * n
+    lowest: list[float | None] = [None] * n
+    was = [False] * n
+    judged = 0
     step_us = step // timedelta(microseconds=1)
     at = start_us + step_us
     while True:
         at = min(at, end_us)
-        counted, remaining, now_exhausted = ledger.budget_at_us(at)
         judged += 1
-        if now_exhausted:
-            exhausted += 1
-            if not was:
-                exhaustions += 1
-                first = first or from_us(at)
-        was = now_exhausted
-        if counted:
-            lowest = remaining if lowest is None else min(lowest, remaining)
+        for i, (counted, remaining, now_exhausted) in enumerate(history.budgets_at_us(at, rates)):
+            if now_exhausted:
+                exhausted[i] += 1
+                if not was[i]:
+                    exhaustions[i] += 1
+                    first[i] = first[i] or from_us(at)
+            was[i] = now_exhausted
+            if counted:
+                low = lowest[i]
+                lowest[i] = remaining if low is None else min(low, remaining)
         if at == end_us:
             break
         at += step_us
-    return CandidateOutcome(target, judged, exhausted, exhaustions, first, lowest, was)
+    return tuple(CandidateOutcome(t, judged, exhausted[i], exhaustions[i], first[i], lowest[i], was[i])
+                 for i, t in enumerate(targets))
 
 
 # --- as event data -------------------------------------------------------------------

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from domain.budget.instants import isos_us
+from domain.budget.runs import to_runs
+
 Step = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
@@ -30,6 +33,19 @@ def _observations_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     return {**data, "backfill": False}
 
 
+def _observations_recorded_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    # Version 2 held each interval as an object {"start", "end", "good", "total"}: the same
+    # intervals, in the same order, as runs (domain/budget/runs.py).
+    intervals = data["intervals"]
+    start_texts = [iv["start"] for iv in intervals]
+    end_texts = [iv["end"] for iv in intervals]
+    ends = isos_us(end_texts)
+    # Back to back (per-minute data, nearly always): each start is the end before it.
+    starts = [*isos_us(start_texts[:1]), *ends[:-1]] if start_texts[1:] == end_texts[:-1] else isos_us(start_texts)
+    runs = to_runs(starts, ends, [iv["good"] for iv in intervals], [iv["total"] for iv in intervals])
+    return {**{k: v for k, v in data.items() if k != "intervals"}, "runs": runs}
+
+
 def _baseline_recorded_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     # Version 1 was a typed-in period total: no per-minute analysis.
     return {**data, "analysis": None}
@@ -46,5 +62,6 @@ UPCASTERS: tuple[tuple[str, int, Step], ...] = (
     ("DeployEvaluated", 2, _deploy_evaluated_v2),
     ("AgreementFormalized", 1, _agreement_formalized_v1),
     ("ObservationsRecorded", 1, _observations_recorded_v1),
+    ("ObservationsRecorded", 2, _observations_recorded_v2),
     ("BaselineRecorded", 1, _baseline_recorded_v1),
 )

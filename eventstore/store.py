@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import orjson
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.errors import Conflict, InvalidInput
@@ -47,7 +47,6 @@ def aware(at: datetime) -> datetime:
 
 
 # What a read of the log selects (also the budget reads' own event queries).
-_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 EVENT_COLUMNS = (
     events.c.position,
     events.c.event_id,
@@ -241,23 +240,6 @@ class EventStore:
             async with self.engines.read.connect() as c:
                 rows = (await c.execute(query)).all()
         return [self.decode(r) for r in rows]
-
-    async def stored_list_length(self, position: int, key: str) -> int | None:
-        """The length of the list under `key` at the top of the data of the event at
-        `position`, as stored (before upcasting): a long batch's size. SQLite counts it
-        with its JSON functions, without handing the megabytes over; PostgreSQL's json
-        parser reads them slower than orjson does after the fetch, so there they are
-        fetched and parsed here. None when there is no such event, or no list under `key`."""
-        if not _KEY.fullmatch(key):
-            raise ValueError(f"not a plain key: {key!r}")
-        async with self.engines.read.connect() as c:
-            if self.engines.dialect != "postgresql":
-                sql = text("SELECT CASE WHEN json_type(data, '$.' || :key) = 'array' "
-                           "THEN json_array_length(data, '$.' || :key) END FROM events WHERE position = :position")
-                return (await c.execute(sql, {"key": key, "position": position})).scalar()
-            stored = (await c.execute(select(events.c.data).where(events.c.position == position))).scalar()
-        found = None if stored is None else orjson.loads(stored).get(key)
-        return len(found) if isinstance(found, list) else None
 
     async def idempotent_result(self, key: str) -> tuple[str, str, bytes] | None:
         """The stored (request_hash, stream_id, result) of an idempotency key already used,

@@ -135,8 +135,9 @@ class PolicyFollower:
 
     def _walk(self, g: Governance, judged: Any, derived: list[RecordedEvent]) -> None:
         state = decider.BudgetState(self.objective_id, ledger=judged.ledger)
-        cause = derived[-1] if derived else RecordedEvent(self._seq, "", decider.stream_id(self.objective_id), 0,
-                                                          "ObservationsRecorded", 1, {}, {}, _EPOCH)
+        cause = derived[-1] if derived else RecordedEvent(
+            self._seq, "", decider.stream_id(self.objective_id), 0, "ObservationsRecorded", decider.OBSERVATIONS_SCHEMA,
+            {"objective_id": self.objective_id, "runs": [], "backfill": False}, {}, _EPOCH)
         steps = walk(g.policy, g.version, g.objective, state, cause, derived, self.actions,
                      self._exhaustions if needs_exhaustions(g.policy, derived) else None, judged.points)
         reply = None

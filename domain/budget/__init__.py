@@ -5,6 +5,7 @@ Modules:
   windows       compliance windows and `window_bounds(window, at)`
   config        target / window / budgeting parsing (`BudgetConfig`)
   observations  `Interval`, `Exclusion`, validation, the exclusion rule
+  runs          ObservationsRecorded's intervals as runs: `to_runs`, `observation_columns`
   ledger        `Ledger` (state + incremental update + O(log n) reads) and the
                 pre-append decisions `classify`, `classify_correction`, ...
   status        `Status` and the occurrences/timeslices budget formulas

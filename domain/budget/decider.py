@@ -25,9 +25,10 @@ Rules:
   * `BudgetInputError` -> `InvalidInput`, `IntervalConflict` -> `Conflict` (here, so every
     caller sees domain errors only).
 
-Events carry facts only (intervals and counts as ISO times and integers, never a clock
-reading), except `FreshnessChecked`, whose `at` *is* the fact: "as of this server time no
-newer data had arrived"; it is recorded only when it changes a derived state.
+Events carry facts only (intervals and counts as ISO times and integers, an
+ObservationsRecorded's as runs: runs.py; never a clock reading), except `FreshnessChecked`,
+whose `at` *is* the fact: "as of this server time no newer data had arrived"; it is
+recorded only when it changes a derived state.
 
 `BudgetConfigured` records the budgeting config (agreed target, window, method, and the
 alert tiers the objective's policy states, when it states them) the ledger uses; the
@@ -48,9 +49,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from itertools import islice
-from operator import eq, itemgetter
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from domain import objective as objectives
 from domain.commands import optional_text, related_state, require_id, require_int, require_text
@@ -59,10 +58,11 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, isos_us, require_aware, to_us, us_isos
+from .instants import US, from_us, iso_us, require_aware, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, IntervalRows, check_volume
 from .recurrence import Recurring
+from .runs import Columns, observation_columns, to_runs
 from .status import Status
 from .transitions import (
     ALERT_CLEARED,
@@ -77,8 +77,9 @@ from .transitions import (
 from .walk import judgement_points, walk
 
 CATEGORY = "budget"
-# ObservationsRecorded's data: version 2 added `backfill` (domain/upcasters.py).
-OBSERVATIONS_SCHEMA = 2
+# ObservationsRecorded's data: version 2 added `backfill`, version 3 holds the intervals as
+# runs (runs.py) instead of an object each (domain/upcasters.py).
+OBSERVATIONS_SCHEMA = 3
 MAX_BATCH = 50_000
 MAX_STALE_AFTER_MINUTES = 7 * 24 * 60
 # A ledger needs a target to exist; before one is agreed the data is stored under this
@@ -126,10 +127,6 @@ class BudgetState:
     alerts: dict[tuple, Alert] = field(default_factory=dict)
     stale: bool = False
     version: int = 0
-    # (data, its `observation_columns`) of the ObservationsRecorded folded last: `judged_at`
-    # and the budget read model (`recorded_columns`), on that same event, read them from
-    # here instead of parsing its times again.
-    parsed: Any = field(default=None, repr=False, compare=False)
 
     @property
     def target(self) -> float | None:
@@ -436,11 +433,7 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
         if fresh is not None:
             if not fresh:
                 return []
-            return [NewEvent("ObservationsRecorded", {
-                "objective_id": cmd.objective_id,
-                "intervals": interval_dicts(fresh),
-                "backfill": True,
-            }, OBSERVATIONS_SCHEMA)]
+            return [_recorded(cmd.objective_id, fresh.starts, fresh.ends, fresh.good, fresh.total, True)]
     # classify_batch checks the batch against itself too (what check_batch adds to the shape).
     intervals = batch_items(cmd.intervals)
     if cmd.backfill is not True and cmd.backfill is not False:
@@ -455,11 +448,17 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
     fresh = sorted((iv for iv, d in zip(intervals, decisions) if d == NEW), key=lambda iv: iv.start_us)
     if not fresh:
         return []
-    return [NewEvent("ObservationsRecorded", {
-        "objective_id": cmd.objective_id,
-        "intervals": [iv.to_dict() for iv in fresh],
-        "backfill": cmd.backfill,
-    }, OBSERVATIONS_SCHEMA)]
+    return [_recorded(cmd.objective_id, [iv.start_us for iv in fresh], [iv.end_us for iv in fresh],
+                      [iv.good for iv in fresh], [iv.total for iv in fresh], cmd.backfill)]
+
+
+def _recorded(objective_id: str, starts: Sequence[int], ends: Sequence[int], good: Sequence[int],
+              total: Sequence[int], backfill: bool) -> NewEvent:
+    return NewEvent("ObservationsRecorded", {
+        "objective_id": objective_id,
+        "runs": to_runs(starts, ends, good, total),
+        "backfill": backfill,
+    }, OBSERVATIONS_SCHEMA)
 
 
 def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> IntervalRows | None:
@@ -473,20 +472,6 @@ def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> Interva
     if len(free) == len(rows):
         return rows
     return rows.take(free)
-
-
-def interval_dicts(rows: IntervalRows) -> list[dict[str, Any]]:
-    """`Interval.to_dict()` of each row; the times of back-to-back rows (each starting where
-    the one before ended) written once each."""
-    if not rows:
-        return []
-    starts, ends = rows.starts, rows.ends
-    if all(map(eq, islice(starts, 1, None), ends)):
-        times = us_isos((*starts, ends[-1]))
-        start_texts, end_texts = times, islice(times, 1, None)
-    else:
-        start_texts, end_texts = us_isos(starts), us_isos(ends)
-    return [{"start": s, "end": e, "good": g, "total": t} for s, e, g, t in zip(start_texts, end_texts, rows.good, rows.total)]
 
 
 def _unrecorded(ledger: Ledger, intervals: Iterable[Interval], now: datetime):
@@ -628,9 +613,7 @@ def judged_at(state: BudgetState | None, event_type: str, data: Mapping[str, Any
     at = state.event_time_us
     if at is None:
         return []
-    parsed = state.parsed
-    starts = parsed[1][0] if parsed is not None and parsed[0] is data else None
-    return judgement_points(state.ledger, event_type, data, at, state.checked_at_us, starts)
+    return judgement_points(state.ledger, event_type, data, at, state.checked_at_us)
 
 
 def derive_at(state: BudgetState | None, points: Iterable[int]) -> list[NewEvent]:
@@ -673,28 +656,11 @@ def _apply_config(state: BudgetState) -> None:
     })
 
 
-def observation_columns(intervals: list[Mapping[str, Any]]) -> tuple[list[int], list[int], list[Any], list[Any]]:
-    """(starts, ends, good, total) of logged intervals, times in microseconds, column by
-    column; an interval starting where the one before ended (per-minute data, nearly
-    always) takes that end's microseconds."""
-    start_texts = list(map(itemgetter("start"), intervals))
-    end_texts = list(map(itemgetter("end"), intervals))
-    ends = isos_us(end_texts)
-    if start_texts and start_texts[1:] == end_texts[:-1]:
-        starts = [iso_us(start_texts[0]), *islice(ends, len(ends) - 1)]
-    else:
-        starts = isos_us(start_texts)
-    return starts, ends, list(map(itemgetter("good"), intervals)), list(map(itemgetter("total"), intervals))
-
-
-def recorded_columns(state: BudgetState | None, data: Mapping[str, Any]) -> tuple[list[int], list[int], list[Any], list[Any]]:
-    """`observation_columns(data["intervals"])` of an ObservationsRecorded's data: those
-    `evolve` just worked out when `data` is the one it folded into `state` last (a baseline's
-    40,320 times are not parsed twice), else worked out here. The caller does not change them."""
-    parsed = state.parsed if state is not None else None
-    if parsed is not None and parsed[0] is data:
-        return parsed[1]
-    return observation_columns(data["intervals"])
+def recorded_columns(state: BudgetState | None, data: Mapping[str, Any]) -> Columns:
+    """`observation_columns(data)` of an ObservationsRecorded's data, for the budget read
+    model: cheap enough from the runs (ranges for one) not to keep what `evolve` read, so
+    `state` is not needed. The caller does not change them."""
+    return observation_columns(data)
 
 
 def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
@@ -711,9 +677,7 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        columns = observation_columns(data["intervals"])
-        state.ledger.record_columns(*columns)
-        state.parsed = (data, columns)
+        state.ledger.record_columns(*observation_columns(data))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import islice, repeat
-from operator import eq, sub
-from typing import Iterable, Sequence
+from typing import Iterable
 from datetime import datetime, timedelta, timezone
 
 from .errors import BudgetInputError
@@ -57,25 +55,14 @@ def iso_us(value: str) -> int:
 # parsed once (`_HOURS`, cleared when large), minutes and seconds looked up.
 _MMSS = {f"{m:02d}:{s:02d}": (m * 60 + s) * US_PER_SECOND for m in range(60) for s in range(60)}
 _HOURS: dict[str, int] = {}
-# Whole minutes `us_iso` wrote lately, text -> microseconds: the log's interval bounds are
-# read back (fold, read model) right after a decider wrote them, one lookup each.
-_WRITTEN: dict[str, int] = {}
-_REMEMBERED = 1 << 17
 
 
 def isos_us(values: Iterable[str]) -> list[int]:
-    """`iso_us` of many times (a logged batch's interval ends) without a call per time in
-    the usual form; any other form is parsed by `iso_us`."""
-    values = values if type(values) is list else list(values)
-    known = list(map(_WRITTEN.get, values))  # in C: a batch written moments ago is all here
-    if None not in known:
-        return known  # type: ignore[return-value]
+    """`iso_us` of many times (the interval bounds of a batch logged before schema 3)
+    without a call per time in the usual form; any other form is parsed by `iso_us`."""
     out: list[int] = []
     hours, mmss = _HOURS, _MMSS
-    for v, us in zip(values, known):
-        if us is not None:
-            out.append(us)
-            continue
+    for v in values:
         if len(v) == 25 and v[19:] == "+00:00" and v[13] == ":":
             m = mmss.get(v[14:19])
             h = hours.get(v[:13])
@@ -101,7 +88,7 @@ _TIMES_OF_DAY = [f"T{m // 60:02d}:{m % 60:02d}:00+00:00" for m in range(24 * 60)
 
 def us_iso(us: int) -> str:
     """`from_us(us).isoformat()` ("...+00:00"); a whole minute (every bound of per-minute
-    data) is put together from its day and time of day, and remembered for `isos_us`."""
+    data) is put together from its day and time of day."""
     if us % US_PER_MINUTE:
         return _us_iso(us)
     day, rest = divmod(us, US_PER_DAY)
@@ -110,46 +97,7 @@ def us_iso(us: int) -> str:
         if len(_DAYS) > 1 << 16:
             _DAYS.clear()
         prefix = _DAYS[day] = from_us(day * US_PER_DAY).isoformat()[:10]
-    text = prefix + _TIMES_OF_DAY[rest // US_PER_MINUTE]
-    if len(_WRITTEN) >= _REMEMBERED:
-        _WRITTEN.clear()
-    _WRITTEN[text] = us
-    return text
-
-
-def us_isos(values: Sequence[int]) -> list[str]:
-    """`us_iso` of many times, without a call per whole minute; consecutive minutes (a
-    backfill's bounds) a day's run at a time."""
-    days, times, written = _DAYS, _TIMES_OF_DAY, _WRITTEN
-    if len(written) >= _REMEMBERED:
-        written.clear()
-    n = len(values)
-    if n > 1 and values[0] % US_PER_MINUTE == 0 and all(map(eq, map(sub, islice(values, 1, None), values), repeat(US_PER_MINUTE))):
-        out: list[str] = []
-        first = values[0]
-        minute = first % US_PER_DAY // US_PER_MINUTE
-        day_us = first - first % US_PER_DAY
-        while len(out) < n:
-            run = times[minute:minute + n - len(out)]
-            prefix = us_iso(day_us)[:10]
-            out.extend([prefix + t for t in run])
-            minute = 0
-            day_us += US_PER_DAY
-        written.update(zip(out, values))
-        return out
-    out = []
-    for us in values:
-        if us % US_PER_MINUTE:
-            out.append(_us_iso(us))
-            continue
-        day, rest = divmod(us, US_PER_DAY)
-        prefix = days.get(day)
-        if prefix is None:
-            prefix = us_iso(day * US_PER_DAY)[:10]
-        text = prefix + times[rest // US_PER_MINUTE]
-        written[text] = us
-        out.append(text)
-    return out
+    return prefix + _TIMES_OF_DAY[rest // US_PER_MINUTE]
 
 
 @lru_cache(maxsize=1 << 16)

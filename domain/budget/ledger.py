@@ -73,6 +73,15 @@ def _stale_after(value: timedelta | None) -> timedelta:
     return value
 
 
+def _disjoint_ascending(starts: Sequence[int], ends: Sequence[int]) -> bool:
+    """Each interval ends after it starts and by the next one's start. A logged run's
+    ranges (runs.py: back to back, one positive length) are so by construction."""
+    if (type(starts) is range and type(ends) is range and starts.step > 0 and ends.step == starts.step
+            and ends.start == starts.start + starts.step and len(ends) == len(starts)):
+        return True
+    return all(map(lt, starts, ends)) and all(map(le, ends, islice(starts, 1, None)))
+
+
 class Ledger:
     """Budget state of one objective with incremental updates and O(log n) reads.
 
@@ -424,8 +433,7 @@ class Ledger:
         column; anything else goes row by row."""
         own_ends = self._ends
         if (starts and (not own_ends or own_ends[-1] <= starts[0]) and not self._active and not self._timeslices
-                and min(good) >= 0 and all(map(le, good, total)) and all(map(lt, starts, ends))
-                and all(map(le, ends, islice(starts, 1, None)))):
+                and min(good) >= 0 and all(map(le, good, total)) and _disjoint_ascending(starts, ends)):
             self._starts.extend(starts)
             own_ends.extend(ends)
             self._good.extend(good)
@@ -721,29 +729,39 @@ class Ledger:
         remaining, exhausted) over the window as of `at_us`: the figures `status` reports and
         `judge_at_us` compares, computed one way for both."""
         good, total = self._events(ws, we, at_us)
-        bad = total - good
-        err = self._err
         if self._timeslices:
             data, bad_slices = self._slices(ws, we, at_us)
-            allowed, consumed, remaining = timeslice_budget(bad_slices, slices_in_window(we - ws, self._L), err)
+            allowed, consumed, remaining = timeslice_budget(bad_slices, slices_in_window(we - ws, self._L), self._err)
             return good, total, data, bad_slices, float(allowed), float(consumed), float(remaining), remaining <= 0
-        # occurrence_budget in integers: allowed = en*total/ed, consumed = bad*ed/(en*total);
-        # each float is one correctly rounded int division, as float(Fraction) would give.
-        en, ed = err.numerator, err.denominator
-        if total <= 0:
-            return good, total, None, None, 0.0, 0.0, 1.0, False
-        return (good, total, None, None, (en * total) / ed, (bad * ed) / (en * total),
-                (en * total - bad * ed) / (en * total), en * total <= bad * ed)
+        return (good, total, None, None, *_occurrences(total - good, total, self._err))
 
     def budget_at_us(self, at_us: int) -> tuple[bool, float, bool]:
         """(anything to judge, remaining, exhausted) as of `at_us`: `status`'s `remaining` and
         `exhausted` -- and whether its window had events (occurrences) or slices
-        (timeslices) -- without the rest of a Status (a baseline reads each candidate's budget
-        every hour of its period)."""
+        (timeslices) -- without the rest of a Status."""
         ws, we = self._bounds_us(at_us)
         budget = self._budget(ws, we, at_us)
         counted = budget[1] != 0 or (self._timeslices and slices_in_window(we - ws, self._L) != 0)
         return counted, budget[6], budget[7]
+
+    def budgets_at_us(self, at_us: int, error_rates: Sequence[Fraction]) -> list[tuple[bool, float, bool]]:
+        """`budget_at_us` as a ledger of this data, window and budgeting answers under each of
+        `error_rates` (a target's `BudgetConfig.error_rate_allowed`) in place of its own: the
+        window's events or slices are read once for all (a baseline judges several candidate
+        targets every hour of its period)."""
+        ws, we = self._bounds_us(at_us)
+        good, total = self._events(ws, we, at_us)
+        if self._timeslices:
+            bad_slices = self._slices(ws, we, at_us)[1]
+            window_slices = slices_in_window(we - ws, self._L)
+            counted = total != 0 or window_slices != 0
+            out = []
+            for err in error_rates:
+                remaining = timeslice_budget(bad_slices, window_slices, err)[2]
+                out.append((counted, float(remaining), remaining <= 0))
+            return out
+        bad = total - good
+        return [(total != 0, *_occurrences(bad, total, err)[2:]) for err in error_rates]
 
     def judge_at_us(
         self, at_us: int, tiers_: tuple[AlertTier, ...] | None = None, stale_after_: timedelta | None = None
@@ -1093,6 +1111,16 @@ class Ledger:
         for name, value in self.__dict__.items():
             setattr(other, name, list(value) if isinstance(value, list) else (dict(value) if isinstance(value, dict) else value))
         return other
+
+
+def _occurrences(bad: int, total: int, err: Fraction) -> tuple[float, float, float, bool]:
+    """(allowed, consumed, remaining, exhausted): `occurrence_budget` in integers, allowed =
+    en*total/ed and consumed = bad*ed/(en*total), each float one correctly rounded int
+    division, as float(Fraction) would give."""
+    if total <= 0:
+        return 0.0, 0.0, 1.0, False
+    en, ed = err.numerator, err.denominator
+    return (en * total) / ed, (bad * ed) / (en * total), (en * total - bad * ed) / (en * total), en * total <= bad * ed
 
 
 # ---------------------------------------------------------------------- function forms

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from .instants import isos_us
 from .ledger import Ledger
+from .runs import observation_columns
 from .status import Status
 from .transitions import DerivedFlags, Transition, transitions
 
@@ -32,17 +32,14 @@ class Step(NamedTuple):
 
 
 def judgement_points(ledger: Ledger, event_type: str, data: Mapping[str, Any], event_time_us: int,
-                     checked_at_us: int | None, starts_us: list[int] | None = None) -> list[int]:
+                     checked_at_us: int | None) -> list[int]:
     """The instants (microseconds, ascending) a budget data event is judged at: each end an
     ObservationsRecorded adds past the previous event time (one instant per interval, as if
     each came alone), the previous event time for any it adds behind it; every other data
-    event (a correction, an exclusion, a configuration, a freshness check) at the event time.
-    `starts_us`: the intervals' starts, when the caller has parsed them already."""
+    event (a correction, an exclusion, a configuration, a freshness check) at the event time."""
     if event_type != "ObservationsRecorded":
         return [event_time_us]
-    if starts_us is None:
-        starts_us = isos_us([r["start"] for r in data["intervals"]])
-    last, ends = ledger.added_ends(starts_us)
+    last, ends = ledger.added_ends(observation_columns(data)[0])
     before = checked_at_us if last is None or (checked_at_us is not None and checked_at_us > last) else last
     if before is None or before < ends[0]:
         return ends

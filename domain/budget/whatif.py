@@ -43,6 +43,7 @@ from .config import parse_budgeting, parse_target
 from .errors import BudgetInputError
 from .instants import EPOCH as _EPOCH, from_us, iso_us, to_us
 from .ledger import Ledger
+from .runs import observation_columns
 from .status import Status
 from .windows import parse_window
 
@@ -185,10 +186,10 @@ def _appends(group: list[RecordedEvent], state: decider.BudgetState | None) -> b
     for e in group:
         if e.type != "ObservationsRecorded":
             return False
-        first = iso_us(e.data["intervals"][0]["start"])
-        if (last is not None and first < last) or (checked is not None and first < checked):
+        starts, ends, _, _ = observation_columns(e.data)
+        if (last is not None and starts[0] < last) or (checked is not None and starts[0] < checked):
             return False
-        last = iso_us(e.data["intervals"][-1]["end"])
+        last = ends[-1]
     return True
 
 

@@ -1,6 +1,6 @@
-"""Folding a logged batch column by column (`observation_columns` + `Ledger.record_columns`,
-what the budget's evolve does) leaves the ledger as the row-by-row fold does
-(`record_rows` of each interval's parsed times), whatever the ledger held, excluded or
+"""Folding a logged batch column by column (`observation_columns` of its runs +
+`Ledger.record_columns`, what the budget's evolve does) leaves the ledger as the row-by-row
+fold does (`record_rows` of each interval), whatever the ledger held, excluded or
 recurring-excluded, with occurrences or timeslices, and whatever order the rows come in."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from domain.budget import Exclusion, Interval, Ledger
 from domain.budget.decider import observation_columns
-from domain.budget.instants import iso_us
+from domain.budget.instants import to_us
 from domain.budget.recurrence import Recurring
+from domain.budget.runs import to_runs
 
 from .helpers import minute
 
@@ -20,8 +21,10 @@ batches = st.lists(st.tuples(st.integers(0, 120), st.sampled_from([1, 1, 2]), st
                    max_size=25)
 
 
-def logged(raw) -> list[dict]:
-    return [Interval(minute(m), minute(m + n), g, t).to_dict() for m, n, g, t in raw]
+def logged(raw) -> dict:
+    """An ObservationsRecorded's data of (start minute, minutes, good, total) rows."""
+    rows = [(to_us(minute(m)), to_us(minute(m + n)), g, t) for m, n, g, t in raw]
+    return {"objective_id": "o", "runs": to_runs(*zip(*rows)) if rows else [], "backfill": False}
 
 
 def state(ledger: Ledger):
@@ -49,8 +52,8 @@ def test_the_column_fold_is_the_row_fold(budgeting, before, batch, ordered, excl
             at += gap % 3 + n
         batch = spaced
     data = logged(batch)
-    rows = [(iso_us(d["start"]), iso_us(d["end"]), d["good"], d["total"]) for d in data]
-    assert observation_columns(data) == tuple(map(list, zip(*rows))) if rows else ([], [], [], [])
+    rows = [(to_us(minute(m)), to_us(minute(m + n)), g, t) for m, n, g, t in batch]
+    assert tuple(map(list, observation_columns(data))) == (tuple(map(list, zip(*rows))) if rows else ([], [], [], []))
     by_rows, by_columns = ledger.copy(), ledger.copy()
     outcomes = []
     for target, fold in ((by_rows, lambda: by_rows.record_rows(rows)),
@@ -63,24 +66,23 @@ def test_the_column_fold_is_the_row_fold(budgeting, before, batch, ordered, excl
     assert outcomes[0] == outcomes[1]
 
 
-def test_the_read_model_takes_the_columns_the_fold_just_worked_out():
-    """`recorded_columns` of the data `evolve` folded last is that fold's own columns (not
-    parsed again); of any other data, they are worked out afresh, the same."""
+def test_the_read_model_takes_the_columns_of_the_data_however_it_was_folded():
+    """`recorded_columns` (what the budget read model writes) is `observation_columns` of the
+    data, whether `evolve` folded that data last, earlier or not at all."""
     from datetime import datetime, timezone
 
     from domain.budget.decider import evolve, recorded_columns
     from domain.events import RecordedEvent
 
     def event(version: int, type_: str, data: dict) -> RecordedEvent:
-        return RecordedEvent(version, f"e{version}", "budget-o", version, type_, 2, data, {}, datetime.now(timezone.utc), "")
+        return RecordedEvent(version, f"e{version}", "budget-o", version, type_, 3, data, {}, datetime.now(timezone.utc), "")
 
     configured = {"objective_id": "o", "target": 0.99, "window": {"kind": "rolling", "days": 1}, "budgeting": {"method": "occurrences"}}
-    first = {"objective_id": "o", "intervals": logged([(0, 1, 5, 6), (1, 1, 6, 6)]), "backfill": True}
-    second = {"objective_id": "o", "intervals": logged([(5, 2, 1, 5)]), "backfill": False}
+    first, second = logged([(0, 1, 5, 6), (1, 1, 6, 6)]), logged([(5, 2, 1, 5)])
     state = evolve(evolve(None, event(1, "BudgetConfigured", configured)), event(2, "ObservationsRecorded", first))
-    assert recorded_columns(state, first) is state.parsed[1]
-    assert recorded_columns(state, first) == observation_columns(first["intervals"])
-    assert recorded_columns(state, dict(first)) == observation_columns(first["intervals"])
+    assert recorded_columns(state, first) == observation_columns(first)
     state = evolve(state, event(3, "ObservationsRecorded", second))
-    assert recorded_columns(state, first) == observation_columns(first["intervals"])
-    assert recorded_columns(None, second) == observation_columns(second["intervals"])
+    assert recorded_columns(state, first) == observation_columns(first)
+    assert recorded_columns(None, second) == observation_columns(second)
+    assert [list(c) for c in observation_columns(first)] == [
+        [to_us(minute(0)), to_us(minute(1))], [to_us(minute(1)), to_us(minute(2))], [5, 6], [6, 6]]

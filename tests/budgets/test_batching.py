@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from domain import objective as o
-from domain.budget.instants import iso_us
+from domain.budget.decider import observation_columns
+from domain.budget.instants import iso_us, to_us
 from policies.loader import POLICY_DIR
 from projections.tables import freeze_scope, policy_actions as actions_table
 from service import budget_queries as bq
@@ -108,14 +109,14 @@ async def derived_view(container, oid: str, prefix: str) -> dict:
     budget = await container.store.read_stream(f"budget-{oid}")
     actions = await container.store.read_stream(f"actions-{oid}")
     by_id = {e.event_id: e for e in budget + actions}
-    intervals = [iv for e in budget if e.type == "ObservationsRecorded" for iv in e.data["intervals"]]
+    intervals = [row for e in budget if e.type == "ObservationsRecorded" for row in zip(*observation_columns(e.data))]
 
     def cause(e) -> object:
         c = by_id[e.metadata["causation_id"]]
         if c.type != "ObservationsRecorded":
             return (c.type, c.data)
         # observations: the request holding the interval that ends at the event's instant
-        ends = {iso_us(iv["end"]) for iv in c.data["intervals"]}
+        ends = set(observation_columns(c.data)[1])
         return ("ObservationsRecorded", iso_us(e.data["at"]) in ends)
 
     derived = [(e.type, e.data, cause(e) if e.type not in ("BudgetConfigured", "RecurringExclusionAdded") else None)
@@ -284,7 +285,6 @@ async def test_any_split_of_a_history_derives_the_same(container, segs, data):
                                        "2025-01-01T00:00", "UTC", "25m", "batch jobs")
         await send(container, oid, history, cuts)
         views.append(await derived_view(container, oid, prefix))
-    assert views[0]["intervals"] == [{"start": minute(s).isoformat(), "end": minute(e).isoformat(),
-                                      "good": g, "total": t} for s, e, g, t in history]
+    assert views[0]["intervals"] == [[to_us(minute(s)), to_us(minute(e)), g, t] for s, e, g, t in history]
     for other in views[1:]:
         assert other == views[0]

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from domain.budget import Exclusion, Interval, Ledger
 from domain.errors import DomainError
-from domain.budget.decider import CorrectObservation, ExcludeInterval, RecordObservations, RestoreInterval
+from domain.budget.decider import (
+    CorrectObservation, ExcludeInterval, RecordObservations, RestoreInterval, observation_columns,
+)
 from service import budget_queries as bq
 from tests.budgets.support import do, journey, minute, objective
 
@@ -44,8 +46,8 @@ def recompute(events) -> Ledger | None:
                 for s, en, g, t in snap["intervals"]:
                     ledger.record(Interval._from_us(s, en, g, t))
         elif e.type == "ObservationsRecorded":
-            for iv in d["intervals"]:
-                ledger.record(Interval.from_dict(iv))
+            for s, en, g, t in zip(*observation_columns(d)):
+                ledger.record(Interval._from_us(s, en, g, t))
         elif e.type == "ObservationCorrected":
             ledger.correct(Interval.from_dict(d["interval"]))
         elif e.type == "IntervalExcluded":

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from domain.budget.decider import CorrectObservation, ExcludeInterval, RecordObservations, RestoreInterval
+from domain.budget.decider import (
+    OBSERVATIONS_SCHEMA, CorrectObservation, ExcludeInterval, RecordObservations, RestoreInterval,
+)
 from domain.errors import DomainError
 from service import budget_queries as bq
 from service.envelope import Envelope
@@ -73,7 +75,9 @@ async def test_events_the_bus_did_not_fold_are_folded_from_the_rows(container):
         async with container.store.transaction() as tx:
             await tx.load_versions(["budget-a"])
             recorded = NewEvent("ObservationsRecorded", {
-                "objective_id": "a", "intervals": [iv.to_dict() for iv in minutes(first, first + 1, 0, 1000)]})
+                "objective_id": "a", "backfill": False,
+                "runs": [{"start": minute(first).isoformat(), "step_us": 60_000_000, "good": [0], "total": [1000]}]},
+                OBSERVATIONS_SCHEMA)
             tx.append("budget-a", [recorded, *batch], {"actor": "test"})
             await container.projections.apply_inline(tx.conn, tx.appended)
     live = await snapshot(container)

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from domain.budget import Interval
 from domain.budget import decider
-from domain.budget.decider import CorrectObservation, RecordObservations
+from domain.budget.decider import OBSERVATIONS_SCHEMA, CorrectObservation, RecordObservations
 from domain.budget.instants import to_us
 from domain.events import NewEvent
 from projections import budget_runs
@@ -67,14 +67,16 @@ async def test_a_correction_inside_a_long_run_changes_that_interval_alone(contai
     async with container.store.transaction() as tx:
         await tx.load_versions(["budget-a"])
         tx.append("budget-a", [
-            NewEvent("ObservationsRecorded", {"objective_id": "a",
-                                              "intervals": [iv.to_dict() for iv in minutes(1440, 1450, 990, 1000)]}),
+            NewEvent("ObservationsRecorded", {"objective_id": "a", "backfill": False, "runs": [
+                {"start": minute(1440).isoformat(), "step_us": M, "good": [990] * 10, "total": [1000] * 10}]},
+                OBSERVATIONS_SCHEMA),
             NewEvent("ObservationCorrected", {"objective_id": "a", "interval": Interval(minute(1445), minute(1446), 1, 1000).to_dict(),
                                               "previous": {"good": 990, "total": 1000}, "reason": "recount"}),
             NewEvent("ObservationCorrected", {"objective_id": "a", "interval": Interval(minute(0), minute(1), 2, 1000).to_dict(),
                                               "previous": {"good": 999, "total": 1000}, "reason": "recount"}),
         ], {"actor": "test"})
         await container.projections.apply_inline(tx.conn, tx.appended)
+        appended = tx.appended[0]
 
     async with container.engines.read.connect() as conn:
         runs = await run_rows(conn, "a")
@@ -82,6 +84,8 @@ async def test_a_correction_inside_a_long_run_changes_that_interval_alone(contai
     assert [(r[1], r[3], r[4]) for r in runs] == [(to_us(minute(0)), M, 1440), (to_us(minute(1440)), M, 10)]
     changed = {i: iv[2:] for i, iv in enumerate(intervals) if iv[2:] != ((999, 1000) if i < 1440 else (990, 1000))}
     assert changed == {0: (2, 1000), 700: (500, 1000), 1445: (1, 1000)}
+    # The run shared the event's count lists until the correction: the event is as sent.
+    assert appended.data["runs"][0]["good"] == [990] * 10
     await assert_loads_the_refold(container, "a")
     live = await snapshot(container)
     await container.projections.rebuild()

@@ -37,8 +37,9 @@ def test_a_backfill_fills_only_what_is_not_recorded_and_says_so(world):
     with pytest.raises(Conflict):
         world.decide(RecordObservations(OID, minutes(5, 15, good=1)), roles={"sre"})
     [event] = world.run(RecordObservations(OID, minutes(5, 15, good=1), backfill=True), roles={"sre"})
-    assert event.data["backfill"] is True and event.schema_version == 2
-    assert [iv["start"] for iv in event.data["intervals"]] == [iv.start.isoformat() for iv in minutes(10, 15)]
+    assert event.data["backfill"] is True and event.schema_version == 3
+    assert event.data["runs"] == [{"start": minutes(10, 11)[0].start.isoformat(), "step_us": 60_000_000,
+                                   "good": [1] * 5, "total": [10] * 5}]
     assert world.decide(RecordObservations(OID, minutes(0, 15), backfill=True), roles={"sre"}) == []
     with pytest.raises(InvalidInput):  # still no future data
         world.decide(RecordObservations(OID, (Interval(T0 + timedelta(days=1), T0 + timedelta(days=1) + MIN, 1, 1),), backfill=True), roles={"sre"})
@@ -47,6 +48,7 @@ def test_a_backfill_fills_only_what_is_not_recorded_and_says_so(world):
 def test_old_events_read_as_live_data_and_typed_baselines():
     steps = {(t, v): f for t, v, f in UPCASTERS}
     assert steps[("ObservationsRecorded", 1)]({"intervals": []})["backfill"] is False
+    assert steps[("ObservationsRecorded", 2)]({"intervals": [], "backfill": False}) == {"runs": [], "backfill": False}
     assert steps[("BaselineRecorded", 1)]({"good": 1})["analysis"] is None
 
 

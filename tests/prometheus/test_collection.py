@@ -64,7 +64,7 @@ async def test_a_baseline_backfills_the_written_counts_once_and_records_its_anal
     assert first.minutes_recorded == len(want) == first.minutes_with_data
     assert progress[-1] == ("analyse", 1, 1) and ("record", 1, 1) in progress
     [event] = [e for e in await container.store.read_stream("budget-o") if e.type == "ObservationsRecorded"]
-    assert event.data["backfill"] is True and event.schema_version == 2
+    assert event.data["backfill"] is True and event.schema_version == 3
 
     # The baseline the objective shows is the analysis of what was written.
     state = (await container.store.read_stream("objective-o"))[-1]

@@ -103,6 +103,19 @@ async def test_a_restart_inside_a_minute_keeps_what_was_counted_before_it(promet
     assert all(boundary_only[m] < history.restarts[m] for m in RESTARTS["inside"])
 
 
+@pytest.mark.parametrize("max_points", [7, 97])
+async def test_counts_cut_into_small_chunks_are_the_same(prometheus, history, max_points):
+    """Restarts inside a chunk and across a junction, NaN, a gap: however the range is
+    cut, each chunk read on its own and joined gives the counts of one chunk."""
+    end = START + 60 * 600
+    async with PrometheusSource(prometheus.url) as source:
+        for name in ("restarts_total", "flaky_total", "gappy_total"):
+            q = queries(good=name, total=name)
+            assert await source.minute_counts(q, START, end, max_points=max_points) == await source.minute_counts(q, START, end)
+        restarts = await source.minute_counts(queries(good="restarts_total", total="restarts_total"), START, end, max_points=max_points)
+    assert [restarts.counts[START + 60 * m] for m in range(600)] == [(r, r) for r in history.restarts]
+
+
 async def test_a_single_series_sli_reads_its_series_and_refuses_several(prometheus, history):
     single = {"good": "checkout_good_total", "total": "checkout_all_total", "series": "single"}
     async with PrometheusSource(prometheus.url) as source:

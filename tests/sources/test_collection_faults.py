@@ -102,7 +102,7 @@ async def test_a_refusal_in_a_recorded_group_costs_only_its_own_objective(contai
     assert report.faults == {"b": "bad_data"} and report.minutes_recorded == 2
     for oid in ("a", "c"):
         [recorded] = [e for e in await container.store.read_stream(f"budget-{oid}") if e.type == "ObservationsRecorded"]
-        assert [(i["good"], i["total"]) for i in recorded.data["intervals"]] == [(9, 10)]
+        assert [(r["good"], r["total"]) for r in recorded.data["runs"]] == [([9], [10])]
     assert not [e for e in await container.store.read_stream("budget-b") if e.type == "ObservationsRecorded"]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from eventstore.codec import canonical
+from eventstore.codec import canonical, storable
 
 STDLIB = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
@@ -45,8 +46,8 @@ def test_canonical_equals_the_stdlib_encoding(value):
 
 
 def test_the_budget_event_shape_and_refusals():
-    data = {"objective_id": "obj-0001", "intervals": [
-        {"start": "2026-11-30T04:00:00+00:00", "end": "2026-11-30T04:01:00+00:00", "good": 19_998, "total": 20_000}]}
+    data = {"objective_id": "obj-0001", "backfill": False, "runs": [
+        {"start": "2026-11-30T04:00:00+00:00", "step_us": 60_000_000, "good": [19_998], "total": [20_000]}]}
     assert canonical(data) == STDLIB.encode(data)
     for value in ({"a": float("nan")}, {1: "x", "b": 2}, {"x": 1e-05}, {"x": 10**40}, ["a\u0000b"], {"é": 1, "e": 2}):
         assert ours(value) == stdlib(value), value
@@ -104,9 +105,12 @@ def test_a_long_batch_whose_id_holds_a_mark_is_written_by_orjson(monkeypatch):
         def encode(self, value):
             raise AssertionError("stdlib encoder used")
 
-    data = {"objective_id": "baseline-0", "backfill": True, "intervals": [
-        {"start": f"2026-01-05T00:{m:02d}:00+00:00", "end": f"2026-01-05T00:{m + 1:02d}:00+00:00", "good": 1, "total": 2}
-        for m in range(59)]}
+    # A baseline's 28 days of minutes, one run: written by orjson and kept without a
+    # Python walk over its 80,640 counts.
+    data = {"objective_id": "baseline-0", "backfill": True, "runs": [
+        {"start": "2026-01-05T00:00:00+00:00", "step_us": 60_000_000, "good": [m % 7 for m in range(40_320)],
+         "total": [9] * 40_320}]}
     expected = STDLIB.encode(data)
     monkeypatch.setattr(codec, "_encoder", Refuse())
-    assert canonical(data) == expected
+    monkeypatch.setattr(codec, "_unstorable", lambda value, path: pytest.fail("walked value by value"))
+    assert canonical(data) == expected and storable(data) == expected
