@@ -21,8 +21,10 @@ def spans(starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, in
         return []
     first, step = starts[0], ends[0] - starts[0]
     last = first + n * step
-    # Per-minute data without a gap (nearly always): list comparisons instead of a loop.
-    if ends[-1] == last and starts[1:] == ends[:-1] and starts == list(range(first, last, step)):
+    # Per-minute data without a gap (nearly always): sequence comparisons instead of a
+    # loop. An event of one run gives its columns as ranges, which compare as ranges.
+    whole = range(first, last, step)
+    if ends[-1] == last and starts[1:] == ends[:-1] and (starts == whole if type(starts) is range else starts == list(whole)):
         return [(0, n, step)]
     out = []
     i = 0
@@ -38,7 +40,7 @@ def spans(starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, in
     return out
 
 
-def cut(starts: list[int], ends: list[int], good: list[int], total: list[int]) -> list[list]:
+def cut(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> list[list]:
     """The runs [start_us, step_us, count, good, total] of interval columns. A run of all of
     them (a live minute, a backfill without a gap) shares the count lists: copy before changing."""
     n = len(starts)
