@@ -229,7 +229,13 @@ async def time_cold(url: str, oid: str) -> float:
     return seconds
 
 
-FLOOR_SUM = "SELECT sum(good), sum(total) FROM rm_budget_intervals WHERE objective_id = $1 AND start_us >= $2"
+# The window's sums in SQL over the stored runs: each run's counts unnested beside the
+# start of their interval.
+FLOOR_SUM = (
+    "SELECT sum(x.g::int8), sum(x.t::int8) FROM rm_budget_runs r, ROWS FROM ("
+    "json_array_elements_text(r.good::json), json_array_elements_text(r.total::json)) WITH ORDINALITY AS x(g, t, n) "
+    "WHERE r.objective_id = $1 AND r.end_us > $2 AND r.start_us + (x.n - 1) * r.step_us >= $2"
+)
 
 
 async def floor_reads(dsn: str, oid: str, since_us: int, n: int) -> list[float]:

@@ -1,12 +1,14 @@
 """Error budgets: a summary row per objective (`rm_budgets`) and its observation
-intervals (`rm_budget_intervals`).
+intervals, stored as runs (`rm_budget_runs`, see `projections/budget_runs.py`).
 
 The fold is the budget decider's own `evolve`. The summary columns are the status at
 event time (the latest observation end or freshness check, never the wall clock), so
-the live rows and a rebuild agree exactly. Intervals are written incrementally (an
-insert per new interval, an update per correction); the summary row keeps everything
-else (`doc`: config, tiers, exclusions, derived flags), so a ledger reloads from
-`doc` + its interval rows without refolding the log.
+the live rows and a rebuild agree exactly. Intervals are written incrementally: each
+ObservationsRecorded's intervals as the fewest runs they make (a run row per event,
+never merged with an earlier one, so a rebuild writes the same rows), a correction as a
+read-modify-write of its run. The summary row keeps everything else (`doc`: config,
+tiers, exclusions, derived flags), so a ledger reloads from `doc` + its run rows without
+refolding the log.
 
 A cache of folded states (per process, per projection instance) keeps a warm ledger in
 memory between transactions. An entry is trusted only when the row's `last_event_id`
@@ -16,12 +18,12 @@ from the rows.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
-from itertools import repeat
 from typing import Any, AsyncIterator, Iterable, Sequence
 
 import orjson
-from sqlalchemy import and_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.budget import decider
@@ -29,9 +31,10 @@ from domain.budget.instants import iso_us, us_iso
 from domain.events import RecordedEvent
 from eventstore.sqlite_bulk import insert_tuples
 from eventstore.store import active_transaction
+from projections import budget_runs as runs
 from projections.bulk import insert_records, insert_rows, write_pg
 from projections.documents import doc_json
-from projections.tables import budget_intervals, budgets
+from projections.tables import budget_runs, budgets
 
 NAME = "budgets"
 _PREFIX = decider.CATEGORY + "-"
@@ -71,13 +74,15 @@ class LedgerCache:
 
 
 async def load_state(conn: AsyncConnection, objective_id: str, doc: str) -> decider.BudgetState:
-    """A budget's folded state from its summary row's doc and its interval rows."""
+    """A budget's folded state from its summary row's doc and its run rows (in start order:
+    a backfill may have filled a hole between earlier runs)."""
+    c = budget_runs.c
     rows = await conn.execute(
-        select(budget_intervals.c.start_us, budget_intervals.c.end_us, budget_intervals.c.good, budget_intervals.c.total)
-        .where(budget_intervals.c.objective_id == objective_id)
-        .order_by(budget_intervals.c.start_us)
+        select(c.start_us, c.step_us, c.count, c.good, c.total)
+        .where(c.objective_id == objective_id)
+        .order_by(c.start_us)
     )
-    return decider.BudgetState.from_doc(orjson.loads(doc), (tuple(r) for r in rows))
+    return decider.BudgetState.from_doc(orjson.loads(doc), zip(*runs.expand(rows)))
 
 
 def summary_row(state: decider.BudgetState, last_event_id: str) -> dict[str, Any]:
@@ -133,28 +138,41 @@ _PG_UPSERT_SUMMARIES = (
     + ") ON CONFLICT (objective_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in _SUMMARY_COLUMNS[1:])
 )
-_PG_INSERT_INTERVALS = (
-    "INSERT INTO rm_budget_intervals (objective_id, start_us, end_us, good, total) "
-    "SELECT * FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])"
+_RUN_COLUMNS = ("objective_id", "start_us", "end_us", "step_us", "count", "good", "total")
+_PG_INSERT_RUNS = (
+    f"INSERT INTO rm_budget_runs ({', '.join(_RUN_COLUMNS)}) "
+    "SELECT * FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::text[], $7::text[])"
 )
-_PG_CORRECT_INTERVALS = (
-    "UPDATE rm_budget_intervals AS i SET good = c.good, total = c.total "
-    "FROM unnest($1::varchar[], $2::int8[], $3::int8[], $4::int8[]) AS c(objective_id, start_us, good, total) "
-    "WHERE i.objective_id = c.objective_id AND i.start_us = c.start_us"
+_PG_UPDATE_RUNS = (
+    "UPDATE rm_budget_runs AS r SET good = c.good, total = c.total "
+    "FROM unnest($1::varchar[], $2::int8[], $3::text[], $4::text[]) AS c(objective_id, start_us, good, total) "
+    "WHERE r.objective_id = c.objective_id AND r.start_us = c.start_us"
 )
-
-
-_INTERVAL_COLUMNS = ("objective_id", "start_us", "end_us", "good", "total")
-_SQLITE_INSERT_INTERVALS = (
-    f"INSERT INTO rm_budget_intervals ({', '.join(_INTERVAL_COLUMNS)}) VALUES ({', '.join('?' * len(_INTERVAL_COLUMNS))})"
-)
-# From this many interval rows in a transaction, COPY them rather than ride in the flush.
+_SQLITE_INSERT_RUNS = f"INSERT INTO rm_budget_runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))})"
+_SQLITE_UPDATE_RUNS = "UPDATE rm_budget_runs SET good = ?, total = ? WHERE objective_id = ? AND start_us = ?"
+# From this many run rows in a transaction (a live round: one per objective), COPY them
+# rather than ride in the flush.
 COPY_FROM = 100
+
+# A run being written: [start_us, step_us, count, good, total] (`budget_runs.cut`).
+Run = list
+
+
+def _row(objective_id: str, run: Run) -> tuple[Any, ...]:
+    start, step, count, good, total = run
+    return (objective_id, start, start + step * count, step, count, runs.encode(good), runs.encode(total))
+
+
+def _containing(candidates: Iterable[Run], start_us: int) -> Run | None:
+    for run in candidates:
+        if run[0] <= start_us < run[0] + run[1] * run[2]:
+            return run
+    return None
 
 
 class BudgetProjection:
     name = NAME
-    tables = (budgets, budget_intervals)
+    tables = (budgets, budget_runs)
 
     def __init__(self) -> None:
         self.cache = LedgerCache()
@@ -174,8 +192,8 @@ class BudgetProjection:
         folded = tx.folded if tx is not None else {}
         existing: dict[str, Any] | None = None
         summaries: list[dict[str, Any]] = []
-        inserts: list[tuple[str, int, int, int, int]] = []
-        corrections: dict[tuple[str, int], tuple[int, int]] = {}  # the latest counts win
+        new: dict[str, list[Run]] = {}  # objective -> the runs its events of this batch recorded
+        corrections: list[tuple[str, int, int, int]] = []  # in log order: the latest counts win
         for objective_id, stream_events in by_objective.items():
             last = stream_events[-1]
             shared = folded.get(last.stream_id)
@@ -196,12 +214,55 @@ class BudgetProjection:
                 self.cache.put(objective_id, last.event_id, state)
             for event in stream_events:
                 if event.type == "ObservationsRecorded":
-                    inserts.extend(zip(repeat(objective_id), *decider.recorded_columns(state, event.data)))
+                    cut = runs.cut(*decider.recorded_columns(state, event.data))
+                    if objective_id in new:
+                        new[objective_id].extend(cut)
+                    else:
+                        new[objective_id] = cut
                 elif event.type == "ObservationCorrected":
                     d = event.data["interval"]
-                    corrections[(objective_id, iso_us(d["start"]))] = (d["good"], d["total"])
+                    corrections.append((objective_id, iso_us(d["start"]), d["good"], d["total"]))
             summaries.append(summary_row(state, last.event_id))
-        await self._write(conn, inserts, [(*k, *v) for k, v in corrections.items()], summaries)
+        changed = await self._corrected(conn, new, corrections) if corrections else {}
+        await self._write(
+            conn,
+            [_row(oid, run) for oid, rs in new.items() for run in rs],
+            [(oid, run[0], runs.encode(run[3]), runs.encode(run[4])) for oid, rs in changed.items() for run in rs],
+            summaries,
+        )
+
+    @staticmethod
+    async def _corrected(
+        conn: AsyncConnection, new: dict[str, list[Run]], corrections: list[tuple[str, int, int, int]],
+    ) -> dict[str, list[Run]]:
+        """Each correction put into its run: one this batch records (a correction may follow
+        its interval's insert), else its stored row, read once. Returns the stored runs changed."""
+        changed: dict[str, list[Run]] = {}
+        owned: set[int] = set()  # runs whose count lists are copies (a new run may share the event's)
+        c = budget_runs.c
+        for objective_id, start_us, good, total in corrections:
+            run = _containing(new.get(objective_id, ()), start_us) or _containing(changed.get(objective_id, ()), start_us)
+            if run is None:
+                row = (await conn.execute(
+                    select(c.start_us, c.step_us, c.count, c.good, c.total)
+                    .where(c.objective_id == objective_id, c.start_us <= start_us)
+                    .order_by(c.start_us.desc()).limit(1)
+                )).first()
+                run = _containing([[row[0], row[1], row[2]]] if row is not None else [], start_us)
+                if run is None:
+                    raise LookupError(f"budget {objective_id} has no recorded interval at {start_us} to correct")
+                run.extend((orjson.loads(row[3]), orjson.loads(row[4])))
+                changed.setdefault(objective_id, []).append(run)
+                owned.add(id(run))
+            i, off = divmod(start_us - run[0], run[1])
+            if off:
+                raise LookupError(f"budget {objective_id} has no recorded interval at {start_us} to correct")
+            if id(run) not in owned:
+                run[3], run[4] = list(run[3]), list(run[4])
+                owned.add(id(run))
+            run[3][i] = good
+            run[4][i] = total
+        return changed
 
     async def _rows(self, conn: AsyncConnection, ids: list[str]) -> dict[str, Any]:
         return {
@@ -228,62 +289,58 @@ class BudgetProjection:
     @staticmethod
     async def _write(
         conn: AsyncConnection,
-        inserts: list[tuple[str, int, int, int, int]],
-        corrections: list[tuple[str, int, int, int]],
+        inserts: list[tuple[Any, ...]],
+        updates: list[tuple[str, int, str, str]],
         summaries: list[dict[str, Any]],
     ) -> None:
-        """Interval rows, corrections (after the inserts: a correction may follow its
-        interval's insert in one batch) and summary rows: on PostgreSQL the inserts with
-        COPY when there are many (or before corrections that must see them), otherwise as
-        arrays riding in the store's flush; elsewhere as executemany."""
+        """New run rows, the stored runs a correction changed (other rows: no order between
+        them) and summary rows: on PostgreSQL the new runs with COPY when there are many,
+        otherwise as arrays riding in the store's flush; elsewhere as executemany."""
         if conn.dialect.name == "postgresql":
-            if len(inserts) >= COPY_FROM or (inserts and corrections):
-                # A batch of pushes (hundreds of rows): COPY costs a round trip of its own
+            if len(inserts) >= COPY_FROM:
+                # A live round (a run per objective): COPY costs a round trip of its own
                 # but half the client CPU of encoding arrays and less server work per row.
-                await insert_records(conn, budget_intervals, _INTERVAL_COLUMNS, inserts)
+                await insert_records(conn, budget_runs, _RUN_COLUMNS, inserts)
             elif inserts:
-                await write_pg(conn, _PG_INSERT_INTERVALS, *map(list, zip(*inserts)))
-            if corrections:
-                await write_pg(conn, _PG_CORRECT_INTERVALS, *map(list, zip(*corrections)))
+                await write_pg(conn, _PG_INSERT_RUNS, *map(list, zip(*inserts)))
+            if updates:
+                await write_pg(conn, _PG_UPDATE_RUNS, *map(list, zip(*updates)))
             await write_pg(conn, _PG_UPSERT_SUMMARIES, *([r[c] for r in summaries] for c in _SUMMARY_COLUMNS))
             return
         if inserts:
             # The driver's own executemany over the tuples: no parameter dict per row for
-            # SQLAlchemy to compile (a baseline's backfill writes 40,320 at once).
-            await conn.exec_driver_sql(_SQLITE_INSERT_INTERVALS, inserts)
-        for oid, start_us, good, total in corrections:
-            await conn.execute(
-                update(budget_intervals)
-                .where(and_(budget_intervals.c.objective_id == oid, budget_intervals.c.start_us == start_us))
-                .values(good=good, total=total)
-            )
+            # SQLAlchemy to compile.
+            await conn.exec_driver_sql(_SQLITE_INSERT_RUNS, inserts)
+        if updates:
+            await conn.exec_driver_sql(_SQLITE_UPDATE_RUNS, [(g, t, oid, start) for oid, start, g, t in updates])
         # One upsert over tuples, as on PostgreSQL (was a DELETE of the ids, then an INSERT).
         await insert_tuples(conn, budgets, _SUMMARY_COLUMNS, [tuple(map(r.__getitem__, _SUMMARY_COLUMNS)) for r in summaries],
                             upsert_on=("objective_id",))
-
-    @staticmethod
-    async def _flush(conn: AsyncConnection, inserts: list[dict[str, Any]]) -> None:
-        for start in range(0, len(inserts), 5000):
-            await conn.execute(budget_intervals.insert(), inserts[start:start + 5000])
-        inserts.clear()
 
     async def rebuild(self, conn: AsyncConnection, batches: AsyncIterator[list[RecordedEvent]]) -> None:
         self.cache.clear()
         self.read_cache.clear()
         states: dict[str, tuple[decider.BudgetState, str]] = {}
+        # objective -> (start, step, count) of the runs its events recorded, as `apply` cut them
+        recorded: dict[str, list[tuple[int, int, int]]] = {}
         async for batch in batches:
             for event in batch:
                 objective_id = event.stream_id[len(_PREFIX):]
-                state = states.get(objective_id, (None, ""))[0]
-                states[objective_id] = (decider.evolve(state, event), event.event_id)
+                state = decider.evolve(states.get(objective_id, (None, ""))[0], event)
+                states[objective_id] = (state, event.event_id)
+                if event.type == "ObservationsRecorded":
+                    starts, ends, _, _ = decider.recorded_columns(state, event.data)
+                    recorded.setdefault(objective_id, []).extend(
+                        (starts[i], step, count) for i, count, step in runs.spans(starts, ends))
         summaries = [summary_row(state, last_id) for state, last_id in states.values()]
-        # Interval rows straight from each ledger as tuples (one per observed interval:
-        # most of the rows a rebuild writes), with no dict per row.
+        # The counts from the final ledgers: what the live rows hold after every correction.
         records: list[tuple[Any, ...]] = []
-        for objective_id, (state, _) in states.items():
-            if state.ledger is not None:
-                records.extend((objective_id, *r) for r in state.ledger.to_dict()["intervals"])
-        await insert_records(conn, budget_intervals, _INTERVAL_COLUMNS, records)
+        for objective_id, spans in recorded.items():
+            starts, _, good, total = states[objective_id][0].ledger.columns()
+            for start, step, count in spans:
+                i = bisect_left(starts, start)
+                records.append(_row(objective_id, [start, step, count, good[i:i + count], total[i:i + count]]))
+        await insert_records(conn, budget_runs, _RUN_COLUMNS, records)
         await insert_rows(conn, budgets, summaries)
         for objective_id, (state, last_id) in states.items():
             self.cache.put(objective_id, last_id, state)

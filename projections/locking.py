@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.tables import (
-    ALL_TABLES, budget_intervals, budgets, deploy_decisions, event_index, freeze_exceptions, freeze_scope,
+    ALL_TABLES, budget_runs, budgets, deploy_decisions, event_index, freeze_exceptions, freeze_scope,
     gate_epoch, journey_dependencies, journey_labels, journeys, objective_labels, objectives, policies,
     policy_actions, snapshots, data_sources,
 )
@@ -33,7 +33,7 @@ from projections.tables import (
 # it finishes before a rebuild can start, and one that arrives later waits on it alone.
 READ_ORDER: tuple[Table, ...] = (
     gate_epoch, journey_dependencies, journey_labels, journeys, objective_labels, objectives, budgets,
-    budget_intervals, policies,
+    budget_runs, policies,
     policy_actions, freeze_scope, freeze_exceptions, deploy_decisions, event_index, snapshots, data_sources,
 )
 assert set(READ_ORDER) == set(ALL_TABLES), "every read model has its place in the lock order"

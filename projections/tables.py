@@ -115,16 +115,21 @@ budgets = Table(
     Index("ix_rm_budgets_exhausted", "exhausted"),
 )
 
-# The observation intervals of each budget (times in microseconds since the epoch, UTC),
-# written incrementally, so a ledger reloads without refolding its log.
-budget_intervals = Table(
-    "rm_budget_intervals",
+# The observation intervals of each budget as runs of back-to-back intervals of one
+# length (times in microseconds since the epoch, UTC; the counts as JSON arrays, one per
+# interval), written incrementally, so a ledger reloads without refolding its log.
+# Migration 0012 replaced a row per interval (`rm_budget_intervals`); see
+# `projections/budget_runs.py`.
+budget_runs = Table(
+    "rm_budget_runs",
     metadata,
     Column("objective_id", String(100), primary_key=True),
     Column("start_us", BigInteger, primary_key=True),
     Column("end_us", BigInteger, nullable=False),
-    Column("good", BigInteger, nullable=False),
-    Column("total", BigInteger, nullable=False),
+    Column("step_us", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("good", Text, nullable=False),
+    Column("total", Text, nullable=False),
 )
 
 # --- policies and the deploy gate (migration 0003) ---------------------------------
@@ -236,7 +241,7 @@ gate_epoch = Table(
 )
 
 ALL_TABLES = (
-    journeys, journey_dependencies, journey_labels, objectives, objective_labels, budgets, budget_intervals,
+    journeys, journey_dependencies, journey_labels, objectives, objective_labels, budgets, budget_runs,
     policies, policy_actions, freeze_scope, freeze_exceptions, deploy_decisions,
     event_index, snapshots, gate_epoch, data_sources,
 )

@@ -2,8 +2,8 @@
 adjustments, and the reads (status, chart, exclusions, journey composite, feasibility).
 
 Writes go through the command bus like every command (`domain/budget/decider.py` decides).
-Reads use the `rm_budgets` / `rm_budget_intervals` read models: a ledger is loaded once
-(summary doc + interval rows) and kept warm per process, keyed by the last event id the
+Reads use the `rm_budgets` / `rm_budget_runs` read models: a ledger is loaded once
+(summary doc + interval runs) and kept warm per process, keyed by the last event id the
 row was written for, so a read costs one small SELECT plus O(log n) arithmetic. When the
 row has moved on, the warm state is brought forward with the stream's newer events from
 the log (one indexed SELECT, the decider's own `evolve`) instead of reloading the history.

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from sqlalchemy import select
+
 from domain import journey as j
 from domain import objective as o
 from domain.budget import Interval
+from projections import budget_runs
+from projections.tables import budget_runs as runs_table
 from service.envelope import Envelope
 from tests.service.support import propose
 
@@ -49,3 +53,19 @@ async def agree(container, objective_id: str, proposal_id: str, target: float) -
     await do(container, "sre", o.ProposeTarget(objective_id, proposal_id, target, "from the baseline"))
     for party in ("product", "sre", "engineering", "leadership"):
         await do(container, party, o.EndorseProposal(objective_id, proposal_id, party))
+
+
+async def run_rows(conn, objective_id: str) -> list[tuple]:
+    """A budget's stored runs (objective_id, start_us, end_us, step_us, count, good, total), by start."""
+    c = runs_table.c
+    return [tuple(r) for r in (await conn.execute(
+        select(runs_table).where(c.objective_id == objective_id).order_by(c.start_us))).all()]
+
+
+def expanded(rows: list[tuple]) -> list[tuple[int, int, int, int]]:
+    """The (start_us, end_us, good, total) intervals of `run_rows`, as the ledger loads them."""
+    return list(zip(*budget_runs.expand((s, step, n, g, t) for _, s, _, step, n, g, t in rows)))
+
+
+async def interval_rows(conn, objective_id: str) -> list[tuple[int, int, int, int]]:
+    return expanded(await run_rows(conn, objective_id))

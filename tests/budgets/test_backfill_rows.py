@@ -18,8 +18,8 @@ from domain.budget import Interval, IntervalRows
 from domain.budget.decider import RecordObservations
 from domain.budget.instants import to_us
 from eventstore.verify import verify_chain
-from projections.tables import budget_intervals, budgets
-from tests.budgets.support import do, journey, minute
+from projections.tables import budgets
+from tests.budgets.support import do, expanded, journey, minute, run_rows
 from tests.budgets.test_batching import (
     _same_names,
     adopt_one_day,
@@ -55,10 +55,9 @@ async def log_of(container, oid: str, prefix: str) -> list:
 async def read_models(container, oid: str, prefix: str) -> dict:
     async with container.read_engine.connect() as conn:
         summary = (await conn.execute(select(budgets).where(budgets.c.objective_id == oid))).mappings().one()
-        rows = (await conn.execute(select(budget_intervals).where(budget_intervals.c.objective_id == oid)
-                                   .order_by(budget_intervals.c.start_us))).all()
+        runs = await run_rows(conn, oid)
     return _same_names({"summary": {k: v for k, v in summary.items() if k != "last_event_id"},
-                        "intervals": [tuple(r) for r in rows]}, prefix)
+                        "runs": runs, "intervals": expanded(runs)}, prefix)
 
 
 @settings(max_examples=5, deadline=None,
@@ -122,3 +121,4 @@ async def test_a_draft_objectives_long_backfill_is_written_once_in_one_event(con
                                    "good": [99] * 440, "total": [100] * 440}]
     models = await read_models(container, "rows", "rows")
     assert len(models["intervals"]) == 1440 and models["summary"]["intervals"] == 1440
+    assert [(r[1], r[4]) for r in models["runs"]] == [(to_us(minute(0)), 1000), (to_us(minute(1000)), 440)]

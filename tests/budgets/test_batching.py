@@ -14,7 +14,8 @@ the batching. Everything derived from them must not:
     transition names that transition (same type and data); one caused by observations
     names the ObservationsRecorded holding the interval that ends at the event's `at`
     (the instant it happened, not the request's end);
-  * the read models (budget summary, intervals, policy actions, freeze scopes), the gate's
+  * the read models (budget summary, the intervals its runs hold -- the runs themselves
+    follow the requests --, policy actions, freeze scopes), the gate's
     preview for the service and the leadership report's line agree,
 after the names that tell the variants apart are made equal, leaving out what follows
 the number of events: event ids, positions, stream versions, recorded_at.
@@ -36,11 +37,12 @@ from domain import objective as o
 from domain.budget.decider import observation_columns
 from domain.budget.instants import iso_us, to_us
 from policies.loader import POLICY_DIR
-from projections.tables import budget_intervals, freeze_scope, policy_actions as actions_table
+from projections.tables import freeze_scope, policy_actions as actions_table
 from service import budget_queries as bq
 from service import gate
 from service.reports.fetch import leadership_report
 from tests.budgets.support import MIN, SRE, T0, agree, do, journey, minute
+from tests.budgets.support import interval_rows as stored_intervals
 
 LEADERSHIP = frozenset({"leadership"})
 NOW = T0 + timedelta(days=10)  # the server clock: the log is written after the data it holds
@@ -124,9 +126,8 @@ async def derived_view(container, oid: str, prefix: str) -> dict:
     for volatile in ("version", "last_event_id"):
         summary.pop(volatile)
     async with container.read_engine.connect() as conn:
-        interval_rows = [tuple(r) for r in (await conn.execute(
-            select(budget_intervals).where(budget_intervals.c.objective_id == oid)
-            .order_by(budget_intervals.c.start_us))).all()]
+        # The stored runs follow the requests; the intervals they hold must not.
+        interval_rows = await stored_intervals(conn, oid)
         action_row = (await conn.execute(select(actions_table.c.active_freezes, actions_table.c.open_escalations,
                                                 actions_table.c.open_postmortems, actions_table.c.doc)
                                          .where(actions_table.c.id == oid))).first()

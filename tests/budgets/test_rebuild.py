@@ -11,7 +11,7 @@ from domain.budget.decider import (
 from domain.errors import DomainError
 from service import budget_queries as bq
 from service.envelope import Envelope
-from tests.budgets.support import agree, do, journey, minute, minutes, objective
+from tests.budgets.support import agree, do, expanded, journey, minute, minutes, objective
 from tests.service.test_rebuild import snapshot
 from domain.budget import Interval
 
@@ -39,7 +39,9 @@ async def test_rebuilt_budgets_equal_the_live_ones(container):
         pass
 
     live = await snapshot(container)
-    assert len(live["rm_budgets"]) == 3 and len(live["rm_budget_intervals"]) == 3 * 360 + 1
+    # A run per ObservationsRecorded (each request's hour is back to back), the counts as arrays.
+    assert len(live["rm_budgets"]) == 3 and len(live["rm_budget_runs"]) == 3 * 6 + 1
+    assert sum(r[4] for r in live["rm_budget_runs"]) == 3 * 360 + 1
     types = [e.type for e in await container.store.read_all(limit=10_000)]
     assert "BudgetExhausted" in types and "BurnRateAlertRaised" in types
     before = {oid: await bq.budget_of(container, oid) for oid in ("a", "b", "c")}
@@ -79,8 +81,10 @@ async def test_events_the_bus_did_not_fold_are_folded_from_the_rows(container):
             tx.append("budget-a", [recorded, *batch], {"actor": "test"})
             await container.projections.apply_inline(tx.conn, tx.appended)
     live = await snapshot(container)
-    rows = live["rm_budget_intervals"]  # (objective_id, start_us, end_us, good, total), by start
-    assert len(rows) == 62 and rows[0][3:] == (2, 1000) and rows[-1][3:] == (0, 1000)
+    runs = live["rm_budget_runs"]  # (objective_id, start_us, end_us, step_us, count, good, total), by start
+    assert [r[4] for r in runs] == [60, 1, 1]
+    rows = expanded(runs)  # (start_us, end_us, good, total)
+    assert len(rows) == 62 and rows[0][2:] == (2, 1000) and rows[1][2:] == (990, 1000) and rows[-1][2:] == (0, 1000)
     bq._projection(container).read_cache.clear()
     assert (await bq.budget_of(container, "a")).bad == 59 * 10 + 998 + 2 * 1000
     await container.projections.rebuild()
@@ -88,8 +92,9 @@ async def test_events_the_bus_did_not_fold_are_folded_from_the_rows(container):
 
 
 async def test_a_large_push_is_copied_and_rebuilds_to_the_same_rows(container, monkeypatch):
-    """At COPY_FROM interval rows or more in a transaction, PostgreSQL takes them with COPY
-    instead of riding in the flush: the rows are the same either way, and equal a rebuild."""
+    """At COPY_FROM run rows or more in a transaction (a live round writes one per
+    objective; here one push of minutes with gaps between them), PostgreSQL takes them with
+    COPY instead of riding in the flush: the rows are the same either way, and equal a rebuild."""
     from projections import budgets as budget_projection
 
     copied: list[int] = []
@@ -102,10 +107,11 @@ async def test_a_large_push_is_copied_and_rebuilds_to_the_same_rows(container, m
     monkeypatch.setattr(budget_projection, "insert_records", counting)
     await journey(container)
     await objective(container, "a", days=1)
-    await do(container, "sre", RecordObservations("a", minutes(0, budget_projection.COPY_FROM + 20, 999, 1000)))
-    await do(container, "sre", RecordObservations("a", minutes(200, 203, 1000, 1000)))  # a few: they ride
+    gappy = tuple(Interval(minute(2 * i), minute(2 * i + 1), 999, 1000) for i in range(budget_projection.COPY_FROM + 20))
+    await do(container, "sre", RecordObservations("a", gappy))
+    await do(container, "sre", RecordObservations("a", minutes(400, 500, 1000, 1000)))  # one run: it rides
     live = await snapshot(container)
-    assert len(live["rm_budget_intervals"]) == budget_projection.COPY_FROM + 23
+    assert len(live["rm_budget_runs"]) == budget_projection.COPY_FROM + 21
     if container.engines.dialect == "postgresql":
         assert copied == [budget_projection.COPY_FROM + 20]
     await container.projections.rebuild()
