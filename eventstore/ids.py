@@ -34,6 +34,15 @@ def _refill() -> None:
     _pool = [int.from_bytes(buf[i:i + 8], "big") & _RANDOM | _VARIANT for i in range(0, _REFILL, 8)]
 
 
+def _forget_pool() -> None:
+    # A forked child must not draw the parent's remaining bits: both would then mint the
+    # same ids in any millisecond fraction they share.
+    _pool.clear()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def new_id() -> str:
     """A time-ordered UUID (version 7) as its canonical 36-character string."""
     ns = time.time_ns()

@@ -34,3 +34,22 @@ def test_every_random_bit_varies():
     drawn = [uuid.UUID(ids.new_id()).int for _ in range(2000)]
     ones = [sum((n >> bit) & 1 for n in drawn) for bit in range(62)]
     assert all(0 < count < len(drawn) for count in ones)
+
+
+def test_a_forked_child_does_not_draw_the_parents_random_bits():
+    import os
+
+    ids.new_id()  # the pool holds bits the parent has not used yet
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id's random bits, to the parent
+        try:
+            os.write(write, uuid.UUID(ids.new_id()).int.to_bytes(16, "big")[8:])
+        finally:
+            os._exit(0)
+    os.close(write)
+    child_low = int.from_bytes(os.read(read, 8), "big")
+    os.waitpid(pid, 0)
+    os.close(read)
+    parent_low = uuid.UUID(ids.new_id()).int & ((1 << 64) - 1)
+    assert child_low != parent_low
