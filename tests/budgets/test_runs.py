@@ -5,7 +5,6 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import select, text
 
 from domain.budget import Interval
@@ -17,7 +16,7 @@ from projections import budget_runs
 from projections import budgets as budget_projection
 from projections.tables import budgets
 from service import budget_queries as bq
-from service.migrate import alembic_config
+from tests.migration_steps import migrate_to
 from tests.budgets.support import do, interval_rows, journey, minute, minutes, objective, run_rows
 from tests.service.test_rebuild import snapshot
 
@@ -111,16 +110,6 @@ async def test_a_backfill_filling_holes_between_runs_loads_in_time_order(contain
     assert await snapshot(container) == live
 
 
-async def _migrate(container, revision: str, downgrade: bool = False) -> None:
-    def run(sync_conn) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = sync_conn
-        (command.downgrade if downgrade else command.upgrade)(cfg, revision)
-
-    async with container.engines.write.begin() as conn:
-        await conn.run_sync(run)
-
-
 async def test_migration_0012_turns_interval_rows_into_runs_and_back(container):
     await journey(container)
     await objective(container, "a", days=1)
@@ -131,13 +120,13 @@ async def test_migration_0012_turns_interval_rows_into_runs_and_back(container):
         intervals = await interval_rows(conn, "a")
     assert len(intervals) == 100
 
-    await _migrate(container, "0011", downgrade=True)
+    await migrate_to(container, "0011", downgrade=True)
     async with container.engines.read.connect() as conn:
         old = [tuple(r) for r in (await conn.execute(text(
             "SELECT start_us, end_us, good, total FROM rm_budget_intervals ORDER BY start_us"))).all()]
     assert old == intervals
 
-    await _migrate(container, "head")
+    await migrate_to(container, "head")
     async with container.engines.read.connect() as conn:
         runs = await run_rows(conn, "a")
         assert await interval_rows(conn, "a") == intervals

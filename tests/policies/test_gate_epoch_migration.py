@@ -3,27 +3,16 @@ in SQL equals the one the inline projection kept."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import select
 
 from projections.tables import gate_epoch
-from service.migrate import alembic_config
+from tests.migration_steps import migrate_to
 from tests.policies.support import active_objective, deploy, observe
 
 
 async def _epoch(container) -> int:
     async with container.engines.read.connect() as conn:
         return (await conn.execute(select(gate_epoch.c.position))).scalar_one()
-
-
-async def _migrate(container, revision: str, downgrade: bool = False) -> None:
-    def run(sync_conn) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = sync_conn
-        (command.downgrade if downgrade else command.upgrade)(cfg, revision)
-
-    async with container.engines.write.begin() as conn:
-        await conn.run_sync(run)
 
 
 async def test_upgrading_an_existing_log_computes_the_same_gate_epoch(container):
@@ -34,8 +23,8 @@ async def test_upgrading_an_existing_log_computes_the_same_gate_epoch(container)
     head = (await container.store.head())[0]
     assert 0 < live < head
 
-    await _migrate(container, "0005", downgrade=True)
-    await _migrate(container, "head")
+    await migrate_to(container, "0005", downgrade=True)
+    await migrate_to(container, "head")
     assert await _epoch(container) == live
     # And the gate goes on from it: a decision after the upgrade is judged and replays.
     decision = await deploy(container, "feature", "run-2")
