@@ -12,32 +12,7 @@ from typing import Iterable, Sequence
 
 import orjson
 
-
-def spans(starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, int]]:
-    """(first index, count, step) of each run in interval columns: a run goes on while the
-    next interval starts where the last ended and is as long."""
-    n = len(starts)
-    if n == 0:
-        return []
-    first, step = starts[0], ends[0] - starts[0]
-    last = first + n * step
-    # Per-minute data without a gap (nearly always): sequence comparisons instead of a
-    # loop. An event of one run gives its columns as ranges, which compare as ranges.
-    whole = range(first, last, step)
-    if ends[-1] == last and starts[1:] == ends[:-1] and (starts == whole if type(starts) is range else starts == list(whole)):
-        return [(0, n, step)]
-    out = []
-    i = 0
-    while i < n:
-        end = ends[i]
-        step = end - starts[i]
-        j = i + 1
-        while j < n and starts[j] == end and ends[j] - end == step:
-            end = ends[j]
-            j += 1
-        out.append((i, j - i, step))
-        i = j
-    return out
+from domain.budget.runs import spans
 
 
 def cut(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> list[list]:

@@ -23,18 +23,29 @@ from .instants import iso_us, us_iso
 Columns = tuple[Sequence[int], Sequence[int], Sequence[int], Sequence[int]]
 
 
-def to_runs(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> list[dict[str, Any]]:
-    """The runs of intervals given as columns (times in microseconds), in their order."""
+def spans(starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, int]]:
+    """(first index, count, step_us) of each run in interval columns (times in
+    microseconds), in their order: a run goes on while the next interval starts where the
+    one before ended and is as long. The event's runs and the read model's rows are cut
+    by this one rule."""
     n = len(starts)
     if not n:
         return []
+    step = ends[0] - starts[0]
+    if type(starts) is range and type(ends) is range and starts.step == ends.step == step \
+            and ends.start == starts.start + step:
+        return [(0, n, step)]  # a logged run's own columns
     lengths = list(map(sub, ends, starts))
-    if lengths.count(lengths[0]) == n and all(map(eq, islice(starts, 1, None), ends)):
-        cuts = [0, n]  # the usual shape, checked in C
-    else:
-        cuts = [0, *(i for i in range(1, n) if starts[i] != ends[i - 1] or lengths[i] != lengths[i - 1]), n]
-    return [{"start": us_iso(starts[a]), "step_us": lengths[a], "good": list(good[a:b]), "total": list(total[a:b])}
-            for a, b in zip(cuts, islice(cuts, 1, None))]
+    if lengths.count(step) == n and all(map(eq, islice(starts, 1, None), ends)):
+        return [(0, n, step)]  # the usual shape, checked in C
+    cuts = [0, *(i for i in range(1, n) if starts[i] != ends[i - 1] or lengths[i] != lengths[i - 1]), n]
+    return [(a, b - a, lengths[a]) for a, b in zip(cuts, islice(cuts, 1, None))]
+
+
+def to_runs(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> list[dict[str, Any]]:
+    """The runs of intervals given as columns (times in microseconds), in their order."""
+    return [{"start": us_iso(starts[i]), "step_us": step, "good": list(good[i:i + count]), "total": list(total[i:i + count])}
+            for i, count, step in spans(starts, ends)]
 
 
 def observation_columns(data: Mapping[str, Any]) -> Columns:

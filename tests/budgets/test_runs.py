@@ -11,6 +11,7 @@ from domain.budget import Interval
 from domain.budget import decider
 from domain.budget.decider import OBSERVATIONS_SCHEMA, CorrectObservation, RecordObservations
 from domain.budget.instants import to_us
+from domain.budget.runs import spans
 from domain.events import NewEvent
 from projections import budget_runs
 from projections import budgets as budget_projection
@@ -24,15 +25,15 @@ M = 60_000_000  # a minute in microseconds
 
 
 def test_intervals_are_cut_into_runs_of_back_to_back_intervals_of_one_length():
-    assert budget_runs.spans([], []) == []
-    assert budget_runs.spans([0], [M]) == [(0, 1, M)]
-    assert budget_runs.spans([0, M, 2 * M], [M, 2 * M, 3 * M]) == [(0, 3, M)]
+    assert spans([], []) == []
+    assert spans([0], [M]) == [(0, 1, M)]
+    assert spans([0, M, 2 * M], [M, 2 * M, 3 * M]) == [(0, 3, M)]
     # a gap, then a longer interval, then back to minutes
     starts = [0, M, 3 * M, 4 * M, 9 * M, 10 * M]
     ends = [M, 2 * M, 4 * M, 9 * M, 10 * M, 11 * M]
-    assert budget_runs.spans(starts, ends) == [(0, 2, M), (2, 1, M), (3, 1, 5 * M), (4, 2, M)]
+    assert spans(starts, ends) == [(0, 2, M), (2, 1, M), (3, 1, 5 * M), (4, 2, M)]
     rows = [(starts[i], step, n, budget_runs.encode([7] * n), budget_runs.encode(list(range(n))))
-            for i, n, step in budget_runs.spans(starts, ends)]
+            for i, n, step in spans(starts, ends)]
     assert budget_runs.expand(rows) == (starts, ends, [7] * 6, [0, 1, 0, 0, 0, 1])
 
 
