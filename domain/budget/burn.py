@@ -163,16 +163,21 @@ def evaluate_tier_checks(
 ) -> tuple[Alert, ...]:
     """`evaluate_tiers` from (bad, total) per window label, in integers: the same alerts.
     `checks` starts each tier's entry with (tier, a, c), (a, c) from `tier_check`."""
-    ed, en = allowed_error_rate.denominator, allowed_error_rate.numerator
     out = []
     for tier, a, c, *_ in checks:
-        lb, lt = counts[tier.long_window]
-        sb, st = counts[tier.short_window]
-        if lt > 0 and st > 0 and lb * a >= c * lt and sb * a >= c * st:
-            # burn_rate_float's one correctly rounded division, inlined (a status per minute)
-            out.append(Alert(tier.severity, tier.long_window, tier.short_window,
-                             (lb * ed) / (lt * en), (sb * ed) / (st * en), tier.threshold))
+        long_ = counts[tier.long_window]
+        short = counts[tier.short_window]
+        if long_[1] > 0 and short[1] > 0 and long_[0] * a >= c * long_[1] and short[0] * a >= c * short[1]:
+            out.append(fired_alert(tier, short, long_, allowed_error_rate))
     return tuple(out)
+
+
+def fired_alert(tier: AlertTier, short: tuple[int, int], long_: tuple[int, int], allowed_error_rate: Fraction) -> Alert:
+    """The alert of a tier found firing, from its windows' (bad, total): each burn rate
+    `burn_rate_float`'s one correctly rounded division."""
+    ed, en = allowed_error_rate.denominator, allowed_error_rate.numerator
+    (sb, st), (lb, lt) = short, long_
+    return Alert(tier.severity, tier.long_window, tier.short_window, (lb * ed) / (lt * en), (sb * ed) / (st * en), tier.threshold)
 
 
 def burn_rate_of(bad: int, total: int, target: float) -> float | None:

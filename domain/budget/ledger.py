@@ -34,7 +34,7 @@ from operator import le, lt
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from .burn import (
-    Alert, AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_checks, parse_tiers, tier_check, windows_needed,
+    Alert, AlertTier, burn_rate_exact, burn_rate_float, evaluate_tier_checks, fired_alert, parse_tiers, tier_check, windows_needed,
 )
 from .chart import ChartPoint
 from .config import OCCURRENCES, RATIO_TIMESLICES, TIMESLICES, BudgetConfig, Budgeting
@@ -787,10 +787,7 @@ class Ledger:
         budget, firing, stale = self._judge(at_us, self.tiers, self.stale_after // US)
         alerts: tuple[Alert, ...] = ()
         if firing:
-            ed, en = self._err.denominator, self._err.numerator
-            # evaluate_tier_checks' rates: the same correctly rounded divisions
-            alerts = tuple(Alert(t.severity, t.long_window, t.short_window, (lb * ed) / (lt * en),
-                                 (sb * ed) / (st * en), t.threshold) for t, (sb, st), (lb, lt) in firing)
+            alerts = tuple(fired_alert(t, short, long_, self._err) for t, short, long_ in firing)
         figures = Figures(budget[0], budget[1], budget[4], budget[5], budget[6], budget[7], alerts, stale)
         self._figures_memo = (key, figures)
         return figures
