@@ -58,7 +58,7 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, require_aware, to_us
+from .instants import US, from_us, iso_us, require_aware, to_us, us_iso
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, IntervalRows, check_volume
 from .recurrence import Recurring
@@ -437,6 +437,9 @@ def decide(command: Any, state: BudgetState | None, ctx: Context) -> list[NewEve
 
 
 def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, ctx: Context) -> list[NewEvent]:
+    intervals = cmd.intervals
+    if type(intervals) is tuple and len(intervals) == 1 and type(intervals[0]) is Interval and cmd.backfill is False:
+        return _record_one(cmd.objective_id, intervals[0], ledger, ctx.now)
     if type(cmd.intervals) is IntervalRows and cmd.backfill is True and 0 < len(cmd.intervals) <= MAX_BATCH:
         fresh = _unrecorded_rows(ledger, cmd.intervals, to_us(ctx.now))
         if fresh is not None:
@@ -459,6 +462,18 @@ def _record(cmd: RecordObservations, state: BudgetState | None, ledger: Ledger, 
         return []
     return [_recorded(cmd.objective_id, [iv.start_us for iv in fresh], [iv.end_us for iv in fresh],
                       [iv.good for iv in fresh], [iv.total for iv in fresh], cmd.backfill)]
+
+
+def _record_one(objective_id: str, interval: Interval, ledger: Ledger, now: datetime) -> list[NewEvent]:
+    """A live push's one new interval (a collector's usual command): what the batch path
+    decides for a batch of one -- `classify` is all `classify_batch` does for it, and its
+    event is one run of one -- without the batch's tuples, sorting and run cutting."""
+    if ledger.classify(interval, at=now) != NEW:
+        return []
+    start_us, end_us = interval.start_us, interval.end_us
+    run = {"start": us_iso(start_us), "step_us": end_us - start_us, "good": [interval.good], "total": [interval.total]}
+    return [NewEvent("ObservationsRecorded", {"objective_id": objective_id, "runs": [run], "backfill": False},
+                     OBSERVATIONS_SCHEMA)]
 
 
 def _recorded(objective_id: str, starts: Sequence[int], ends: Sequence[int], good: Sequence[int],
