@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import AsyncIterator, Sequence
 
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.events import RecordedEvent
@@ -29,19 +28,21 @@ def is_gate_relevant(event: RecordedEvent) -> bool:
     return event.stream_id.split("-", 1)[0] in GATE_CATEGORIES
 
 
-_PG_UPSERT = (
-    "INSERT INTO rm_gate_epoch (id, position) VALUES ($1, $2) "
+_UPSERT = (
+    f"INSERT INTO {gate_epoch.name} (id, position) VALUES ({{}}, {{}}) "
     "ON CONFLICT (id) DO UPDATE SET position = excluded.position"
 )
+_PG_UPSERT = _UPSERT.format("$1", "$2")
+# The driver's own parameters: building and compiling an SQLAlchemy upsert on every
+# append cost more than the statement itself.
+_SQLITE_UPSERT = _UPSERT.format("?", "?")
 
 
 async def _write(conn: AsyncConnection, position: int) -> None:
     if conn.dialect.name == "postgresql":
         await write_pg(conn, _PG_UPSERT, EPOCH_ROW, position)
         return
-    stmt = sqlite.insert(gate_epoch).values(id=EPOCH_ROW, position=position)
-    await conn.execute(stmt.on_conflict_do_update(index_elements=[gate_epoch.c.id],
-                                                  set_={"position": stmt.excluded.position}))
+    await conn.exec_driver_sql(_SQLITE_UPSERT, (EPOCH_ROW, position))
 
 
 class GateEpochProjection:

@@ -164,8 +164,10 @@ class BudgetState:
         at_us = self.event_time_us
         return None if at_us is None else self.ledger.figures_at_us(at_us)
 
-    def to_doc(self) -> dict[str, Any]:
-        """Everything but the intervals (they live in their own rows), JSON-safe."""
+    def to_doc(self, alerts: Any = None) -> dict[str, Any]:
+        """Everything but the intervals (they live in their own rows), JSON-safe. `alerts`:
+        the raised alerts' list as the caller already holds it encoded (the read model keeps
+        it between minutes, see projections/budgets.py), else their dicts."""
         ledger = self.ledger
         return {
             "objective_id": self.objective_id,
@@ -174,7 +176,7 @@ class BudgetState:
             "stale_after_seconds": self.stale_after_seconds,
             "checked_at_us": self.checked_at_us,
             "exhausted": self.exhausted,
-            "alerts": [a.to_dict() for a in self.alerts.values()],
+            "alerts": [a.to_dict() for a in self.alerts.values()] if alerts is None else alerts,
             "stale": self.stale,
             "version": self.version,
             # `is not None`: a ledger's truth is its length, a Python call each time
