@@ -47,28 +47,36 @@ def judgement_points(ledger: Ledger, event_type: str, data: Mapping[str, Any], e
     return sorted({end if end > before else before for end in ends})
 
 
+def _fires(alerts, keys: tuple) -> bool:
+    """Whether `alerts` (Alerts or AlertTiers, keys unique) are the tiers keyed `keys`, in
+    any order. Alerts are raised in tier order, so the keys nearly always come in the same
+    order: a tuple comparison then answers, without building sets."""
+    if len(alerts) != len(keys):
+        return False
+    now = tuple([a.key for a in alerts])
+    return now == keys or frozenset(now) == frozenset(keys)
+
+
 def walk(ledger: Ledger, flags: DerivedFlags, points: Iterable[int]) -> list[Step]:
     """The transitions at each of `points` (ascending), from `flags` on: one Step per
     instant where a flag flips, each judged on the data ended by then."""
     steps: list[Step] = []
-    exhausted, keys, stale = flags.exhausted, frozenset(a.key for a in flags.alerts), flags.stale
+    exhausted, keys, stale = flags.exhausted, tuple([a.key for a in flags.alerts]), flags.stale
     points = list(points)
     # One instant (a live push): its figures, which the read model then reads from the
     # ledger's memo; more: try to prove the batch steady before judging each instant.
     one = len(points) == 1
-    if not one and ledger.steady(points, exhausted, keys, stale):
+    if not one and ledger.steady(points, exhausted, frozenset(keys), stale):
         return steps
     for at_us in points:
         j = ledger.figures_at_us(at_us) if one else ledger.judge_at_us(at_us)
-        if j.exhausted == exhausted and j.stale == stale and (
-                frozenset(t.key for t in j.alerts) == keys if j.alerts or keys else True):
+        if j.exhausted == exhausted and j.stale == stale and _fires(j.alerts, keys):
             continue
         # A flag flips: the full status, for the transition's details.
         status = ledger.status_at_us(at_us)
-        if (status.exhausted == exhausted and status.stale == stale
-                and frozenset(a.key for a in status.alerts) == keys):
+        if status.exhausted == exhausted and status.stale == stale and _fires(status.alerts, keys):
             continue
         steps.append(Step(status, transitions(flags, status)))
         flags = DerivedFlags(status.exhausted, status.alerts, status.stale)
-        exhausted, keys, stale = status.exhausted, frozenset(a.key for a in status.alerts), status.stale
+        exhausted, keys, stale = status.exhausted, tuple([a.key for a in status.alerts]), status.stale
     return steps

@@ -117,3 +117,33 @@ def test_a_healthy_batch_is_proved_steady_and_a_crossing_inside_it_is_not():
     assert quiet.judge_at_us(batch[-1]).exhausted and not quiet.judge_at_us(batch[0]).exhausted
     assert not quiet.steady(batch, False, frozenset(), False)
     assert not quiet.steady(batch, True, frozenset(), False)
+
+
+@settings_
+@given(target=st.sampled_from([0.99, 0.999]), window=windows, budgeting=budgetings, runs_=runs, data=st.data())
+def test_the_flags_alerts_in_any_order_name_the_same_tiers(target, window, budgeting, runs_, data):
+    """The walk compares the firing tiers' keys in order first (alerts are raised in tier
+    order): flags holding the alerts in another order, or other ones, must still give the
+    transitions a comparison as sets gives, at one instant (the figures) as at several."""
+    ledger, ends = build(target, window, budgeting, runs_, None)
+    at = data.draw(st.sampled_from(ends))
+    s = ledger.status_at_us(at)
+    other = ledger.status_at_us(data.draw(st.sampled_from(ends)))
+    held = data.draw(st.permutations(data.draw(st.sampled_from([s.alerts, other.alerts]))))
+    flip = data.draw(st.sampled_from([None, "exhausted", "stale"]))
+    flags = DerivedFlags(s.exhausted != (flip == "exhausted"), tuple(held), s.stale != (flip == "stale"))
+    same = (s.exhausted, frozenset(a.key for a in s.alerts), s.stale) == (
+        flags.exhausted, frozenset(a.key for a in flags.alerts), flags.stale)
+    expected = [] if same else transitions(flags, s)
+    assert [t for step in walk(ledger, flags, [at]) for t in step.transitions] == expected
+    assert [t for step in walk(ledger, flags, [at, at]) for t in step.transitions] == expected
+
+
+def test_all_three_tiers_firing_held_in_reverse_order_flip_nothing():
+    ledger, ends = build(0.999, {"kind": "rolling", "days": 30}, {"method": "occurrences"}, [((1000, 100), 400, 0)], None)
+    s = ledger.status_at_us(ends[-1])
+    assert len(s.alerts) == 3
+    flags = DerivedFlags(s.exhausted, tuple(reversed(s.alerts)), s.stale)
+    assert walk(ledger, flags, ends[-1:]) == [] and walk(ledger, flags, ends[-3:]) == []
+    raised = walk(ledger, DerivedFlags(s.exhausted, tuple(reversed(s.alerts[1:])), s.stale), ends[-1:])
+    assert [t.kind for step in raised for t in step.transitions] == ["burn_rate_alert_raised"]
