@@ -180,9 +180,9 @@ class BudgetState:
             "stale": self.stale,
             "version": self.version,
             # `is not None`: a ledger's truth is its length, a Python call each time
-            "exclusions": [x.to_dict() for x in ledger.exclusions] if ledger is not None else [],
-            "restored_exclusions": [x.to_dict() for x in ledger.restored_exclusions] if ledger is not None else [],
-            "recurring_exclusions": [x.to_dict() for x in ledger.recurring_exclusions] if ledger is not None else [],
+            "exclusions": _dicts(ledger.exclusions) if ledger is not None else [],
+            "restored_exclusions": _dicts(ledger.restored_exclusions) if ledger is not None else [],
+            "recurring_exclusions": _dicts(ledger.recurring_exclusions) if ledger is not None else [],
         }
 
     @classmethod
@@ -211,6 +211,11 @@ class BudgetState:
             }
             state.ledger = Ledger.from_dict(snapshot)
         return state
+
+
+def _dicts(items: Sequence[Any]) -> list[dict[str, Any]]:
+    # Nearly always none (a budget without exclusions): no comprehension to run then.
+    return [x.to_dict() for x in items] if items else []
 
 
 def _ledger_config(config: Mapping[str, Any]) -> dict[str, Any]:
