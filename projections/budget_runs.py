@@ -8,11 +8,12 @@ run's counts, and expanding run rows back into the ledger's columns.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import orjson
 
-from domain.budget.runs import spans
+from domain.budget.instants import iso_us
+from domain.budget.runs import observation_columns, spans
 
 
 def cut(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> list[list]:
@@ -23,6 +24,18 @@ def cut(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: 
         return [[starts[0], ends[0] - starts[0], 1, good, total]]
     return [[starts[i], step, count, good if count == n else good[i:i + count], total if count == n else total[i:i + count]]
             for i, count, step in spans(starts, ends)]
+
+
+def recorded(data: Mapping[str, Any]) -> list[list]:
+    """`cut` of an ObservationsRecorded's intervals (`observation_columns(data)`). A logged
+    run alone (a live minute, a gapless backfill) is already the one run `cut` would make
+    of it, so it is taken as it is, without expanding it into columns to cut them again;
+    several are cut again (two logged runs may join up into one row)."""
+    logged = data["runs"]
+    if len(logged) == 1 and logged[0]["good"]:
+        run = logged[0]
+        return [[iso_us(run["start"]), run["step_us"], len(run["good"]), run["good"], run["total"]]]
+    return cut(*observation_columns(data))
 
 
 def encode(counts: Sequence[int]) -> str:

@@ -280,7 +280,7 @@ class BudgetProjection:
                 self.cache.put(objective_id, last.event_id, state)
             for event in stream_events:
                 if event.type == "ObservationsRecorded":
-                    cut = runs.cut(*decider.recorded_columns(state, event.data))
+                    cut = runs.recorded(event.data)
                     if objective_id in new:
                         new[objective_id].extend(cut)
                     else:

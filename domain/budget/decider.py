@@ -703,7 +703,15 @@ def evolve(state: BudgetState | None, event: RecordedEvent) -> BudgetState:
     elif state.ledger is None:
         raise ValueError(f"{kind} before BudgetConfigured in {event.stream_id}")
     elif kind == "ObservationsRecorded":
-        state.ledger.record_columns(*observation_columns(data))
+        runs = data["runs"]
+        if len(runs) == 1 and len(runs[0]["good"]) == 1:
+            # A live minute: its one row (the fold of a row is the fold of its columns, and
+            # a row costs no ranges to build and check).
+            run = runs[0]
+            start_us = iso_us(run["start"])
+            state.ledger.record_rows(((start_us, start_us + run["step_us"], run["good"][0], run["total"][0]),))
+        else:
+            state.ledger.record_columns(*observation_columns(data))
     elif kind == "ObservationCorrected":
         state.ledger.correct(_interval(data["interval"]))
     elif kind == "IntervalExcluded":

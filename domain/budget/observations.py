@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice, repeat
 from operator import le, lt, mul, sub
 from typing import Any, Iterable, Iterator, Mapping, Sequence, overload
@@ -29,6 +29,7 @@ from .errors import BudgetInputError
 from .instants import from_us, require_aware, to_us, us_iso
 
 MAX_INTERVAL_LENGTH = timedelta(days=1)
+_UTC = timezone.utc
 # The most events an interval may count, per second of its length: 10^8/s (a hundred
 # million requests a second, beyond any one objective's traffic), so 8.64 x 10^12 for a
 # whole day. Intervals never overlap, so any window's sum (366 days at most, plus the one
@@ -64,6 +65,20 @@ class Interval:
     end_us: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        start, end, good, total = self.start, self.end, self.good, self.total
+        # The usual interval (UTC datetimes, int counts, a minute long): nothing to convert,
+        # its bounds checked in microseconds, which it keeps anyway. Anything else, valid or
+        # not, takes the general checks below (and their messages).
+        if (start.__class__ is datetime and end.__class__ is datetime and start.tzinfo is _UTC and end.tzinfo is _UTC
+                and good.__class__ is int and total.__class__ is int and 0 <= good <= total):
+            start_us, end_us = to_us(start), to_us(end)
+            if start_us < end_us <= start_us + _MAX_LENGTH_US:
+                object.__setattr__(self, "start_us", start_us)
+                object.__setattr__(self, "end_us", end_us)
+                return
+        self._check_and_convert()
+
+    def _check_and_convert(self) -> None:
         start = require_aware(self.start, "start")
         end = require_aware(self.end, "end")
         good = _count(self.good, "good")

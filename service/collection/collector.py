@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from domain import collection
 from domain.budget import Interval
@@ -90,6 +90,26 @@ class RoundReport:
 def _utc(seconds: int) -> datetime:
     # Every objective of a round counts the same few minutes: each converted once.
     return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _intervals(counts: MinuteCounts) -> tuple[Interval, ...]:
+    """The counted minutes as intervals in time order: from the counts' columns, which a
+    steady source gives as they are (no sort of the minutes, no tuple per minute)."""
+    starts, good, total = counts.columns()
+    ends = [b + 60 for b in starts]
+    return tuple(map(Interval, map(_utc, starts), map(_utc, ends), good, total))
+
+
+# Built once: made every round, its 1,000 ids were each coerced to a literal again.
+_LAST_ENDS = (select(budgets.c.objective_id, budgets.c.last_observation_end)
+              .where(budgets.c.objective_id.in_(bindparam("ids", expanding=True))))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_end(text: str) -> datetime:
+    # Objectives collected together ended their last observations at the same minute:
+    # a round's 1,000 resume points are a handful of texts, each parsed once.
+    return parse_iso(text)
 
 
 @functools.lru_cache(maxsize=16384)
@@ -157,11 +177,12 @@ class Collector:
         report.objectives = len(targets)
         starts = await self._resume_points(targets, end)
         groups: dict[tuple[Any, datetime], list[Target]] = {}
+        horizon_start = end - self.horizon
         for t in targets:
             start = starts[t.objective_id]
-            if start < end - self.horizon:
-                await self._guarded(self._gap(t.objective_id, start, end - self.horizon, report))
-                start = end - self.horizon
+            if start < horizon_start:
+                await self._guarded(self._gap(t.objective_id, start, horizon_start, report))
+                start = horizon_start
             if start < end:
                 groups.setdefault((t.source, start), []).append(t)
         await asyncio.gather(*(self._collect(source, start, end, members, now, report)
@@ -176,13 +197,13 @@ class Collector:
         last: dict[str, datetime] = {}
         async with self.container.read_engine.connect() as conn:
             for i in range(0, len(ids), 500):
-                rows = await conn.execute(select(budgets.c.objective_id, budgets.c.last_observation_end)
-                                          .where(budgets.c.objective_id.in_(ids[i:i + 500])))
-                last.update({r.objective_id: parse_iso(r.last_observation_end) for r in rows if r.last_observation_end})
+                rows = await conn.execute(_LAST_ENDS, {"ids": ids[i:i + 500]})
+                last.update({oid: _parsed_end(at) for oid, at in rows if at})
         out = {}
+        horizon_start = end - self.horizon
         for oid in ids:
             at = last.get(oid)
-            if at is None or at < end - self.horizon:
+            if at is None or at < horizon_start:
                 # Behind by more than the horizon, or never collected: a gap recorded
                 # earlier may have moved the resume point on.
                 gap_end = await self._gap_end(oid)
@@ -260,8 +281,7 @@ class Collector:
                     t.objective_id, "no_series", "no count for any minute asked for: the SLI's selectors match no "
                     "series there (or they hold NaN)", now, report)))
             else:
-                counted.append((t, tuple(Interval(_utc(b), _utc(b + 60), g, total)
-                                         for b, (g, total) in sorted(r.counts.items()))))
+                counted.append((t, _intervals(r)))
         await asyncio.gather(*faults)
         return counted
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from domain.budget import Interval
-from domain.budget.decider import RecordObservations
+from domain.budget.decider import RecordObservations, stream_id
+from domain.budget.runs import observation_columns
 from domain.errors import DomainError
 from tests.domain.support import T0, World, agree, drafted_objective, propose
 
@@ -61,3 +62,25 @@ def test_a_repeat_of_a_recorded_minute_is_nothing_and_a_new_minute_one_run_of_on
     assert outcome(world, (interval(0, 60, 5, 5),)) == ("events", [])
     kind, events = outcome(world, (interval(60, 60, 4, 5),))
     assert events[0][1]["runs"] == [{"start": "2025-03-03T09:01:00+00:00", "step_us": 60_000_000, "good": [4], "total": [5]}]
+
+
+@settings(max_examples=100, deadline=None)
+@given(recorded=st.lists(rows, min_size=1, max_size=6), one=rows)
+def test_a_logged_interval_folds_as_its_columns(recorded, one):
+    """`evolve` folds an ObservationsRecorded of one interval as its one row; the ledger
+    ends as the column fold of its data leaves it."""
+    world = world_with(recorded)
+    stream = stream_id(OBJECTIVE)
+    assume(world.states.get(stream) is not None)
+    s, n, g, t = one
+    try:
+        new_events = world.decide(RecordObservations(OBJECTIVE, (interval(s, n, min(g, t), t),)))
+    except DomainError:
+        return
+    assume([e.type for e in new_events] == ["ObservationsRecorded"])
+    by_columns = world.states[stream].ledger.copy()
+    by_columns.record_columns(*observation_columns(new_events[0].data))
+    world.record(stream, new_events, actor="collector", role="sre")
+    folded = world.states[stream].ledger
+    assert folded.to_dict() == by_columns.to_dict()
+    assert folded.status(world.now) == by_columns.status(world.now)

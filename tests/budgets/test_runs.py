@@ -138,3 +138,21 @@ async def test_migration_0012_turns_interval_rows_into_runs_and_back(container):
     await do(container, "sre", CorrectObservation("a", Interval(minute(6), minute(7), 2, 1000), "recount"))
     await do(container, "sre", RecordObservations("a", minutes(110, 120, 1000, 1000)))
     await assert_loads_the_refold(container, "a")
+
+
+def test_an_events_runs_taken_as_logged_are_the_ones_cut_from_its_columns():
+    from domain.budget.runs import observation_columns, to_runs
+
+    def data(starts, ends, good, total):
+        return {"runs": to_runs(starts, ends, good, total)}
+
+    cases = [
+        data([0], [M], [3], [4]),  # a live minute
+        data([0, M, 2 * M], [M, 2 * M, 3 * M], [1, 2, 3], [4, 5, 6]),  # a gapless backfill
+        data([0, M, 3 * M, 4 * M], [M, 2 * M, 4 * M, 9 * M], [1, 2, 3, 4], [5, 6, 7, 8]),  # gaps, lengths
+        # two logged runs back to back (as an upcaster may write them): cut into one
+        {"runs": to_runs([0], [M], [1], [2]) + to_runs([M], [2 * M], [3], [4])},
+        {"runs": []},
+    ]
+    for d in cases:
+        assert budget_runs.recorded(d) == budget_runs.cut(*observation_columns(d)), d

@@ -218,3 +218,41 @@ async def test_the_first_group_is_appended_while_the_last_query_is_still_out(con
     finally:
         await collector.stop()
     assert report.minutes_recorded == 3 and seen_before_last == ["c"]
+
+
+async def test_the_catalog_remembered_between_rounds_shows_every_change_the_next_round(container):
+    """The catalog reads its rows again only when the objectives changed: a new objective,
+    a changed definition, a retirement and a changed source each show on the next call,
+    and an unchanged log gives the same targets as a fresh catalog reading every row."""
+    from domain import objective as od
+    from domain import sources
+    from service.collection.catalog import LogCatalog
+    from service.envelope import Envelope
+
+    sre = frozenset({"sre"})
+
+    async def send(command):
+        await container.bus.execute(Envelope(command, "s", sre))
+
+    async def both():
+        remembered = await container.catalog.targets()
+        assert remembered == await LogCatalog(container.read_engine).targets()  # a fresh one reads every row
+        return [(t.objective_id, t.source.url, [s.promql() for s in t.definition.total]) for t in remembered]
+
+    await journey(container)
+    await send(sources.DefineDataSource("p", "prometheus", "http://five.example"))
+    for oid in ("a", "b"):
+        await objective(container, oid, target=None)
+    await send(od.DefineSli("a", RATIO))
+    assert await both() == [("a", "http://five.example", ["req_total"])]
+    assert await both() == [("a", "http://five.example", ["req_total"])]  # nothing changed
+    await send(od.DefineSli("b", RATIO))
+    assert await both() == [("a", "http://five.example", ["req_total"]), ("b", "http://five.example", ["req_total"])]
+    await send(od.DefineSli("a", {**RATIO, "total": "all_total"}))
+    assert await both() == [("a", "http://five.example", ["all_total"]), ("b", "http://five.example", ["req_total"])]
+    await send(sources.ChangeDataSource("p", "prometheus", "http://four.example"))
+    assert await both() == [("a", "http://four.example", ["all_total"]), ("b", "http://four.example", ["req_total"])]
+    await objective(container, "c", target=None)
+    await send(od.DefineSli("c", RATIO))
+    await send(od.RetireObjective("a", "replaced"))
+    assert await both() == [("b", "http://four.example", ["req_total"]), ("c", "http://four.example", ["req_total"])]

@@ -218,3 +218,14 @@ def test_column_counts_read_as_the_dict_of_them(pairs, start_minute):
     for key in (start - 60, start, start + 30, start + 60, float(start + 60), start + 60 * len(pairs), "x", None):
         assert counts.get(key) == plain.get(key) and (key in counts) == (key in plain)
     assert repr(counts) == repr(plain)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), st.one_of(st.text(max_size=4), st.integers(-2, 2), st.floats(allow_nan=False),
+                                                      st.booleans(), st.none()), max_size=5))
+def test_a_series_labels_are_its_pairs_as_strings_sorted(metric):
+    """Read as they are when every value is a string (what Prometheus sends), each through
+    `str` otherwise: the same labels either way."""
+    from service.sources.prometheus import _labels
+
+    assert _labels({"metric": metric}) == tuple(sorted(zip(map(str, metric), map(str, metric.values()))))
