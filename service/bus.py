@@ -169,9 +169,11 @@ Guard = Callable[[Any, "StateView"], Awaitable[None]]
 # A reactor sees each newly recorded event and may derive more, per stream: a list of
 # (stream id, events), or an async iterator of them whose items are appended as they come
 # (so it reads its own earlier items' effects), each optionally with a third member, the
-# recorded event that caused them (default: the event it reacts to).
+# recorded event that caused them (default: the event it reacts to). A coroutine reactor
+# may also return such an iterator: it settles whether it has work before starting one.
 Reaction = tuple[str, list[NewEvent]] | tuple[str, list[NewEvent], RecordedEvent]
-Reactor = Callable[[RecordedEvent, StateView], Awaitable[list[Reaction]] | AsyncIterator[Reaction]]
+Reactor = Callable[[RecordedEvent, StateView],
+                   Awaitable[list[Reaction] | AsyncIterator[Reaction]] | AsyncIterator[Reaction]]
 
 
 BatchObserver = Callable[[int], None]
@@ -559,11 +561,15 @@ class CommandBus:
                     # Iterated here, not through a wrapping async generator: every event
                     # meets every reactor, and each generator costs its creation and hooks.
                     out = reactor(event, view)
+                    if not hasattr(out, "__aiter__"):
+                        # A coroutine: its reactions, or an async iterator of them (from a
+                        # reactor that settles cheaply whether it has any before starting one).
+                        out = await out
                     if hasattr(out, "__aiter__"):
                         async for reaction in out:
                             await self._append_reaction(tx, view, event, reaction, correlation_id, next_frontier)
                     else:
-                        for reaction in await out:
+                        for reaction in out:
                             await self._append_reaction(tx, view, event, reaction, correlation_id, next_frontier)
             derived_all.extend(next_frontier)
             frontier = next_frontier

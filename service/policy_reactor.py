@@ -71,25 +71,36 @@ def _derived_after(tx, event: RecordedEvent) -> list[RecordedEvent] | None:
     return after
 
 
-async def policy_reactions(event: RecordedEvent, view) -> AsyncIterator[tuple[str, list[NewEvent], RecordedEvent]]:
+async def policy_reactions(event: RecordedEvent, view) -> list | AsyncIterator[tuple[str, list[NewEvent], RecordedEvent]]:
     """The policy's actions at each instant the event's data reaches (as the budget reactor
     walked them), in data time; each caused by the first budget transition at its instant,
-    else by the data event. The walk itself is `policies.reaction_walk.walk`."""
+    else by the data event. The walk itself is `policies.reaction_walk.walk`.
+
+    An async iterator of the actions (each instant's appended before the next is judged)
+    when a policy applies; else an empty list, settled without starting an async generator
+    (its creation and the event loop's hooks cost more than these checks, and most data
+    events meet an objective without a formalized policy)."""
     if not event.stream_id.startswith(_PREFIX) or event.type not in _DATA:
-        return
-    derived = _derived_after(view.tx, event)
-    if derived is None:
-        return
+        return []
     objective_id = event.stream_id[len(_PREFIX):]
     obj = await view.state(objectives.stream_id(objective_id))
+    # The objective first: it settles most events before the transaction is scanned.
     if obj is None or obj.status != _ACTIVE or obj.agreement is None:
-        return
+        return []
+    derived = _derived_after(view.tx, event)
+    if derived is None:
+        return []
     agreement = obj.agreement
     resolved = resolve(await view.state(policies_domain.stream_id(agreement.policy_id)),
                        agreement.policy_id, agreement.policy_version)
     if resolved is None:
-        return
-    version, policy = resolved
+        return []
+    return _actions(event, view, objective_id, obj, derived, *resolved)
+
+
+async def _actions(event: RecordedEvent, view, objective_id: str, obj, derived: list[RecordedEvent], version, policy,
+                   ) -> AsyncIterator[tuple[str, list[NewEvent], RecordedEvent]]:
+    """`policy_reactions`' actions, once a policy applies to the event's objective."""
     state = await view.state(event.stream_id)
     actions_stream = policy_actions.stream_id(objective_id)
     exhaustions = await _exhaustions(view, event.stream_id) if needs_exhaustions(policy, derived) else None

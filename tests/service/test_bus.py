@@ -237,3 +237,27 @@ async def test_an_event_the_log_cannot_keep_is_refused_before_anything_is_append
         tx.append("x-1", [NewEvent("Probe", {"n": INT64_MAX, "text": "tab\tand\nnewline"})], {"actor": "t"})
     assert (await container.store.read_all())[-1].data == {"n": INT64_MAX, "text": "tab\tand\nnewline"}
     assert (await verify_chain(container.engines)).ok
+
+
+async def test_a_coroutine_reactor_may_answer_with_an_async_iterator(container):
+    """A reactor may be a coroutine returning its reactions, as a list or (once it settled it
+    has work, without starting a generator otherwise) as an async iterator whose items are
+    appended as they come, so each reads the effects of the ones before it."""
+    seen = []
+
+    async def shadows(event, view):
+        jid = event.data.get("journey_id", "")
+        if event.type != "JourneyProposed" or "-" in jid:
+            return []
+
+        async def each():
+            for suffix in ("a", "b"):
+                seen.append(await view.state(journey.stream_id(f"{jid}-a")) is not None)
+                yield journey.stream_id(f"{jid}-{suffix}"), [NewEvent("JourneyProposed", {**event.data, "journey_id": f"{jid}-{suffix}"})]
+        return each()
+
+    container.bus.reactors.append(shadows)
+    result = await container.bus.execute(as_role(propose("checkout")))
+    assert [(e.type, e.stream_id) for e in result.events] == [
+        ("JourneyProposed", journey.stream_id(s)) for s in ("checkout", "checkout-a", "checkout-b")]
+    assert seen == [False, True]
