@@ -140,12 +140,12 @@ class AlertTexts:
 
 def doc_text(state: decider.BudgetState, alert_texts: AlertTexts | None = None) -> str:
     """`doc_json(state.to_doc())`; with `alert_texts`, the raised alerts' list taken from it."""
-    if alert_texts is None:
-        return doc_json(state.to_doc())
-    try:
-        return orjson.dumps(state.to_doc(alerts=alert_texts.of(state)), option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:  # what orjson refuses: doc_json's canonical encoder takes the plain doc
-        return doc_json(state.to_doc())
+    if alert_texts is not None:
+        try:  # doc_json's own first step, over the encoded list
+            return orjson.dumps(state.to_doc(alerts=alert_texts.of(state)), option=orjson.OPT_SORT_KEYS).decode()
+        except TypeError:  # what orjson refuses: doc_json's canonical fallback needs the plain doc
+            pass
+    return doc_json(state.to_doc())
 
 
 def summary_row(state: decider.BudgetState, last_event_id: str, alert_texts: AlertTexts | None = None) -> SummaryRow:

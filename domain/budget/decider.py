@@ -58,11 +58,11 @@ from domain.events import Context, NewEvent, RecordedEvent
 
 from .burn import Alert, check_tiers_fit, parse_tiers
 from .errors import BudgetInputError, IntervalConflict
-from .instants import US, from_us, iso_us, require_aware, to_us, us_iso
+from .instants import US, from_us, iso_us, require_aware, to_us
 from .ledger import CORRECTION, DEFAULT_STALE_AFTER, NEW, RESTORED, Ledger
 from .observations import Exclusion, Interval, IntervalRows, check_volume
 from .recurrence import Recurring
-from .runs import Columns, observation_columns, to_runs
+from .runs import Columns, observation_columns, run, to_runs
 from .status import Figures, Status
 from .transitions import (
     ALERT_CLEARED,
@@ -477,19 +477,18 @@ def _record_one(objective_id: str, interval: Interval, ledger: Ledger, now: date
     event is one run of one -- without the batch's tuples, sorting and run cutting."""
     if ledger.classify(interval, at=now) != NEW:
         return []
-    start_us, end_us = interval.start_us, interval.end_us
-    run = {"start": us_iso(start_us), "step_us": end_us - start_us, "good": [interval.good], "total": [interval.total]}
-    return [NewEvent("ObservationsRecorded", {"objective_id": objective_id, "runs": [run], "backfill": False},
-                     OBSERVATIONS_SCHEMA)]
+    step_us = interval.end_us - interval.start_us
+    return [_observations(objective_id, [run(interval.start_us, step_us, [interval.good], [interval.total])], False)]
 
 
 def _recorded(objective_id: str, starts: Sequence[int], ends: Sequence[int], good: Sequence[int],
               total: Sequence[int], backfill: bool) -> NewEvent:
-    return NewEvent("ObservationsRecorded", {
-        "objective_id": objective_id,
-        "runs": to_runs(starts, ends, good, total),
-        "backfill": backfill,
-    }, OBSERVATIONS_SCHEMA)
+    return _observations(objective_id, to_runs(starts, ends, good, total), backfill)
+
+
+def _observations(objective_id: str, runs: list[dict[str, Any]], backfill: bool) -> NewEvent:
+    return NewEvent("ObservationsRecorded", {"objective_id": objective_id, "runs": runs, "backfill": backfill},
+                    OBSERVATIONS_SCHEMA)
 
 
 def _unrecorded_rows(ledger: Ledger, rows: IntervalRows, now_us: int) -> IntervalRows | None:

@@ -42,10 +42,14 @@ def spans(starts: Sequence[int], ends: Sequence[int]) -> list[tuple[int, int, in
     return [(a, b - a, lengths[a]) for a, b in zip(cuts, islice(cuts, 1, None))]
 
 
+def run(start_us: int, step_us: int, good: list[int], total: list[int]) -> dict[str, Any]:
+    """One run, as the event holds it."""
+    return {"start": us_iso(start_us), "step_us": step_us, "good": good, "total": total}
+
+
 def to_runs(starts: Sequence[int], ends: Sequence[int], good: Sequence[int], total: Sequence[int]) -> list[dict[str, Any]]:
     """The runs of intervals given as columns (times in microseconds), in their order."""
-    return [{"start": us_iso(starts[i]), "step_us": step, "good": list(good[i:i + count]), "total": list(total[i:i + count])}
-            for i, count, step in spans(starts, ends)]
+    return [run(starts[i], step, list(good[i:i + count]), list(total[i:i + count])) for i, count, step in spans(starts, ends)]
 
 
 def observation_columns(data: Mapping[str, Any]) -> Columns:
